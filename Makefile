@@ -1,0 +1,40 @@
+# Every target creates and uses .venv; a fresh machine needs only python3 (3.11+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NETWORK ?= examples/chair.yaml
+ITEM ?= chair
+QTY ?= 1
+
+.PHONY: run test bench lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/scis weave $(ITEM) $(QTY) --network $(NETWORK) --top 5
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+bench: install-dev
+	$(BIN)/python benchmarks/weave.py
+
+lint: install-dev
+	$(BIN)/ruff check core workers bots tests benchmarks
+	$(BIN)/ruff format --check core workers bots tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Front ends: the `scis` command line now, chat adapters later."""

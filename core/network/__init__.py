@@ -1,0 +1,30 @@
+"""The supply network: its records, its file format and the rules that keep it consistent."""
+
+from core.network.diagnostics import Diagnostic, NetworkError
+from core.network.model import (
+    Design,
+    Facility,
+    Item,
+    Location,
+    Network,
+    Offer,
+    Origin,
+    Participant,
+    Substitute,
+    Transport,
+)
+
+__all__ = [
+    "Design",
+    "Diagnostic",
+    "Facility",
+    "Item",
+    "Location",
+    "Network",
+    "NetworkError",
+    "Offer",
+    "Origin",
+    "Participant",
+    "Substitute",
+    "Transport",
+]

@@ -1,0 +1,225 @@
+"""The supply network SN: participants, items, designs (OKH), facilities (OKW), offers, transport.
+
+Plain immutable records; every record remembers where it was read from (`Origin`) so that an
+error about it can name the file and the line. Indexes the weave needs live in `core.weave`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+ROLES = ("buyer", "maker", "supplier", "transporter", "coordinator")
+
+# The failure probability assumed for a source whose operator declared none (DESIGN: Risk).
+DEFAULT_FAILURE_PROBABILITY = 0.05
+
+
+def frozen_mapping(data: Mapping | None = None) -> Mapping:
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record was declared: file and 1-based line, both optional."""
+
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.file is None:
+            return "<memory>"
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+NOWHERE = Origin()
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    name: str
+    roles: tuple[str, ...] = ()
+    location: Location | None = None
+    contacts: Mapping[str, str] = field(default_factory=frozen_mapping)
+    failure_probability: float | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    name: str
+    unit: str = "each"
+    properties: Mapping[str, object] = field(default_factory=frozen_mapping)
+    aliases: tuple[str, ...] = ()
+    mass_kg: float | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Design:
+    """An OKH: how to make `yield_` units of `makes` from `inputs` with `processes`."""
+
+    id: str
+    makes: str
+    inputs: tuple[tuple[str, int], ...] = ()
+    yield_: int = 1
+    processes: frozenset[str] = frozenset()
+    labor: float | None = None
+    properties: Mapping[str, object] = field(default_factory=frozen_mapping)
+    name: str | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Facility:
+    """An OKW: a place run by `operator` that can carry out `processes`."""
+
+    id: str
+    operator: str | None
+    processes: frozenset[str] = frozenset()
+    capacity: Mapping[str, float] = field(default_factory=frozen_mapping)
+    location: Location | None = None
+    name: str | None = None
+    failure_probability: float | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A material supplier selling `item` ready-made; `price` per unit, None when not listed."""
+
+    id: str
+    supplier: str | None
+    item: str
+    price: float | None = None
+    capacity: float | None = None
+    lead_time_days: float | None = None
+    properties: Mapping[str, object] = field(default_factory=frozen_mapping)
+    failure_probability: float | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Transport:
+    """An OKT: a vehicle or carrier."""
+
+    id: str
+    operator: str | None
+    capacity_kg: float | None = None
+    price_per_km: float | None = None
+    origin: Origin = NOWHERE
+
+
+@dataclass(frozen=True)
+class Substitute:
+    item: str
+    by: str
+    origin: Origin = NOWHERE
+
+
+KINDS = ("participants", "items", "designs", "facilities", "offers", "transport")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A supply network. Dicts keep declaration order, which fixes the weave's tie-breaks."""
+
+    participants: Mapping[str, Participant] = field(default_factory=frozen_mapping)
+    items: Mapping[str, Item] = field(default_factory=frozen_mapping)
+    designs: Mapping[str, Design] = field(default_factory=frozen_mapping)
+    facilities: Mapping[str, Facility] = field(default_factory=frozen_mapping)
+    offers: Mapping[str, Offer] = field(default_factory=frozen_mapping)
+    transport: Mapping[str, Transport] = field(default_factory=frozen_mapping)
+    substitutes: tuple[Substitute, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        participants: Iterable[Participant] = (),
+        items: Iterable[Item] = (),
+        designs: Iterable[Design] = (),
+        facilities: Iterable[Facility] = (),
+        offers: Iterable[Offer] = (),
+        transport: Iterable[Transport] = (),
+        substitutes: Iterable[Substitute] = (),
+    ) -> Network:
+        """Build from records; a later record with the same id replaces an earlier one."""
+        return cls(
+            participants=frozen_mapping({p.id: p for p in participants}),
+            items=frozen_mapping({i.id: i for i in items}),
+            designs=frozen_mapping({d.id: d for d in designs}),
+            facilities=frozen_mapping({f.id: f for f in facilities}),
+            offers=frozen_mapping({o.id: o for o in offers}),
+            transport=frozen_mapping({t.id: t for t in transport}),
+            substitutes=tuple(substitutes),
+        )
+
+    def with_records(self, **kinds: Iterable) -> Network:
+        """A copy with the given records added or replaced, e.g. `with_records(offers=[o])`."""
+        changes = {}
+        for kind, records in kinds.items():
+            if kind == "substitutes":
+                changes[kind] = self.substitutes + tuple(records)
+            else:
+                merged = dict(getattr(self, kind))
+                merged.update((r.id, r) for r in records)
+                changes[kind] = frozen_mapping(merged)
+        return replace(self, **changes)
+
+    def without(self, kind: str, ids: Iterable[str]) -> Network:
+        drop = set(ids)
+        kept = {k: v for k, v in getattr(self, kind).items() if k not in drop}
+        return replace(self, **{kind: frozen_mapping(kept)})
+
+    def find_item(self, text: str) -> Item | None:
+        """The item a person means by `text`: its id, else its name or an alias (any case)."""
+        if text in self.items:
+            return self.items[text]
+        wanted = text.strip().casefold()
+        for item in self.items.values():
+            if item.id.casefold() == wanted or item.name.casefold() == wanted:
+                return item
+            if any(a.casefold() == wanted for a in item.aliases):
+                return item
+        return None
+
+    def location_of_offer(self, offer: Offer) -> Location | None:
+        supplier = self.participants.get(offer.supplier) if offer.supplier else None
+        return supplier.location if supplier else None
+
+    def location_of_facility(self, facility: Facility) -> Location | None:
+        if facility.location is not None:
+            return facility.location
+        operator = self.participants.get(facility.operator) if facility.operator else None
+        return operator.location if operator else None
+
+    def failure_probability_of_offer(self, offer: Offer) -> float:
+        return _first_declared(
+            offer.failure_probability, self._participant_failure(offer.supplier)
+        )
+
+    def failure_probability_of_facility(self, facility: Facility) -> float:
+        return _first_declared(
+            facility.failure_probability, self._participant_failure(facility.operator)
+        )
+
+    def _participant_failure(self, participant_id: str | None) -> float | None:
+        participant = self.participants.get(participant_id) if participant_id else None
+        return participant.failure_probability if participant else None
+
+
+def _first_declared(*values: float | None) -> float:
+    for value in values:
+        if value is not None:
+            return value
+    return DEFAULT_FAILURE_PROBABILITY

@@ -1,0 +1,311 @@
+"""The native network format, `scis: 1` YAML (DESIGN.md, "The network format").
+
+Every problem is reported with file, line and field. A record with a bad field is left out with
+an error; the rest of the file still loads, so one typo does not hide the whole network.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.network.assemble import Fragment
+from core.network.diagnostics import Diagnostic, error
+from core.network.model import (
+    ROLES,
+    Design,
+    Facility,
+    Item,
+    Location,
+    Offer,
+    Origin,
+    Participant,
+    Substitute,
+    Transport,
+    frozen_mapping,
+)
+from core.network.yaml_source import LocatedDict, LocatedList, parse_yaml, read_yaml
+
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
+SECTIONS = ("participants", "items", "designs", "facilities", "offers", "transport", "substitutes")
+
+
+class _Invalid(Exception):
+    """One field of one record is wrong; the record is skipped."""
+
+
+def looks_like_scis(data) -> bool:
+    return isinstance(data, dict) and "scis" in data
+
+
+def read_scis_file(path: Path | str) -> Fragment:
+    data, diagnostics = read_yaml(path)
+    return _fragment_from(data, diagnostics, str(path))
+
+
+def read_scis_text(text: str, source: str = "<text>") -> Fragment:
+    data, diagnostics = parse_yaml(text, source)
+    return _fragment_from(data, diagnostics, source)
+
+
+def _fragment_from(data, diagnostics: list[Diagnostic], source: str) -> Fragment:
+    fragment = Fragment(source=source, diagnostics=list(diagnostics))
+    if data is None:
+        if not diagnostics:
+            fragment.diagnostics.append(error("empty file; expected `scis: 1`", source, 1))
+        return fragment
+    if not isinstance(data, LocatedDict) or data.get("scis") != 1:
+        line = data.line_of("scis") if isinstance(data, LocatedDict) else 1
+        fragment.diagnostics.append(
+            error("not a SCIS network: the file must start with `scis: 1`", source, line, "scis")
+        )
+        return fragment
+    for key in data:
+        if key != "scis" and key not in SECTIONS:
+            fragment.diagnostics.append(
+                error(f"unknown section {key!r}", source, data.line_of(key), str(key))
+            )
+    reader = _Reader(source, fragment.diagnostics)
+    fragment.participants = reader.section(data, "participants", reader.participant)
+    fragment.items = reader.section(data, "items", reader.item)
+    fragment.designs = reader.section(data, "designs", reader.design)
+    fragment.facilities = reader.section(data, "facilities", reader.facility)
+    fragment.offers = reader.section(data, "offers", reader.offer)
+    fragment.transport = reader.section(data, "transport", reader.transport)
+    fragment.substitutes = reader.section(data, "substitutes", reader.substitute, keyed=False)
+    return fragment
+
+
+class _Reader:
+    def __init__(self, source: str, diagnostics: list[Diagnostic]):
+        self.source = source
+        self.diagnostics = diagnostics
+        self.seen_ids: dict[str, int] = {}
+
+    def section(self, data: LocatedDict, name: str, build, keyed: bool = True) -> list:
+        entries = data.get(name)
+        if entries is None:
+            return []
+        if not isinstance(entries, LocatedList):
+            self._fail(data.line_of(name), name, "must be a list")
+            return []
+        records = []
+        for index, entry in enumerate(entries):
+            line = entries.line_of(index)
+            if not isinstance(entry, LocatedDict):
+                self._fail(line, f"{name}[{index}]", "must be a mapping")
+                continue
+            try:
+                record = build(entry, Origin(self.source, entry.line))
+            except _Invalid:
+                continue
+            if keyed:
+                if record.id in self.seen_ids:
+                    first = self.seen_ids[record.id]
+                    message = f"duplicate id {record.id!r} (first at line {first})"
+                    self.diagnostics.append(error(message, self.source, entry.line_of("id"), "id"))
+                    continue
+                self.seen_ids[record.id] = entry.line_of("id")
+            records.append(record)
+        return records
+
+    # -- records ---------------------------------------------------------------------------
+
+    def participant(self, e: LocatedDict, origin: Origin) -> Participant:
+        self._only(e, {"id", "name", "roles", "location", "contacts", "failure_probability"})
+        roles = self._list(e, "roles", default=[])
+        for role in roles:
+            if role not in ROLES:
+                self._fail(e.line_of("roles"), "roles", f"unknown role {role!r}; use {', '.join(ROLES)}")
+        contacts = self._opt(e, "contacts", dict, default={})
+        return Participant(
+            id=self._id(e),
+            name=str(self._opt(e, "name", str, default=e.get("id"))),
+            roles=tuple(roles),
+            location=self._location(e),
+            contacts=frozen_mapping({str(k): str(v) for k, v in contacts.items()}),
+            failure_probability=self._probability(e, "failure_probability"),
+            origin=origin,
+        )
+
+    def item(self, e: LocatedDict, origin: Origin) -> Item:
+        self._only(e, {"id", "name", "unit", "properties", "aliases", "mass_kg"})
+        return Item(
+            id=self._id(e),
+            name=str(self._opt(e, "name", str, default=e.get("id"))),
+            unit=str(self._opt(e, "unit", str, default="each")),
+            properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
+            aliases=tuple(str(a) for a in self._list(e, "aliases", default=[])),
+            mass_kg=self._number(e, "mass_kg"),
+            origin=origin,
+        )
+
+    def design(self, e: LocatedDict, origin: Origin) -> Design:
+        self._only(
+            e, {"id", "name", "makes", "yield", "inputs", "processes", "labor", "properties"}
+        )
+        inputs = self._opt(e, "inputs", dict, default={})
+        parsed_inputs = []
+        for item_id, quantity in inputs.items():
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                self._fail(
+                    inputs.line_of(item_id),
+                    f"inputs.{item_id}",
+                    f"quantity must be a positive whole number, not {quantity!r}",
+                )
+            parsed_inputs.append((str(item_id), quantity))
+        yield_ = e.get("yield", 1)
+        if isinstance(yield_, bool) or not isinstance(yield_, int) or yield_ <= 0:
+            self._fail(e.line_of("yield"), "yield", f"must be a positive whole number, not {yield_!r}")
+        return Design(
+            id=self._id(e),
+            name=self._opt(e, "name", str, default=None),
+            makes=self._required(e, "makes", str),
+            inputs=tuple(parsed_inputs),
+            yield_=yield_,
+            processes=frozenset(str(p) for p in self._list(e, "processes", default=[])),
+            labor=self._number(e, "labor"),
+            properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
+            origin=origin,
+        )
+
+    def facility(self, e: LocatedDict, origin: Origin) -> Facility:
+        self._only(
+            e,
+            {"id", "name", "operator", "processes", "capacity", "location", "failure_probability"},
+        )
+        capacity = self._opt(e, "capacity", dict, default={})
+        for item_id, amount in capacity.items():
+            if not _is_number(amount) or amount < 0:
+                self._fail(
+                    capacity.line_of(item_id),
+                    f"capacity.{item_id}",
+                    f"must be a number ≥ 0, not {amount!r}",
+                )
+        return Facility(
+            id=self._id(e),
+            name=self._opt(e, "name", str, default=None),
+            operator=self._required(e, "operator", str),
+            processes=frozenset(str(p) for p in self._list(e, "processes", default=[])),
+            capacity=frozen_mapping({str(k): float(v) for k, v in capacity.items()}),
+            location=self._location(e),
+            failure_probability=self._probability(e, "failure_probability"),
+            origin=origin,
+        )
+
+    def offer(self, e: LocatedDict, origin: Origin) -> Offer:
+        self._only(
+            e,
+            {
+                "id", "supplier", "item", "price", "capacity", "lead_time_days", "properties",
+                "failure_probability",
+            },
+        )
+        return Offer(
+            id=self._id(e),
+            supplier=self._required(e, "supplier", str),
+            item=self._required(e, "item", str),
+            price=self._number(e, "price"),
+            capacity=self._number(e, "capacity"),
+            lead_time_days=self._number(e, "lead_time_days"),
+            properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
+            failure_probability=self._probability(e, "failure_probability"),
+            origin=origin,
+        )
+
+    def transport(self, e: LocatedDict, origin: Origin) -> Transport:
+        self._only(e, {"id", "operator", "capacity_kg", "price_per_km"})
+        return Transport(
+            id=self._id(e),
+            operator=self._required(e, "operator", str),
+            capacity_kg=self._number(e, "capacity_kg"),
+            price_per_km=self._number(e, "price_per_km"),
+            origin=origin,
+        )
+
+    def substitute(self, e: LocatedDict, origin: Origin) -> Substitute:
+        self._only(e, {"item", "by"})
+        return Substitute(
+            item=self._required(e, "item", str), by=self._required(e, "by", str), origin=origin
+        )
+
+    # -- fields ----------------------------------------------------------------------------
+
+    def _fail(self, line: int, field_name: str, message: str):
+        self.diagnostics.append(error(message, self.source, line, field_name))
+        raise _Invalid
+
+    def _only(self, e: LocatedDict, allowed: set[str]) -> None:
+        for key in e:
+            if key not in allowed:
+                self._fail(
+                    e.line_of(key), str(key), f"unknown field; expected one of {', '.join(sorted(allowed))}"
+                )
+
+    def _id(self, e: LocatedDict) -> str:
+        value = e.get("id")
+        if value is None:
+            self._fail(e.line, "id", "missing")
+        value = str(value)
+        if not SLUG.match(value):
+            self._fail(e.line_of("id"), "id", f"{value!r} is not a slug (letters, digits, - _ .)")
+        return value
+
+    def _required(self, e: LocatedDict, key: str, kind):
+        if e.get(key) is None:
+            self._fail(e.line, key, "missing")
+        return self._opt(e, key, kind, default=None)
+
+    def _opt(self, e: LocatedDict, key: str, kind, default):
+        value = e.get(key)
+        if value is None:
+            return default
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, kind):
+            self._fail(e.line_of(key), key, f"must be a {_kind_name(kind)}, not {value!r}")
+        return value
+
+    def _list(self, e: LocatedDict, key: str, default):
+        value = e.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            self._fail(e.line_of(key), key, f"must be a list, not {value!r}")
+        return value
+
+    def _number(self, e: LocatedDict, key: str) -> float | None:
+        value = e.get(key)
+        if value is None:
+            return None
+        if not _is_number(value):
+            self._fail(e.line_of(key), key, f"must be a number, not {value!r}")
+        if value < 0:
+            self._fail(e.line_of(key), key, f"must not be negative ({value})")
+        return float(value)
+
+    def _probability(self, e: LocatedDict, key: str) -> float | None:
+        value = self._number(e, key)
+        if value is not None and value > 1:
+            self._fail(e.line_of(key), key, f"is a probability, between 0 and 1 ({value})")
+        return value
+
+    def _location(self, e: LocatedDict) -> Location | None:
+        value = self._opt(e, "location", dict, default=None)
+        if value is None:
+            return None
+        lat, lon = value.get("lat"), value.get("lon")
+        if not (_is_number(lat) and -90 <= lat <= 90 and _is_number(lon) and -180 <= lon <= 180):
+            self._fail(value.line, "location", "needs lat (-90..90) and lon (-180..180)")
+        place = value.get("place")
+        return Location(float(lat), float(lon), None if place is None else str(place))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _kind_name(kind) -> str:
+    return {str: "text", dict: "mapping", list: "list"}.get(kind, kind.__name__)

@@ -1,0 +1,1 @@
+"""Application commands, one handler per use case (the dynamic-supply-chain issue)."""

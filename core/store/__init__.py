@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, repository, unit of work (the dynamic-supply-chain issue)."""

@@ -1,0 +1,1 @@
+"""Dramatiq actors around core (the workers issue fills this in)."""
