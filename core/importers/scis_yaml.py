@@ -15,15 +15,13 @@ def recognizes(path: Path) -> bool:
         return False
     try:
         with path.open(encoding="utf-8") as handle:
-            head = handle.read(4096)
+            # The format must begin with `scis:`; comments and blank lines may come first.
+            for line in handle:
+                stripped = line.strip()
+                if stripped and not stripped.startswith("#") and stripped != "---":
+                    return stripped.startswith("scis:")
     except (OSError, UnicodeDecodeError):
         return False
-    # A cheap look at the first lines: the format must begin with `scis:` outside comments.
-    for line in head.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or stripped == "---":
-            continue
-        return stripped.startswith("scis:")
     return False
 
 

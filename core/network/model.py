@@ -77,6 +77,9 @@ class Design:
     labor: float | None = None
     properties: Mapping[str, object] = field(default_factory=frozen_mapping)
     name: str | None = None
+    # False when a published manifest does not say what goes in: such a design documents the
+    # item but cannot be planned, or every facility would seem able to make it from nothing.
+    inputs_known: bool = True
     origin: Origin = NOWHERE
 
 

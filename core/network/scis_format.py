@@ -6,11 +6,12 @@ an error; the rest of the file still loads, so one typo does not hide the whole 
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 from core.network.assemble import Fragment
-from core.network.diagnostics import Diagnostic, error
+from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import (
     ROLES,
     Design,
@@ -87,13 +88,19 @@ class _Reader:
         if entries is None:
             return []
         if not isinstance(entries, LocatedList):
-            self._fail(data.line_of(name), name, "must be a list")
+            self.diagnostics.append(error("must be a list", self.source, data.line_of(name), name))
             return []
         records = []
         for index, entry in enumerate(entries):
             line = entries.line_of(index)
             if not isinstance(entry, LocatedDict):
-                self._fail(line, f"{name}[{index}]", "must be a mapping")
+                self.diagnostics.append(
+                    error("must be a mapping", self.source, line, f"{name}[{index}]")
+                )
+                continue
+            if _has_duplicate_keys(entry):
+                # Already reported at the key's line; which of the two values was meant is a
+                # guess, so the record is left out like any other record with a bad field.
                 continue
             try:
                 record = build(entry, Origin(self.source, entry.line))
@@ -116,14 +123,16 @@ class _Reader:
         roles = self._list(e, "roles", default=[])
         for role in roles:
             if role not in ROLES:
-                self._fail(e.line_of("roles"), "roles", f"unknown role {role!r}; use {', '.join(ROLES)}")
-        contacts = self._opt(e, "contacts", dict, default={})
+                self._fail(
+                    e.line_of("roles"), "roles", f"unknown role {role!r}; use {', '.join(ROLES)}"
+                )
+        contacts = self._contacts(e)
         return Participant(
             id=self._id(e),
             name=str(self._opt(e, "name", str, default=e.get("id"))),
             roles=tuple(roles),
             location=self._location(e),
-            contacts=frozen_mapping({str(k): str(v) for k, v in contacts.items()}),
+            contacts=frozen_mapping(contacts),
             failure_probability=self._probability(e, "failure_probability"),
             origin=origin,
         )
@@ -156,7 +165,9 @@ class _Reader:
             parsed_inputs.append((str(item_id), quantity))
         yield_ = e.get("yield", 1)
         if isinstance(yield_, bool) or not isinstance(yield_, int) or yield_ <= 0:
-            self._fail(e.line_of("yield"), "yield", f"must be a positive whole number, not {yield_!r}")
+            self._fail(
+                e.line_of("yield"), "yield", f"must be a positive whole number, not {yield_!r}"
+            )
         return Design(
             id=self._id(e),
             name=self._opt(e, "name", str, default=None),
@@ -238,9 +249,8 @@ class _Reader:
     def _only(self, e: LocatedDict, allowed: set[str]) -> None:
         for key in e:
             if key not in allowed:
-                self._fail(
-                    e.line_of(key), str(key), f"unknown field; expected one of {', '.join(sorted(allowed))}"
-                )
+                expected = ", ".join(sorted(allowed))
+                self._fail(e.line_of(key), str(key), f"unknown field; expected one of {expected}")
 
     def _id(self, e: LocatedDict) -> str:
         value = e.get("id")
@@ -292,6 +302,19 @@ class _Reader:
             self._fail(e.line_of(key), key, f"is a probability, between 0 and 1 ({value})")
         return value
 
+    def _contacts(self, e: LocatedDict) -> dict[str, str]:
+        contacts = self._opt(e, "contacts", dict, default={})
+        kept = {}
+        for platform, address in contacts.items():
+            line, field_name = contacts.line_of(platform), f"contacts.{platform}"
+            if isinstance(address, (dict, list)):
+                self._fail(line, field_name, f"must be text, not {address!r}")
+            if address is None or not str(address).strip():
+                self.diagnostics.append(warning("empty, left out", self.source, line, field_name))
+                continue
+            kept[str(platform)] = str(address)
+        return kept
+
     def _location(self, e: LocatedDict) -> Location | None:
         value = self._opt(e, "location", dict, default=None)
         if value is None:
@@ -304,7 +327,18 @@ class _Reader:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real, finite number (YAML's .nan and .inf would poison every price they touch)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _has_duplicate_keys(value) -> bool:
+    if isinstance(value, LocatedDict):
+        return bool(value.duplicate_keys) or any(_has_duplicate_keys(v) for v in value.values())
+    if isinstance(value, LocatedList):
+        return any(_has_duplicate_keys(v) for v in value)
+    return False
 
 
 def _kind_name(kind) -> str:

@@ -15,6 +15,8 @@ from core.network.diagnostics import Diagnostic, error, warning
 class LocatedDict(dict):
     line: int = 0
     key_lines: dict
+    # (key, line) of each key written twice in this very mapping; the value kept is the last.
+    duplicate_keys: tuple = ()
 
     def line_of(self, key) -> int:
         return self.key_lines.get(key, self.line)
@@ -38,6 +40,7 @@ class _LineLoader(yaml.SafeLoader):
         mapping = LocatedDict()
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {}
+        duplicates = []
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
@@ -45,9 +48,12 @@ class _LineLoader(yaml.SafeLoader):
             except TypeError:
                 key = str(key)
             if key in mapping:
-                self.duplicate_keys.append((str(key), key_node.start_mark.line + 1))
+                duplicates.append((str(key), key_node.start_mark.line + 1))
+                self.duplicate_keys.append(duplicates[-1])
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = key_node.start_mark.line + 1
+        if duplicates:
+            mapping.duplicate_keys = tuple(duplicates)
         return mapping
 
     def construct_sequence(self, node, deep=False):
@@ -88,7 +94,9 @@ def parse_yaml(text: str, path, duplicates_are_errors: bool = True):
         loader.dispose()
     report = error if duplicates_are_errors else warning
     diagnostics: list[Diagnostic] = [
-        report(f"duplicate key {key!r} (a plain YAML loader would keep only the last)", path, line, key)
+        report(
+            f"duplicate key {key!r} (a plain YAML loader would keep only the last)", path, line, key
+        )
         for key, line in loader.duplicate_keys
     ]
     return data, diagnostics

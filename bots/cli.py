@@ -1,0 +1,151 @@
+"""The `scis` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
+from core.importers import LoadResult, load_network
+from core.network.model import Location, Network
+from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
+
+app = typer.Typer(
+    help="SCIS: weave, price and coordinate community supply chains.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+NetworkOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--network",
+        "-n",
+        help="A scis YAML network, or any manifest or folder the importers read. Repeatable.",
+    ),
+]
+
+
+def _fail(message: str, code: int = 1):
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _load(paths: list[Path]) -> LoadResult:
+    result = load_network(paths)
+    for diagnostic in result.diagnostics:
+        tone = "red" if diagnostic in result.blocking_errors else "yellow"
+        err.print(f"[{tone}]{diagnostic}[/]", highlight=False, soft_wrap=True)
+    if result.blocking_errors:
+        count = len(result.blocking_errors)
+        _fail(f"{count} problem{'s' if count > 1 else ''} in the network; nothing was woven")
+    return result
+
+
+def _positive_int(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        _fail(f"{what} must be a positive whole number, not {text!r}")
+    if value <= 0:
+        _fail(f"{what} must be a positive whole number, not {text!r}")
+    return value
+
+
+def _place(network: Network, text: str | None) -> Location | None:
+    if text is None:
+        return None
+    if text in network.participants:
+        location = network.participants[text].location
+        if location is None:
+            _fail(f"participant {text!r} has no location")
+        return location
+    try:
+        lat, lon = (float(part) for part in text.split(","))
+    except ValueError:
+        _fail(f"--deliver-to takes LAT,LON or a participant id, not {text!r}")
+    return Location(lat, lon)
+
+
+@app.command()
+def weave(
+    item: Annotated[str, typer.Argument(help="Item id or name.")],
+    quantity: Annotated[str, typer.Argument(help="How many, a positive whole number.")],
+    network: NetworkOption,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many plans to show.")] = 5,
+    rank: Annotated[
+        str, typer.Option(help="price | distance | risk | balanced.")
+    ] = "price",
+    criteria: Annotated[
+        str, typer.Option(help="Quality criteria every part must meet, e.g. latex-free.")
+    ] = "",
+    deliver_to: Annotated[
+        str | None, typer.Option(help="Where the goods go: LAT,LON or a participant id.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+):
+    """In how many ways can the network deliver QUANTITY of ITEM, and which are the best?"""
+    count = _positive_int(quantity, "quantity")
+    if rank not in RANKINGS:
+        _fail(f"--rank must be one of {', '.join(RANKINGS)}, not {rank!r}")
+    loaded = _load(network).network
+    found = loaded.find_item(item)
+    if found is None:
+        _fail(f"unknown item {item!r}; `scis catalog` lists what the network knows")
+    wanted = frozenset(c.strip() for c in criteria.split(",") if c.strip())
+    try:
+        woven = Weave(
+            loaded,
+            [Demand(found.id, count)],
+            criteria=wanted,
+            ranking=RANKINGS[rank],
+            deliver_to=_place(loaded, deliver_to),
+        )
+        total = woven.count()
+        plans = woven.best(top)
+    except WeaveError as exc:
+        _fail(str(exc))
+    if as_json:
+        document = {
+            "item": found.id,
+            "quantity": count,
+            "plan_count": str(total),
+            "plans": [plan_json(loaded, plan) for plan in plans],
+        }
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    print_weave(out, loaded, found, count, total, plans, wanted, rank)
+
+
+@app.command()
+def catalog(
+    network: NetworkOption,
+    criteria: Annotated[str, typer.Option(help="Only plans meeting these, e.g. latex-free.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list on stdout.")] = False,
+):
+    """Every item of the network, whether it can be ordered, and in how many ways."""
+    loaded = _load(network).network
+    wanted = frozenset(c.strip() for c in criteria.split(",") if c.strip())
+    entries = orderable_catalog(loaded, wanted)
+    if as_json:
+        json.dump(catalog_json(entries), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    print_catalog(out, entries)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""OKH v1 YAML manifests, with Helpful Engineering's `bom-atoms`, `tool-list-atoms` and
+`product-atom`: one manifest is one design making one item.
+
+Where the manifest is silent we say so in a warning and never fill the gap with a guess that
+looks like data: quantities not given count as 1 each (said in a warning), a BOM that is only a
+link leaves the inputs unknown, and a design whose inputs are unknown is marked as such.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.importers import okf_common as okf
+from core.importers.naming import slug
+from core.network.assemble import Fragment
+from core.network.diagnostics import Diagnostic, error, warning
+from core.network.model import Design, Item, Origin
+from core.network.yaml_source import parse_yaml
+
+name = "okh-v1"
+
+# Besides the manifest version (often left out), keys that only a hardware manifest has.
+_OKH_HINTS = frozenset(
+    {
+        "bom",
+        "bom-atoms",
+        "design-files",
+        "making-instructions",
+        "manifest-author",
+        "manifest-language",
+        "made-independently",
+    }
+)
+_USED = okf.atom_patterns("bom-atoms", "tool-list-atoms", single=("product-atom",)) | {
+    ("title",),
+    ("bom",),
+    ("bom", "*"),
+    ("tool-list",),
+    ("tool-list", "*"),
+    ("design-files",),
+    ("design-files", "*", "title"),
+}
+_LINK = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+_PATH_LIKE = re.compile(r"^(/|\.{1,2}/|\w+://)|\.\w{2,4}$")
+
+
+def recognizes(path: Path) -> bool:
+    keys = okf.top_level_keys(path)
+    if not keys or (keys & okf.OKW_KEYS and not keys & okf.OKH_ONLY_KEYS):
+        return False
+    return "okh-manifest-version" in keys or ("title" in keys and bool(keys & _OKH_HINTS))
+
+
+def read(path: Path) -> Fragment:
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Fragment(source, diagnostics=[error(f"cannot read: {exc}", source)])
+    return read_text(text, source)
+
+
+def read_text(text: str, source: str) -> Fragment:
+    data, parse_diagnostics = parse_yaml(text, source, duplicates_are_errors=False)
+    if data is None:
+        return Fragment(
+            source,
+            diagnostics=parse_diagnostics
+            or [error("empty file; expected an OKH manifest", source, 1)],
+        )
+    if not isinstance(data, dict):
+        return Fragment(source, diagnostics=[error("an OKH manifest must be a mapping", source, 1)])
+    diagnostics, fatal = (
+        okf.judge_duplicates(text, source, _USED) if parse_diagnostics else ([], False)
+    )
+    fragment = Fragment(source, diagnostics=diagnostics)
+    if fatal:
+        return fragment
+    product = _product(data, source, diagnostics)
+    if product is None:
+        return fragment
+    inputs, input_items, known = _inputs(data, product, source, text, diagnostics)
+    processes = okf.processes_from(data, "tool-list-atoms", "tool-list", source, diagnostics)
+    title = okf.clean(data.get("title")) or product.name
+    fragment.items = [product, *input_items]
+    fragment.designs = [
+        Design(
+            id=slug(Path(source).stem, fallback="okh"),
+            makes=product.id,
+            inputs=tuple(inputs.items()),
+            processes=processes,
+            name=title,
+            inputs_known=known,
+            origin=Origin(source, data.line_of("title") if "title" in data else 1),
+        )
+    ]
+    return fragment
+
+
+def _product(data: dict, source: str, diagnostics: list[Diagnostic]) -> Item | None:
+    """The product: `product-atom` when it names something, else the title."""
+    title = okf.clean(data.get("title"))
+    title_line = data.line_of("title") if "title" in data else 1
+    atoms = okf.as_list(data.get("product-atom"))
+    if atoms:
+        line = data.line_of("product-atom")
+        if len(atoms) > 1:
+            diagnostics.append(
+                warning(
+                    f"{len(atoms)} product atoms; the first is the product",
+                    source,
+                    line,
+                    "product-atom",
+                )
+            )
+        product = okf.atom_item(atoms[0], source, line, "product-atom", diagnostics)
+        if product is not None:
+            if title and title.casefold() != product.name.casefold():
+                product = Item(
+                    product.id,
+                    product.name,
+                    aliases=(*product.aliases, title),
+                    origin=product.origin,
+                )
+            return product
+        if title:
+            diagnostics.append(
+                warning(
+                    f"the product is named by the title {title!r}", source, line, "product-atom"
+                )
+            )
+    if not title:
+        diagnostics.append(
+            error(
+                "no title and no product-atom: what this manifest makes is "
+                "unknown, so it is left out",
+                source,
+                1,
+                "title",
+            )
+        )
+        return None
+    return Item(slug(title), title, origin=Origin(source, title_line))
+
+
+def _inputs(data, product: Item, source: str, text: str, diagnostics: list[Diagnostic]):
+    """(quantities by item id, the input items, whether the inputs are known)."""
+    if okf.as_list(data.get("bom-atoms")):
+        return _inputs_from_atoms(data, product, source, text, diagnostics)
+    bom = data.get("bom")
+    line = data.line_of("bom") if "bom" in data else data.line
+    names = okf.split_list(bom)
+    if len(names) == 1 and _LINK.match(names[0]):
+        diagnostics.append(
+            warning(
+                f"the BOM is only a link ({names[0]}), which SCIS does not follow: the inputs "
+                f"of {product.name!r} are unknown",
+                source,
+                line,
+                "bom",
+            )
+        )
+        return {}, [], False
+    if names:
+        items = [Item(slug(n), n, origin=Origin(source, line)) for n in names]
+        diagnostics.append(
+            warning(
+                f"inputs read from the plain `bom` text as {len(names)} name(s), 1 of each per "
+                f"{product.name!r} (no quantities given): " + ", ".join(map(repr, names)),
+                source,
+                line,
+                "bom",
+            )
+        )
+        return _summed([(i.id, 1) for i in items], source, line, diagnostics), items, True
+    return _inputs_from_design_files(data, product, source, diagnostics)
+
+
+def _inputs_from_atoms(data, product: Item, source: str, text: str, diagnostics):
+    atoms = data.get("bom-atoms")
+    line = data.line_of("bom-atoms")
+    pairs, items, missing = [], [], 0
+    for index, atom in enumerate(okf.as_list(atoms)):
+        atom_line = okf.line_in(atoms, index, line)
+        field = f"bom-atoms[{index}]"
+        item = okf.atom_item(atom, source, atom_line, field, diagnostics)
+        if item is None:
+            continue
+        quantity = atom.get("quantity") if isinstance(atom, dict) else None
+        if quantity is None:
+            missing += 1
+            quantity = 1
+        elif isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            diagnostics.append(
+                warning(
+                    f"quantity {quantity!r} is not a whole number of units; 1 is assumed",
+                    source,
+                    atom_line,
+                    f"{field}.quantity",
+                )
+            )
+            quantity = 1
+        pairs.append((item.id, quantity))
+        items.append(item)
+    if missing:
+        first = okf.line_in(atoms, 0, line + 1)
+        todo = " (the manifest marks them TODO)" if "TODO" in _lines(text, line, first) else ""
+        diagnostics.append(
+            warning(
+                f"no quantities given for {missing} of the {len(pairs)} inputs{todo}: 1 of each is "
+                f"assumed per {product.name!r}",
+                source,
+                line,
+                "bom-atoms",
+            )
+        )
+    return _summed(pairs, source, line, diagnostics), items, bool(pairs)
+
+
+def _inputs_from_design_files(data, product: Item, source: str, diagnostics):
+    """No BOM at all. When `design-files` lists named parts (the Wisconsin photoreactor's six
+    sub-assemblies), the product is at least built from them: each becomes an input item, 1
+    each, which someone must offer or design before the product can be made. The design stays
+    marked as having unknown inputs (screws, wires... are not listed). Entries titled by a
+    path or URL are files, not parts, and are not inputs."""
+    files = okf.as_list(data.get("design-files"))
+    line = data.line_of("design-files") if "design-files" in data else data.line
+    names = [okf.clean(f.get("title")) for f in files if isinstance(f, dict) and f.get("title")]
+    names = [n for n in names if not _PATH_LIKE.search(n)]
+    if not names:
+        diagnostics.append(
+            warning(f"no BOM: the inputs of {product.name!r} are unknown", source, line, "bom")
+        )
+        return {}, [], False
+    items = [Item(slug(n), n, origin=Origin(source, line)) for n in names]
+    diagnostics.append(
+        warning(
+            f"no BOM: the inputs of {product.name!r} are unknown beyond its {len(items)} "
+            "design-files sub-assemblies, taken as inputs, 1 each",
+            source,
+            line,
+            "design-files",
+        )
+    )
+    return _summed([(i.id, 1) for i in items], source, line, diagnostics), items, False
+
+
+def _summed(pairs, source: str, line: int, diagnostics: list[Diagnostic]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for item_id, quantity in pairs:
+        if item_id in totals:
+            diagnostics.append(
+                warning(
+                    f"input {item_id!r} is listed more than once; the quantities are added",
+                    source,
+                    line,
+                    "bom",
+                )
+            )
+        totals[item_id] = totals.get(item_id, 0) + quantity
+    return totals
+
+
+def _lines(text: str, first: int, last: int) -> str:
+    """Lines first..last (1-based, inclusive): where Helpful writes `# TODO: size, quantity`."""
+    return "\n".join(text.splitlines()[first - 1 : last])

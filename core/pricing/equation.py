@@ -1,0 +1,176 @@
+"""The characteristic pricing equation of a plan (the paper's `P = K + 4·L + B + S`).
+
+Built by substitution up the plan tree: a bought node contributes quantity × its offer's price
+variable; a made node contributes batches × its labour constant K plus its inputs' equations.
+Each variable is valued when known (the listed price, the declared labour, or a quote received)
+and stays a symbol otherwise, so the equation is honest about what nobody has said yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+from core.network.model import Network
+from core.pricing.linear_form import Coefficient, LinearForm
+from core.weave.plan import Plan, PlanNode
+from core.weave.sources import Bought
+
+
+@dataclass(frozen=True)
+class PriceVariable:
+    """One price in an equation, and who sets it."""
+
+    name: str  # p[offer-id] or K[design-id@facility-id]
+    kind: str  # "price" (per unit, from an offer) or "labour" (per batch, at a facility)
+    item: str
+    setter: str | None  # the participant who sets it
+    source: str  # the offer id, or design@facility
+    known: float | None  # listed price or declared labour
+
+    def describe(self, network: Network) -> str:
+        item = network.items[self.item].name.lower() if self.item in network.items else self.item
+        who = _name(network, self.setter)
+        if self.kind == "price":
+            return f"price of one {item} from {who} ({self.name}), set by {who}"
+        design, facility = self.source.split("@", 1)
+        return f"labour to make {item} by {design} at {facility}, per batch ({self.name}), set by {who}"
+
+
+def offer_variable(offer) -> PriceVariable:
+    return PriceVariable(f"p[{offer.id}]", "price", offer.item, offer.supplier, offer.id, offer.price)
+
+
+def labour_variable(design, facility) -> PriceVariable:
+    source = f"{design.id}@{facility.id}"
+    return PriceVariable(
+        f"K[{source}]", "labour", design.makes, facility.operator, source, design.labor
+    )
+
+
+@dataclass(frozen=True)
+class Equation:
+    """A plan's price: the form, its variables with their letters, and the values known."""
+
+    form: LinearForm
+    variables: Mapping[str, PriceVariable]
+    values: Mapping[str, float]
+    letters: Mapping[str, str]
+    quantity: int
+
+    @property
+    def unknowns(self) -> list[str]:
+        return self.form.unknowns(self.values)
+
+    @property
+    def price(self) -> float | None:
+        return self.form.evaluate(self.values)
+
+    @property
+    def unit_price(self) -> float | None:
+        price = self.price
+        return None if price is None else price / self.quantity
+
+    def text(self, lhs: str = "P") -> str:
+        """`P = K + 4·L + B + S`, labour first, then inputs in the order of the plan."""
+        return f"{lhs} = " + _render(
+            [(self.form.terms[n], self.letters[n]) for n in self.form.terms]
+        )
+
+    def evaluated_text(self, lhs: str = "P") -> str:
+        """`P = 15 + 4·2.5 + B + 8 = 33 + B`: the known values put in, the rest left as letters."""
+        parts = []
+        for name, coefficient in self.form.terms.items():
+            value = self.values.get(name)
+            parts.append((coefficient, self.letters[name] if value is None else _number(value)))
+        rest = self.form.partially(self.values)
+        total = _render(
+            [(c, self.letters[n]) for n, c in rest.terms.items()],
+            constant=float(rest.constant),
+        )
+        return f"{lhs} = {_render(parts)} = {total}"
+
+    def legend(self, network: Network) -> list[str]:
+        lines = []
+        for name in self.form.terms:
+            value = self.values.get(name)
+            shown = "unknown — ask for a quote" if value is None else _number(value)
+            lines.append(f"{self.letters[name]} = {self.variables[name].describe(network)} = {shown}")
+        return lines
+
+
+def plan_equation(
+    network: Network, plan: Plan | PlanNode, quotes: Mapping[str, float] | None = None
+) -> Equation:
+    """The equation of a plan (all its order lines) or of one sub-tree."""
+    roots = plan.lines if isinstance(plan, Plan) else (plan,)
+    form = LinearForm()
+    variables: dict[str, PriceVariable] = {}
+    for root in roots:
+        form = form + _form(root, variables)
+    values = {n: v.known for n, v in variables.items() if v.known is not None}
+    values.update({n: float(q) for n, q in (quotes or {}).items() if n in variables})
+    quantity = roots[0].quantity if len(roots) == 1 else 1
+    return Equation(form, variables, values, _letters(network, form, variables), quantity)
+
+
+def _form(node: PlanNode, variables: dict[str, PriceVariable]) -> LinearForm:
+    source = node.source
+    if isinstance(source, Bought):
+        variable = offer_variable(source.offer)
+        variables[variable.name] = variable
+        return LinearForm.variable(variable.name, node.quantity)
+    variable = labour_variable(source.design, source.facility)
+    variables[variable.name] = variable
+    form = LinearForm.variable(variable.name, node.batches)
+    for child in node.inputs:
+        form = form + _form(child, variables)
+    return form
+
+
+def _letters(network: Network, form: LinearForm, variables) -> dict[str, str]:
+    """K for labour, the item's initial for a price; repeats get 2, 3 … (L, L2)."""
+    used: dict[str, int] = {}
+    letters = {}
+    for name in form.terms:
+        variable = variables[name]
+        if variable.kind == "labour":
+            base = "K"
+        else:
+            item = network.items.get(variable.item)
+            words = (item.name if item else variable.item).strip() or "X"
+            base = next((ch.upper() for ch in words if ch.isalpha()), "X")
+            if base == "K" or base == "P":
+                base = base + "'"  # K is labour and P the price itself
+        used[base] = used.get(base, 0) + 1
+        letters[name] = base if used[base] == 1 else f"{base}{used[base]}"
+    return letters
+
+
+def _render(terms: list[tuple[Coefficient, str]], constant: float = 0.0) -> str:
+    pieces = []
+    if constant or not terms:
+        pieces.append(_number(constant))
+    for coefficient, symbol in terms:
+        sign = "-" if coefficient < 0 else "+"
+        size = abs(coefficient)
+        body = symbol if size == 1 else f"{_number(size)}·{symbol}"
+        pieces.append(body if not pieces and sign == "+" else f"{sign} {body}")
+    return " ".join(pieces).replace("+ -", "- ")
+
+
+def _number(value: float | Fraction | int) -> str:
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return str(value)
+    number = float(value)
+    if number == int(number):
+        return str(int(number))
+    return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def _name(network: Network, participant_id: str | None) -> str:
+    if participant_id is None:
+        return "nobody yet"
+    participant = network.participants.get(participant_id)
+    return participant.name if participant else participant_id

@@ -1,0 +1,89 @@
+"""The weave as the paper writes it: build every plan, then filter, score and sort them.
+
+W(T, SN): for each source S of T, if S is an OKH, weave each of its inputs and take the cross
+product; otherwise S itself is a plan. Exponential, and meant to be: it is the oracle the tests
+hold the real weave to, and the baseline the benchmark measures it against.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from core.network.model import Location, Network
+from core.weave.plan import Demand, Plan, PlanNode
+from core.weave.ranking import PRICE, Ranking, add, batches, delivery_distance_km
+from core.weave.sources import Bought, SupplyIndex, asserts, source_properties
+
+
+def literal_plans(
+    network: Network,
+    demands: list[Demand],
+    criteria: frozenset[str] = frozenset(),
+    ranking: Ranking = PRICE,
+    deliver_to: Location | None = None,
+) -> list[Plan]:
+    index = SupplyIndex(network)
+
+    def weave(item_id: str, quantity: int, path: frozenset[str]) -> list[PlanNode]:
+        plans = []
+        for source in index.sources(item_id):
+            if isinstance(source, Bought):
+                plans.append(PlanNode(item_id, quantity, source))
+            elif item_id not in path:
+                runs = batches(source, quantity)
+                options = [
+                    weave(input_id, per_batch * runs, path | {item_id})
+                    for input_id, per_batch in source.design.inputs
+                ]
+                plans.extend(
+                    PlanNode(item_id, quantity, source, tuple(inputs)) for inputs in product(*options)
+                )
+        return plans
+
+    def qualifies(node: PlanNode) -> bool:
+        """F(A(P1..Pn)) = F(A) ∧ F(P1) ∧ … ∧ F(Pn), for every criterion."""
+        item_properties = network.items[node.item].properties
+        own = source_properties(node.source)
+        return all(asserts(own, item_properties, c) for c in criteria) and all(
+            qualifies(child) for child in node.inputs
+        )
+
+    def placed(node: PlanNode, destination: Location | None) -> PlanNode:
+        here = (
+            None if isinstance(node.source, Bought)
+            else network.location_of_facility(node.source.facility)
+        )
+        return PlanNode(
+            node.item,
+            node.quantity,
+            node.source,
+            tuple(placed(child, here) for child in node.inputs),
+            delivery_distance_km(network, node.source, destination),
+        )
+
+    def score(node: PlanNode, destination: Location | None):
+        value = ranking.local(network, node.source, node.quantity, destination)
+        here = (
+            None if isinstance(node.source, Bought)
+            else network.location_of_facility(node.source.facility)
+        )
+        for child in node.inputs:
+            value = add(value, score(child, here))
+        return value
+
+    def tie(node: PlanNode) -> tuple:
+        return (node.source.index, *(tie(child) for child in node.inputs))
+
+    per_line = [
+        [placed(p, deliver_to) for p in weave(d.item, d.quantity, frozenset()) if qualifies(p)]
+        for d in demands
+    ]
+    scored = []
+    for lines in product(*per_line):
+        total = (0, 0.0)
+        for line in lines:
+            total = add(total, score(line, deliver_to))
+        scored.append((total, (-1, *(tie(line) for line in lines)), lines))
+    scored.sort(key=lambda entry: (entry[0], entry[1]))
+    return [Plan(lines=lines, score=s, rank=r) for r, (s, _, lines) in enumerate(scored, 1)]
+

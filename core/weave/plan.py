@@ -1,0 +1,70 @@
+"""Fulfilment plans: trees of items, each with the source chosen for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.weave.ranking import Score
+from core.weave.sources import Bought, Source
+
+
+@dataclass(frozen=True)
+class Demand:
+    """One line of an order: so many units of an item."""
+
+    item: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """`quantity` of `item` from `source`; under a design, one sub-plan per input.
+
+    `distance_km` is how far this node's goods travel to where they are used (the parent's
+    facility, or the buyer at the root); None when a place is unknown. Transport is not chosen
+    here: the ship stage is assigned later.
+    """
+
+    item: str
+    quantity: int
+    source: Source
+    inputs: tuple[PlanNode, ...] = ()
+    distance_km: float | None = None
+
+    @property
+    def batches(self) -> int:
+        if isinstance(self.source, Bought):
+            return 1
+        return -(-self.quantity // self.source.design.yield_)
+
+    def walk(self) -> Iterator[PlanNode]:
+        yield self
+        for child in self.inputs:
+            yield from child.walk()
+
+    def signature(self) -> tuple:
+        """What identifies the plan: the chosen sources, nested like the tree."""
+        return (self.item, self.quantity, _source_id(self.source), *(c.signature() for c in self.inputs))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan for a whole demand: one tree per order line, with its rank and score."""
+
+    lines: tuple[PlanNode, ...]
+    score: Score
+    rank: int
+
+    def nodes(self) -> Iterator[PlanNode]:
+        for line in self.lines:
+            yield from line.walk()
+
+    def signature(self) -> tuple:
+        return tuple(line.signature() for line in self.lines)
+
+
+def _source_id(source: Source) -> str:
+    if isinstance(source, Bought):
+        return f"offer:{source.offer.id}"
+    return f"design:{source.design.id}@{source.facility.id}"

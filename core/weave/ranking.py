@@ -1,0 +1,103 @@
+"""How plans are compared: additive scores summed over the nodes of a plan.
+
+A node's score depends only on its own source, its quantity and where it delivers, so the weave
+can rank plans best-first without enumerating them. Scores are pairs (unknown price terms,
+value): when price counts, a plan whose price is fully known comes before one with terms nobody
+has quoted yet, whatever their known parts; then the lower value wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil, log
+
+from core.network.geo import haversine_km
+from core.network.model import Location, Network
+from core.weave.sources import Bought, Source
+
+Score = tuple[int, float]
+ZERO: Score = (0, 0.0)
+
+
+def add(a: Score, b: Score) -> Score:
+    return (a[0] + b[0], a[1] + b[1])
+
+
+def batches(source: Source, quantity: int) -> int:
+    """How many times a design runs to yield `quantity` (an offer is bought in one go)."""
+    if isinstance(source, Bought):
+        return 1
+    return ceil(quantity / source.design.yield_)
+
+
+def source_location(network: Network, source: Source) -> Location | None:
+    if isinstance(source, Bought):
+        return network.location_of_offer(source.offer)
+    return network.location_of_facility(source.facility)
+
+
+def delivery_distance_km(
+    network: Network, source: Source, destination: Location | None
+) -> float | None:
+    """From the source to the place it delivers to; None when either place is unknown."""
+    origin = source_location(network, source)
+    if origin is None or destination is None:
+        return None
+    return haversine_km(origin, destination)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A weighted mix of price, distance (km) and risk (−log of the probability of success).
+
+    The weights say how much one kilometre and one unit of −log p are worth in money.
+    """
+
+    name: str
+    price: float = 0.0
+    distance: float = 0.0
+    risk: float = 0.0
+
+    @property
+    def needs_destination(self) -> bool:
+        return self.distance > 0
+
+    def local(
+        self, network: Network, source: Source, quantity: int, destination: Location | None
+    ) -> Score:
+        unknown, value = 0, 0.0
+        if self.price:
+            known = _known_price(source, quantity)
+            if known is None:
+                unknown = 1
+            else:
+                value += self.price * known
+        if self.distance:
+            km = delivery_distance_km(network, source, destination)
+            value += self.distance * (km or 0.0)
+        if self.risk:
+            value += self.risk * -log(max(1e-12, 1.0 - _failure_probability(network, source)))
+        return (unknown, value)
+
+
+def _known_price(source: Source, quantity: int) -> float | None:
+    if isinstance(source, Bought):
+        price = source.offer.price
+        return None if price is None else quantity * price
+    labor = source.design.labor
+    return None if labor is None else batches(source, quantity) * labor
+
+
+def _failure_probability(network: Network, source: Source) -> float:
+    if isinstance(source, Bought):
+        return network.failure_probability_of_offer(source.offer)
+    return network.failure_probability_of_facility(source.facility)
+
+
+PRICE = Ranking("price", price=1.0)
+DISTANCE = Ranking("distance", distance=1.0)
+RISK = Ranking("risk", risk=1.0)
+# One km costs 0.5 and a certain failure (−log p → 1 nat ≈ 63 %) costs 50, in price units.
+BALANCED = Ranking("balanced", price=1.0, distance=0.5, risk=50.0)
+
+RANKINGS = {r.name: r for r in (PRICE, DISTANCE, RISK, BALANCED)}

@@ -1,0 +1,136 @@
+"""Where an item can come from: offers, and designs carried out at facilities.
+
+Sources of an item T (DESIGN.md, Weave): every offer of T; every pair (design D making T,
+facility F whose processes include all of D's). Their order is fixed (offers, then designs ×
+facilities, each in declaration order) and gives every source a stable index, which breaks ties
+between equally good plans the same way every time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+
+from core.network.model import Design, Facility, Network, Offer
+
+
+@dataclass(frozen=True)
+class Bought:
+    """The item is bought ready-made through an offer."""
+
+    offer: Offer
+    index: int
+
+    @property
+    def kind(self) -> str:
+        return "offer"
+
+
+@dataclass(frozen=True)
+class Made:
+    """The item is made from a design at a facility."""
+
+    design: Design
+    facility: Facility
+    index: int
+
+    @property
+    def kind(self) -> str:
+        return "design"
+
+
+Source = Bought | Made
+
+
+def asserts(record_properties, item_properties, criterion: str) -> bool:
+    """A record asserts a property itself; silent, it inherits what its item asserts."""
+    if criterion in record_properties:
+        return record_properties[criterion] is True
+    return item_properties.get(criterion) is True
+
+
+class SupplyIndex:
+    """The sources of every item of a network, computed once per network."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        offers: dict[str, list[Offer]] = defaultdict(list)
+        for offer in network.offers.values():
+            offers[offer.item].append(offer)
+        designs: dict[str, list[Design]] = defaultdict(list)
+        for design in network.designs.values():
+            if design.inputs_known:
+                designs[design.makes].append(design)
+        facilities = list(network.facilities.values())
+        by_process: dict[str, set[int]] = defaultdict(set)
+        for position, facility in enumerate(facilities):
+            for process in facility.processes:
+                by_process[process].add(position)
+        self._sources: dict[str, tuple[Source, ...]] = {}
+        for item_id in network.items:
+            sources: list[Source] = [Bought(o, i) for i, o in enumerate(offers[item_id])]
+            for design in designs[item_id]:
+                for position in _capable(design, by_process, len(facilities)):
+                    sources.append(Made(design, facilities[position], len(sources)))
+            self._sources[item_id] = tuple(sources)
+        self._filtered: dict[tuple[str, frozenset[str]], tuple[Source, ...]] = {}
+
+    def sources(self, item_id: str, criteria: frozenset[str] = frozenset()) -> tuple[Source, ...]:
+        """Sources of the item that can qualify under `criteria`.
+
+        A design source is kept when the design asserts every criterion; whether its inputs
+        qualify too is the weave's business (the property is checked over the whole plan).
+        """
+        every = self._sources.get(item_id, ())
+        if not criteria:
+            return every
+        key = (item_id, criteria)
+        if key not in self._filtered:
+            item_properties = self.network.items[item_id].properties
+            self._filtered[key] = tuple(
+                s for s in every if all(asserts(source_properties(s), item_properties, c) for c in criteria)
+            )
+        return self._filtered[key]
+
+    @cached_property
+    def recursive_groups(self) -> dict[str, frozenset[str]]:
+        """For each item on a cycle of designs, the items of its cycle (strongly connected)."""
+        graph = nx.DiGraph()
+        for design in self.network.designs.values():
+            for input_id, _ in design.inputs:
+                graph.add_edge(design.makes, input_id)
+        groups: dict[str, frozenset[str]] = {}
+        for component in nx.strongly_connected_components(graph):
+            member = next(iter(component))
+            if len(component) > 1 or graph.has_edge(member, member):
+                frozen = frozenset(component)
+                for item_id in component:
+                    groups[item_id] = frozen
+        return groups
+
+    def child_context(self, context: frozenset[str], parent: str, child: str) -> frozenset[str]:
+        """The items above `child` on its path that it could lead back to.
+
+        Only they matter for the path-local cycle cut: an ancestor reachable from `child` lies
+        on a cycle with it, so everything else in the path can be forgotten, and the weave can
+        share one sub-result among all the paths that reach `child`.
+        """
+        group = self.recursive_groups.get(child)
+        if group is None:
+            return frozenset()
+        return (context | {parent}) & group
+
+
+def source_properties(source: Source):
+    return source.offer.properties if isinstance(source, Bought) else source.design.properties
+
+
+def _capable(design: Design, by_process: dict[str, set[int]], facility_count: int) -> list[int]:
+    """Positions of the facilities offering all of the design's processes, in order."""
+    if not design.processes:
+        return list(range(facility_count))
+    capable = set.intersection(*(by_process.get(p, set()) for p in design.processes))
+    return sorted(capable)

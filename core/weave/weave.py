@@ -1,0 +1,210 @@
+"""The weave W: every fulfilment plan of a demand over a network, counted and ranked lazily.
+
+Plans are enumerated best-first with the lazy k-best algorithm over the AND-OR hypergraph
+(Huang & Chiang, "Better k-best parsing", 2005, algorithm 3): a node is (item, quantity, cycle
+context, destination); each of its sources is a hyperedge whose tails are the input nodes. The
+k-th best plan costs a few heap operations per node on its tree once the best plan is known, so
+asking for the top ten of 10^30 plans touches little more than the graph itself.
+
+Ties are broken by the plan's nested source indices, which keeps the order total and monotone
+(replacing a sub-plan by a better one always gives a better plan), so the order is exactly the
+sorted order of the brute-force enumeration that the tests keep as an oracle.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator
+from itertools import count as counter
+from itertools import islice
+
+from core.network.model import Location, Network
+from core.weave.count import PlanCounter, deep_recursion
+from core.weave.plan import Demand, Plan, PlanNode
+from core.weave.ranking import PRICE, ZERO, Ranking, add, batches, delivery_distance_km
+from core.weave.sources import Bought, SupplyIndex
+
+BUYER = "@buyer"  # the destination of the root of every order line
+
+
+class WeaveError(ValueError):
+    """A demand the weave cannot take (unknown item, quantity that is not a positive integer)."""
+
+
+class Weave:
+    def __init__(
+        self,
+        network: Network,
+        demands: Iterable[Demand],
+        criteria: Iterable[str] = (),
+        ranking: Ranking = PRICE,
+        deliver_to: Location | None = None,
+        index: SupplyIndex | None = None,
+    ):
+        self.network = network
+        self.demands = tuple(demands)
+        if not self.demands:
+            raise WeaveError("an order needs at least one line")
+        for demand in self.demands:
+            if demand.item not in network.items:
+                raise WeaveError(f"unknown item {demand.item!r}")
+            quantity = demand.quantity
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+                raise WeaveError(f"quantity must be a positive whole number, not {quantity!r}")
+        self.criteria = frozenset(criteria)
+        self.ranking = ranking
+        self.deliver_to = deliver_to
+        self.index = index or SupplyIndex(network)
+        self._counter = PlanCounter(self.index, self.criteria)
+        self._graph = _Hypergraph(self)
+
+    def count(self) -> int:
+        """The exact number of plans: the product of the counts of the order's lines."""
+        total = 1
+        for demand in self.demands:
+            total *= self._counter.count(demand.item)
+        return total
+
+    def plans(self) -> Iterator[Plan]:
+        """Every plan, best first, produced only as far as it is read."""
+        for rank in counter(1):
+            with deep_recursion():
+                plan = self._graph.plan(rank)
+            if plan is None:
+                return
+            yield plan
+
+    def best(self, k: int) -> list[Plan]:
+        return list(islice(self.plans(), k))
+
+
+class _Node:
+    __slots__ = ("edges", "derivations", "candidates", "seen")
+
+    def __init__(self, edges):
+        # edge = (local score, source, tails); a derivation = (score, tie key, edge, positions)
+        self.edges = edges
+        self.derivations: list[tuple] = []
+        self.candidates: list[tuple] | None = None
+        self.seen: set[tuple] = set()
+
+
+class _Hypergraph:
+    def __init__(self, weave: Weave):
+        self.weave = weave
+        self.nodes: dict[tuple, _Node] = {}
+        lines = tuple(
+            (d.item, d.quantity, frozenset(), BUYER if weave.ranking.needs_destination else None)
+            for d in weave.demands
+        )
+        self.root = ("@order",)
+        self.nodes[self.root] = _Node([(ZERO, None, lines)])
+
+    def plan(self, rank: int) -> Plan | None:
+        derivation = self._kth(self.root, rank - 1)
+        if derivation is None:
+            return None
+        _, _, _, positions = derivation
+        lines = tuple(
+            self._tree(tail, self.nodes[tail].derivations[j], self.weave.deliver_to)
+            for tail, j in zip(self.nodes[self.root].edges[0][2], positions, strict=True)
+        )
+        return Plan(lines=lines, score=derivation[0], rank=rank)
+
+    # -- the lazy k-best -------------------------------------------------------------------
+
+    def _kth(self, key: tuple, k: int):
+        """The k-th best derivation (0-based) of a node, or None if it has fewer."""
+        node = self._node(key)
+        if k < len(node.derivations):
+            return node.derivations[k]
+        if node.candidates is None:
+            node.candidates = []
+            for position in range(len(node.edges)):
+                first = (0,) * len(node.edges[position][2])
+                self._push(node, position, first)
+        while len(node.derivations) <= k:
+            if node.derivations:
+                self._push_successors(node, node.derivations[-1])
+            if not node.candidates:
+                return None
+            node.derivations.append(heapq.heappop(node.candidates))
+        return node.derivations[k]
+
+    def _push_successors(self, node: _Node, derivation: tuple) -> None:
+        _, _, position, positions = derivation
+        for i in range(len(positions)):
+            successor = positions[:i] + (positions[i] + 1,) + positions[i + 1 :]
+            self._push(node, position, successor)
+
+    def _push(self, node: _Node, position: int, positions: tuple[int, ...]) -> None:
+        if (position, positions) in node.seen:
+            return
+        node.seen.add((position, positions))
+        local, source, tails = node.edges[position]
+        score = local
+        tie = [-1 if source is None else source.index]
+        for tail, j in zip(tails, positions, strict=True):
+            child = self._kth(tail, j)
+            if child is None:
+                return
+            score = add(score, child[0])
+            tie.append(child[1])
+        heapq.heappush(node.candidates, (score, tuple(tie), position, positions))
+
+    # -- the graph, built as it is reached ---------------------------------------------------
+
+    def _node(self, key: tuple) -> _Node:
+        node = self.nodes.get(key)
+        if node is None:
+            node = self.nodes[key] = _Node(self._edges(key))
+        return node
+
+    def _edges(self, key: tuple) -> list[tuple]:
+        item_id, quantity, context, destination = key
+        weave = self.weave
+        index, ranking, network = weave.index, weave.ranking, weave.network
+        place = self._place(destination)
+        edges = []
+        for source in index.sources(item_id, weave.criteria):
+            local = ranking.local(network, source, quantity, place)
+            if isinstance(source, Bought):
+                edges.append((local, source, ()))
+            elif item_id not in context:
+                runs = batches(source, quantity)
+                where = source.facility.id if ranking.needs_destination else None
+                tails = tuple(
+                    (
+                        input_id,
+                        per_batch * runs,
+                        index.child_context(context, item_id, input_id),
+                        where,
+                    )
+                    for input_id, per_batch in source.design.inputs
+                )
+                edges.append((local, source, tails))
+        return edges
+
+    def _place(self, destination: str | None) -> Location | None:
+        if destination is None:
+            return None
+        if destination == BUYER:
+            return self.weave.deliver_to
+        return self.weave.network.location_of_facility(self.weave.network.facilities[destination])
+
+    def _tree(self, key: tuple, derivation: tuple, destination: Location | None) -> PlanNode:
+        node = self.nodes[key]
+        _, source, tails = node.edges[derivation[2]]
+        network = self.weave.network
+        here = None if isinstance(source, Bought) else network.location_of_facility(source.facility)
+        children = tuple(
+            self._tree(tail, self.nodes[tail].derivations[j], here)
+            for tail, j in zip(tails, derivation[3], strict=True)
+        )
+        return PlanNode(
+            item=key[0],
+            quantity=key[1],
+            source=source,
+            inputs=children,
+            distance_km=delivery_distance_km(network, source, destination),
+        )

@@ -1,0 +1,130 @@
+"""The weave against the paper's literal enumeration, on random small networks."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from core.network.model import Design, Facility, Item, Location, Network, Offer, Participant
+from core.weave import RANKINGS, Demand, PlanCounter, SupplyIndex, Weave
+from core.weave.literal import literal_plans
+
+PROCESSES = ("cut", "print", "sew")
+CRITERION = "latex-free"
+
+
+@st.composite
+def networks(draw):
+    n_items = draw(st.integers(1, 5))
+    items = [
+        Item(f"i{k}", f"Item {k}", properties=draw(_properties())) for k in range(n_items)
+    ]
+    item_ids = [i.id for i in items]
+    places = st.none() | st.builds(
+        Location, st.floats(38.0, 40.0), st.floats(-78.0, -76.0)
+    )
+    participants = [
+        Participant(
+            f"p{k}",
+            f"P {k}",
+            location=draw(places),
+            failure_probability=draw(st.none() | st.sampled_from([0.0, 0.01, 0.1, 0.3])),
+        )
+        for k in range(draw(st.integers(1, 3)))
+    ]
+    people = [p.id for p in participants]
+    prices = st.none() | st.integers(0, 40).map(lambda x: x / 4)
+    offers = [
+        Offer(
+            f"o{k}",
+            draw(st.sampled_from(people)),
+            draw(st.sampled_from(item_ids)),
+            price=draw(prices),
+            properties=draw(_properties()),
+            failure_probability=draw(st.none() | st.sampled_from([0.02, 0.2])),
+        )
+        for k in range(draw(st.integers(0, 6)))
+    ]
+    designs = []
+    for k in range(draw(st.integers(0, 5))):
+        inputs = draw(
+            st.dictionaries(st.sampled_from(item_ids), st.integers(1, 3), max_size=3)
+        )
+        designs.append(
+            Design(
+                f"d{k}",
+                draw(st.sampled_from(item_ids)),
+                inputs=tuple(inputs.items()),
+                yield_=draw(st.integers(1, 3)),
+                processes=frozenset(draw(st.sets(st.sampled_from(PROCESSES), max_size=2))),
+                labor=draw(prices),
+                properties=draw(_properties()),
+            )
+        )
+    facilities = [
+        Facility(
+            f"f{k}",
+            draw(st.sampled_from(people)),
+            processes=frozenset(draw(st.sets(st.sampled_from(PROCESSES), max_size=3))),
+            location=draw(places),
+        )
+        for k in range(draw(st.integers(0, 3)))
+    ]
+    return Network.of(participants, items, designs, facilities, offers)
+
+
+def _properties():
+    return st.sampled_from([{}, {CRITERION: True}, {CRITERION: False}])
+
+
+@st.composite
+def cases(draw):
+    network = draw(networks())
+    items = list(network.items)
+    demands = [
+        Demand(draw(st.sampled_from(items)), draw(st.integers(1, 7)))
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    criteria = draw(st.sampled_from([frozenset(), frozenset({CRITERION})]))
+    ranking = draw(st.sampled_from(sorted(RANKINGS)))
+    deliver_to = draw(st.none() | st.just(Location(39.29, -76.61)))
+    return network, demands, criteria, RANKINGS[ranking], deliver_to
+
+
+def _manageable(network, demands, criteria) -> int:
+    counter = PlanCounter(SupplyIndex(network), criteria)
+    unfiltered = PlanCounter(SupplyIndex(network))
+    total = 1
+    for d in demands:
+        total *= max(1, unfiltered.count(d.item))
+    return total
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_count_and_best_plans_match_the_literal_enumeration(case):
+    network, demands, criteria, ranking, deliver_to = case
+    assume(_manageable(network, demands, criteria) <= 3000)
+    oracle = literal_plans(network, demands, criteria, ranking, deliver_to)
+    weave = Weave(network, demands, criteria, ranking, deliver_to)
+
+    assert weave.count() == len(oracle)
+    k = min(len(oracle), 30)
+    got = weave.best(k + 1)
+    assert [p.signature() for p in got[:k]] == [p.signature() for p in oracle[:k]]
+    assert [p.score for p in got[:k]] == [p.score for p in oracle[:k]]
+    if len(oracle) <= k:
+        assert len(got) == len(oracle)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_every_plan_is_distinct_and_scores_never_improve(case):
+    network, demands, criteria, ranking, deliver_to = case
+    assume(_manageable(network, demands, criteria) <= 500)
+    weave = Weave(network, demands, criteria, ranking, deliver_to)
+    plans = list(weave.plans())
+    assert len(plans) == weave.count()
+    assert len({p.signature() for p in plans}) == len(plans)
+    assert all(a.score <= b.score for a, b in zip(plans, plans[1:]))
+    assert [p.rank for p in plans] == list(range(1, len(plans) + 1))
