@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from core.network.model import Item, Network
-from core.pricing import plan_equation
+from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
 from core.weave.sources import Bought
 
@@ -37,6 +38,16 @@ def node_json(node: PlanNode) -> dict:
         "distance_km": None if node.distance_km is None else round(node.distance_km, 3),
         "inputs": [node_json(child) for child in node.inputs],
     }
+
+
+def price_headline(equation: Equation) -> str:
+    """`41.00`, or `35.50 + B (1 price not quoted yet)` when some are unknown."""
+    known = equation.form.partially(equation.values)
+    missing = len(known.terms)
+    if not missing:
+        return f"{equation.price:,.2f}"
+    letters = " + ".join(equation.letters[n] for n in known.terms)
+    return f"{float(known.constant):,.2f} + {letters} ({missing} price{'s' if missing > 1 else ''} not quoted yet)"
 
 
 def catalog_json(entries: list[CatalogEntry]) -> list[dict]:
@@ -76,17 +87,16 @@ def print_weave(
     console.print(f"The best {len(plans)} by {rank}:\n", highlight=False)
     for plan in plans:
         equation = plan_equation(network, plan)
-        price = equation.price
-        headline = f"{price:,.2f}" if price is not None else "not yet known"
+        headline = price_headline(equation)
         console.print(f"[bold cyan]#{plan.rank}[/]  price {headline}", highlight=False)
-        console.print(f"   {equation.text()}", highlight=False)
-        console.print(f"   {equation.evaluated_text()}", highlight=False)
+        console.print(f"   {escape(equation.text())}", highlight=False)
+        console.print(f"   {escape(equation.evaluated_text())}", highlight=False)
         for line in plan.lines:
-            tree = Tree(_label(network, line))
+            tree = Tree(escape(_label(network, line)))
             _grow(tree, network, line)
             console.print(tree)
         for entry in equation.legend(network):
-            console.print(f"   [dim]{entry}[/]", highlight=False)
+            console.print(f"   [dim]{escape(entry)}[/]", highlight=False)
         console.print()
 
 
@@ -107,7 +117,7 @@ def print_catalog(console: Console, entries: list[CatalogEntry]) -> None:
 
 def _grow(tree: Tree, network: Network, node: PlanNode) -> None:
     for child in node.inputs:
-        _grow(tree.add(_label(network, child)), network, child)
+        _grow(tree.add(escape(_label(network, child))), network, child)
 
 
 def _label(network: Network, node: PlanNode) -> str:

@@ -30,12 +30,12 @@ class PriceVariable:
     known: float | None  # listed price or declared labour
 
     def describe(self, network: Network) -> str:
-        item = network.items[self.item].name.lower() if self.item in network.items else self.item
+        item = network.items[self.item].name if self.item in network.items else self.item
         who = _name(network, self.setter)
         if self.kind == "price":
-            return f"price of one {item} from {who} ({self.name}), set by {who}"
-        design, facility = self.source.split("@", 1)
-        return f"labour to make {item} by {design} at {facility}, per batch ({self.name}), set by {who}"
+            return f"price of one {item}, set by {who} ({self.name})"
+        facility = self.source.split("@", 1)[1]
+        return f"labour per batch of {item} at {facility}, set by {who} ({self.name})"
 
 
 def offer_variable(offer) -> PriceVariable:
@@ -95,7 +95,7 @@ class Equation:
         lines = []
         for name in self.form.terms:
             value = self.values.get(name)
-            shown = "unknown — ask for a quote" if value is None else _number(value)
+            shown = "unknown, not quoted yet" if value is None else f"{value:,.2f}"
             lines.append(f"{self.letters[name]} = {self.variables[name].describe(network)} = {shown}")
         return lines
 
@@ -138,14 +138,19 @@ def _letters(network: Network, form: LinearForm, variables) -> dict[str, str]:
         if variable.kind == "labour":
             base = "K"
         else:
-            item = network.items.get(variable.item)
-            words = (item.name if item else variable.item).strip() or "X"
-            base = next((ch.upper() for ch in words if ch.isalpha()), "X")
-            if base == "K" or base == "P":
-                base = base + "'"  # K is labour and P the price itself
+            base = _initial(network, variable.item)
         used[base] = used.get(base, 0) + 1
         letters[name] = base if used[base] == 1 else f"{base}{used[base]}"
     return letters
+
+
+def _initial(network: Network, item_id: str) -> str:
+    """The initial of the item's id when it is a word (leg → L), else of its name."""
+    item = network.items.get(item_id)
+    words = item_id if item_id[:1].isalpha() and not any(c in item_id for c in ":/") else None
+    words = words or (item.name if item else item_id)
+    letter = next((ch.upper() for ch in words if ch.isalpha()), "X")
+    return letter + "'" if letter in "KP" else letter  # K is labour and P the price itself
 
 
 def _render(terms: list[tuple[Coefficient, str]], constant: float = 0.0) -> str:

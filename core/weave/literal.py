@@ -62,14 +62,15 @@ def literal_plans(
         )
 
     def score(node: PlanNode, destination: Location | None):
-        value = ranking.local(network, node.source, node.quantity, destination)
+        """The node's own score plus the sum of its inputs' (summed first, then added)."""
         here = (
             None if isinstance(node.source, Bought)
             else network.location_of_facility(node.source.facility)
         )
+        inputs = (0, 0.0)
         for child in node.inputs:
-            value = add(value, score(child, here))
-        return value
+            inputs = add(inputs, score(child, here))
+        return add(ranking.local(network, node.source, node.quantity, destination), inputs)
 
     def tie(node: PlanNode) -> tuple:
         return (node.source.index, *(tie(child) for child in node.inputs))

@@ -9,7 +9,7 @@ has quoted yet, whatever their known parts; then the lower value wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, log
+from math import log
 
 from core.network.geo import haversine_km
 from core.network.model import Location, Network
@@ -27,7 +27,7 @@ def batches(source: Source, quantity: int) -> int:
     """How many times a design runs to yield `quantity` (an offer is bought in one go)."""
     if isinstance(source, Bought):
         return 1
-    return ceil(quantity / source.design.yield_)
+    return -(-quantity // source.design.yield_)
 
 
 def source_location(network: Network, source: Source) -> Location | None:
@@ -66,8 +66,14 @@ class Ranking:
         self, network: Network, source: Source, quantity: int, destination: Location | None
     ) -> Score:
         unknown, value = 0, 0.0
+        bought = type(source) is Bought
         if self.price:
-            known = _known_price(source, quantity)
+            if bought:
+                price = source.offer.price
+                known = None if price is None else quantity * price
+            else:
+                labor = source.design.labor
+                known = None if labor is None else -(-quantity // source.design.yield_) * labor
             if known is None:
                 unknown = 1
             else:
@@ -76,22 +82,13 @@ class Ranking:
             km = delivery_distance_km(network, source, destination)
             value += self.distance * (km or 0.0)
         if self.risk:
-            value += self.risk * -log(max(1e-12, 1.0 - _failure_probability(network, source)))
+            failure = (
+                network.failure_probability_of_offer(source.offer)
+                if bought
+                else network.failure_probability_of_facility(source.facility)
+            )
+            value += self.risk * -log(max(1e-12, 1.0 - failure))
         return (unknown, value)
-
-
-def _known_price(source: Source, quantity: int) -> float | None:
-    if isinstance(source, Bought):
-        price = source.offer.price
-        return None if price is None else quantity * price
-    labor = source.design.labor
-    return None if labor is None else batches(source, quantity) * labor
-
-
-def _failure_probability(network: Network, source: Source) -> float:
-    if isinstance(source, Bought):
-        return network.failure_probability_of_offer(source.offer)
-    return network.failure_probability_of_facility(source.facility)
 
 
 PRICE = Ranking("price", price=1.0)

@@ -9,16 +9,17 @@ between equally good plans the same way every time.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
-import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from core.network.model import Design, Facility, Network, Offer
 
 
-@dataclass(frozen=True)
-class Bought:
+class Bought(NamedTuple):
     """The item is bought ready-made through an offer."""
 
     offer: Offer
@@ -29,8 +30,7 @@ class Bought:
         return "offer"
 
 
-@dataclass(frozen=True)
-class Made:
+class Made(NamedTuple):
     """The item is made from a design at a facility."""
 
     design: Design
@@ -98,14 +98,26 @@ class SupplyIndex:
     @cached_property
     def recursive_groups(self) -> dict[str, frozenset[str]]:
         """For each item on a cycle of designs, the items of its cycle (strongly connected)."""
-        graph = nx.DiGraph()
+        items = list(self.network.items)
+        position = {item_id: k for k, item_id in enumerate(items)}
+        rows, columns, looped = [], [], set()
         for design in self.network.designs.values():
             for input_id, _ in design.inputs:
-                graph.add_edge(design.makes, input_id)
+                rows.append(position[design.makes])
+                columns.append(position[input_id])
+                if input_id == design.makes:
+                    looped.add(input_id)
+        # SciPy's strong components run in C: this is on the path of every weave.
+        graph = csr_matrix(
+            (np.ones(len(rows), dtype=np.int8), (rows, columns)), shape=(len(items), len(items))
+        )
+        _, labels = connected_components(graph, directed=True, connection="strong")
+        members: dict[int, list[str]] = defaultdict(list)
+        for item_id, label in zip(items, labels):
+            members[label].append(item_id)
         groups: dict[str, frozenset[str]] = {}
-        for component in nx.strongly_connected_components(graph):
-            member = next(iter(component))
-            if len(component) > 1 or graph.has_edge(member, member):
+        for component in members.values():
+            if len(component) > 1 or component[0] in looped:
                 frozen = frozenset(component)
                 for item_id in component:
                     groups[item_id] = frozen

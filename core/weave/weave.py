@@ -21,10 +21,11 @@ from itertools import islice
 from core.network.model import Location, Network
 from core.weave.count import PlanCounter, deep_recursion
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import PRICE, ZERO, Ranking, add, batches, delivery_distance_km
+from core.weave.ranking import PRICE, ZERO, Ranking, delivery_distance_km
 from core.weave.sources import Bought, SupplyIndex
 
 BUYER = "@buyer"  # the destination of the root of every order line
+_NO_CONTEXT: frozenset[str] = frozenset()
 
 
 class WeaveError(ValueError):
@@ -115,14 +116,11 @@ class _Hypergraph:
 
     def _kth(self, key: tuple, k: int):
         """The k-th best derivation (0-based) of a node, or None if it has fewer."""
-        node = self._node(key)
+        node = self.nodes.get(key) or self._node(key)
         if k < len(node.derivations):
             return node.derivations[k]
         if node.candidates is None:
-            node.candidates = []
-            for position in range(len(node.edges)):
-                first = (0,) * len(node.edges[position][2])
-                self._push(node, position, first)
+            self._first_candidates(node)
         while len(node.derivations) <= k:
             if node.derivations:
                 self._push_successors(node, node.derivations[-1])
@@ -131,6 +129,40 @@ class _Hypergraph:
             node.derivations.append(heapq.heappop(node.candidates))
         return node.derivations[k]
 
+    def _first_candidates(self, node: _Node) -> None:
+        """Each edge with the best sub-plan of every input: the heap a node starts from.
+
+        One design at many facilities has one tuple of inputs (see `_edges`), so their best
+        sub-plans are summed once and only the local scores differ.
+        """
+        candidates = []
+        best_inputs: dict[int, tuple | None] = {}
+        for position, (local, source, tails) in enumerate(node.edges):
+            summed = best_inputs.get(id(tails), False)
+            if summed is False:
+                summed = best_inputs[id(tails)] = self._best_inputs(tails)
+            if summed is None:
+                continue
+            unknown, value, ties = summed
+            first = (0,) * len(tails)
+            node.seen.add((position, first))
+            candidates.append(
+                ((local[0] + unknown, local[1] + value), (_index(source), *ties), position, first)
+            )
+        heapq.heapify(candidates)
+        node.candidates = candidates
+
+    def _best_inputs(self, tails: tuple) -> tuple | None:
+        unknown, value, ties = 0, 0.0, []
+        for tail in tails:
+            child = self._kth(tail, 0)
+            if child is None:
+                return None
+            unknown += child[0][0]
+            value += child[0][1]
+            ties.append(child[1])
+        return unknown, value, ties
+
     def _push_successors(self, node: _Node, derivation: tuple) -> None:
         _, _, position, positions = derivation
         for i in range(len(positions)):
@@ -138,18 +170,27 @@ class _Hypergraph:
             self._push(node, position, successor)
 
     def _push(self, node: _Node, position: int, positions: tuple[int, ...]) -> None:
-        if (position, positions) in node.seen:
+        # The hot loop of the weave: every hyperedge passes here at least once.
+        seen = (position, positions)
+        if seen in node.seen:
             return
-        node.seen.add((position, positions))
+        node.seen.add(seen)
         local, source, tails = node.edges[position]
-        score = local
-        tie = [-1 if source is None else source.index]
-        for tail, j in zip(tails, positions, strict=True):
-            child = self._kth(tail, j)
-            if child is None:
-                return
-            score = add(score, child[0])
+        unknown, value = 0, 0.0
+        tie = [_index(source)]
+        nodes = self.nodes
+        for tail, j in zip(tails, positions):
+            below = nodes.get(tail)
+            if below is not None and j < len(below.derivations):
+                child = below.derivations[j]
+            else:
+                child = self._kth(tail, j)
+                if child is None:
+                    return
+            unknown += child[0][0]
+            value += child[0][1]
             tie.append(child[1])
+        score = (local[0] + unknown, local[1] + value)
         heapq.heappush(node.candidates, (score, tuple(tie), position, positions))
 
     # -- the graph, built as it is reached ---------------------------------------------------
@@ -165,24 +206,34 @@ class _Hypergraph:
         weave = self.weave
         index, ranking, network = weave.index, weave.ranking, weave.network
         place = self._place(destination)
+        by_place = ranking.needs_destination
+        groups = index.recursive_groups
         edges = []
+        tails_of: dict[tuple, tuple] = {}  # one design at many facilities shares its inputs
         for source in index.sources(item_id, weave.criteria):
             local = ranking.local(network, source, quantity, place)
-            if isinstance(source, Bought):
+            if type(source) is Bought:
                 edges.append((local, source, ()))
-            elif item_id not in context:
-                runs = batches(source, quantity)
-                where = source.facility.id if ranking.needs_destination else None
-                tails = tuple(
+                continue
+            if item_id in context:
+                continue
+            design = source.design
+            where = source.facility.id if by_place else None
+            tails = tails_of.get((design.id, where))
+            if tails is None:
+                runs = -(-quantity // design.yield_)
+                tails = tails_of[(design.id, where)] = tuple(
                     (
                         input_id,
                         per_batch * runs,
-                        index.child_context(context, item_id, input_id),
+                        index.child_context(context, item_id, input_id)
+                        if input_id in groups
+                        else _NO_CONTEXT,
                         where,
                     )
-                    for input_id, per_batch in source.design.inputs
+                    for input_id, per_batch in design.inputs
                 )
-                edges.append((local, source, tails))
+            edges.append((local, source, tails))
         return edges
 
     def _place(self, destination: str | None) -> Location | None:
@@ -208,3 +259,8 @@ class _Hypergraph:
             inputs=children,
             distance_km=delivery_distance_km(network, source, destination),
         )
+
+
+def _index(source) -> int:
+    """The source's position among its item's sources; the order's root comes first."""
+    return -1 if source is None else source.index
