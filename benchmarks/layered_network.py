@@ -40,8 +40,12 @@ def layered_network(
     def place() -> Location:
         return Location(39.0 + rng.random(), -77.0 + rng.random())
 
-    participants = [Participant(f"maker-{k}", f"Maker {k}", ("maker",), place()) for k in range(facilities)]
-    participants += [Participant(f"supplier-{k}", f"Supplier {k}", ("supplier",), place()) for k in range(20)]
+    participants = [
+        Participant(f"maker-{k}", f"Maker {k}", ("maker",), place()) for k in range(facilities)
+    ]
+    participants += [
+        Participant(f"supplier-{k}", f"Supplier {k}", ("supplier",), place()) for k in range(20)
+    ]
     plants = [
         Facility(
             f"plant-{k}",

@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,21 +45,32 @@ def timed(function):
     return result, time.perf_counter() - start
 
 
+def count_plans(network, demand) -> int:
+    return Weave(network, demand).count()
+
+
+def best_plans(network, demand, k: int):
+    return Weave(network, demand).best(k)
+
+
 def small_networks() -> None:
     print("Part 1 — literal enumeration (the oracle) vs the weave, same networks, same run")
-    header = f"{'items':>6} {'plans':>10} {'literal s':>10} {'count s':>9} {'top10 s':>9} {'ratio':>9}"
+    header = (
+        f"{'items':>6} {'plans':>10} {'literal s':>10} {'count s':>9} {'top10 s':>9} {'ratio':>9}"
+    )
     print(header)
     for items, depth, fan_in, alternatives in SMALL:
         network = layered_network(items, depth, fan_in, alternatives, facilities=4, seed=3)
         demand = [Demand(top_item(network), 1)]
-        plans, literal_s = timed(lambda: literal_plans(network, demand))
-        weave = Weave(network, demand)
-        count, count_s = timed(weave.count)
-        best, best_s = timed(lambda: Weave(network, demand).best(10))
+        plans, literal_s = timed(partial(literal_plans, network, demand))
+        # Each weave is timed from a fresh start, indexing included, as the literal one is.
+        count, count_s = timed(partial(count_plans, network, demand))
+        best, best_s = timed(partial(best_plans, network, demand, 10))
         assert count == len(plans), (count, len(plans))
         assert [p.signature() for p in best] == [p.signature() for p in plans[:10]]
         ratio = literal_s / (count_s + best_s)
-        print(f"{items:>6} {count:>10,} {literal_s:>10.4f} {count_s:>9.4f} {best_s:>9.4f} {ratio:>8.0f}×")
+        times = f"{literal_s:>10.4f} {count_s:>9.4f} {best_s:>9.4f}"
+        print(f"{items:>6} {count:>10,} {times} {ratio:>8.0f}×")
     print("ratio = literal time / (weave count + weave top 10); both found the same ten plans.\n")
 
 
@@ -99,9 +111,8 @@ def report_large() -> None:
     print(f"  baseline, one indexing pass over the network: {r['index_s']:.3f} s")
     print(f"  exact count:  {r['count_s']:.3f} s  ({r['count_s'] / r['index_s']:.2f}× baseline)")
     print(f"  top 10:       {r['top10_s']:.3f} s  ({r['top10_s'] / r['index_s']:.2f}× baseline)")
-    print(
-        f"  count + top 10: {weave_s:.3f} s = {weave_s / GOAL_SECONDS:.2f}× the {GOAL_SECONDS:.0f} s goal"
-    )
+    goal = f"{weave_s / GOAL_SECONDS:.2f}× the {GOAL_SECONDS:.0f} s goal"
+    print(f"  count + top 10: {weave_s:.3f} s = {goal}")
     print(
         f"  peak memory of the process: {r['peak_mb']:.0f} MB = "
         f"{r['peak_mb'] / GOAL_MB:.2f}× the {GOAL_MB:.0f} MB goal"

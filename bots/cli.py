@@ -75,15 +75,14 @@ def _place(network: Network, text: str | None) -> Location | None:
     return Location(lat, lon)
 
 
-@app.command()
+# Unknown options pass through as arguments so that `weave chair -1` meets the quantity check.
+@app.command(context_settings={"ignore_unknown_options": True})
 def weave(
     item: Annotated[str, typer.Argument(help="Item id or name.")],
     quantity: Annotated[str, typer.Argument(help="How many, a positive whole number.")],
     network: NetworkOption,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many plans to show.")] = 5,
-    rank: Annotated[
-        str, typer.Option(help="price | distance | risk | balanced.")
-    ] = "price",
+    rank: Annotated[str, typer.Option(help="price | distance | risk | balanced.")] = "price",
     criteria: Annotated[
         str, typer.Option(help="Quality criteria every part must meet, e.g. latex-free.")
     ] = "",

@@ -17,11 +17,14 @@ def plan_json(network: Network, plan: Plan) -> dict:
     equation = plan_equation(network, plan)
     return {
         "rank": plan.rank,
+        "unknown_terms": plan.score[0],
         "score": plan.score[1],
         "price": equation.price,
         "unknowns": equation.unknowns,
         "equation": equation.text(),
-        "tree": node_json(plan.lines[0]) if len(plan.lines) == 1 else [node_json(n) for n in plan.lines],
+        "tree": node_json(plan.lines[0])
+        if len(plan.lines) == 1
+        else [node_json(n) for n in plan.lines],
     }
 
 
@@ -45,9 +48,11 @@ def price_headline(equation: Equation) -> str:
     known = equation.form.partially(equation.values)
     missing = len(known.terms)
     if not missing:
-        return f"{equation.price:,.2f}"
+        each = f" ({equation.unit_price:,.2f} each)" if equation.quantity > 1 else ""
+        return f"{equation.price:,.2f}{each}"
     letters = " + ".join(equation.letters[n] for n in known.terms)
-    return f"{float(known.constant):,.2f} + {letters} ({missing} price{'s' if missing > 1 else ''} not quoted yet)"
+    prices = "price" if missing == 1 else "prices"
+    return f"{float(known.constant):,.2f} + {letters} ({missing} {prices} not quoted yet)"
 
 
 def catalog_json(entries: list[CatalogEntry]) -> list[dict]:

@@ -54,18 +54,29 @@ def importers() -> list[Importer]:
 def load_network(paths: Iterable[Path | str]) -> LoadResult:
     fragments: list[Fragment] = []
     named: set[str] = set()
+    read: set[Path] = set()  # a file named twice, or also inside a named folder, is read once
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            fragments.extend(_read_folder(path))
+            fragments.extend(_read_folder(path, read))
         elif path.is_file():
             named.add(str(path))
-            fragments.append(_read_named_file(path))
+            if _first_time(path, read):
+                fragments.append(_read_named_file(path))
         else:
             named.add(str(path))
-            fragments.append(Fragment(str(path), diagnostics=[error("no such file or folder", path)]))
+            missing = error("no such file or folder", path)
+            fragments.append(Fragment(str(path), diagnostics=[missing]))
     network, diagnostics = assemble(fragments)
     return LoadResult(network, diagnostics, fragments, frozenset(named))
+
+
+def _first_time(path: Path, read: set[Path]) -> bool:
+    resolved = path.resolve()
+    if resolved in read:
+        return False
+    read.add(resolved)
+    return True
 
 
 def _read_named_file(path: Path) -> Fragment:
@@ -74,13 +85,19 @@ def _read_named_file(path: Path) -> Fragment:
             return importer.read(path)
     return Fragment(
         str(path),
-        diagnostics=[error("not a format SCIS reads (scis YAML, OKH, OKW, LOSH TOML, BOM CSV, "
-                           "fab-lab JSON)", path)],
+        diagnostics=[
+            error(
+                "not a format SCIS reads (scis YAML, OKH, OKW, LOSH TOML, BOM CSV, fab-lab JSON)",
+                path,
+            )
+        ],
     )
 
 
-def _read_folder(folder: Path) -> list[Fragment]:
+def _read_folder(folder: Path, read: set[Path]) -> list[Fragment]:
     """Every recognised file and repository folder under `folder`, in a stable order."""
+    if not _first_time(folder, read):
+        return []
     for importer in importers():
         if importer.recognizes(folder):
             return [importer.read(folder)]
@@ -89,10 +106,11 @@ def _read_folder(folder: Path) -> list[Fragment]:
         if child.name.startswith("."):
             continue
         if child.is_dir():
-            fragments.extend(_read_folder(child))
+            fragments.extend(_read_folder(child, read))
             continue
         for importer in importers():
             if importer.recognizes(child):
-                fragments.append(importer.read(child))
+                if _first_time(child, read):
+                    fragments.append(importer.read(child))
                 break
     return fragments

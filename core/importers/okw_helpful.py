@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.importers import okf_common as okf
 from core.importers.naming import slug
+from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import Facility, Item, Offer, Origin, Participant, frozen_mapping
@@ -39,12 +40,7 @@ def recognizes(path: Path) -> bool:
 
 
 def read(path: Path) -> Fragment:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Fragment(source, diagnostics=[error(f"cannot read: {exc}", source)])
-    return read_text(text, source)
+    return read_text_file(path, read_text)
 
 
 def read_text(text: str, source: str) -> Fragment:

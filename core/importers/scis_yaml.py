@@ -27,4 +27,3 @@ def recognizes(path: Path) -> bool:
 
 def read(path: Path) -> Fragment:
     return read_scis_file(path)
-

@@ -207,9 +207,7 @@ class Network:
         return operator.location if operator else None
 
     def failure_probability_of_offer(self, offer: Offer) -> float:
-        return _first_declared(
-            offer.failure_probability, self._participant_failure(offer.supplier)
-        )
+        return _first_declared(offer.failure_probability, self._participant_failure(offer.supplier))
 
     def failure_probability_of_facility(self, facility: Facility) -> float:
         return _first_declared(

@@ -208,7 +208,13 @@ class _Reader:
         self._only(
             e,
             {
-                "id", "supplier", "item", "price", "capacity", "lead_time_days", "properties",
+                "id",
+                "supplier",
+                "item",
+                "price",
+                "capacity",
+                "lead_time_days",
+                "properties",
                 "failure_probability",
             },
         )

@@ -39,7 +39,9 @@ class PriceVariable:
 
 
 def offer_variable(offer) -> PriceVariable:
-    return PriceVariable(f"p[{offer.id}]", "price", offer.item, offer.supplier, offer.id, offer.price)
+    return PriceVariable(
+        f"p[{offer.id}]", "price", offer.item, offer.supplier, offer.id, offer.price
+    )
 
 
 def labour_variable(design, facility) -> PriceVariable:
@@ -95,8 +97,10 @@ class Equation:
         lines = []
         for name in self.form.terms:
             value = self.values.get(name)
-            shown = "unknown, not quoted yet" if value is None else f"{value:,.2f}"
-            lines.append(f"{self.letters[name]} = {self.variables[name].describe(network)} = {shown}")
+            shown = "unknown, not quoted yet" if value is None else _money(value)
+            lines.append(
+                f"{self.letters[name]} = {self.variables[name].describe(network)} = {shown}"
+            )
         return lines
 
 
@@ -171,7 +175,15 @@ def _number(value: float | Fraction | int) -> str:
     number = float(value)
     if number == int(number):
         return str(int(number))
-    return f"{number:.2f}".rstrip("0").rstrip(".")
+    # Six places, not two: a screw at 0.004 must not show as 0 (nor the sum disagree with it).
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
+def _money(value: float) -> str:
+    """`2.50`, `1,234.00`; a price below the cent keeps its digits (`0.004`), never `0.00`."""
+    if abs(round(value, 2) - value) < 1e-9:
+        return f"{value:,.2f}"
+    return f"{value:,.6f}".rstrip("0")
 
 
 def _name(network: Network, participant_id: str | None) -> str:

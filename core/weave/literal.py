@@ -36,7 +36,8 @@ def literal_plans(
                     for input_id, per_batch in source.design.inputs
                 ]
                 plans.extend(
-                    PlanNode(item_id, quantity, source, tuple(inputs)) for inputs in product(*options)
+                    PlanNode(item_id, quantity, source, tuple(inputs))
+                    for inputs in product(*options)
                 )
         return plans
 
@@ -50,7 +51,8 @@ def literal_plans(
 
     def placed(node: PlanNode, destination: Location | None) -> PlanNode:
         here = (
-            None if isinstance(node.source, Bought)
+            None
+            if isinstance(node.source, Bought)
             else network.location_of_facility(node.source.facility)
         )
         return PlanNode(
@@ -64,7 +66,8 @@ def literal_plans(
     def score(node: PlanNode, destination: Location | None):
         """The node's own score plus the sum of its inputs' (summed first, then added)."""
         here = (
-            None if isinstance(node.source, Bought)
+            None
+            if isinstance(node.source, Bought)
             else network.location_of_facility(node.source.facility)
         )
         inputs = (0, 0.0)
@@ -87,4 +90,3 @@ def literal_plans(
         scored.append((total, (-1, *(tie(line) for line in lines)), lines))
     scored.sort(key=lambda entry: (entry[0], entry[1]))
     return [Plan(lines=lines, score=s, rank=r) for r, (s, _, lines) in enumerate(scored, 1)]
-

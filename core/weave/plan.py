@@ -45,7 +45,12 @@ class PlanNode:
 
     def signature(self) -> tuple:
         """What identifies the plan: the chosen sources, nested like the tree."""
-        return (self.item, self.quantity, _source_id(self.source), *(c.signature() for c in self.inputs))
+        return (
+            self.item,
+            self.quantity,
+            _source_id(self.source),
+            *(c.signature() for c in self.inputs),
+        )
 
 
 @dataclass(frozen=True)

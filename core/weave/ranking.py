@@ -1,9 +1,10 @@
 """How plans are compared: additive scores summed over the nodes of a plan.
 
 A node's score depends only on its own source, its quantity and where it delivers, so the weave
-can rank plans best-first without enumerating them. Scores are pairs (unknown price terms,
-value): when price counts, a plan whose price is fully known comes before one with terms nobody
-has quoted yet, whatever their known parts; then the lower value wins.
+can rank plans best-first without enumerating them. Scores are pairs (unknown terms, value): a
+term is unknown when the ranking needs a price nobody has quoted yet or a distance from or to a
+place nobody has given. A plan the ranking can fully value comes before one it cannot, whatever
+their known parts; then the lower value wins.
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ class Ranking:
                 value += self.price * known
         if self.distance:
             km = delivery_distance_km(network, source, destination)
-            value += self.distance * (km or 0.0)
+            if km is None:
+                unknown += 1
+            else:
+                value += self.distance * km
         if self.risk:
             failure = (
                 network.failure_probability_of_offer(source.offer)

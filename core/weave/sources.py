@@ -91,7 +91,9 @@ class SupplyIndex:
         if key not in self._filtered:
             item_properties = self.network.items[item_id].properties
             self._filtered[key] = tuple(
-                s for s in every if all(asserts(source_properties(s), item_properties, c) for c in criteria)
+                s
+                for s in every
+                if all(asserts(source_properties(s), item_properties, c) for c in criteria)
             )
         return self._filtered[key]
 
@@ -113,7 +115,7 @@ class SupplyIndex:
         )
         _, labels = connected_components(graph, directed=True, connection="strong")
         members: dict[int, list[str]] = defaultdict(list)
-        for item_id, label in zip(items, labels):
+        for item_id, label in zip(items, labels, strict=True):
             members[label].append(item_id)
         groups: dict[str, frozenset[str]] = {}
         for component in members.values():

@@ -179,7 +179,7 @@ class _Hypergraph:
         unknown, value = 0, 0.0
         tie = [_index(source)]
         nodes = self.nodes
-        for tail, j in zip(tails, positions):
+        for tail, j in zip(tails, positions, strict=True):
             below = nodes.get(tail)
             if below is not None and j < len(below.derivations):
                 child = below.derivations[j]

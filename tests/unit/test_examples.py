@@ -274,3 +274,13 @@ def plans(
                     )
                 ]
             yield from partial
+
+
+def test_a_file_named_twice_or_inside_a_named_folder_is_read_once(tmp_path):
+    chair = EXAMPLES / "chair.yaml"
+    twice = load_network([chair, chair])
+    assert twice.errors == []
+    assert twice.network == load_network([chair]).network
+    copy = tmp_path / "chair.yaml"
+    copy.write_text(chair.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_network([copy, tmp_path]).errors == []
