@@ -486,9 +486,9 @@ class _Module:
 
     def _resolve(self, ref: str) -> Path | None:
         """A repository-relative path (a leading / means the repository root) inside the folder."""
-        root = self.root.resolve()
-        path = (root / ref.strip().lstrip("/")).resolve()
-        return path if path.is_relative_to(root) else None
+        path = self.root / ref.strip().lstrip("/")
+        # Containment is judged on resolved paths; the path is kept as the person spelled it.
+        return path if path.resolve().is_relative_to(self.root.resolve()) else None
 
 
 def _kg(grams: float | None) -> float | None:
