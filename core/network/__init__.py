@@ -1,6 +1,6 @@
 """The supply network: its records, its file format and the rules that keep it consistent."""
 
-from core.network.diagnostics import Diagnostic, NetworkError
+from core.network.diagnostics import Diagnostic
 from core.network.model import (
     Design,
     Facility,
@@ -21,7 +21,6 @@ __all__ = [
     "Item",
     "Location",
     "Network",
-    "NetworkError",
     "Offer",
     "Origin",
     "Participant",

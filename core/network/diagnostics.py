@@ -26,14 +26,6 @@ class Diagnostic:
         return f"{where}: {self.severity}:{subject} {self.message}"
 
 
-class NetworkError(Exception):
-    """Raised when a network cannot be used at all; carries every diagnostic found."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = diagnostics
-        super().__init__("\n".join(str(d) for d in diagnostics))
-
-
 def error(message: str, file=None, line=None, field=None) -> Diagnostic:
     return Diagnostic("error", message, None if file is None else str(file), line, field)
 

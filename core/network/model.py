@@ -130,9 +130,6 @@ class Substitute:
     origin: Origin = NOWHERE
 
 
-KINDS = ("participants", "items", "designs", "facilities", "offers", "transport")
-
-
 @dataclass(frozen=True)
 class Network:
     """A supply network. Dicts keep declaration order, which fixes the weave's tie-breaks."""
@@ -178,11 +175,6 @@ class Network:
                 merged.update((r.id, r) for r in records)
                 changes[kind] = frozen_mapping(merged)
         return replace(self, **changes)
-
-    def without(self, kind: str, ids: Iterable[str]) -> Network:
-        drop = set(ids)
-        kept = {k: v for k, v in getattr(self, kind).items() if k not in drop}
-        return replace(self, **{kind: frozen_mapping(kept)})
 
     def find_item(self, text: str) -> Item | None:
         """The item a person means by `text`: its id, else its name or an alias (any case)."""

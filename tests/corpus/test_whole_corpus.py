@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.importers import load_network
+from core.importers import importers, load_network
 from core.network.model import Network
 from core.pricing import plan_equation
 from core.weave import Demand, Weave, orderable_catalog
@@ -204,3 +204,25 @@ def test_the_chair_weaves_from_helpful_alpha(corpus):
     # an order of two scales every input (the manifest assumes one of each per chair)
     (two,) = Weave(network, [Demand("chair", 2)]).plans()
     assert [n.quantity for n in two.lines[0].inputs] == [2, 2, 2]
+
+
+def test_every_file_of_the_corpus_is_accounted_for(corpus, whole, relative):
+    """Each network file is read (a record, a diagnostic or a fragment names it); the Value
+    Flows vocabulary and the README are no networks, and no importer mistakes them for one."""
+    from core.importers import importers
+
+    network = whole.network
+    named = {relative(f.source) for f in whole.fragments}
+    named |= {relative(d.file) for d in whole.diagnostics if d.file}
+    for kind in ("participants", "items", "designs", "facilities", "offers"):
+        named |= {relative(r.origin.file) for r in getattr(network, kind).values() if r.origin.file}
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        name = path.relative_to(corpus).as_posix()
+        if name.startswith("valueflows/") or name == "README.md":
+            assert not any(i.recognizes(path) for i in importers()), name
+        elif name.endswith("sBoM.csv"):
+            # read with its module's okh.toml: the module's inputs come from its rows
+            module = network.designs[f"okh:github.com/OPEN-NEXT/LOSH-dummy-{path.parent.name}"]
+            assert len(module.inputs) >= 5, name
+        else:
+            assert name in named, name
