@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bots.cli_db import db_app
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
 from core.importers import LoadResult, load_network
 from core.network.model import Location, Network
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(db_app, name="db")
 out = Console()
 err = Console(stderr=True)
 

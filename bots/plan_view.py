@@ -10,6 +10,7 @@ from rich.tree import Tree
 from core.network.model import Item, Network
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
+from core.weave.plan_document import node_document
 from core.weave.sources import Bought
 
 
@@ -22,24 +23,9 @@ def plan_json(network: Network, plan: Plan) -> dict:
         "price": equation.price,
         "unknowns": equation.unknowns,
         "equation": equation.text(),
-        "tree": node_json(plan.lines[0])
+        "tree": node_document(plan.lines[0])
         if len(plan.lines) == 1
-        else [node_json(n) for n in plan.lines],
-    }
-
-
-def node_json(node: PlanNode) -> dict:
-    source = node.source
-    if isinstance(source, Bought):
-        described = {"kind": "offer", "offer": source.offer.id, "supplier": source.offer.supplier}
-    else:
-        described = {"kind": "design", "design": source.design.id, "facility": source.facility.id}
-    return {
-        "item": node.item,
-        "quantity": node.quantity,
-        "source": described,
-        "distance_km": None if node.distance_km is None else round(node.distance_km, 3),
-        "inputs": [node_json(child) for child in node.inputs],
+        else [node_document(n) for n in plan.lines],
     }
 
 

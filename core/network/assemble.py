@@ -21,6 +21,7 @@ from core.network.model import (
     Participant,
     Substitute,
     Transport,
+    frozen_mapping,
 )
 
 
@@ -129,7 +130,7 @@ def _merge_item(first: Item, later: Item) -> Item:
         first,
         name=name,
         aliases=aliases,
-        properties=properties,
+        properties=frozen_mapping(properties),
         mass_kg=first.mass_kg if first.mass_kg is not None else later.mass_kg,
     )
 

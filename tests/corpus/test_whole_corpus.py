@@ -209,8 +209,6 @@ def test_the_chair_weaves_from_helpful_alpha(corpus):
 def test_every_file_of_the_corpus_is_accounted_for(corpus, whole, relative):
     """Each network file is read (a record, a diagnostic or a fragment names it); the Value
     Flows vocabulary and the README are no networks, and no importer mistakes them for one."""
-    from core.importers import importers
-
     network = whole.network
     named = {relative(f.source) for f in whole.fragments}
     named |= {relative(d.file) for d in whole.diagnostics if d.file}

@@ -1,0 +1,72 @@
+"""The negotiation frame: what each party of a plan needs to act on it.
+
+The order, the party's own part, every other party with role and contacts, and the
+characteristic equation with a legend and the values quoted so far, then the commands to agree,
+decline, quote and talk. The text is platform-neutral; adapters format it.
+"""
+
+from __future__ import annotations
+
+from core.network.model import Network
+from core.pricing.equation import Equation
+from core.weave.plan import Plan
+from core.weave.sources import Bought
+
+
+def negotiation_frame(
+    network: Network,
+    order_id: int,
+    buyer: str,
+    plan: Plan,
+    equation: Equation,
+    party: str,
+    roles: dict[str, set[str]],
+) -> str:
+    lines = [f"Order {order_id}: " + ", ".join(_line(network, node) for node in plan.lines)]
+    own = [node for node in plan.nodes() if _provider(node) == party]
+    if party == buyer:
+        lines.append("You are the buyer.")
+    for node in own:
+        item = network.items[node.item].name
+        verb = "supply" if isinstance(node.source, Bought) else "make"
+        lines.append(f"Your part: {verb} {node.quantity} × {item}.")
+    lines.append("Parties:")
+    everyone = {buyer: {"buyer"}, **roles}
+    for who, played in everyone.items():
+        if who == party:
+            continue
+        lines.append(
+            f"  • {_name(network, who)} ({', '.join(sorted(played))}){_contacts(network, who)}"
+        )
+    lines.append(f"Price: {equation.text()}")
+    lines.append(f"       {equation.evaluated_text()}")
+    lines.extend(f"  {entry}" for entry in equation.legend(network))
+    if party == buyer:
+        lines.append(f"Waiting for every party to agree. /say {order_id} … talks to all of them.")
+    else:
+        lines.append(
+            f"/agree {order_id} to take your part, /decline {order_id} REASON if you cannot, "
+            f"/quote {order_id} VARIABLE PRICE to set a price, /say {order_id} … to talk."
+        )
+    return "\n".join(lines)
+
+
+def _line(network: Network, node) -> str:
+    return f"{node.quantity} × {network.items[node.item].name}"
+
+
+def _provider(node) -> str | None:
+    source = node.source
+    return source.offer.supplier if isinstance(source, Bought) else source.facility.operator
+
+
+def _name(network: Network, who: str) -> str:
+    participant = network.participants.get(who)
+    return participant.name if participant else who
+
+
+def _contacts(network: Network, who: str) -> str:
+    participant = network.participants.get(who)
+    if participant is None or not participant.contacts:
+        return ""
+    return " — " + ", ".join(f"{k} {v}" for k, v in participant.contacts.items())

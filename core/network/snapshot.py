@@ -1,0 +1,81 @@
+"""A network as plain JSON-able data and back, exactly: how a network version is stored."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from core.network.model import (
+    Design,
+    Facility,
+    Item,
+    Location,
+    Network,
+    Offer,
+    Origin,
+    Participant,
+    Substitute,
+    Transport,
+    frozen_mapping,
+)
+
+_KINDS = {
+    "participants": Participant,
+    "items": Item,
+    "designs": Design,
+    "facilities": Facility,
+    "offers": Offer,
+    "transport": Transport,
+}
+
+
+def to_document(network: Network) -> dict:
+    document = {kind: [_plain(r) for r in getattr(network, kind).values()] for kind in _KINDS}
+    document["substitutes"] = [_plain(s) for s in network.substitutes]
+    return document
+
+
+def from_document(document: dict) -> Network:
+    records = {
+        kind: [_record(cls, data) for data in document.get(kind, [])]
+        for kind, cls in _KINDS.items()
+    }
+    substitutes = [_record(Substitute, data) for data in document.get("substitutes", [])]
+    return Network.of(**records, substitutes=substitutes)
+
+
+def _plain(record) -> dict:
+    data = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, Location | Origin):
+            value = {k.name: getattr(value, k.name) for k in fields(value)}
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        elif isinstance(value, tuple):
+            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        elif hasattr(value, "items"):
+            value = dict(value)
+        data[f.name] = value
+    return data
+
+
+def _record(cls, data: dict):
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name == "location" and value is not None:
+            value = Location(**value)
+        elif f.name == "origin":
+            value = Origin(**value)
+        elif f.name == "processes":
+            value = frozenset(value)
+        elif f.name == "inputs":
+            value = tuple((item, quantity) for item, quantity in value)
+        elif f.name in ("roles", "aliases"):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = frozen_mapping(value)
+        values[f.name] = value
+    return cls(**values)

@@ -1,0 +1,203 @@
+"""Runs one command in one transaction: its state changes, its events and its outbox messages are
+committed together, or — when the command is refused — nothing but the refusal is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core.network.model import Network
+from core.network.snapshot import from_document
+from core.service.results import Outbound, Recorded, Refused, Result
+from core.store.tables import Disruption, EventRow, NetworkVersion, Notification, now
+from core.store.unit_of_work import UnitOfWork
+
+Handler = Callable[[Any, "Context"], Any]
+HANDLERS: dict[type, Handler] = {}
+
+# Bounds on what a person may type into a field (DESIGN: input lengths bounded).
+MAX_TEXT = 1000
+MAX_ID = 120
+
+
+def handles(command_type: type):
+    """Declare the handler of one command type: one handler per use case."""
+
+    def register(function: Handler) -> Handler:
+        HANDLERS[command_type] = function
+        return function
+
+    return register
+
+
+class Context:
+    """What a handler may use: the session, the clock, the network as it is now, and the
+    means to record events and queue messages."""
+
+    def __init__(self, session: Session, clock: Callable[[], datetime], services: Services):
+        self.session = session
+        self.clock = clock
+        self.services = services
+        self.result = Result()
+        self._network: Network | None = None
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    def record(
+        self,
+        kind: str,
+        data: dict,
+        order_id: int | None = None,
+        actor: str | None = None,
+        origin=None,
+    ) -> None:
+        event = Recorded(kind, data, order_id, actor)
+        self.result.events.append(event)
+        self.session.add(
+            EventRow(
+                at=self.now,
+                kind=kind,
+                actor_id=actor,
+                order_id=order_id,
+                platform=getattr(origin, "platform", None),
+                message_id=getattr(origin, "message_id", None),
+                data=data,
+            )
+        )
+
+    def tell(
+        self,
+        participant_id: str,
+        kind: str,
+        text: str,
+        order_id: int | None = None,
+        payload: dict | None = None,
+    ) -> None:
+        message = Outbound(participant_id, kind, text, order_id, dict(payload or {}))
+        self.result.messages.append(message)
+        self.session.add(
+            Notification(
+                participant_id=participant_id,
+                order_id=order_id,
+                kind=kind,
+                text=text,
+                payload=message.payload,
+                created_at=self.now,
+            )
+        )
+
+    def network(self) -> Network:
+        """The newest network version without the resources that are out of service."""
+        if self._network is None:
+            self._network = self.services.current_network(self.session)
+        return self._network
+
+    def forget_network(self) -> None:
+        self._network = None
+
+    def network_at(self, version: int) -> Network:
+        return self.services.network_at(self.session, version)
+
+
+class Services:
+    """The application: give it commands, get results. Built once by the bootstrap."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = now):
+        self.engine = engine
+        self.clock = clock
+        self._networks: dict[tuple, Network] = {}
+
+    def handle(self, command) -> Result:
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        with UnitOfWork(self.engine) as uow:
+            context = Context(uow.session, self.clock, self)
+            try:
+                context.result.value = handler(command, context)
+            except Refused as refusal:
+                uow.rollback()
+                self._record_refusal(command, refusal)
+                raise
+            uow.commit()
+            return context.result
+
+    def read(self, query: Callable[[Session], Any]) -> Any:
+        """Run a read-only query in its own session."""
+        with Session(self.engine) as session:
+            return query(session)
+
+    def current_network(self, session: Session) -> Network:
+        latest = session.exec(
+            select(NetworkVersion).order_by(NetworkVersion.version.desc()).limit(1)
+        ).first()
+        if latest is None:
+            return Network()
+        down = session.exec(select(Disruption).where(Disruption.restored_at.is_(None))).all()
+        key = ("now", latest.version, frozenset((d.kind, d.resource_id) for d in down))
+        if key not in self._networks:
+            whole = self.network_at(session, latest.version)
+            self._networks[key] = without_disrupted(whole, key[2])
+        return self._networks[key]
+
+    def network_at(self, session: Session, version: int) -> Network:
+        """A network version as it was loaded (disruptions aside): what a plan was woven over."""
+        key = ("version", version)
+        if key not in self._networks:
+            row = session.get(NetworkVersion, version)
+            if row is None:
+                return Network()
+            self._networks[key] = from_document(row.document)
+        return self._networks[key]
+
+    def _record_refusal(self, command, refusal: Refused) -> None:
+        with UnitOfWork(self.engine) as uow:
+            uow.session.add(
+                EventRow(
+                    at=self.clock(),
+                    kind="refused",
+                    actor_id=getattr(command, "actor", None),
+                    order_id=getattr(command, "order_id", None),
+                    platform=getattr(getattr(command, "origin", None), "platform", None),
+                    message_id=getattr(getattr(command, "origin", None), "message_id", None),
+                    data={"command": type(command).__name__, "reason": str(refusal)},
+                )
+            )
+            uow.commit()
+
+
+def without_disrupted(network: Network, down: frozenset[tuple[str, str]]) -> Network:
+    """The network without disrupted facilities and offers, nor what a disrupted person runs."""
+    if not down:
+        return network
+    people = {r for kind, r in down if kind == "participant"}
+    facilities = {r for kind, r in down if kind == "facility"}
+    offers = {r for kind, r in down if kind == "offer"}
+    return Network.of(
+        participants=network.participants.values(),
+        items=network.items.values(),
+        designs=network.designs.values(),
+        facilities=[
+            f
+            for f in network.facilities.values()
+            if f.id not in facilities and f.operator not in people
+        ],
+        offers=[
+            o for o in network.offers.values() if o.id not in offers and o.supplier not in people
+        ],
+        transport=[t for t in network.transport.values() if t.operator not in people],
+        substitutes=network.substitutes,
+    )
+
+
+def bounded(text: str | None, what: str, limit: int = MAX_TEXT) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise Refused(f"{what} is too long ({len(text)} characters; at most {limit})")
+    return text

@@ -1,0 +1,240 @@
+"""Supply signals: a resource goes out of service or comes back; substitutions are decided."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from core.network.model import Network
+from core.service import records
+from core.service.bus import Context, bounded, handles
+from core.service.commands import DecideSubstitution, Disrupt, Restore
+from core.service.orders import plan_of
+from core.service.replan import node_at, replan, uses
+from core.service.results import Refused
+from core.stages.progress import affected_nodes, root_causes
+from core.stages.update import Assertion, apply
+from core.store.tables import AssertionRow, Contract, Disruption, StageRow, SubstitutionRow
+from core.weave.plan_document import node_document, source_label
+
+
+@handles(Disrupt)
+def disrupt(command: Disrupt, ctx: Context) -> list[int]:
+    """Every live order using the resource is error-analysed and re-planned; returns them."""
+    whole = _whole_network(ctx)
+    kind, operator = _resource(whole, command.resource)
+    _may_signal(ctx, command.actor, operator, command.resource)
+    reason = bounded(command.reason, "reason", 500)
+    if not reason:
+        raise Refused(f"say what happened: /disrupt {command.resource} REASON")
+    if _active(ctx, command.resource) is not None:
+        raise Refused(f"{command.resource} is already out of service; /restore it when it is back")
+    ctx.session.add(
+        Disruption(
+            kind=kind, resource_id=command.resource, reason=reason, actor=command.actor, at=ctx.now
+        )
+    )
+    ctx.session.flush()
+    ctx.forget_network()
+    ctx.record(
+        "disrupted",
+        {"kind": kind, "resource": command.resource, "reason": reason},
+        actor=command.actor,
+        origin=command.origin,
+    )
+    affected = []
+    for contract in _live_contracts(ctx):
+        plan = plan_of(ctx, contract)
+        paths = [path for path, node in _nodes(plan) if uses(node, command.resource)]
+        if not paths:
+            continue
+        order = records.order(ctx.session, contract.order_id, lock=True)
+        affected.append(order.id)
+        cause = f"{_name(whole, command.resource)} is out of service ({reason})"
+        _fail_stages(ctx, order, contract, paths, command, cause)
+        replan(ctx, order, contract, plan, _outermost(paths), _sources(plan, paths), cause)
+    return affected
+
+
+@handles(Restore)
+def restore(command: Restore, ctx: Context) -> None:
+    whole = _whole_network(ctx)
+    _, operator = _resource(whole, command.resource)
+    _may_signal(ctx, command.actor, operator, command.resource)
+    disruption = _active(ctx, command.resource)
+    if disruption is None:
+        raise Refused(f"{command.resource} is not out of service")
+    disruption.restored_at = ctx.now
+    ctx.session.add(disruption)
+    ctx.forget_network()
+    ctx.record(
+        "restored", {"resource": command.resource}, actor=command.actor, origin=command.origin
+    )
+
+
+@handles(DecideSubstitution)
+def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
+    order = records.order(ctx.session, command.order_id, lock=True)
+    if command.actor != order.buyer_id:
+        raise Refused(f"only the buyer of order {order.id} decides substitutions")
+    row = ctx.session.get(SubstitutionRow, command.substitution_id)
+    if row is None or row.order_id != order.id:
+        raise Refused(f"order {order.id} has no substitution {command.substitution_id}")
+    if row.status != "proposed":
+        raise Refused(f"substitution {row.id} was already {row.status}")
+    row.status, row.decided_at = ("approved" if command.approve else "rejected"), ctx.now
+    ctx.session.add(row)
+    ctx.record(
+        f"substitution_{row.status}",
+        {"substitution": row.id, "item": row.item_id, "by": row.by_item_id},
+        order.id,
+        command.actor,
+        command.origin,
+    )
+    network = ctx.network()
+    if not command.approve:
+        ctx.tell(
+            order.buyer_id,
+            "noted",
+            f"Order {order.id}: {network.items[row.by_item_id].name} "
+            "will not be used. The order waits for a source to come back.",
+            order.id,
+        )
+        return row.status
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None:
+        raise Refused(f"order {order.id} has no plan under way")
+    plan = plan_of(ctx, contract)
+    cause = f"{network.items[row.item_id].name} replaced by {network.items[row.by_item_id].name}"
+    if (
+        replan(ctx, order, contract, plan, [row.node], set(), cause, {row.node: row.by_item_id})
+        is None
+    ):
+        raise Refused(f"no source of {network.items[row.by_item_id].name} either; nothing changed")
+    return row.status
+
+
+def _fail_stages(ctx: Context, order, contract: Contract, paths: list[str], command, cause) -> None:
+    """The stages of the disrupted nodes that were not done fail, asserted by the signaller."""
+    graph = records.stage_graph(ctx.session, contract.id)
+    failing = [s for s in graph if s.node in paths and s.status != "done"]
+    for stage in failing:
+        graph = apply(
+            graph,
+            Assertion(
+                stage.id,
+                "failed",
+                command.actor,
+                ctx.now,
+                command.origin.platform,
+                command.origin.message_id,
+                cause,
+            ),
+        ).graph
+        row = ctx.session.exec(
+            select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == stage.id)
+        ).one()
+        row.status, row.updated_at = "failed", ctx.now
+        ctx.session.add(row)
+        ctx.session.add(
+            AssertionRow(
+                stage_id=row.id,
+                participant_id=command.actor,
+                status="failed",
+                at=ctx.now,
+                platform="disruption",
+                message_id=f"disruption:{contract.id}:{stage.id}:{ctx.now.isoformat()}",
+                evidence=cause,
+            )
+        )
+        ctx.record(
+            "stage_asserted",
+            {
+                "contract": contract.id,
+                "stage": stage.id,
+                "status": "failed",
+                "evidence": cause,
+                "out_of_order": False,
+            },
+            order.id,
+            command.actor,
+        )
+    if failing:
+        causes = root_causes(graph)
+        ctx.record(
+            "error_analysis",
+            {
+                "contract": contract.id,
+                "root_causes": [c.id for c in causes],
+                "nodes": list(affected_nodes(graph, [c.id for c in causes])),
+            },
+            order.id,
+        )
+
+
+def _nodes(plan):
+    for line_index, line in enumerate(plan.lines):
+        yield from _walk(line, str(line_index))
+
+
+def _walk(node, path):
+    yield path, node
+    for position, child in enumerate(node.inputs):
+        yield from _walk(child, f"{path}.{position}")
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    kept: list[str] = []
+    for path in sorted(paths, key=lambda p: [int(x) for x in p.split(".")]):
+        if not any(path.startswith(top + ".") for top in kept):
+            kept.append(path)
+    return kept
+
+
+def _sources(plan, paths: list[str]) -> set[str]:
+    return {source_label(node_document(node_at(plan, p))["source"]) for p in paths}
+
+
+def _live_contracts(ctx: Context) -> list[Contract]:
+    return list(
+        ctx.session.exec(
+            select(Contract).where(Contract.status.in_(records.LIVE)).order_by(Contract.id)
+        )
+    )
+
+
+def _active(ctx: Context, resource: str) -> Disruption | None:
+    return ctx.session.exec(
+        select(Disruption).where(
+            Disruption.resource_id == resource, Disruption.restored_at.is_(None)
+        )
+    ).first()
+
+
+def _whole_network(ctx: Context) -> Network:
+    version = records.network_version(ctx.session)
+    return ctx.network_at(version) if version else Network()
+
+
+def _resource(network: Network, resource: str) -> tuple[str, str | None]:
+    """(kind, operator) of a facility, offer or participant id."""
+    if resource in network.facilities:
+        return "facility", network.facilities[resource].operator
+    if resource in network.offers:
+        return "offer", network.offers[resource].supplier
+    if resource in network.participants:
+        return "participant", resource
+    raise Refused(f"unknown resource {resource!r}: give a facility, offer or participant id")
+
+
+def _may_signal(ctx: Context, actor: str, operator: str | None, resource: str) -> None:
+    records.participant(ctx.session, actor)
+    if actor != operator and not records.is_coordinator(ctx.session, actor):
+        raise Refused(f"only the operator of {resource} or a coordinator can signal it")
+
+
+def _name(network: Network, resource: str) -> str:
+    for table in (network.facilities, network.offers, network.participants):
+        record = table.get(resource)
+        if record is not None:
+            return getattr(record, "name", None) or resource
+    return resource

@@ -1,0 +1,423 @@
+"""The life of an order up to agreement: place, weave, choose, agree or decline, quote, complete."""
+
+from __future__ import annotations
+
+import math
+
+from sqlmodel import select
+
+from core.network.model import Network
+from core.pricing.equation import plan_equation
+from core.service import records
+from core.service.bus import Context, bounded, handles
+from core.service.commands import Agree, ChoosePlan, Complete, Decline, PlaceOrder, QuotePrice
+from core.service.negotiation import quoted, send_frames
+from core.service.records import network_version, stage_documents
+from core.service.results import Refused
+from core.stages.plan import plan_stages
+from core.store.tables import (
+    Agreement,
+    Contract,
+    OrderLine,
+    OrderRow,
+    PlanRow,
+    Quote,
+    StageRow,
+)
+from core.weave import PRICE, Demand, Weave
+from core.weave.plan import Plan
+from core.weave.plan_document import PlanGap, node_document
+
+PLANS_OFFERED = 5
+MAX_QUANTITY = 1_000_000
+
+
+@handles(PlaceOrder)
+def place_order(command: PlaceOrder, ctx: Context) -> int:
+    buyer = records.participant(ctx.session, command.actor)
+    if "buyer" not in buyer.roles and "coordinator" not in buyer.roles:
+        raise Refused("only a buyer places orders (/register buyer YOUR NAME)")
+    network = ctx.network()
+    if not command.lines:
+        raise Refused("an order needs an item and a quantity")
+    demands = []
+    for text, quantity in command.lines:
+        item = network.find_item(bounded(text, "item", 200))
+        if item is None:
+            raise Refused(f"unknown item {text!r}; /catalog lists what can be ordered")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise Refused(f"quantity must be a positive whole number, not {quantity!r}")
+        if quantity > MAX_QUANTITY:
+            raise Refused(f"quantity must be at most {MAX_QUANTITY:,}")
+        demands.append(Demand(item.id, quantity))
+    criteria = [bounded(c, "criterion", 60) for c in command.criteria]
+    order = OrderRow(buyer_id=buyer.id, criteria=criteria, due=command.due, created_at=ctx.now)
+    ctx.session.add(order)
+    ctx.session.flush()
+    for demand in demands:
+        ctx.session.add(OrderLine(order_id=order.id, item_id=demand.item, quantity=demand.quantity))
+    count, offered = weave_plans(ctx, order, demands, network)
+    ctx.record(
+        "order_placed",
+        {
+            "lines": [[d.item, d.quantity] for d in demands],
+            "criteria": criteria,
+            "plan_count": str(count),
+            "plans": offered,
+        },
+        order.id,
+        buyer.id,
+        command.origin,
+    )
+    ctx.tell(
+        buyer.id,
+        "plans",
+        plans_text(network, order.id, count, offered),
+        order.id,
+        {"plans": offered},
+    )
+    return order.id
+
+
+def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):
+    """Weave the order over `network` and store the best plans as a new batch."""
+    excluded = set(order.excluded)
+    if excluded:
+        network = Network.of(
+            participants=network.participants.values(),
+            items=network.items.values(),
+            designs=network.designs.values(),
+            facilities=[f for f in network.facilities.values() if f.operator not in excluded],
+            offers=[o for o in network.offers.values() if o.supplier not in excluded],
+            transport=network.transport.values(),
+            substitutes=network.substitutes,
+        )
+    buyer = network.participants.get(order.buyer_id)
+    weave = Weave(network, demands, order.criteria, PRICE, buyer.location if buyer else None)
+    count = weave.count()
+    batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
+    version = network_version(ctx.session)
+    offered = []
+    for plan in weave.best(PLANS_OFFERED):
+        equation = plan_equation(network, plan)
+        ctx.session.add(
+            PlanRow(
+                order_id=order.id,
+                batch=batch,
+                rank=plan.rank,
+                network_version=version,
+                tree=[node_document(line) for line in plan.lines],
+                equation=equation.text(),
+                price=equation.price,
+                unknowns=equation.unknowns,
+                created_at=ctx.now,
+            )
+        )
+        offered.append(
+            {
+                "rank": plan.rank,
+                "equation": equation.text(),
+                "price": equation.price,
+                "tree": [node_document(line) for line in plan.lines],
+            }
+        )
+    order.status = "open" if offered else "unplannable"
+    ctx.session.add(order)
+    return count, offered
+
+
+def plans_text(network: Network, order_id: int, count: int, offered: list[dict]) -> str:
+    if not offered:
+        return (
+            f"Order {order_id}: no plan can deliver it with the network as it is. "
+            "A coordinator has been told; you will hear when that changes."
+        )
+    lines = [f"Order {order_id}: {count:,} ways to deliver it. The best:"]
+    for plan in offered:
+        price = "price not known yet" if plan["price"] is None else f"{plan['price']:,.2f}"
+        lines.append(f"  {plan['rank']}. {price} — {plan['equation']}")
+    lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
+    return "\n".join(lines)
+
+
+def offered_plan(ctx: Context, order_id: int, rank: int) -> PlanRow:
+    row = ctx.session.exec(
+        select(PlanRow)
+        .where(PlanRow.order_id == order_id, PlanRow.rank == rank)
+        .order_by(PlanRow.batch.desc())
+    ).first()
+    newest = max((p.batch for p in records.plans(ctx.session, order_id)), default=0)
+    if row is None or row.batch != newest:
+        raise Refused(f"order {order_id} has no plan {rank}; /plans {order_id} lists them")
+    return row
+
+
+@handles(ChoosePlan)
+def choose_plan(command: ChoosePlan, ctx: Context) -> int:
+    order = _locked(ctx, command.order_id)
+    _must_be_buyer(ctx, order, command.actor, "chooses a plan")
+    if records.live_contract(ctx.session, order.id) is not None:
+        raise Refused(f"order {order.id} already has a plan under way")
+    if order.status in ("completed", "cancelled"):
+        raise Refused(f"order {order.id} is {order.status}")
+    row = offered_plan(ctx, order.id, command.rank)
+    try:
+        plan = records.rebuild_plan(ctx.network(), row)
+    except PlanGap as gap:
+        raise Refused(
+            f"plan {command.rank} can no longer be carried out ({gap}); "
+            f"/plans {order.id} after a re-plan"
+        ) from gap
+    contract = Contract(order_id=order.id, plan_id=row.id, created_at=ctx.now)
+    ctx.session.add(contract)
+    ctx.session.flush()
+    ctx.session.add(
+        Agreement(
+            contract_id=contract.id, participant_id=order.buyer_id, decision="agreed", at=ctx.now
+        )
+    )
+    order.status = "negotiating"
+    order.revision += 1
+    ctx.session.add(order)
+    ctx.record(
+        "plan_chosen",
+        {"contract": contract.id, "plan": row.id, "rank": row.rank, "tree": row.tree},
+        order.id,
+        command.actor,
+        command.origin,
+    )
+    send_frames(ctx, order, plan, contract)
+    validate(ctx, order, contract, plan)
+    return contract.id
+
+
+@handles(Agree)
+def agree(command: Agree, ctx: Context) -> str:
+    order = _locked(ctx, command.order_id)
+    contract, plan = _negotiation(ctx, order, command.actor)
+    if _decision(ctx, contract, command.actor) == "agreed":
+        return contract.status
+    ctx.session.add(
+        Agreement(
+            contract_id=contract.id, participant_id=command.actor, decision="agreed", at=ctx.now
+        )
+    )
+    ctx.session.flush()
+    ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
+    validate(ctx, order, contract, plan)
+    if contract.status == "potential":
+        ctx.tell(
+            command.actor,
+            "noted",
+            f"Thanks — noted. Order {order.id} starts when every "
+            "party has agreed; you will be told.",
+            order.id,
+        )
+    return contract.status
+
+
+def validate(ctx: Context, order: OrderRow, contract: Contract, plan: Plan) -> None:
+    """F_V: agreed when every required party agreed and Assess finds no gap; then stages."""
+    agreed = {a.participant_id for a in _agreements(ctx, contract) if a.decision == "agreed"}
+    required = set(records.parties(plan)) | {order.buyer_id}
+    if not required <= agreed:
+        return
+    graph = plan_stages(ctx.network(), plan, order.buyer_id)
+    for stage in graph:
+        ctx.session.add(
+            StageRow(
+                contract_id=contract.id,
+                code=stage.id,
+                kind=stage.kind,
+                item_id=stage.item,
+                quantity=stage.quantity,
+                owner_id=stage.owner,
+                node=stage.node,
+                source=stage.source,
+                depends_on=list(stage.depends_on),
+                updated_at=ctx.now,
+            )
+        )
+    contract.status, contract.agreed_at = "agreed", ctx.now
+    order.status = "in_progress"
+    ctx.session.add(contract)
+    ctx.session.add(order)
+    ctx.record(
+        "contract_agreed", {"contract": contract.id, "stages": stage_documents(graph)}, order.id
+    )
+    for party in required:
+        mine = [s.id for s in graph if s.owner == party]
+        todo = (
+            f" Your stages: {', '.join(mine)}; /done {order.id} STAGE when each is done."
+            if mine
+            else ""
+        )
+        ctx.tell(
+            party,
+            "agreed",
+            f"Order {order.id} is agreed by everyone.{todo} /stages {order.id} shows them all.",
+            order.id,
+        )
+
+
+@handles(Decline)
+def decline(command: Decline, ctx: Context) -> int:
+    order = _locked(ctx, command.order_id)
+    contract, plan = _negotiation(ctx, order, command.actor)
+    if command.actor == order.buyer_id:
+        raise Refused("the buyer cancels by choosing again, not by declining")
+    reason = bounded(command.reason, "reason", 500)
+    ctx.session.add(
+        Agreement(
+            contract_id=contract.id,
+            participant_id=command.actor,
+            decision="declined",
+            reason=reason,
+            at=ctx.now,
+        )
+    )
+    contract.status, contract.ended_at = "cancelled", ctx.now
+    order.excluded = sorted({*order.excluded, command.actor})
+    order.revision += 1
+    ctx.session.add(contract)
+    ctx.record(
+        "declined",
+        {"contract": contract.id, "reason": reason},
+        order.id,
+        command.actor,
+        command.origin,
+    )
+    for party in records.parties(plan):
+        if party != command.actor:
+            ctx.tell(
+                party,
+                "released",
+                f"Order {order.id}: the plan changed and no longer needs "
+                "you for now. Thank you; nothing more is expected of you.",
+                order.id,
+            )
+    network = ctx.network()
+    demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
+    count, offered = weave_plans(ctx, order, demands, network)
+    ctx.record(
+        "rewoven", {"without": order.excluded, "plan_count": str(count), "plans": offered}, order.id
+    )
+    who = network.participants.get(command.actor)
+    ctx.tell(
+        order.buyer_id,
+        "plans",
+        f"{who.name if who else command.actor} declined order {order.id}"
+        f"{': ' + reason if reason else ''}. " + plans_text(network, order.id, count, offered),
+        order.id,
+        {"plans": offered},
+    )
+    return count
+
+
+@handles(QuotePrice)
+def quote_price(command: QuotePrice, ctx: Context) -> float:
+    order = _locked(ctx, command.order_id)
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None:
+        raise Refused(f"order {order.id} has no plan under way")
+    plan = plan_of(ctx, contract)
+    equation = plan_equation(ctx.network(), plan, quoted(ctx, order.id))
+    variable = equation.variables.get(command.variable)
+    if variable is None:
+        by_letter = {v: k for k, v in equation.letters.items()}
+        variable = equation.variables.get(by_letter.get(command.variable, ""))
+    if variable is None:
+        raise Refused(
+            f"{command.variable!r} is not in the equation of order {order.id}: {equation.text()}"
+        )
+    if variable.setter != command.actor and not records.is_coordinator(ctx.session, command.actor):
+        raise Refused(f"{variable.name} is set by {variable.setter}, not by you")
+    value = command.value
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise Refused(f"a price is a number ≥ 0, not {value!r}")
+    ctx.session.add(
+        Quote(
+            order_id=order.id,
+            variable=variable.name,
+            value=float(value),
+            participant_id=command.actor,
+            at=ctx.now,
+        )
+    )
+    ctx.session.flush()
+    ctx.record(
+        "quoted",
+        {"variable": variable.name, "value": float(value)},
+        order.id,
+        command.actor,
+        command.origin,
+    )
+    send_frames(ctx, order, plan, contract)
+    return float(value)
+
+
+@handles(Complete)
+def complete(command: Complete, ctx: Context) -> None:
+    order = _locked(ctx, command.order_id)
+    _must_be_buyer(ctx, order, command.actor, "completes an order", coordinator_too=True)
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None or contract.status != "agreed":
+        raise Refused(f"order {order.id} has no agreed plan to complete")
+    finish(ctx, order, contract, command.actor)
+
+
+def finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:
+    contract.status, contract.ended_at = "completed", ctx.now
+    order.status = "completed"
+    ctx.session.add(contract)
+    ctx.session.add(order)
+    ctx.record("completed", {"contract": contract.id}, order.id, actor)
+    for party in {order.buyer_id, *records.parties(plan_of(ctx, contract))}:
+        ctx.tell(party, "completed", f"Order {order.id} is complete. Thank you all!", order.id)
+
+
+# -- shared checks --------------------------------------------------------------------------
+
+
+def _locked(ctx: Context, order_id: int) -> OrderRow:
+    return records.order(ctx.session, order_id, lock=True)
+
+
+def _must_be_buyer(ctx, order, actor, what, coordinator_too=False) -> None:
+    if actor == order.buyer_id:
+        return
+    if coordinator_too and records.is_coordinator(ctx.session, actor):
+        return
+    raise Refused(f"only the buyer of order {order.id} {what}")
+
+
+def _negotiation(ctx: Context, order: OrderRow, actor: str):
+    records.participant(ctx.session, actor)
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None or contract.status != "potential":
+        raise Refused(f"order {order.id} has no plan waiting for agreement")
+    plan = plan_of(ctx, contract)
+    if actor not in records.parties(plan) and actor != order.buyer_id:
+        raise Refused(f"you are not a party of order {order.id}")
+    return contract, plan
+
+
+def plan_of(ctx: Context, contract: Contract) -> Plan:
+    row = ctx.session.get(PlanRow, contract.plan_id)
+    return records.rebuild_plan(ctx.network_at(row.network_version), row)
+
+
+def _agreements(ctx: Context, contract: Contract) -> list[Agreement]:
+    return list(ctx.session.exec(select(Agreement).where(Agreement.contract_id == contract.id)))
+
+
+def _decision(ctx: Context, contract: Contract, participant_id: str) -> str | None:
+    for agreement in _agreements(ctx, contract):
+        if agreement.participant_id == participant_id:
+            return agreement.decision
+    return None

@@ -1,0 +1,149 @@
+"""Read-only use cases: progress (F_Q), assess (F_A), error analysis (F_E), history H(D, t).
+
+Only the parties of an order (and coordinators) read it. `order_state` reads the tables;
+`history_at` rebuilds the same state from the event log alone, as it was at any past time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.service import records
+from core.service.results import Refused
+from core.stages.progress import Progress, progress, root_causes
+from core.store.tables import Agreement, EventRow
+from core.weave.plan_document import PlanGap, node_from_document, source_label
+from core.weave.sources import SupplyIndex
+
+
+@dataclass
+class OrderState:
+    """What a dynamic supply chain is at one moment."""
+
+    status: str = "open"
+    contract: int | None = None
+    contract_status: str | None = None
+    tree: list | None = None
+    agreements: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # live stage id → status
+
+
+def may_read(services, session: Session, actor: str, order_id: int) -> None:
+    order = records.order(session, order_id)
+    if actor == order.buyer_id or records.is_coordinator(session, actor):
+        return
+    for row in records.plans(session, order_id):
+        network = services.network_at(session, row.network_version)
+        try:
+            plan = records.rebuild_plan(network, row)
+        except PlanGap:
+            continue
+        if actor in records.parties(plan):
+            return
+    raise Refused(f"order {order_id} is only shown to its parties")
+
+
+def order_state(session: Session, order_id: int) -> OrderState:
+    order = records.order(session, order_id)
+    state = OrderState(status=order.status)
+    contract = records.latest_contract(session, order_id)
+    if contract is None:
+        return state
+    state.contract, state.contract_status = contract.id, contract.status
+    state.tree = session.get(records.PlanRow, contract.plan_id).tree
+    agreements = session.exec(select(Agreement).where(Agreement.contract_id == contract.id))
+    state.agreements = {a.participant_id: a.decision for a in agreements}
+    state.stages = {s.id: s.status for s in records.stage_graph(session, contract.id)}
+    return state
+
+
+def history_at(session: Session, order_id: int, at: datetime) -> OrderState:
+    """H(D, t): the order's state at `at`, rebuilt from its events only."""
+    records.order(session, order_id)
+    state = OrderState()
+    events = session.exec(
+        select(EventRow)
+        .where(EventRow.order_id == order_id, EventRow.at <= at)
+        .order_by(EventRow.id)
+    )
+    for event in events:
+        _fold(state, event)
+    return state
+
+
+def timeline(session: Session, order_id: int) -> list[EventRow]:
+    """Every event of the order, in order: who did what, when, from which message."""
+    records.order(session, order_id)
+    return list(
+        session.exec(select(EventRow).where(EventRow.order_id == order_id).order_by(EventRow.id))
+    )
+
+
+def order_progress(session: Session, order_id: int) -> Progress:
+    contract = records.live_contract(session, order_id) or records.latest_contract(
+        session, order_id
+    )
+    if contract is None:
+        raise Refused(f"order {order_id} has no plan yet")
+    return progress(records.stage_graph(session, contract.id))
+
+
+def error_analysis(session: Session, order_id: int) -> list[str]:
+    contract = records.latest_contract(session, order_id)
+    if contract is None:
+        return []
+    return [s.id for s in root_causes(records.stage_graph(session, contract.id))]
+
+
+def assess(services, session: Session, order_id: int) -> list[str]:
+    """F_A: the sources of the live plan that the network as it is now can no longer serve."""
+    contract = records.live_contract(session, order_id)
+    if contract is None:
+        return []
+    network = services.current_network(session)
+    index = SupplyIndex(network)
+    gaps = []
+    for line in session.get(records.PlanRow, contract.plan_id).tree:
+        for node in _walk(line):
+            try:
+                node_from_document(network, index, {**node, "inputs": []})
+            except PlanGap:
+                gaps.append(source_label(node["source"]))
+    return gaps
+
+
+def _fold(state: OrderState, event: EventRow) -> None:
+    data, kind = event.data, event.kind
+    if kind == "order_placed":
+        state.status = "open" if data.get("plans") else "unplannable"
+    elif kind == "plan_chosen":
+        state.contract, state.contract_status = data["contract"], "potential"
+        state.tree, state.status = data["tree"], "negotiating"
+        state.agreements, state.stages = {event.actor_id: "agreed"}, {}
+    elif kind == "agreed":
+        state.agreements[event.actor_id] = "agreed"
+    elif kind == "declined":
+        state.agreements[event.actor_id] = "declined"
+        state.contract_status = "cancelled"
+    elif kind == "rewoven":
+        state.status = "open" if data.get("plans") else "unplannable"
+    elif kind == "contract_agreed":
+        state.contract_status, state.status = "agreed", "in_progress"
+        state.stages = {s["id"]: s["status"] for s in data["stages"]}
+    elif kind == "stage_asserted":
+        state.stages[data["stage"]] = {"reset": "pending"}.get(data["status"], data["status"])
+    elif kind == "replanned":
+        state.tree = data["tree"]
+        if data.get("stages") is not None:
+            state.stages = {s["id"]: s["status"] for s in data["stages"]}
+    elif kind == "completed":
+        state.contract_status, state.status = "completed", "completed"
+
+
+def _walk(node: dict):
+    yield node
+    for child in node["inputs"]:
+        yield from _walk(child)

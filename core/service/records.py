@@ -1,0 +1,191 @@
+"""Reading the store in the terms handlers think in, refusing clearly when something is unknown."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from core.network.model import Network
+from core.service.results import Refused
+from core.stages.graph import Stage, StageGraph
+from core.store.tables import (
+    Contract,
+    NetworkVersion,
+    OrderLine,
+    OrderRow,
+    ParticipantRow,
+    PlanRow,
+    StageRow,
+)
+from core.weave.plan import Plan, PlanNode
+from core.weave.plan_document import node_from_document
+from core.weave.sources import Bought, SupplyIndex
+
+LIVE = ("potential", "agreed")
+
+
+def participant(session: Session, participant_id: str | None) -> ParticipantRow:
+    row = session.get(ParticipantRow, participant_id) if participant_id else None
+    if row is None:
+        raise Refused(f"unknown participant {participant_id!r}")
+    return row
+
+
+def is_coordinator(session: Session, participant_id: str | None) -> bool:
+    row = session.get(ParticipantRow, participant_id) if participant_id else None
+    return row is not None and "coordinator" in row.roles
+
+
+def order(session: Session, order_id: int, lock: bool = False) -> OrderRow:
+    """The order; with `lock`, its row stays locked until commit, so that handlers changing
+    one order run one after the other and none of their updates is lost."""
+    if isinstance(order_id, bool) or not isinstance(order_id, int):
+        raise Refused(f"unknown order {order_id!r}")
+    statement = select(OrderRow).where(OrderRow.id == order_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = session.exec(statement).first()
+    if row is None:
+        raise Refused(f"unknown order {order_id!r}")
+    return row
+
+
+def lines(session: Session, order_id: int) -> list[OrderLine]:
+    return list(
+        session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
+    )
+
+
+def live_contract(session: Session, order_id: int) -> Contract | None:
+    return session.exec(
+        select(Contract)
+        .where(Contract.order_id == order_id, Contract.status.in_(LIVE))
+        .order_by(Contract.id.desc())
+    ).first()
+
+
+def latest_contract(session: Session, order_id: int) -> Contract | None:
+    return session.exec(
+        select(Contract).where(Contract.order_id == order_id).order_by(Contract.id.desc())
+    ).first()
+
+
+def plans(session: Session, order_id: int) -> list[PlanRow]:
+    return list(
+        session.exec(select(PlanRow).where(PlanRow.order_id == order_id).order_by(PlanRow.id))
+    )
+
+
+def rebuild_plan(network: Network, row: PlanRow, index: SupplyIndex | None = None) -> Plan:
+    """The stored plan over `network`; raises PlanGap when the network lost one of its sources."""
+    index = index or SupplyIndex(network)
+    lines = tuple(node_from_document(network, index, line) for line in row.tree)
+    return Plan(lines=lines, score=(0, 0.0), rank=row.rank)
+
+
+def stage_rows(session: Session, contract_id: int) -> list[StageRow]:
+    return list(
+        session.exec(
+            select(StageRow).where(StageRow.contract_id == contract_id).order_by(StageRow.id)
+        )
+    )
+
+
+def stage_graph(session: Session, contract_id: int) -> StageGraph:
+    """The live stages of a contract (superseded ones left out), dependencies first."""
+    rows = [r for r in stage_rows(session, contract_id) if r.status != "superseded"]
+    return StageGraph(
+        Stage(
+            id=r.code,
+            kind=r.kind,
+            item=r.item_id,
+            quantity=r.quantity,
+            owner=r.owner_id,
+            node=r.node,
+            source=r.source,
+            depends_on=tuple(r.depends_on),
+            status=r.status,
+        )
+        for r in _dependencies_first(rows)
+    )
+
+
+def _dependencies_first(rows: list[StageRow]) -> list[StageRow]:
+    # A re-plan adds stages after older ones that now depend on them; order by dependency,
+    # keeping insertion order among equals.
+    by_code = {r.code: r for r in rows}
+    placed: set[str] = set()
+    ordered: list[StageRow] = []
+
+    def place(row: StageRow) -> None:
+        if row.code in placed:
+            return
+        placed.add(row.code)
+        for code in row.depends_on:
+            if code in by_code:
+                place(by_code[code])
+        ordered.append(row)
+
+    for row in rows:
+        place(row)
+    return ordered
+
+
+def parties(plan: Plan) -> dict[str, set[str]]:
+    """Every participant a plan needs, with the roles they play in it (buyer excluded)."""
+    found: dict[str, set[str]] = {}
+    for node in plan.nodes():
+        if isinstance(node.source, Bought):
+            who, role = node.source.offer.supplier, "supplier"
+        else:
+            who, role = node.source.facility.operator, "maker"
+        if who:
+            found.setdefault(who, set()).add(role)
+    return found
+
+
+def work_of(plan: Plan) -> dict[str, set[tuple]]:
+    """What each participant provides in a plan: (position, item, quantity, source) per node."""
+    work: dict[str, set[tuple]] = {}
+    for index, line in enumerate(plan.lines):
+        for path, node in _positions(line, str(index)):
+            source = node.source
+            if isinstance(source, Bought):
+                who, label = source.offer.supplier, f"offer:{source.offer.id}"
+            else:
+                who, label = (
+                    source.facility.operator,
+                    f"design:{source.design.id}@{source.facility.id}",
+                )
+            if who:
+                work.setdefault(who, set()).add((path, node.item, node.quantity, label))
+    return work
+
+
+def _positions(node: PlanNode, path: str):
+    yield path, node
+    for position, child in enumerate(node.inputs):
+        yield from _positions(child, f"{path}.{position}")
+
+
+def network_version(session: Session) -> int:
+    latest = session.exec(
+        select(NetworkVersion.version).order_by(NetworkVersion.version.desc()).limit(1)
+    ).first()
+    return latest or 0
+
+
+def stage_documents(graph) -> list[dict]:
+    return [
+        {
+            "id": s.id,
+            "kind": s.kind,
+            "item": s.item,
+            "quantity": s.quantity,
+            "owner": s.owner,
+            "node": s.node,
+            "source": s.source,
+            "depends_on": list(s.depends_on),
+            "status": s.status,
+        }
+        for s in graph
+    ]

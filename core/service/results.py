@@ -1,0 +1,44 @@
+"""What a handler gives back: the events it recorded and the messages it queued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Refused(ValueError):
+    """A command that cannot be carried out; its message is for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The chat message a command came from (history names it; duplicates are applied once)."""
+
+    platform: str = "service"
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    kind: str
+    data: dict
+    order_id: int | None = None
+    actor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A message to a participant (never to a platform: delivery picks the platform)."""
+
+    participant_id: str
+    kind: str
+    text: str
+    order_id: int | None = None
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    events: list[Recorded] = field(default_factory=list)
+    messages: list[Outbound] = field(default_factory=list)
+    value: Any = None

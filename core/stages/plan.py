@@ -1,0 +1,198 @@
+"""Plan P and Inspect I: the stage graph of a fulfilment plan, and of a design on its own.
+
+P (DESIGN.md, Stages): an offer leaf is `confirm → ship → receive`; a design node is
+`make → inspect → ship → receive`, its `make` depending on the `receive` of every input; each
+order line ends in the buyer's `accept`, after the root's `receive`.
+
+Owners:
+  confirm          the offer's supplier
+  make, inspect    the operator of the facility
+  ship             whoever sends the goods: the supplier, or the maker (the facility's operator).
+                   Transport is assigned later; until then the sender owns the shipping.
+  receive          whoever the goods go to: the operator of the parent node's facility, or the
+                   buyer at the root of a line
+  accept           the buyer
+
+Composition at delivery (the paper's recursive composability): the stages under a node form a
+complete stage graph of that node's sub-plan, whose delivery — the `receive` by the maker
+upstream — plays the part of the buyer's `accept`. `sub_graph` takes it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.network.model import Design, Network
+from core.stages.graph import Stage, StageError, StageGraph, stage_id
+from core.weave.plan import Plan, PlanNode
+from core.weave.sources import Bought, Source
+
+
+@dataclass
+class _Builder:
+    """Numbers stages as they are added, which is their dependency order."""
+
+    stages: list[Stage] = field(default_factory=list)
+
+    def add(
+        self,
+        kind: str,
+        item: str,
+        quantity: int,
+        owner: str | None,
+        node: str,
+        source: str | None,
+        depends_on: tuple[str, ...] = (),
+    ) -> str:
+        stage = Stage(
+            stage_id(len(self.stages) + 1), kind, item, quantity, owner, node, source, depends_on
+        )
+        self.stages.append(stage)
+        return stage.id
+
+    def chain(self, kinds, item, quantity, owners, node, source, first_depends_on=()) -> str:
+        """Stages one after another; returns the id of the last."""
+        depends_on = tuple(first_depends_on)
+        last = ""
+        for kind, owner in zip(kinds, owners, strict=True):
+            last = self.add(kind, item, quantity, owner, node, source, depends_on)
+            depends_on = (last,)
+        return last
+
+
+def source_label(source: Source) -> str:
+    if isinstance(source, Bought):
+        return f"offer:{source.offer.id}"
+    return f"design:{source.design.id}@{source.facility.id}"
+
+
+# -- Plan P ------------------------------------------------------------------------------------
+
+
+def plan_stages(network: Network, plan: Plan, buyer: str) -> StageGraph:
+    """The stage graph of a plan, all stages pending: one sub-graph per order line.
+
+    `network` is the supply network the plan was woven over; the owners are read from the
+    offer and facility records the plan carries, which are that network's.
+    """
+    builder = _Builder()
+    for line_number, line in enumerate(plan.lines):
+        path = str(line_number)
+        delivered = _node_stages(builder, line, path, receiver=buyer)
+        label = source_label(line.source)
+        builder.add("accept", line.item, line.quantity, buyer, path, label, (delivered,))
+    return StageGraph(builder.stages)
+
+
+def _node_stages(builder: _Builder, node: PlanNode, path: str, receiver: str | None) -> str:
+    """Add the stages of a node and everything under it; returns the id of its `receive`."""
+    source = node.source
+    label = source_label(source)
+    if isinstance(source, Bought):
+        supplier = source.offer.supplier
+        return builder.chain(
+            ("confirm", "ship", "receive"),
+            node.item,
+            node.quantity,
+            (supplier, supplier, receiver),
+            path,
+            label,
+        )
+    operator = source.facility.operator
+    inputs_received = tuple(
+        _node_stages(builder, child, f"{path}.{k}", receiver=operator)
+        for k, child in enumerate(node.inputs)
+    )
+    return builder.chain(
+        ("make", "inspect", "ship", "receive"),
+        node.item,
+        node.quantity,
+        (operator, operator, operator, receiver),
+        path,
+        label,
+        inputs_received,
+    )
+
+
+def sub_graph(graph: StageGraph, node_path: str) -> StageGraph:
+    """The stage graph of the sub-plan at `node_path`: its node's stages and all below it.
+
+    It is closed: nothing under a node waits for a stage outside it. Stage ids are kept, so a
+    status read in the sub-graph is the status in the whole.
+    """
+    below = node_path + "."
+    stages = [s for s in graph if s.node == node_path or s.node.startswith(below)]
+    if not stages:
+        raise StageError(f"no plan node {node_path} in this stage graph")
+    return StageGraph(stages)
+
+
+# -- Inspect I ---------------------------------------------------------------------------------
+
+
+def inspect_design(network: Network, design_id: str) -> StageGraph:
+    """The stage graph of one batch of a design, before any supplier or facility is chosen.
+
+    Every input is a material requirement: a `receive` owned by nobody yet. An input that some
+    design makes is expanded through the first such design in the network's declaration order
+    (one whose inputs are known), as `make → inspect → ship → receive` over its own inputs —
+    the same shape Plan P gives a made input; an item already being made above it on the path
+    is not expanded again (the weave's path-local cycle cut), it stays a material. The design
+    itself ends in `make → inspect`. Owners are None throughout: no facility is chosen.
+    """
+    design = network.designs.get(design_id)
+    if design is None:
+        raise StageError(f"no design {design_id!r} in the network")
+    if not design.inputs_known:
+        raise StageError(f"design {design_id!r} does not say what goes into it")
+    builder = _Builder()
+    received = _requirements(builder, network, design, 1, "0", frozenset({design.makes}))
+    builder.chain(
+        ("make", "inspect"),
+        design.makes,
+        design.yield_,
+        (None, None),
+        "0",
+        f"design:{design.id}",
+        received,
+    )
+    return StageGraph(builder.stages)
+
+
+def _requirements(
+    builder: _Builder,
+    network: Network,
+    design: Design,
+    batches: int,
+    path: str,
+    above: frozenset[str],
+) -> tuple[str, ...]:
+    received = []
+    for k, (item, per_batch) in enumerate(design.inputs):
+        quantity = per_batch * batches
+        node = f"{path}.{k}"
+        maker = None if item in above else _first_design(network, item)
+        if maker is None:
+            received.append(builder.add("receive", item, quantity, None, node, None))
+            continue
+        runs = -(-quantity // maker.yield_)
+        below = _requirements(builder, network, maker, runs, node, above | {item})
+        received.append(
+            builder.chain(
+                ("make", "inspect", "ship", "receive"),
+                item,
+                quantity,
+                (None, None, None, None),
+                node,
+                f"design:{maker.id}",
+                below,
+            )
+        )
+    return tuple(received)
+
+
+def _first_design(network: Network, item: str) -> Design | None:
+    for design in network.designs.values():
+        if design.makes == item and design.inputs_known:
+            return design
+    return None

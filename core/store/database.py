@@ -1,0 +1,45 @@
+"""Where the state lives: SQLite in a local file by default, PostgreSQL through DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import create_engine
+
+DEFAULT_URL = "sqlite:///scis.db"
+
+
+def database_url(environ: Mapping[str, str] = os.environ) -> str:
+    url = environ.get("DATABASE_URL") or DEFAULT_URL
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _sqlite_takes_the_write_lock_at_begin(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_takes_the_write_lock_at_begin(engine: Engine) -> None:
+    """SQLite's deferred transactions let two writers read the same state and then collide;
+    BEGIN IMMEDIATE makes the second wait instead, which is what a row lock does elsewhere."""
+
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

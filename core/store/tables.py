@@ -1,0 +1,240 @@
+"""The database schema: current state in tables, and every change in the append-only event log.
+
+The tables hold what handlers need to read quickly; the event log holds what happened, in order,
+with who did it and which chat message said so — history is rebuilt from it (H(D, t)).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def now() -> datetime:
+    """Naive UTC: both SQLite and PostgreSQL keep it as written.
+
+    Every timestamp column says `sa_type=DateTime` (naive): newer sqlmodel maps a bare
+    `datetime` to its UTCDateTime, which rejects naive values on insert."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ParticipantRow(SQLModel, table=True):
+    __tablename__ = "participant"
+
+    id: str = Field(primary_key=True, max_length=120)
+    name: str = Field(max_length=200)
+    roles: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    contacts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class ChatIdentity(SQLModel, table=True):
+    """A chat account (platform + address) that speaks for a participant."""
+
+    __tablename__ = "chat_identity"
+    __table_args__ = (UniqueConstraint("platform", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    address: str = Field(max_length=200)
+    participant_id: str = Field(foreign_key="participant.id", index=True)
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invite"
+
+    code: str = Field(primary_key=True, max_length=40)
+    role: str = Field(max_length=40)
+    participant_id: str | None = Field(default=None, max_length=120)
+    created_by: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    used_by: str | None = Field(default=None, max_length=120)
+    used_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class NetworkVersion(SQLModel, table=True):
+    """One version of the supply network; the newest is the network as it is now."""
+
+    __tablename__ = "network_version"
+
+    version: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    actor: str | None = Field(default=None, max_length=120)
+    note: str = Field(default="", max_length=500)
+    document: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Disruption(SQLModel, table=True):
+    """A resource (facility, offer or participant) out of service until restored."""
+
+    __tablename__ = "disruption"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    resource_id: str = Field(max_length=200, index=True)
+    reason: str = Field(max_length=500)
+    actor: str | None = Field(default=None, max_length=120)
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
+    restored_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "supply_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    buyer_id: str = Field(foreign_key="participant.id", index=True)
+    status: str = Field(default="open", max_length=20)
+    criteria: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Participants who declined this order: its re-plans go without them.
+    excluded: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    due: datetime | None = Field(default=None, sa_type=DateTime)
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    # Bumped by every change to the order's life, under a row lock: concurrent handlers on one
+    # order are serialised, so no update is lost.
+    revision: int = Field(default=0)
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", index=True)
+    item_id: str = Field(max_length=200)
+    quantity: int
+
+
+class PlanRow(SQLModel, table=True):
+    """A fulfilment plan offered for an order, as woven over one network version."""
+
+    __tablename__ = "plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", index=True)
+    batch: int = 1  # each (re)weave of the order offers a new batch of ranked plans
+    rank: int
+    network_version: int
+    tree: list = Field(sa_column=Column(JSON, nullable=False))
+    equation: str = Field(max_length=2000)
+    price: float | None = None
+    unknowns: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class Contract(SQLModel, table=True):
+    """Buyer + dynamic supply chain: potential → agreed → completed (or contested, cancelled)."""
+
+    __tablename__ = "contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    status: str = Field(default="potential", max_length=20)
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    agreed_at: datetime | None = Field(default=None, sa_type=DateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class Agreement(SQLModel, table=True):
+    __tablename__ = "agreement"
+    __table_args__ = (UniqueConstraint("contract_id", "participant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    participant_id: str = Field(max_length=120)
+    decision: str = Field(max_length=20)  # agreed | declined
+    reason: str = Field(default="", max_length=500)
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class StageRow(SQLModel, table=True):
+    __tablename__ = "stage"
+    __table_args__ = (UniqueConstraint("contract_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    code: str = Field(max_length=20)  # the short id a person types: s7
+    kind: str = Field(max_length=20)
+    item_id: str = Field(max_length=200)
+    quantity: int
+    owner_id: str | None = Field(default=None, max_length=120)
+    node: str = Field(max_length=200)
+    source: str = Field(max_length=300)
+    depends_on: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    updated_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class AssertionRow(SQLModel, table=True):
+    """A person's word that a stage is done, failed, or back to pending; never deleted."""
+
+    __tablename__ = "assertion"
+    __table_args__ = (UniqueConstraint("platform", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    participant_id: str = Field(max_length=120)
+    status: str = Field(max_length=20)
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
+    platform: str = Field(max_length=40)
+    message_id: str = Field(max_length=200)
+    evidence: str = Field(default="", max_length=2000)
+    out_of_order: bool = False
+
+
+class SubstitutionRow(SQLModel, table=True):
+    __tablename__ = "substitution"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", index=True)
+    item_id: str = Field(max_length=200)
+    by_item_id: str = Field(max_length=200)
+    node: str = Field(default="0", max_length=200)  # the plan node it would replace
+    status: str = Field(default="proposed", max_length=20)  # proposed | approved | rejected
+    proposed_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class Quote(SQLModel, table=True):
+    __tablename__ = "quote"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", index=True)
+    variable: str = Field(max_length=300)
+    value: float
+    participant_id: str = Field(max_length=120)
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: a message to a participant, written with the change that caused it."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(max_length=120, index=True)
+    order_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=40)
+    text: str = Field(max_length=8000)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime)
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only log: every state change, with its actor, time and source message."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=now, index=True, sa_type=DateTime)
+    kind: str = Field(max_length=60)
+    actor_id: str | None = Field(default=None, max_length=120)
+    order_id: int | None = Field(default=None, index=True)
+    platform: str | None = Field(default=None, max_length=40)
+    message_id: str | None = Field(default=None, max_length=200)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,38 @@
+"""One transaction per use case: everything a handler writes is committed together or not at all."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from core.store.tables import OrderRow
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.session.begin()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if kind is not None:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def lock_order(self, order_id: int) -> OrderRow | None:
+        """The order's row, locked until commit: handlers changing one order run one at a time."""
+        statement = select(OrderRow).where(OrderRow.id == order_id).with_for_update()
+        return self.session.exec(statement).first()

@@ -1,0 +1,96 @@
+"""Databases for the integration tests: every test that takes `database_url` or `engine` runs on
+SQLite (a file in tmp_path) and on PostgreSQL (a database of its own, dropped afterwards).
+
+Both start from a template migrated once per session with the real Alembic migrations: SQLite
+copies the template file, PostgreSQL runs `CREATE DATABASE x TEMPLATE t`, which takes
+milliseconds. Where the PostgreSQL server comes from is database_servers.py's business; without
+one the PostgreSQL half skips with the reason, or fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from database_servers import PostgresServer, postgres_or_skip
+from sqlalchemy.engine import Engine
+
+from core.store import migrate
+from core.store.database import make_engine
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "postgres: runs on PostgreSQL (found, or started from its binaries)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """`-m "not postgres"` leaves PostgreSQL out (marked here: at import the marker is not yet
+    registered, and --strict-markers would refuse it)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "postgresql" in callspec.params.values():
+            item.add_marker("postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = postgres_or_skip()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """A database at the newest schema, for CREATE DATABASE … TEMPLATE."""
+    name = postgres_server.create_database(prefix="scis_template")
+    try:
+        migrate.upgrade(postgres_server.database_url(name))
+        yield name
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "scis.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _postgres_database(request: pytest.FixtureRequest, template: str) -> str:
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database(template=template)
+    request.addfinalizer(lambda: server.drop_database(name))
+    return server.database_url(name)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of this test's own, already at the newest schema."""
+    if request.param == "sqlite":
+        path = tmp_path / "scis.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return _postgres_database(request, request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database of this test's own with no table at all (PostgreSQL: copied from template0)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return _postgres_database(request, "template0")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The application's engine (make_engine) on a migrated database of this test's own."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
