@@ -123,7 +123,7 @@ class Services:
                 context.result.value = handler(command, context)
             except Refused as refusal:
                 uow.rollback()
-                self._record_refusal(command, refusal)
+                self.record_refusal(command, refusal)
                 raise
             uow.commit()
             return context.result
@@ -156,7 +156,8 @@ class Services:
             self._networks[key] = from_document(row.document)
         return self._networks[key]
 
-    def _record_refusal(self, command, refusal: Refused) -> None:
+    def record_refusal(self, command, refusal: Refused) -> None:
+        """Every refusal is kept, in its own transaction: the refused command changed nothing."""
         with UnitOfWork(self.engine) as uow:
             uow.session.add(
                 EventRow(

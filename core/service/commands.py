@@ -119,3 +119,30 @@ class Complete:
     actor: str
     order_id: int
     origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class Reweave:
+    """Re-plan what the network can no longer serve (or, before a plan is chosen, weave anew)."""
+
+    actor: str
+    order_id: int
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class ProposeSubstitution:
+    actor: str
+    order_id: int
+    item: str
+    by: str
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class ReadOrder:
+    """Not a change: the record of someone asking to see an order (kept when refused)."""
+
+    actor: str
+    order_id: int
+    what: str

@@ -7,13 +7,21 @@ from sqlmodel import select
 from core.network.model import Network
 from core.service import records
 from core.service.bus import Context, bounded, handles
-from core.service.commands import DecideSubstitution, Disrupt, Restore
+from core.service.commands import Disrupt, Restore
 from core.service.orders import plan_of
 from core.service.replan import node_at, replan, uses
 from core.service.results import Refused
+from core.service.reweaving import reweave_order
 from core.stages.progress import affected_nodes, root_causes
 from core.stages.update import Assertion, apply
-from core.store.tables import AssertionRow, Contract, Disruption, StageRow, SubstitutionRow
+from core.store.tables import (
+    AssertionRow,
+    Contract,
+    Disruption,
+    OrderRow,
+    StageRow,
+    SubstitutionRow,
+)
 from core.weave.plan_document import node_document, source_label
 
 
@@ -69,48 +77,8 @@ def restore(command: Restore, ctx: Context) -> None:
     ctx.record(
         "restored", {"resource": command.resource}, actor=command.actor, origin=command.origin
     )
-
-
-@handles(DecideSubstitution)
-def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
-    order = records.order(ctx.session, command.order_id, lock=True)
-    if command.actor != order.buyer_id:
-        raise Refused(f"only the buyer of order {order.id} decides substitutions")
-    row = ctx.session.get(SubstitutionRow, command.substitution_id)
-    if row is None or row.order_id != order.id:
-        raise Refused(f"order {order.id} has no substitution {command.substitution_id}")
-    if row.status != "proposed":
-        raise Refused(f"substitution {row.id} was already {row.status}")
-    row.status, row.decided_at = ("approved" if command.approve else "rejected"), ctx.now
-    ctx.session.add(row)
-    ctx.record(
-        f"substitution_{row.status}",
-        {"substitution": row.id, "item": row.item_id, "by": row.by_item_id},
-        order.id,
-        command.actor,
-        command.origin,
-    )
-    network = ctx.network()
-    if not command.approve:
-        ctx.tell(
-            order.buyer_id,
-            "noted",
-            f"Order {order.id}: {network.items[row.by_item_id].name} "
-            "will not be used. The order waits for a source to come back.",
-            order.id,
-        )
-        return row.status
-    contract = records.live_contract(ctx.session, order.id)
-    if contract is None:
-        raise Refused(f"order {order.id} has no plan under way")
-    plan = plan_of(ctx, contract)
-    cause = f"{network.items[row.item_id].name} replaced by {network.items[row.by_item_id].name}"
-    if (
-        replan(ctx, order, contract, plan, [row.node], set(), cause, {row.node: row.by_item_id})
-        is None
-    ):
-        raise Refused(f"no source of {network.items[row.by_item_id].name} either; nothing changed")
-    return row.status
+    for order in _waiting_orders(ctx):
+        reweave_order(ctx, order, f"{_name(whole, command.resource)} is back in service")
 
 
 def _fail_stages(ctx: Context, order, contract: Contract, paths: list[str], command, cause) -> None:
@@ -192,6 +160,19 @@ def _outermost(paths: list[str]) -> list[str]:
 
 def _sources(plan, paths: list[str]) -> set[str]:
     return {source_label(node_document(node_at(plan, p))["source"]) for p in paths}
+
+
+def _waiting_orders(ctx: Context) -> list[OrderRow]:
+    """Orders no plan could serve, or whose plan waits for a substitution decision."""
+    blocked = select(SubstitutionRow.order_id).where(SubstitutionRow.status == "proposed")
+    return list(
+        ctx.session.exec(
+            select(OrderRow)
+            .where((OrderRow.status == "unplannable") | OrderRow.id.in_(blocked))
+            .order_by(OrderRow.id)
+            .with_for_update()
+        )
+    )
 
 
 def _live_contracts(ctx: Context) -> list[Contract]:

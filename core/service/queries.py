@@ -6,17 +6,22 @@ Only the parties of an order (and coordinators) read it. `order_state` reads the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
 from core.service import records
+from core.service.commands import ReadOrder
 from core.service.results import Refused
 from core.stages.progress import Progress, progress, root_causes
 from core.store.tables import Agreement, EventRow
 from core.weave.plan_document import PlanGap, node_from_document, source_label
 from core.weave.sources import SupplyIndex
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,6 +49,30 @@ def may_read(services, session: Session, actor: str, order_id: int) -> None:
         if actor in records.parties(plan):
             return
     raise Refused(f"order {order_id} is only shown to its parties")
+
+
+def as_party(services, actor: str, order_id: int, what: str, query: Callable[[Session], T]) -> T:
+    """Run `query` for `actor` if they may read the order; a refusal is recorded like any other."""
+    try:
+        with Session(services.engine) as session:
+            may_read(services, session, actor, order_id)
+            return query(session)
+    except Refused as refusal:
+        services.record_refusal(ReadOrder(actor, order_id, what), refusal)
+        raise
+
+
+def stage_picture(session: Session, services, order_id: int) -> bytes:
+    """The order's stage graph as a PNG."""
+    from core.stages.render import render_png  # matplotlib loads only when a picture is asked
+
+    contract = records.live_contract(session, order_id) or records.latest_contract(
+        session, order_id
+    )
+    if contract is None:
+        raise Refused(f"order {order_id} has no stages yet")
+    network = services.network_at(session, records.network_version(session))
+    return render_png(records.stage_graph(session, contract.id), network, f"Order {order_id}")
 
 
 def order_state(session: Session, order_id: int) -> OrderState:

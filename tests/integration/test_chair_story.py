@@ -8,39 +8,13 @@ chairs are delivered. In the variant no seat source is left and the buyer approv
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from pathlib import Path
-
 import pytest
+from chair_world import NETWORK, Clock, agree_all, done, order_two_chairs, owners, stages
 
 from core.importers import load_network
-from core.service import records
 from core.service.bus import Services
-from core.service.commands import (
-    Agree,
-    AssertStage,
-    ChoosePlan,
-    DecideSubstitution,
-    Disrupt,
-    LoadNetwork,
-    PlaceOrder,
-)
+from core.service.commands import ChoosePlan, DecideSubstitution, Disrupt, LoadNetwork
 from core.service.queries import error_analysis, history_at, order_state
-from core.service.results import Origin
-
-PROJECT = Path(__file__).resolve().parents[2]
-NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
-
-
-class Clock:
-    """Time that moves a minute per reading, so that every event has its own moment."""
-
-    def __init__(self):
-        self.now = datetime(2026, 11, 23, 9, 0)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
 
 
 @pytest.fixture
@@ -51,44 +25,6 @@ def story(engine):
     assert loaded.errors == []
     services.handle(LoadNetwork(None, loaded.network))
     return services, clock
-
-
-def stages(services: Services, order_id: int) -> dict[tuple[str, str], str]:
-    """(item, kind) → the stage id a person would type, for the live stages."""
-
-    def read(session):
-        contract = records.live_contract(session, order_id) or records.latest_contract(
-            session, order_id
-        )
-        return {(s.item, s.kind): s.id for s in records.stage_graph(session, contract.id)}
-
-    return services.read(read)
-
-
-def owners(services: Services, order_id: int) -> dict[str, str]:
-    def read(session):
-        contract = records.latest_contract(session, order_id)
-        return {s.id: s.owner for s in records.stage_graph(session, contract.id)}
-
-    return services.read(read)
-
-
-def done(services, order_id, actor, stage, message):
-    return services.handle(
-        AssertStage(actor, order_id, stage, "done", "", Origin("telegram", message))
-    )
-
-
-def agree_all(services, order_id, parties):
-    for party in parties:
-        services.handle(Agree(party, order_id))
-
-
-def order_two_chairs(services) -> int:
-    placed = services.handle(PlaceOrder("dana", (("chair", 2),)))
-    assert [m.participant_id for m in placed.messages] == ["dana"]
-    assert "/choose" in placed.messages[0].text
-    return placed.value
 
 
 def test_the_chair_story(story):

@@ -1,0 +1,188 @@
+"""The other paths through an order's life, each through the service layer on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.importers import load_network
+from core.service import records
+from core.service.bus import Services
+from core.service.commands import (
+    Agree,
+    AssertStage,
+    ChoosePlan,
+    CreateInvite,
+    Decline,
+    Disrupt,
+    Join,
+    LoadNetwork,
+    PlaceOrder,
+    ProposeSubstitution,
+    QuotePrice,
+    Register,
+    Restore,
+    Reweave,
+)
+from core.service.queries import as_party, order_progress, order_state, stage_picture, timeline
+from core.service.results import Origin, Refused
+
+PROJECT = Path(__file__).resolve().parents[2]
+NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
+PARTIES = ("ana", "fern", "gus", "hal", "bob")
+
+
+@pytest.fixture
+def services(engine) -> Services:
+    services = Services(engine)
+    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    return services
+
+
+def agreed_order(services: Services, quantity: int = 1) -> int:
+    order = services.handle(PlaceOrder("dana", (("chair", quantity),))).value
+    services.handle(ChoosePlan("dana", order, 1))
+    for party in PARTIES:
+        services.handle(Agree(party, order))
+    return order
+
+
+def stage_of(services, order, item, kind) -> str:
+    def read(session):
+        contract = records.live_contract(session, order)
+        return next(
+            s.id
+            for s in records.stage_graph(session, contract.id)
+            if s.item == item and s.kind == kind
+        )
+
+    return services.read(read)
+
+
+def test_a_decline_replans_without_that_party_and_releases_the_others(services):
+    order = services.handle(PlaceOrder("dana", (("chair", 1),))).value
+    services.handle(ChoosePlan("dana", order, 1))
+    declined = services.handle(Decline("fern", order, "out of maple until spring"))
+    assert declined.value > 0
+    released = {m.participant_id for m in declined.messages if m.kind == "released"}
+    assert released == {"ana", "gus", "hal", "bob"}
+    buyer = next(m for m in declined.messages if m.participant_id == "dana")
+    assert "out of maple until spring" in buyer.text and f"/choose {order}" in buyer.text
+    offered = next(e for e in declined.events if e.kind == "rewoven").data["plans"]
+    suppliers = {
+        node["source"].get("supplier")
+        for plan in offered
+        for line in plan["tree"]
+        for node in _walk(line)
+    }
+    assert "fern" not in suppliers
+    services.handle(ChoosePlan("dana", order, 1))  # a new plan can be chosen
+    assert services.read(lambda s: order_state(s, order)).contract_status == "potential"
+
+
+def test_a_quote_fills_the_equation_and_every_party_gets_the_new_frame(services):
+    order = services.handle(PlaceOrder("dana", (("chair", 1),))).value
+    services.handle(ChoosePlan("dana", order, 1))
+    quoted = services.handle(QuotePrice("gus", order, "B", 9.0))
+    assert quoted.value == 9.0
+    frames = {m.participant_id: m for m in quoted.messages if m.kind == "frame"}
+    assert set(frames) == {"dana", *PARTIES}
+    assert frames["ana"].payload["values"]["p[gus-backs]"] == 9.0
+    assert "= 9.00" in frames["ana"].text  # the legend shows the quoted value
+
+
+def test_out_of_order_assertions_are_kept_and_flagged(services):
+    order = agreed_order(services)
+    ship = stage_of(services, order, "leg", "ship")
+    result = services.handle(AssertStage("fern", order, ship, "done", "", Origin("matrix", "$e1")))
+    assert result.value == "done"
+    assert "out of order" in result.messages[0].text
+    with services.engine.connect() as connection:
+        flagged = connection.execute(text("SELECT out_of_order FROM assertion")).scalar_one()
+    assert flagged in (True, 1)
+
+
+def test_a_failed_stage_is_the_root_cause_and_its_subtree_is_replanned(services):
+    order = agreed_order(services)
+    make = stage_of(services, order, "seat", "make")
+    failed = services.handle(
+        AssertStage("hal", order, make, "failed", "sewing machine broke", Origin("telegram", "f1"))
+    )
+    analysis = next(e for e in failed.events if e.kind == "error_analysis")
+    assert analysis.data["root_causes"] == [make]
+    replanned = next(e for e in failed.events if e.kind == "replanned")
+    assert "hal" in replanned.data["released"]
+    seat = replanned.data["tree"][0]["inputs"][1]
+    assert seat["source"].get("facility") != "hal-shop"
+
+
+def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded(services):
+    order = agreed_order(services)
+    fern_confirm = stage_of(services, order, "leg", "confirm")
+    services.handle(AssertStage("fern", order, fern_confirm, "done", "", Origin("telegram", "p1")))
+    progress = as_party(services, "ana", order, "progress", lambda s: order_progress(s, order))
+    assert progress.overall.done == 1 and progress.overall.total == 21
+    picture = as_party(
+        services, "dana", order, "stages", lambda s: stage_picture(s, services, order)
+    )
+    assert picture.startswith(b"\x89PNG")
+    history = as_party(services, "rita", order, "history", lambda s: timeline(s, order))
+    assert [e.kind for e in history][:2] == ["order_placed", "plan_chosen"]
+    with pytest.raises(Refused, match="only shown to its parties"):
+        as_party(services, "carol", order, "history", lambda s: timeline(s, order))
+    with services.engine.connect() as connection:
+        recorded = connection.execute(
+            text("SELECT actor_id FROM event WHERE kind = 'refused'")
+        ).all()
+    assert [r[0] for r in recorded] == ["carol"]
+
+
+def test_restoring_a_resource_replans_the_orders_that_waited_for_it(services):
+    for offer in ("fern-seats", "gus-seats", "hana-foam-seats"):
+        services.handle(Disrupt("rita", offer, "sold out"))
+    services.handle(Disrupt("rita", "ivy", "away"))
+    order = agreed_order(services)
+    flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
+    assert any(m.kind == "substitution" for m in flood.messages)  # foam seats proposed
+    assert services.read(lambda s: order_state(s, order)).stages  # the plan waits
+    back = services.handle(Restore("rita", "gus-seats"))
+    replanned = next(e for e in back.events if e.kind == "replanned")
+    seat = replanned.data["tree"][0]["inputs"][1]
+    assert seat["source"] == {"kind": "offer", "offer": "gus-seats", "supplier": "gus"}
+    with services.engine.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM substitution")).scalars().all()
+    assert statuses == ["withdrawn"]
+
+
+def test_reweave_on_request_and_a_proposed_substitution(services):
+    order = agreed_order(services)
+    assert services.handle(Reweave("dana", order)).value == 0  # nothing is missing
+    proposed = services.handle(ProposeSubstitution("ana", order, "seat", "foam-seat"))
+    assert any(m.participant_id == "dana" and "/approve" in m.text for m in proposed.messages)
+    with pytest.raises(Refused, match="only the buyer"):
+        services.handle(Reweave("fern", order))
+
+
+def test_invites_join_and_registration(services):
+    code = services.handle(CreateInvite("rita", "maker")).value
+    joined = services.handle(Join("telegram", "991", code, "Quinn's Lab"))
+    assert joined.value == "quinn-s-lab"
+    with pytest.raises(Refused, match="already used"):
+        services.handle(Join("telegram", "992", code, "Someone else"))
+    buyer = services.handle(Register("matrix", "@zoe:example.org", "buyer", "Zoe")).value
+    assert buyer == "zoe"
+    placed = services.handle(PlaceOrder(buyer, (("Chair", 1),)))
+    assert placed.value > 0
+    code = services.handle(CreateInvite("rita", "supplier", participant_id="ana")).value
+    services.handle(Join("matrix", "@ana-shop:example.org", code))
+    with services.engine.connect() as connection:
+        roles = connection.execute(text("SELECT roles FROM participant WHERE id = 'ana'")).scalar()
+    assert "supplier" in (roles if isinstance(roles, list) else __import__("json").loads(roles))
+
+
+def _walk(node):
+    yield node
+    for child in node["inputs"]:
+        yield from _walk(child)
