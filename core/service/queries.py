@@ -111,6 +111,40 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
     )
 
 
+def timeline_text(events: list[EventRow]) -> list[str]:
+    """H(D, t) for people: when, who, what, and the evidence they gave."""
+    lines = []
+    for event in events:
+        who = event.actor_id or "SCIS"
+        data = event.data
+        what = {
+            "order_placed": lambda: f"ordered {_lines(data)}; {data['plan_count']} plans",
+            "plan_chosen": lambda: f"chose plan {data['rank']}",
+            "agreed": lambda: "agreed",
+            "declined": lambda: f"declined: {data.get('reason') or 'no reason given'}",
+            "contract_agreed": lambda: f"everyone agreed; {len(data['stages'])} stages",
+            "stage_asserted": lambda: (
+                f"{data['stage']} {data['status']}"
+                + (" (out of order)" if data.get("out_of_order") else "")
+            ),
+            "error_analysis": lambda: f"root causes: {', '.join(data['root_causes']) or 'none'}",
+            "replanned": lambda: f"re-planned ({data['cause']})",
+            "rewoven": lambda: f"woven again; {data['plan_count']} plans",
+            "quoted": lambda: f"quoted {data['variable']} = {data['value']:.2f}",
+            "completed": lambda: "completed",
+        }.get(event.kind, lambda: event.kind.replace("_", " "))()
+        evidence = data.get("evidence")
+        source = f" [{event.platform} {event.message_id}]" if event.message_id else ""
+        lines.append(
+            f"{event.at:%Y-%m-%d %H:%M} {who}: {what}{' — ' + evidence if evidence else ''}{source}"
+        )
+    return lines
+
+
+def _lines(data: dict) -> str:
+    return ", ".join(f"{quantity} × {item}" for item, quantity in data["lines"])
+
+
 def order_progress(session: Session, order_id: int) -> Progress:
     contract = records.live_contract(session, order_id) or records.latest_contract(
         session, order_id

@@ -26,7 +26,14 @@ from core.service.commands import (
     Restore,
     Reweave,
 )
-from core.service.queries import as_party, order_progress, order_state, stage_picture, timeline
+from core.service.queries import (
+    as_party,
+    order_progress,
+    order_state,
+    stage_picture,
+    timeline,
+    timeline_text,
+)
 from core.service.results import Origin, Refused
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -130,6 +137,10 @@ def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded
     assert picture.startswith(b"\x89PNG")
     history = as_party(services, "rita", order, "history", lambda s: timeline(s, order))
     assert [e.kind for e in history][:2] == ["order_placed", "plan_chosen"]
+    readable = timeline_text(history)
+    # 12 plans of examples/chair.yaml, 12 more through Hal's and Ivy's upholstered seats
+    assert readable[0].endswith("dana: ordered 1 × chair; 24 plans")
+    assert any(f"fern: {fern_confirm} done [telegram p1]" in line for line in readable)
     with pytest.raises(Refused, match="only shown to its parties"):
         as_party(services, "carol", order, "history", lambda s: timeline(s, order))
     with services.engine.connect() as connection:
