@@ -176,6 +176,33 @@ class Network:
                 changes[kind] = frozen_mapping(merged)
         return replace(self, **changes)
 
+    def without(
+        self,
+        participants: Iterable[str] = (),
+        facilities: Iterable[str] = (),
+        offers: Iterable[str] = (),
+    ) -> Network:
+        """The network without these resources, nor anything a removed participant runs."""
+        people, places, sold = set(participants), set(facilities), set(offers)
+        if not (people or places or sold):
+            return self
+        return replace(
+            self,
+            facilities=frozen_mapping(
+                {
+                    k: f
+                    for k, f in self.facilities.items()
+                    if k not in places and f.operator not in people
+                }
+            ),
+            offers=frozen_mapping(
+                {k: o for k, o in self.offers.items() if k not in sold and o.supplier not in people}
+            ),
+            transport=frozen_mapping(
+                {k: t for k, t in self.transport.items() if t.operator not in people}
+            ),
+        )
+
     def find_item(self, text: str) -> Item | None:
         """The item a person means by `text`: its id, else its name or an alias (any case)."""
         if text in self.items:

@@ -175,25 +175,10 @@ class Services:
 
 def without_disrupted(network: Network, down: frozenset[tuple[str, str]]) -> Network:
     """The network without disrupted facilities and offers, nor what a disrupted person runs."""
-    if not down:
-        return network
-    people = {r for kind, r in down if kind == "participant"}
-    facilities = {r for kind, r in down if kind == "facility"}
-    offers = {r for kind, r in down if kind == "offer"}
-    return Network.of(
-        participants=network.participants.values(),
-        items=network.items.values(),
-        designs=network.designs.values(),
-        facilities=[
-            f
-            for f in network.facilities.values()
-            if f.id not in facilities and f.operator not in people
-        ],
-        offers=[
-            o for o in network.offers.values() if o.id not in offers and o.supplier not in people
-        ],
-        transport=[t for t in network.transport.values() if t.operator not in people],
-        substitutes=network.substitutes,
+    return network.without(
+        participants=(r for kind, r in down if kind == "participant"),
+        facilities=(r for kind, r in down if kind == "facility"),
+        offers=(r for kind, r in down if kind == "offer"),
     )
 
 

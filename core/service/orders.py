@@ -81,17 +81,7 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
 
 def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):
     """Weave the order over `network` and store the best plans as a new batch."""
-    excluded = set(order.excluded)
-    if excluded:
-        network = Network.of(
-            participants=network.participants.values(),
-            items=network.items.values(),
-            designs=network.designs.values(),
-            facilities=[f for f in network.facilities.values() if f.operator not in excluded],
-            offers=[o for o in network.offers.values() if o.supplier not in excluded],
-            transport=network.transport.values(),
-            substitutes=network.substitutes,
-        )
+    network = network.without(participants=order.excluded)
     buyer = network.participants.get(order.buyer_id)
     weave = Weave(network, demands, order.criteria, PRICE, buyer.location if buyer else None)
     count = weave.count()

@@ -111,33 +111,34 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
     )
 
 
+# What each kind of event says in a timeline, from its data.
+_SAYS = {
+    "order_placed": lambda d: f"ordered {_lines(d)}; {d['plan_count']} plans",
+    "plan_chosen": lambda d: f"chose plan {d['rank']}",
+    "agreed": lambda d: "agreed",
+    "declined": lambda d: f"declined: {d.get('reason') or 'no reason given'}",
+    "contract_agreed": lambda d: f"everyone agreed; {len(d['stages'])} stages",
+    "stage_asserted": lambda d: (
+        f"{d['stage']} {d['status']}" + (" (out of order)" if d.get("out_of_order") else "")
+    ),
+    "error_analysis": lambda d: f"root causes: {', '.join(d['root_causes']) or 'none'}",
+    "replanned": lambda d: f"re-planned ({d['cause']})",
+    "rewoven": lambda d: f"woven again; {d['plan_count']} plans",
+    "quoted": lambda d: f"quoted {d['variable']} = {d['value']:.2f}",
+    "completed": lambda d: "completed",
+}
+
+
 def timeline_text(events: list[EventRow]) -> list[str]:
     """H(D, t) for people: when, who, what, and the evidence they gave."""
     lines = []
     for event in events:
-        who = event.actor_id or "SCIS"
-        data = event.data
-        what = {
-            "order_placed": lambda: f"ordered {_lines(data)}; {data['plan_count']} plans",
-            "plan_chosen": lambda: f"chose plan {data['rank']}",
-            "agreed": lambda: "agreed",
-            "declined": lambda: f"declined: {data.get('reason') or 'no reason given'}",
-            "contract_agreed": lambda: f"everyone agreed; {len(data['stages'])} stages",
-            "stage_asserted": lambda: (
-                f"{data['stage']} {data['status']}"
-                + (" (out of order)" if data.get("out_of_order") else "")
-            ),
-            "error_analysis": lambda: f"root causes: {', '.join(data['root_causes']) or 'none'}",
-            "replanned": lambda: f"re-planned ({data['cause']})",
-            "rewoven": lambda: f"woven again; {data['plan_count']} plans",
-            "quoted": lambda: f"quoted {data['variable']} = {data['value']:.2f}",
-            "completed": lambda: "completed",
-        }.get(event.kind, lambda: event.kind.replace("_", " "))()
-        evidence = data.get("evidence")
+        says = _SAYS.get(event.kind)
+        what = says(event.data) if says else event.kind.replace("_", " ")
+        evidence = event.data.get("evidence")
+        told = f" — {evidence}" if evidence else ""
         source = f" [{event.platform} {event.message_id}]" if event.message_id else ""
-        lines.append(
-            f"{event.at:%Y-%m-%d %H:%M} {who}: {what}{' — ' + evidence if evidence else ''}{source}"
-        )
+        lines.append(f"{event.at:%Y-%m-%d %H:%M} {event.actor_id or 'SCIS'}: {what}{told}{source}")
     return lines
 
 

@@ -61,24 +61,10 @@ def parent_place(network: Network, plan: Plan, path: str, buyer_place):
 
 def usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:
     """The network now, without the order's decliners and the sources that failed it."""
-    network = ctx.network()
-    excluded = set(order.excluded)
-    return Network.of(
-        participants=network.participants.values(),
-        items=network.items.values(),
-        designs=network.designs.values(),
-        facilities=[
-            f
-            for f in network.facilities.values()
-            if f.operator not in excluded and not any(a.endswith(f"@{f.id}") for a in avoid)
-        ],
-        offers=[
-            o
-            for o in network.offers.values()
-            if o.supplier not in excluded and f"offer:{o.id}" not in avoid
-        ],
-        transport=network.transport.values(),
-        substitutes=network.substitutes,
+    return ctx.network().without(
+        participants=order.excluded,
+        facilities={a.rsplit("@", 1)[1] for a in avoid if a.startswith("design:")},
+        offers={a.removeprefix("offer:") for a in avoid if a.startswith("offer:")},
     )
 
 
