@@ -19,6 +19,7 @@ from core.pricing.equation import plan_equation
 from core.service import records
 from core.service.bus import Context
 from core.service.negotiation import send_frames
+from core.service.orders import validate
 from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
 from core.store.tables import Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
@@ -129,7 +130,10 @@ def _adopt(
     contract.plan_id = row.id
     ctx.session.add(contract)
     stages = None
-    if contract.status == "agreed":
+    if contract.status == "potential":
+        # The party still to agree may be the one the new plan no longer needs.
+        validate(ctx, order, contract, new_plan)
+    elif contract.status == "agreed":
         stages = _carry_stages(ctx, contract, plan_stages(network, new_plan, order.buyer_id))
     before, after = records.work_of(old_plan), records.work_of(new_plan)
     joined, released = sorted(set(after) - set(before)), sorted(set(before) - set(after))

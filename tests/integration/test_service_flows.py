@@ -167,6 +167,20 @@ def test_restoring_a_resource_replans_the_orders_that_waited_for_it(services):
     assert statuses == ["withdrawn"]
 
 
+def test_a_replan_that_drops_the_last_party_to_agree_completes_the_agreement(services):
+    services.handle(Disrupt("rita", "ivy", "away"))
+    order = services.handle(PlaceOrder("dana", (("chair", 1),))).value
+    services.handle(ChoosePlan("dana", order, 1))
+    for party in ("ana", "fern", "gus", "bob"):  # all but Hal
+        services.handle(Agree(party, order))
+    assert services.read(lambda s: order_state(s, order)).contract_status == "potential"
+    flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
+    seat = next(e for e in flood.events if e.kind == "replanned").data["tree"][0]["inputs"][1]
+    assert seat["source"]["offer"] == "gus-seats"  # Gus, who has agreed already
+    state = services.read(lambda s: order_state(s, order))
+    assert state.contract_status == "agreed" and len(state.stages) == 14
+
+
 def test_reweave_on_request_and_a_proposed_substitution(services):
     order = agreed_order(services)
     assert services.handle(Reweave("dana", order)).value == 0  # nothing is missing
