@@ -31,6 +31,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/weave.py
+	$(BIN)/python benchmarks/chair_story.py
 
 lint: install-dev
 	$(BIN)/ruff check core workers bots tests benchmarks

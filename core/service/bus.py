@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.network.model import Network
@@ -117,16 +118,25 @@ class Services:
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
-        with UnitOfWork(self.engine) as uow:
-            context = Context(uow.session, self.clock, self)
-            try:
-                context.result.value = handler(command, context)
-            except Refused as refusal:
-                uow.rollback()
-                self.record_refusal(command, refusal)
-                raise
-            uow.commit()
-            return context.result
+        for attempt in (1, 2):
+            with UnitOfWork(self.engine) as uow:
+                context = Context(uow.session, self.clock, self)
+                try:
+                    context.result.value = handler(command, context)
+                except Refused as refusal:
+                    uow.rollback()
+                    self.record_refusal(command, refusal)
+                    raise
+                try:
+                    uow.commit()
+                except IntegrityError:
+                    # A twin of this command (the same chat message delivered twice) committed
+                    # first; run it again, and it will see the twin's work and do nothing.
+                    if attempt == 2:
+                        raise
+                    continue
+                return context.result
+        raise AssertionError("unreachable")
 
     def read(self, query: Callable[[Session], Any]) -> Any:
         """Run a read-only query in its own session."""

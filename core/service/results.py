@@ -12,7 +12,11 @@ class Refused(ValueError):
 
 @dataclass(frozen=True)
 class Origin:
-    """The chat message a command came from (history names it; duplicates are applied once)."""
+    """The chat message a command came from (history names it; duplicates are applied once).
+
+    `message_id` must be unique within its platform: a Matrix event id is; a Telegram message id
+    is unique only within its chat, so its adapter gives `CHAT:MESSAGE`.
+    """
 
     platform: str = "service"
     message_id: str | None = None

@@ -225,3 +225,23 @@ def test_a_message_delivered_twice_at_once_is_applied_once(world):
         got = outcome(engine, order, since, [f"d{n}"])
         assert got[("noted", command.actor, stage, progress(expected.graph).overall.percent)] == 1
         assert sum(got[k] for k in got if k[0] == "noted") == 1
+
+
+def test_one_message_at_once_on_two_orders_is_applied_once_and_never_errs(world):
+    """Message ids are unique per platform (Telegram's adapter prefixes the chat), so the same id
+    on two orders is one message delivered twice: applied once, and neither caller sees an
+    error — the order locks do not serialise the two, the unique constraint does, and the
+    loser runs again and finds the message seen."""
+    engine, clock, services, first = world
+    second = agreed_order(services)
+    for n, (owner, key) in enumerate([("fern", ("leg", "confirm")), ("gus", ("back", "confirm"))]):
+        origin = Origin("telegram", f"twin-{n}")
+        values = at_once(
+            engine,
+            clock,
+            AssertStage(owner, first, stages(services, first)[key], "done", "", origin),
+            AssertStage(owner, second, stages(services, second)[key], "done", "", origin),
+        )
+        assert sorted(values) == ["already applied", "done"], (n, values)
+        assertions, events = rows_of(engine, "telegram", f"twin-{n}")
+        assert len(assertions) == 1 and len(events) == 1
