@@ -24,9 +24,11 @@ from core.service.commands import (
     Join,
     LoadNetwork,
     PlaceOrder,
+    ProposeSubstitution,
     QuotePrice,
     Register,
     Restore,
+    Reweave,
 )
 from core.service.results import Origin, Refused
 
@@ -104,6 +106,11 @@ CASES = [
     (lambda a, w: DecideSubstitution("fern", a, 1, True), "only the buyer"),
     (lambda a, w: DecideSubstitution("dana", a, 42, True), "no substitution 42"),
     (lambda a, w: Complete("fern", a), "only the buyer"),
+    (lambda a, w: Reweave("fern", a), "only the buyer"),
+    (lambda a, w: Reweave("dana", 999), "unknown order"),
+    (lambda a, w: ProposeSubstitution("carol", a, "seat", "foam-seat"), "not a party"),
+    (lambda a, w: ProposeSubstitution("ana", a, "seat", "unicorn"), "unknown item"),
+    (lambda a, w: ProposeSubstitution("ana", a, "foam-seat", "seat"), "uses no"),
     (lambda a, w: Complete("dana", w), "no agreed plan"),
     (lambda a, w: CreateInvite("dana", "maker"), "only a coordinator"),
     (lambda a, w: CreateInvite("rita", "wizard"), "invites are for"),
