@@ -212,22 +212,19 @@ def validate(ctx: Context, order: OrderRow, contract: Contract, plan: Plan) -> N
     required = set(records.parties(plan)) | {order.buyer_id}
     if not required <= agreed:
         return
+    missing = records.gaps(ctx.network(), ctx.session.get(PlanRow, contract.plan_id))
+    if missing:
+        ctx.tell(
+            order.buyer_id,
+            "blocked",
+            f"Order {order.id}: everyone agreed, but part of the "
+            f"plan is no longer available. /reweave {order.id} finds another way.",
+            order.id,
+        )
+        return
     graph = plan_stages(ctx.network(), plan, order.buyer_id)
     for stage in graph:
-        ctx.session.add(
-            StageRow(
-                contract_id=contract.id,
-                code=stage.id,
-                kind=stage.kind,
-                item_id=stage.item,
-                quantity=stage.quantity,
-                owner_id=stage.owner,
-                node=stage.node,
-                source=stage.source,
-                depends_on=list(stage.depends_on),
-                updated_at=ctx.now,
-            )
-        )
+        ctx.session.add(records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now))
     contract.status, contract.agreed_at = "agreed", ctx.now
     order.status = "in_progress"
     ctx.session.add(contract)

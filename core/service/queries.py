@@ -18,8 +18,7 @@ from core.service.commands import ReadOrder
 from core.service.results import Refused
 from core.stages.progress import Progress, progress, root_causes
 from core.store.tables import Agreement, EventRow
-from core.weave.plan_document import PlanGap, node_from_document, source_label
-from core.weave.sources import SupplyIndex
+from core.weave.plan_document import PlanGap
 
 T = TypeVar("T")
 
@@ -163,20 +162,12 @@ def error_analysis(session: Session, order_id: int) -> list[str]:
 
 
 def assess(services, session: Session, order_id: int) -> list[str]:
-    """F_A: the sources of the live plan that the network as it is now can no longer serve."""
+    """F_A: where the live plan's sources are missing from the network as it is now."""
     contract = records.live_contract(session, order_id)
     if contract is None:
         return []
-    network = services.current_network(session)
-    index = SupplyIndex(network)
-    gaps = []
-    for line in session.get(records.PlanRow, contract.plan_id).tree:
-        for node in _walk(line):
-            try:
-                node_from_document(network, index, {**node, "inputs": []})
-            except PlanGap:
-                gaps.append(source_label(node["source"]))
-    return gaps
+    row = session.get(records.PlanRow, contract.plan_id)
+    return records.gaps(services.current_network(session), row)
 
 
 def _fold(state: OrderState, event: EventRow) -> None:

@@ -17,7 +17,7 @@ from core.store.tables import (
     StageRow,
 )
 from core.weave.plan import Plan, PlanNode
-from core.weave.plan_document import node_from_document
+from core.weave.plan_document import PlanGap, node_from_document
 from core.weave.sources import Bought, SupplyIndex
 
 LIVE = ("potential", "agreed")
@@ -107,6 +107,33 @@ def stage_graph(session: Session, contract_id: int) -> StageGraph:
         )
         for r in _dependencies_first(rows)
     )
+
+
+def write_stage(row: StageRow, stage: Stage, at) -> StageRow:
+    """Put a stage of the domain into its row (new or existing)."""
+    row.code, row.kind, row.item_id, row.quantity = stage.id, stage.kind, stage.item, stage.quantity
+    row.owner_id, row.node, row.source = stage.owner, stage.node, stage.source
+    row.depends_on, row.status, row.updated_at = list(stage.depends_on), stage.status, at
+    return row
+
+
+def gaps(network: Network, row: PlanRow) -> list[str]:
+    """Assess F_A: the outermost nodes of a stored plan whose source `network` lacks."""
+    index = SupplyIndex(network)
+    found: list[str] = []
+
+    def visit(node: dict, path: str) -> None:
+        try:
+            node_from_document(network, index, {**node, "inputs": []})
+        except PlanGap:
+            found.append(path)
+            return
+        for position, child in enumerate(node["inputs"]):
+            visit(child, f"{path}.{position}")
+
+    for line_index, line in enumerate(row.tree):
+        visit(line, str(line_index))
+    return found
 
 
 def _dependencies_first(rows: list[StageRow]) -> list[StageRow]:

@@ -212,16 +212,8 @@ def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageG
             ctx.session.add(row)
     by_code = {r.code: r for r in rows}
     for stage in renamed:
-        row = by_code.get(stage.id) or StageRow(contract_id=contract.id, code=stage.id)
-        row.kind, row.item_id, row.quantity, row.owner_id = (
-            stage.kind,
-            stage.item,
-            stage.quantity,
-            stage.owner,
-        )
-        row.node, row.source, row.depends_on = stage.node, stage.source, list(stage.depends_on)
-        row.status, row.updated_at = stage.status, ctx.now
-        ctx.session.add(row)
+        row = by_code.get(stage.id) or StageRow(contract_id=contract.id)
+        ctx.session.add(records.write_stage(row, stage, ctx.now))
     return StageGraph(renamed)
 
 

@@ -12,8 +12,6 @@ from core.service.replan import replan
 from core.service.results import Refused
 from core.store.tables import OrderRow, SubstitutionRow
 from core.weave import Demand
-from core.weave.plan_document import PlanGap, node_from_document
-from core.weave.sources import SupplyIndex
 
 
 @handles(Reweave)
@@ -46,7 +44,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
                 {"plans": offered},
             )
         return len(offered)
-    paths = gaps(ctx, contract)
+    paths = records.gaps(ctx.network(), ctx.session.get(records.PlanRow, contract.plan_id))
     if not paths:
         return 0
     plan = plan_of(ctx, contract)
@@ -56,27 +54,6 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
         row.status, row.decided_at = "withdrawn", ctx.now
         ctx.session.add(row)
     return len(paths)
-
-
-def gaps(ctx: Context, contract) -> list[str]:
-    """Assess F_A: the outermost plan nodes whose source the network now lacks."""
-    network = ctx.network()
-    index = SupplyIndex(network)
-    row = ctx.session.get(records.PlanRow, contract.plan_id)
-    found: list[str] = []
-
-    def visit(node: dict, path: str) -> None:
-        try:
-            node_from_document(network, index, {**node, "inputs": []})
-        except PlanGap:
-            found.append(path)
-            return
-        for position, child in enumerate(node["inputs"]):
-            visit(child, f"{path}.{position}")
-
-    for line_index, line in enumerate(row.tree):
-        visit(line, str(line_index))
-    return found
 
 
 @handles(ProposeSubstitution)

@@ -28,6 +28,7 @@ from core.service.commands import (
 )
 from core.service.queries import (
     as_party,
+    assess,
     order_progress,
     order_state,
     stage_picture,
@@ -158,6 +159,7 @@ def test_restoring_a_resource_replans_the_orders_that_waited_for_it(services):
     flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
     assert any(m.kind == "substitution" for m in flood.messages)  # foam seats proposed
     assert services.read(lambda s: order_state(s, order)).stages  # the plan waits
+    assert services.read(lambda s: assess(services, s, order)) == ["0.1"]  # for a seat
     back = services.handle(Restore("rita", "gus-seats"))
     replanned = next(e for e in back.events if e.kind == "replanned")
     seat = replanned.data["tree"][0]["inputs"][1]
