@@ -9,7 +9,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 # Importing the handler modules registers them with the bus.
-from core.service import assertions, disruptions, orders, participants, reweaving  # noqa: F401
+from core.service import (  # noqa: F401
+    assertions,
+    disruptions,
+    inbound,
+    orders,
+    participants,
+    reweaving,
+)
 from core.service.bus import Services
 from core.service.results import Origin, Outbound, Recorded, Refused, Result
 from core.store.database import make_engine

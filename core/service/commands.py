@@ -46,6 +46,14 @@ class PlaceOrder:
     criteria: tuple[str, ...] = ()
     due: datetime | None = None
     origin: Origin = field(default_factory=Origin)
+    weave_now: bool = True  # False: the order waits for a worker's WeaveOrder
+
+
+@dataclass(frozen=True)
+class WeaveOrder:
+    """Weave an order placed with `weave_now=False`; nothing happens if it is woven already."""
+
+    order_id: int
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,22 @@ class Disrupt:
     resource: str  # a facility, offer or participant id
     reason: str
     origin: Origin = field(default_factory=Origin)
+    analyse_now: bool = True  # False: workers analyse each affected order (AnalyseDisruption)
+
+
+@dataclass(frozen=True)
+class AffectedOrders:
+    """Which live orders a disruption touches (a worker then analyses each one)."""
+
+    disruption_id: int
+
+
+@dataclass(frozen=True)
+class AnalyseDisruption:
+    """Error analysis and reweave of one order for one disruption; once only."""
+
+    disruption_id: int
+    order_id: int
 
 
 @dataclass(frozen=True)
@@ -146,3 +170,43 @@ class ReadOrder:
     actor: str
     order_id: int
     what: str
+
+
+@dataclass(frozen=True)
+class Receive:
+    """Keep a command that arrived from a chat before carrying it out (see ApplyInbound)."""
+
+    platform: str
+    message_id: str
+    command: str
+    arguments: dict
+
+
+@dataclass(frozen=True)
+class ApplyInbound:
+    """Carry out a received command, once."""
+
+    inbound_id: int
+
+
+# The commands a chat message may carry, by name (what Receive stores and ApplyInbound rebuilds).
+FROM_CHAT = {
+    cls.__name__: cls
+    for cls in (
+        PlaceOrder,
+        ChoosePlan,
+        Agree,
+        Decline,
+        QuotePrice,
+        AssertStage,
+        Disrupt,
+        Restore,
+        DecideSubstitution,
+        Complete,
+        Reweave,
+        ProposeSubstitution,
+        CreateInvite,
+        Join,
+        Register,
+    )
+}

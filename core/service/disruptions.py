@@ -7,7 +7,7 @@ from sqlmodel import select
 from core.network.model import Network
 from core.service import records
 from core.service.bus import Context, bounded, handles
-from core.service.commands import Disrupt, Restore
+from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore
 from core.service.orders import plan_of
 from core.service.replan import node_at, replan, uses
 from core.service.results import Refused
@@ -18,6 +18,7 @@ from core.store.tables import (
     AssertionRow,
     Contract,
     Disruption,
+    DisruptionEffect,
     OrderRow,
     StageRow,
     SubstitutionRow,
@@ -26,8 +27,10 @@ from core.weave.plan_document import node_document, source_label
 
 
 @handles(Disrupt)
-def disrupt(command: Disrupt, ctx: Context) -> list[int]:
-    """Every live order using the resource is error-analysed and re-planned; returns them."""
+def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
+    """The resource is out of service. With `analyse_now`, every live order using it is
+    error-analysed and re-planned here and their ids returned; otherwise the disruption's id is
+    returned for the workers (AffectedOrders, then AnalyseDisruption per order)."""
     whole = _whole_network(ctx)
     kind, operator = _resource(whole, command.resource)
     _may_signal(ctx, command.actor, operator, command.resource)
@@ -36,31 +39,92 @@ def disrupt(command: Disrupt, ctx: Context) -> list[int]:
         raise Refused(f"say what happened: /disrupt {command.resource} REASON")
     if _active(ctx, command.resource) is not None:
         raise Refused(f"{command.resource} is already out of service; /restore it when it is back")
-    ctx.session.add(
-        Disruption(
-            kind=kind, resource_id=command.resource, reason=reason, actor=command.actor, at=ctx.now
-        )
+    disruption = Disruption(
+        kind=kind, resource_id=command.resource, reason=reason, actor=command.actor, at=ctx.now
     )
+    ctx.session.add(disruption)
     ctx.session.flush()
     ctx.forget_network()
     ctx.record(
         "disrupted",
-        {"kind": kind, "resource": command.resource, "reason": reason},
+        {"disruption": disruption.id, "kind": kind, "resource": command.resource, "reason": reason},
         actor=command.actor,
         origin=command.origin,
     )
-    affected = []
+    if not command.analyse_now:
+        return disruption.id
+    affected = _affected(ctx, disruption)
+    for order_id in affected:
+        _analyse(ctx, disruption, order_id)
+    disruption.analysed_at = ctx.now
+    return affected
+
+
+@handles(AffectedOrders)
+def affected_orders(command: AffectedOrders, ctx: Context) -> list[int]:
+    """The live orders the disruption touches that are not analysed yet; none left marks the
+    disruption analysed."""
+    disruption = ctx.session.get(Disruption, command.disruption_id)
+    if disruption is None:
+        raise Refused(f"unknown disruption {command.disruption_id}")
+    if disruption.analysed_at is not None or disruption.restored_at is not None:
+        return []
+    done = set(
+        ctx.session.exec(
+            select(DisruptionEffect.order_id).where(DisruptionEffect.disruption_id == disruption.id)
+        )
+    )
+    waiting = [o for o in _affected(ctx, disruption) if o not in done]
+    if not waiting:
+        disruption.analysed_at = ctx.now
+        ctx.session.add(disruption)
+    return waiting
+
+
+@handles(AnalyseDisruption)
+def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> bool:
+    """Returns False when this order was handled for this disruption already."""
+    disruption = ctx.session.get(Disruption, command.disruption_id)
+    if disruption is None:
+        raise Refused(f"unknown disruption {command.disruption_id}")
+    records.order(ctx.session, command.order_id, lock=True)
+    handled = ctx.session.exec(
+        select(DisruptionEffect.id).where(
+            DisruptionEffect.disruption_id == disruption.id,
+            DisruptionEffect.order_id == command.order_id,
+        )
+    ).first()
+    if handled is not None:
+        return False
+    if disruption.restored_at is None:
+        _analyse(ctx, disruption, command.order_id)
+    return True
+
+
+def _affected(ctx: Context, disruption: Disruption) -> list[int]:
+    orders = []
     for contract in _live_contracts(ctx):
         plan = plan_of(ctx, contract)
-        paths = [path for path, node in _nodes(plan) if uses(node, command.resource)]
-        if not paths:
-            continue
-        order = records.order(ctx.session, contract.order_id, lock=True)
-        affected.append(order.id)
-        cause = f"{_name(whole, command.resource)} is out of service ({reason})"
-        _fail_stages(ctx, order, contract, paths, command, cause)
-        replan(ctx, order, contract, plan, _outermost(paths), _sources(plan, paths), cause)
-    return affected
+        if any(uses(node, disruption.resource_id) for _, node in _nodes(plan)):
+            orders.append(contract.order_id)
+    return orders
+
+
+def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
+    """Fail the order's stages that used the resource, name the root causes, re-plan."""
+    order = records.order(ctx.session, order_id, lock=True)
+    ctx.session.add(DisruptionEffect(disruption_id=disruption.id, order_id=order.id, at=ctx.now))
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None:
+        return
+    plan = plan_of(ctx, contract)
+    paths = [path for path, node in _nodes(plan) if uses(node, disruption.resource_id)]
+    if not paths:
+        return
+    whole = _whole_network(ctx)
+    cause = f"{_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
+    _fail_stages(ctx, order, contract, paths, disruption, cause)
+    replan(ctx, order, contract, plan, _outermost(paths), _sources(plan, paths), cause)
 
 
 @handles(Restore)
@@ -81,23 +145,13 @@ def restore(command: Restore, ctx: Context) -> None:
         reweave_order(ctx, order, f"{_name(whole, command.resource)} is back in service")
 
 
-def _fail_stages(ctx: Context, order, contract: Contract, paths: list[str], command, cause) -> None:
+def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cause) -> None:
     """The stages of the disrupted nodes that were not done fail, asserted by the signaller."""
     graph = records.stage_graph(ctx.session, contract.id)
     failing = [s for s in graph if s.node in paths and s.status != "done"]
+    who = disruption.actor or "scis"
     for stage in failing:
-        graph = apply(
-            graph,
-            Assertion(
-                stage.id,
-                "failed",
-                command.actor,
-                ctx.now,
-                command.origin.platform,
-                command.origin.message_id,
-                cause,
-            ),
-        ).graph
+        graph = apply(graph, Assertion(stage.id, "failed", who, ctx.now, evidence=cause)).graph
         row = ctx.session.exec(
             select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == stage.id)
         ).one()
@@ -106,26 +160,22 @@ def _fail_stages(ctx: Context, order, contract: Contract, paths: list[str], comm
         ctx.session.add(
             AssertionRow(
                 stage_id=row.id,
-                participant_id=command.actor,
+                participant_id=who,
                 status="failed",
                 at=ctx.now,
                 platform="disruption",
-                message_id=f"disruption:{contract.id}:{stage.id}:{ctx.now.isoformat()}",
+                message_id=f"{disruption.id}:{contract.id}:{stage.id}",
                 evidence=cause,
             )
         )
-        ctx.record(
-            "stage_asserted",
-            {
-                "contract": contract.id,
-                "stage": stage.id,
-                "status": "failed",
-                "evidence": cause,
-                "out_of_order": False,
-            },
-            order.id,
-            command.actor,
-        )
+        event = {
+            "contract": contract.id,
+            "stage": stage.id,
+            "status": "failed",
+            "evidence": cause,
+            "out_of_order": False,
+        }
+        ctx.record("stage_asserted", event, order.id, disruption.actor)
     if failing:
         causes = root_causes(graph)
         ctx.record(

@@ -10,7 +10,15 @@ from core.network.model import Network
 from core.pricing.equation import plan_equation
 from core.service import records
 from core.service.bus import Context, bounded, handles
-from core.service.commands import Agree, ChoosePlan, Complete, Decline, PlaceOrder, QuotePrice
+from core.service.commands import (
+    Agree,
+    ChoosePlan,
+    Complete,
+    Decline,
+    PlaceOrder,
+    QuotePrice,
+    WeaveOrder,
+)
 from core.service.negotiation import quoted, send_frames
 from core.service.records import network_version, stage_documents
 from core.service.results import Refused
@@ -56,15 +64,22 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
     ctx.session.flush()
     for demand in demands:
         ctx.session.add(OrderLine(order_id=order.id, item_id=demand.item, quantity=demand.quantity))
+    placed = {"lines": [[d.item, d.quantity] for d in demands], "criteria": criteria}
+    if not command.weave_now:
+        order.status = "weaving"
+        ctx.record("order_placed", {**placed, "weaving": True}, order.id, buyer.id, command.origin)
+        ctx.tell(
+            buyer.id,
+            "received",
+            f"Order {order.id} received. Weaving every way the "
+            "network can deliver it; the best plans follow in a moment.",
+            order.id,
+        )
+        return order.id
     count, offered = weave_plans(ctx, order, demands, network)
     ctx.record(
         "order_placed",
-        {
-            "lines": [[d.item, d.quantity] for d in demands],
-            "criteria": criteria,
-            "plan_count": str(count),
-            "plans": offered,
-        },
+        {**placed, "plan_count": str(count), "plans": offered},
         order.id,
         buyer.id,
         command.origin,
@@ -77,6 +92,26 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
         {"plans": offered},
     )
     return order.id
+
+
+@handles(WeaveOrder)
+def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
+    """Returns how many plans there are; None when the order was woven already."""
+    order = records.order(ctx.session, command.order_id, lock=True)
+    if order.status != "weaving":
+        return None
+    network = ctx.network()
+    demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
+    count, offered = weave_plans(ctx, order, demands, network)
+    ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
+    ctx.tell(
+        order.buyer_id,
+        "plans",
+        plans_text(network, order.id, count, offered),
+        order.id,
+        {"plans": offered},
+    )
+    return count
 
 
 def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):

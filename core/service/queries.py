@@ -112,7 +112,10 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
 
 # What each kind of event says in a timeline, from its data.
 _SAYS = {
-    "order_placed": lambda d: f"ordered {_lines(d)}; {d['plan_count']} plans",
+    "order_placed": lambda d: (
+        f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else f"; {d['plan_count']} plans")
+    ),
+    "order_woven": lambda d: f"woven: {d['plan_count']} plans",
     "plan_chosen": lambda d: f"chose plan {d['rank']}",
     "agreed": lambda d: "agreed",
     "declined": lambda d: f"declined: {d.get('reason') or 'no reason given'}",
@@ -172,7 +175,9 @@ def assess(services, session: Session, order_id: int) -> list[str]:
 
 def _fold(state: OrderState, event: EventRow) -> None:
     data, kind = event.data, event.kind
-    if kind == "order_placed":
+    if kind == "order_placed" and data.get("weaving"):
+        state.status = "weaving"
+    elif kind in ("order_placed", "order_woven"):
         state.status = "open" if data.get("plans") else "unplannable"
     elif kind == "plan_chosen":
         state.contract, state.contract_status = data["contract"], "potential"

@@ -78,6 +78,37 @@ class Disruption(SQLModel, table=True):
     actor: str | None = Field(default=None, max_length=120)
     at: datetime = Field(default_factory=now, sa_type=DateTime)
     restored_at: datetime | None = Field(default=None, sa_type=DateTime)
+    # Set when every live order using the resource has been analysed and re-planned.
+    analysed_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class DisruptionEffect(SQLModel, table=True):
+    """One order handled for one disruption: what makes that work happen once."""
+
+    __tablename__ = "disruption_effect"
+    __table_args__ = (UniqueConstraint("disruption_id", "order_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    disruption_id: int = Field(foreign_key="disruption.id", index=True)
+    order_id: int = Field(foreign_key="supply_order.id")
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class InboundMessage(SQLModel, table=True):
+    """A command as it arrived from a chat, kept before it is carried out: a worker applies it
+    by id, a redelivery finds it done, and the sweeper finds what Redis lost."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("platform", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    message_id: str = Field(max_length=200)
+    command: str = Field(max_length=60)
+    arguments: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=DateTime, index=True)
+    outcome: str | None = Field(default=None, max_length=1000)
 
 
 class OrderRow(SQLModel, table=True):
@@ -219,9 +250,10 @@ class Notification(SQLModel, table=True):
     text: str = Field(max_length=8000)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default="pending", max_length=20, index=True)  # pending, sent, failed
     attempts: int = 0
     sent_at: datetime | None = Field(default=None, sa_type=DateTime)
+    platform: str | None = Field(default=None, max_length=40)  # where it went, once sent
     error: str | None = Field(default=None, max_length=1000)
 
 

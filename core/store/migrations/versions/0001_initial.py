@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:24:12.635141
+Create Date: 2026-11-23 16:50:44.322204
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("restored_at", sa.DateTime(), nullable=True),
+        sa.Column("analysed_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disruption")),
     )
     with op.batch_alter_table("disruption", schema=None) as batch_op:
@@ -52,6 +53,26 @@ def upgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_event_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "inbound_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("command", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("arguments", sa.JSON(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("processed_at", sa.DateTime(), nullable=True),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_message")),
+        sa.UniqueConstraint(
+            "platform", "message_id", name=op.f("uq_inbound_message_platform_message_id")
+        ),
+    )
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_inbound_message_processed_at"), ["processed_at"], unique=False
+        )
 
     op.create_table(
         "invite",
@@ -85,6 +106,7 @@ def upgrade() -> None:
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
     )
@@ -140,6 +162,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("supply_order", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_supply_order_buyer_id"), ["buyer_id"], unique=False)
+
+    op.create_table(
+        "disruption_effect",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("disruption_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disruption_id"],
+            ["disruption.id"],
+            name=op.f("fk_disruption_effect_disruption_id_disruption"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["supply_order.id"],
+            name=op.f("fk_disruption_effect_order_id_supply_order"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disruption_effect")),
+        sa.UniqueConstraint(
+            "disruption_id", "order_id", name=op.f("uq_disruption_effect_disruption_id_order_id")
+        ),
+    )
+    with op.batch_alter_table("disruption_effect", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_disruption_effect_disruption_id"), ["disruption_id"], unique=False
+        )
 
     op.create_table(
         "order_line",
@@ -328,6 +376,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_order_line_order_id"))
 
     op.drop_table("order_line")
+    with op.batch_alter_table("disruption_effect", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disruption_effect_disruption_id"))
+
+    op.drop_table("disruption_effect")
     with op.batch_alter_table("supply_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_supply_order_buyer_id"))
 
@@ -345,6 +397,10 @@ def downgrade() -> None:
     op.drop_table("notification")
     op.drop_table("network_version")
     op.drop_table("invite")
+    with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inbound_message_processed_at"))
+
+    op.drop_table("inbound_message")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_order_id"))
         batch_op.drop_index(batch_op.f("ix_event_at"))

@@ -1,0 +1,100 @@
+"""Commands from chat, kept before they are carried out.
+
+A bot `Receive`s a message (a second delivery of the same platform message finds the first and
+changes nothing), hands the id to a worker, and the worker `ApplyInbound`s it: the command runs
+in the worker's transaction and the message is marked processed in the same commit, so a worker
+killed half-way leaves it unprocessed for the next one, and a redelivered job does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+
+from sqlmodel import select
+
+from core.service.bus import HANDLERS, Context, handles
+from core.service.commands import FROM_CHAT, ApplyInbound, Receive
+from core.service.results import Origin, Refused
+from core.store.tables import InboundMessage
+
+
+@handles(Receive)
+def receive(command: Receive, ctx: Context) -> tuple[int, bool]:
+    """(inbound id, whether it is new)."""
+    if command.command not in FROM_CHAT:
+        raise Refused(f"unknown command {command.command!r}")
+    existing = ctx.session.exec(
+        select(InboundMessage).where(
+            InboundMessage.platform == command.platform,
+            InboundMessage.message_id == command.message_id,
+        )
+    ).first()
+    if existing is not None:
+        return existing.id, False
+    row = InboundMessage(
+        platform=command.platform,
+        message_id=command.message_id,
+        command=command.command,
+        arguments=command.arguments,
+        received_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row.id, True
+
+
+@handles(ApplyInbound)
+def apply_inbound(command: ApplyInbound, ctx: Context):
+    row = ctx.session.exec(
+        select(InboundMessage).where(InboundMessage.id == command.inbound_id).with_for_update()
+    ).first()
+    if row is None:
+        raise Refused(f"unknown inbound message {command.inbound_id}")
+    if row.processed_at is not None:
+        return None
+    inner = rebuild(row)
+    savepoint = ctx.session.begin_nested()
+    try:
+        value = HANDLERS[type(inner)](inner, ctx)
+    except Refused as refusal:
+        # The refused command's own changes go; the message is still done with, and the person
+        # is told why in one line.
+        savepoint.rollback()
+        ctx.result.messages.clear()
+        ctx.result.events.clear()
+        actor = getattr(inner, "actor", None)
+        ctx.record("refused", {"command": row.command, "reason": str(refusal)},
+                   getattr(inner, "order_id", None), actor, inner_origin(row))
+        if actor:
+            ctx.tell(actor, "refusal", str(refusal), getattr(inner, "order_id", None))
+        row.processed_at, row.outcome = ctx.now, f"refused: {refusal}"[:1000]
+        ctx.session.add(row)
+        return None
+    savepoint.commit()
+    row.processed_at, row.outcome = ctx.now, "done"
+    ctx.session.add(row)
+    return value
+
+
+def rebuild(row: InboundMessage):
+    """The command a stored message carries, with its origin."""
+    cls = FROM_CHAT[row.command]
+    arguments = dict(row.arguments)
+    names = {f.name for f in fields(cls)}
+    if "origin" in names:
+        arguments["origin"] = inner_origin(row)
+    if "lines" in arguments:
+        arguments["lines"] = tuple((item, quantity) for item, quantity in arguments["lines"])
+    if "criteria" in arguments:
+        arguments["criteria"] = tuple(arguments["criteria"])
+    if arguments.get("due"):
+        arguments["due"] = datetime.fromisoformat(arguments["due"])
+    unknown = set(arguments) - names
+    if unknown:
+        raise Refused(f"{row.command} takes no {', '.join(sorted(unknown))}")
+    return cls(**arguments)
+
+
+def inner_origin(row: InboundMessage) -> Origin:
+    return Origin(row.platform, row.message_id)
