@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from bots.cli_db import db_app
+from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
 from core.importers import LoadResult, load_network
 from core.network.model import Location, Network
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
+app.command()(worker)
 out = Console()
 err = Console(stderr=True)
 

@@ -52,6 +52,7 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         origin=command.origin,
     )
     if not command.analyse_now:
+        ctx.result.jobs.append(("analyse_disruption", (disruption.id,)))
         return disruption.id
     affected = _affected(ctx, disruption)
     for order_id in affected:

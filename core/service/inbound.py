@@ -63,9 +63,15 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
         savepoint.rollback()
         ctx.result.messages.clear()
         ctx.result.events.clear()
+        ctx.result.jobs.clear()
         actor = getattr(inner, "actor", None)
-        ctx.record("refused", {"command": row.command, "reason": str(refusal)},
-                   getattr(inner, "order_id", None), actor, inner_origin(row))
+        ctx.record(
+            "refused",
+            {"command": row.command, "reason": str(refusal)},
+            getattr(inner, "order_id", None),
+            actor,
+            inner_origin(row),
+        )
         if actor:
             ctx.tell(actor, "refusal", str(refusal), getattr(inner, "order_id", None))
         row.processed_at, row.outcome = ctx.now, f"refused: {refusal}"[:1000]

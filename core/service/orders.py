@@ -67,6 +67,7 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
     placed = {"lines": [[d.item, d.quantity] for d in demands], "criteria": criteria}
     if not command.weave_now:
         order.status = "weaving"
+        ctx.result.jobs.append(("weave_order", (order.id,)))
         ctx.record("order_placed", {**placed, "weaving": True}, order.id, buyer.id, command.origin)
         ctx.tell(
             buyer.id,

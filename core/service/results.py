@@ -46,3 +46,6 @@ class Result:
     events: list[Recorded] = field(default_factory=list)
     messages: list[Outbound] = field(default_factory=list)
     value: Any = None
+    # Work left for the workers, by name with its ids: ("weave_order", (12,)). The state says
+    # it is due too, so the sweeper finds it again if this list is lost.
+    jobs: list[tuple[str, tuple]] = field(default_factory=list)

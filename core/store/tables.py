@@ -254,6 +254,8 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     sent_at: datetime | None = Field(default=None, sa_type=DateTime)
     platform: str | None = Field(default=None, max_length=40)  # where it went, once sent
+    # A platform asked to wait (rate limit): nothing more goes to this person before then.
+    not_before: datetime | None = Field(default=None, sa_type=DateTime)
     error: str | None = Field(default=None, max_length=1000)
 
 

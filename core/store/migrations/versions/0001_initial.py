@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:50:44.322204
+Create Date: 2026-11-23 16:52:25.635945
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("not_before", sa.DateTime(), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
     )

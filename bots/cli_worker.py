@@ -1,0 +1,63 @@
+"""`scis worker`: Dramatiq worker processes on Redis, plus the sweeper's clock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+
+def worker(
+    processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per process.")] = 4,
+    sweep_every: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between sweeps of unfinished work.")
+    ] = 15.0,
+    sweep_age: Annotated[
+        float, typer.Option(min=0.0, help="Work older than this many seconds is handed out again.")
+    ] = 30.0,
+):
+    """Run workers that share the work through Redis (REDIS_URL); start as many as you like,
+    on as many machines."""
+    if not os.environ.get("REDIS_URL"):
+        typer.echo(
+            "error: `scis worker` needs REDIS_URL; without Redis, `scis serve` runs the workers "
+            "in its own process.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    from workers.actors import sweep  # binds the actors to the Redis broker
+
+    command = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+    ]
+    child = subprocess.Popen(command)
+    typer.echo(f"SCIS workers: {processes} processes × {threads} threads (pid {child.pid}).")
+
+    def stop(signum, _frame):
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    next_sweep = time.monotonic()
+    while child.poll() is None:
+        if time.monotonic() >= next_sweep:
+            try:
+                sweep.send(sweep_age)
+            except Exception as problem:  # Redis away for a moment: the next sweep will do
+                typer.echo(f"sweep not sent: {problem}", err=True)
+            next_sweep = time.monotonic() + sweep_every
+        time.sleep(0.2)
+    raise typer.Exit(child.returncode or 0)

@@ -1,0 +1,107 @@
+"""Draining the outbox: a participant's pending messages, oldest first, one at a time.
+
+Each message is sent in its own transaction holding the recipient's row lock, so two workers
+never send one person's messages out of order, and a message is marked sent in the same
+transaction that sent it (a crash between the two sends it again: at least once). A platform's
+rate limit parks the recipient until the time it names; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from core.service.bus import Services
+from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
+from workers.senders import PREFERENCE, PermanentFailure, RateLimited, Sender
+
+
+@dataclass
+class Drained:
+    sent: int = 0
+    failed: int = 0
+    retry_after: float | None = None  # seconds until this recipient may be tried again
+
+
+def deliver_pending(services: Services, senders: dict[str, Sender], participant_id: str) -> Drained:
+    drained = Drained()
+    while True:
+        with Session(services.engine) as session, session.begin():
+            step = _deliver_one(services, session, senders, participant_id)
+        if step is None:
+            return drained
+        outcome, value = step
+        if outcome == "sent":
+            drained.sent += 1
+        elif outcome == "failed":
+            drained.failed += 1
+        else:
+            drained.retry_after = value
+            return drained
+
+
+def _deliver_one(services, session: Session, senders, participant_id: str):
+    # The recipient's row is the lock that keeps their messages in order.
+    session.exec(
+        select(ParticipantRow.id).where(ParticipantRow.id == participant_id).with_for_update()
+    ).first()
+    message = session.exec(
+        select(Notification)
+        .where(Notification.participant_id == participant_id, Notification.status == "pending")
+        .order_by(Notification.id)
+        .limit(1)
+    ).first()
+    if message is None:
+        return None
+    now = services.clock()
+    if message.not_before is not None and message.not_before > now:
+        return "wait", (message.not_before - now).total_seconds()
+    route = _route(session, senders, participant_id)
+    message.attempts += 1
+    if route is None:
+        return _fail(session, message, now, "no chat account this SCIS can reach")
+    sender, address = route
+    try:
+        sender.send(address, message.text, message.id)
+    except RateLimited as limit:
+        message.not_before = now + timedelta(seconds=limit.retry_after)
+        session.add(message)
+        return "wait", limit.retry_after
+    except PermanentFailure as failure:
+        return _fail(session, message, now, str(failure))
+    message.status, message.sent_at, message.platform = "sent", now, sender.platform
+    session.add(message)
+    return "sent", None
+
+
+def _route(session: Session, senders: dict[str, Sender], participant_id: str):
+    identities = session.exec(
+        select(ChatIdentity).where(ChatIdentity.participant_id == participant_id)
+    ).all()
+    by_platform = {i.platform: i.address for i in identities}
+    for platform in PREFERENCE:
+        if platform in by_platform and platform in senders:
+            return senders[platform], by_platform[platform]
+    return None
+
+
+def _fail(session: Session, message: Notification, now, reason: str):
+    """Recorded for the coordinators; the next message is tried."""
+    message.status, message.error = "failed", reason[:1000]
+    session.add(message)
+    session.add(
+        EventRow(
+            at=now,
+            kind="delivery_failed",
+            actor_id=None,
+            order_id=message.order_id,
+            data={
+                "notification": message.id,
+                "participant": message.participant_id,
+                "reason": reason,
+            },
+        )
+    )
+    return "failed", None

@@ -1,0 +1,73 @@
+"""How a message leaves SCIS: one `Sender` per platform, chosen by the recipient's identities.
+
+The chat adapters bring the Telegram, Matrix and console senders; `RecordingSender` writes every
+message it is given to a file, one JSON line each, for tests and for trying SCIS without chat.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Protocol
+
+PREFERENCE = ("telegram", "matrix", "console")  # the first identity a sender exists for wins
+
+
+class RateLimited(Exception):  # noqa: N818 — the platform's own word for it
+    """The platform says: wait `retry_after` seconds, then try again (never drop the message)."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited; retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class PermanentFailure(Exception):  # noqa: N818
+    """The message can never go this way (bot blocked, chat unknown): recorded, not retried."""
+
+
+class Sender(Protocol):
+    platform: str
+
+    def send(self, address: str, text: str, notification_id: int) -> None: ...
+
+
+class RecordingSender:
+    """Appends `{"notification", "platform", "address", "text"}` lines to a file; safe across
+    processes (an exclusive lock around each write)."""
+
+    def __init__(self, path: str | Path, platform: str):
+        self.path = Path(path)
+        self.platform = platform
+
+    def send(self, address: str, text: str, notification_id: int) -> None:
+        line = json.dumps(
+            {
+                "notification": notification_id,
+                "platform": self.platform,
+                "address": address,
+                "text": text,
+            },
+            ensure_ascii=False,
+        )
+        with self.path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write(line + "\n")
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recorded(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def senders_from_environment(environ=os.environ) -> dict[str, Sender]:
+    """The senders this process can use. SCIS_RECORDING_SENDER=FILE records every platform."""
+    recording = environ.get("SCIS_RECORDING_SENDER")
+    if recording:
+        return {platform: RecordingSender(recording, platform) for platform in PREFERENCE}
+    return {}
