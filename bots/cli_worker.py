@@ -43,21 +43,32 @@ def worker(
         "--threads",
         str(threads),
     ]
-    child = subprocess.Popen(command)
-    typer.echo(f"SCIS workers: {processes} processes × {threads} threads (pid {child.pid}).")
+    stopping = False
+    child: subprocess.Popen | None = None
 
     def stop(signum, _frame):
-        child.send_signal(signum)
+        nonlocal stopping
+        stopping = True
+        if child is not None:
+            child.send_signal(signum)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     next_sweep = time.monotonic()
-    while child.poll() is None:
-        if time.monotonic() >= next_sweep:
-            try:
-                sweep.send(sweep_age)
-            except Exception as problem:  # Redis away for a moment: the next sweep will do
-                typer.echo(f"sweep not sent: {problem}", err=True)
-            next_sweep = time.monotonic() + sweep_every
-        time.sleep(0.2)
-    raise typer.Exit(child.returncode or 0)
+    while True:
+        child = subprocess.Popen(command)
+        typer.echo(f"SCIS workers: {processes} processes × {threads} threads (pid {child.pid}).")
+        while child.poll() is None:
+            if time.monotonic() >= next_sweep:
+                try:
+                    sweep.send(sweep_age)
+                except Exception as problem:  # Redis away for a moment: the next sweep will do
+                    typer.echo(f"sweep not sent: {problem}", err=True)
+                next_sweep = time.monotonic() + sweep_every
+            time.sleep(0.2)
+        if stopping or child.returncode == 0:
+            raise typer.Exit(child.returncode or 0)
+        # A worker died and Dramatiq stopped its siblings: start them again, as a supervisor
+        # would. Its unfinished messages come back after the broker's heartbeat timeout.
+        typer.echo(f"workers exited with {child.returncode}; starting them again", err=True)
+        time.sleep(1.0)

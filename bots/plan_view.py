@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from core.frames import how_many
 from core.network.model import Item, Network
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
@@ -46,14 +47,6 @@ def catalog_json(entries: list[CatalogEntry]) -> list[dict]:
         {"item": e.item.id, "orderable": e.orderable, "plan_count": str(e.plan_count)}
         for e in entries
     ]
-
-
-def how_many(count: int) -> str:
-    """Exact below a trillion; beyond, the order of magnitude people can read."""
-    if count < 10**12:
-        return f"{count:,}"
-    text = str(count)
-    return f"{text[0]}.{text[1:3]}×10^{len(text) - 1}"
 
 
 def print_weave(

@@ -12,6 +12,8 @@ from core.pricing.equation import Equation
 from core.weave.plan import Plan
 from core.weave.sources import Bought
 
+LEGEND_LINES = 20  # beyond this a frame lists only the prices its reader sets
+
 
 def negotiation_frame(
     network: Network,
@@ -38,9 +40,18 @@ def negotiation_frame(
         lines.append(
             f"  • {_name(network, who)} ({', '.join(sorted(played))}){_contacts(network, who)}"
         )
-    lines.append(f"Price: {equation.text()}")
-    lines.append(f"       {equation.evaluated_text()}")
-    lines.extend(f"  {entry}" for entry in equation.legend(network))
+    lines.append(f"Price: {short_equation(equation.text())}")
+    lines.append(f"       {short_equation(equation.evaluated_text())}")
+    legend = equation.legend(network)
+    if len(legend) <= LEGEND_LINES:
+        lines.extend(f"  {entry}" for entry in legend)
+    else:  # a large plan: the prices this party sets, and how many others there are
+        names = list(equation.form.terms)
+        own = [
+            e for n, e in zip(names, legend, strict=True) if equation.variables[n].setter == party
+        ]
+        lines.extend(f"  {entry}" for entry in own[:LEGEND_LINES])
+        lines.append(f"  … and {len(legend) - len(own[:LEGEND_LINES])} more prices in the plan")
     if party == buyer:
         lines.append(f"Waiting for every party to agree. /say {order_id} … talks to all of them.")
     else:
@@ -49,6 +60,23 @@ def negotiation_frame(
             f"/quote {order_id} VARIABLE PRICE to set a price, /say {order_id} … to talk."
         )
     return "\n".join(lines)
+
+
+def how_many(count: int) -> str:
+    """Exact below a trillion; beyond, the order of magnitude people can read."""
+    if count < 10**12:
+        return f"{count:,}"
+    text = str(count)
+    return f"{text[0]}.{text[1:3]}×10^{len(text) - 1}"
+
+
+def short_equation(text: str, limit: int = 120) -> str:
+    """`P = K + 4·L + … (212 terms)` when the whole would not fit in a chat line."""
+    if len(text) <= limit:
+        return text
+    terms = text.count(" + ") + text.count(" - ") + 1
+    cut = text.rfind(" + ", 0, limit - 20)
+    return f"{text[: cut if cut > 0 else limit - 20]} + … ({terms} terms)"
 
 
 def _line(network: Network, node) -> str:

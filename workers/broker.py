@@ -14,6 +14,8 @@ def make_broker(redis_url: str | None = None) -> dramatiq.Broker:
     if not url:
         # The embedded default: the same actors, run by worker threads inside `scis serve`.
         return StubBroker()
-    # A worker killed mid-message stops beating; after this long its messages go to another.
+    # A worker killed mid-message stops beating; after `heartbeat` ms its messages go back to
+    # the queue, at the next maintenance pass, which runs on `chance` broker calls in a million.
     heartbeat = int(os.environ.get("SCIS_HEARTBEAT_TIMEOUT_MS", "60000"))
-    return RedisBroker(url=url, heartbeat_timeout=heartbeat)
+    chance = int(os.environ.get("SCIS_BROKER_MAINTENANCE_CHANCE", "10000"))
+    return RedisBroker(url=url, heartbeat_timeout=heartbeat, maintenance_chance=chance)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from core.service.bus import Services
+from core.store.database import writing
 from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
 from workers.senders import PREFERENCE, PermanentFailure, RateLimited, Sender
 
@@ -28,7 +29,7 @@ class Drained:
 def deliver_pending(services: Services, senders: dict[str, Sender], participant_id: str) -> Drained:
     drained = Drained()
     while True:
-        with Session(services.engine) as session, session.begin():
+        with Session(writing(services.engine)) as session, session.begin():
             step = _deliver_one(services, session, senders, participant_id)
         if step is None:
             return drained

@@ -23,6 +23,7 @@ HANDLERS: dict[type, Handler] = {}
 # Bounds on what a person may type into a field (DESIGN: input lengths bounded).
 MAX_TEXT = 1000
 MAX_ID = 120
+MAX_MESSAGE = 4000
 
 
 def handles(command_type: type):
@@ -80,6 +81,8 @@ class Context:
         order_id: int | None = None,
         payload: dict | None = None,
     ) -> None:
+        if len(text) > MAX_MESSAGE:  # chat platforms cap a message near 4,096 characters
+            text = text[: MAX_MESSAGE - 14] + " … (shortened)"
         message = Outbound(participant_id, kind, text, order_id, dict(payload or {}))
         self.result.messages.append(message)
         self.session.add(

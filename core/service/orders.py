@@ -6,6 +6,7 @@ import math
 
 from sqlmodel import select
 
+from core.frames import how_many, short_equation
 from core.network.model import Network
 from core.pricing.equation import plan_equation
 from core.service import records
@@ -158,10 +159,10 @@ def plans_text(network: Network, order_id: int, count: int, offered: list[dict])
             f"Order {order_id}: no plan can deliver it with the network as it is. "
             "A coordinator has been told; you will hear when that changes."
         )
-    lines = [f"Order {order_id}: {count:,} ways to deliver it. The best:"]
+    lines = [f"Order {order_id}: {how_many(count)} ways to deliver it. The best:"]
     for plan in offered:
         price = "price not known yet" if plan["price"] is None else f"{plan['price']:,.2f}"
-        lines.append(f"  {plan['rank']}. {price} — {plan['equation']}")
+        lines.append(f"  {plan['rank']}. {price} — {short_equation(plan['equation'])}")
     lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
     return "\n".join(lines)
 

@@ -33,7 +33,8 @@ def make_engine(url: str | None = None) -> Engine:
 
 def _sqlite_takes_the_write_lock_at_begin(engine: Engine) -> None:
     """SQLite's deferred transactions let two writers read the same state and then collide;
-    BEGIN IMMEDIATE makes the second wait instead, which is what a row lock does elsewhere."""
+    a writing transaction (see `writing`) begins IMMEDIATE, so the second waits instead, as a
+    row lock makes it elsewhere. Reads begin deferred and never hold the write lock."""
 
     @event.listens_for(engine, "connect")
     def _no_pysqlite_transactions(dbapi_connection, _record):
@@ -41,5 +42,14 @@ def _sqlite_takes_the_write_lock_at_begin(engine: Engine) -> None:
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection):
+        immediate = connection.get_execution_options().get(WRITING)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITING = "scis_writing"
+
+
+def writing(engine: Engine) -> Engine:
+    """The engine for a transaction that will write: on SQLite it takes the write lock first."""
+    return engine.execution_options(**{WRITING: True})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -147,7 +147,7 @@ class PlanRow(SQLModel, table=True):
     rank: int
     network_version: int
     tree: list = Field(sa_column=Column(JSON, nullable=False))
-    equation: str = Field(max_length=2000)
+    equation: str = Field(sa_type=Text)  # a plan over a large network has hundreds of terms
     price: float | None = None
     unknowns: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.store.database import writing
 from core.store.tables import OrderRow
 
 
@@ -14,7 +15,7 @@ class UnitOfWork:
         self.session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False)
+        self.session = Session(writing(self.engine), expire_on_commit=False)
         self.session.begin()
         return self
 

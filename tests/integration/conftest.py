@@ -10,12 +10,14 @@ one the PostgreSQL half skips with the reason, or fails under CI=true.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from database_servers import PostgresServer, postgres_or_skip
+from redis_servers import RedisServer, redis_or_skip
 from sqlalchemy.engine import Engine
+from worker_processes import WorkerProcesses
 
 from core.store import migrate
 from core.store.database import make_engine
@@ -94,3 +96,56 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# Redis and worker processes ------------------------------------------------------------------
+# A redis-server of the test's own (redis_servers.py) and real worker processes on it
+# (worker_processes.py). Starting Redis takes ~25 ms, so each test gets a fresh one: no state
+# leaks between tests, and a test may kill or restart its server.
+
+WORKER_GROUPS = pytest.StashKey[list[WorkerProcesses]]()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free 127.0.0.1 port; `restart()` loses its data.
+    Without the binary the test skips with the reason, or fails under CI=true."""
+    server = redis_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker_processes(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcesses]]:
+    """Starts worker groups: `worker_processes(redis_url, processes=2, threads=1, ...)` returns a
+    started WorkerProcesses (keyword arguments as its constructor's). The recording file is
+    tmp_path/recorded.jsonl, shared by the test's groups. At teardown every group is stopped and
+    the test fails if any of its processes survived; a failed test shows the groups' logs."""
+    groups: list[WorkerProcesses] = []
+    request.node.stash[WORKER_GROUPS] = groups
+
+    def start(redis_url: str, **options) -> WorkerProcesses:
+        options.setdefault("log_path", tmp_path / f"workers-{len(groups) + 1}.log")
+        options.setdefault("recording_path", tmp_path / "recorded.jsonl")
+        group = WorkerProcesses(redis_url=redis_url, **options)
+        groups.append(group)
+        return group.start()
+
+    yield start
+    for group in groups:
+        group.stop()
+    leftovers = {repr(group): group.leftovers() for group in groups}
+    assert not any(leftovers.values()), f"worker processes survived the test: {leftovers}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed:
+        for number, group in enumerate(item.stash.get(WORKER_GROUPS, []), start=1):
+            report.sections.append(
+                (f"worker group {number} log ({group.log_path})", group.log_tail())
+            )
+    return report

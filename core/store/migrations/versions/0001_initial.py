@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:52:25.635945
+Create Date: 2026-11-23 17:05:47.045050
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def upgrade() -> None:
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("network_version", sa.Integer(), nullable=False),
         sa.Column("tree", sa.JSON(), nullable=False),
-        sa.Column("equation", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("equation", sa.Text(), nullable=False),
         sa.Column("price", sa.Float(), nullable=True),
         sa.Column("unknowns", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
