@@ -23,6 +23,7 @@ def negotiation_frame(
     equation: Equation,
     party: str,
     roles: dict[str, set[str]],
+    due=None,
 ) -> str:
     lines = [f"Order {order_id}: " + ", ".join(_line(network, node) for node in plan.lines)]
     own = [node for node in plan.nodes() if _provider(node) == party]
@@ -31,7 +32,8 @@ def negotiation_frame(
     for node in own:
         item = network.items[node.item].name
         verb = "supply" if isinstance(node.source, Bought) else "make"
-        lines.append(f"Your part: {verb} {node.quantity} × {item}.")
+        by = f", by {due:%Y-%m-%d}" if due else ""
+        lines.append(f"Your part: {verb} {node.quantity} × {item}{by}.")
     lines.append("Parties:")
     everyone = {buyer: {"buyer"}, **roles}
     for who, played in everyone.items():

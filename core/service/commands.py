@@ -123,6 +123,15 @@ class AnalyseDisruption:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """Hear about disruptions of an item (of any source of it) or of a resource."""
+
+    actor: str
+    target: str
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
 class Restore:
     actor: str
     resource: str
@@ -208,5 +217,6 @@ FROM_CHAT = {
         CreateInvite,
         Join,
         Register,
+        Watch,
     )
 }

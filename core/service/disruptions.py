@@ -7,7 +7,7 @@ from sqlmodel import select
 from core.network.model import Network
 from core.service import records
 from core.service.bus import Context, bounded, handles
-from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore
+from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
 from core.service.orders import plan_of
 from core.service.replan import node_at, replan, uses
 from core.service.results import Refused
@@ -22,6 +22,7 @@ from core.store.tables import (
     OrderRow,
     StageRow,
     SubstitutionRow,
+    WatchRow,
 )
 from core.weave.plan_document import node_document, source_label
 
@@ -51,6 +52,15 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         actor=command.actor,
         origin=command.origin,
     )
+    _alert_watchers(
+        ctx,
+        whole,
+        command.resource,
+        kind,
+        command.actor,
+        f"{_name(whole, command.resource)} is out of service: {reason}. Orders that "
+        "use it are being re-planned; their parties hear what changes.",
+    )
     if not command.analyse_now:
         ctx.result.jobs.append(("analyse_disruption", (disruption.id,)))
         return disruption.id
@@ -59,6 +69,54 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         _analyse(ctx, disruption, order_id)
     disruption.analysed_at = ctx.now
     return affected
+
+
+@handles(Watch)
+def watch(command: Watch, ctx: Context) -> str:
+    records.participant(ctx.session, command.actor)
+    whole = _whole_network(ctx)
+    item = whole.find_item(bounded(command.target, "what to watch", 200))
+    target = item.id if item is not None else command.target
+    if item is None:
+        _resource(whole, target)  # refuses what is neither an item nor a resource
+    exists = ctx.session.exec(
+        select(WatchRow.id).where(
+            WatchRow.participant_id == command.actor, WatchRow.target == target
+        )
+    ).first()
+    if exists is None:
+        ctx.session.add(WatchRow(participant_id=command.actor, target=target, created_at=ctx.now))
+        ctx.record("watching", {"target": target}, actor=command.actor, origin=command.origin)
+    ctx.tell(
+        command.actor,
+        "noted",
+        f"You will hear when {_name(whole, target)} is disrupted or back in service.",
+    )
+    return target
+
+
+def _alert_watchers(
+    ctx: Context, network: Network, resource: str, kind: str, actor: str | None, text: str
+) -> None:
+    """Everyone watching the resource, or an item it provides, hears of the change."""
+    targets = {resource, *_items_of(network, resource, kind)}
+    watchers = ctx.session.exec(
+        select(WatchRow.participant_id).where(WatchRow.target.in_(targets))
+    ).all()
+    for participant in sorted(set(watchers) - {actor}):
+        ctx.tell(participant, "alert", text)
+
+
+def _items_of(network: Network, resource: str, kind: str) -> set[str]:
+    if kind == "offer":
+        return {network.offers[resource].item}
+    if kind == "facility":
+        facility = network.facilities[resource]
+        return {d.makes for d in network.designs.values() if d.processes <= facility.processes}
+    offered = {o.item for o in network.offers.values() if o.supplier == resource}
+    run = [f for f in network.facilities.values() if f.operator == resource]
+    made = {d.makes for d in network.designs.values() for f in run if d.processes <= f.processes}
+    return offered | made
 
 
 @handles(AffectedOrders)
@@ -141,6 +199,15 @@ def restore(command: Restore, ctx: Context) -> None:
     ctx.forget_network()
     ctx.record(
         "restored", {"resource": command.resource}, actor=command.actor, origin=command.origin
+    )
+    _alert_watchers(
+        ctx,
+        whole,
+        command.resource,
+        disruption.kind,
+        command.actor,
+        f"{_name(whole, command.resource)} is back in service. Orders that waited "
+        "for it are being planned again.",
     )
     for order in _waiting_orders(ctx):
         reweave_order(ctx, order, f"{_name(whole, command.resource)} is back in service")

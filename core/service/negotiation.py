@@ -22,7 +22,9 @@ def send_frames(
     for party in [order.buyer_id, *roles]:
         if only is not None and party not in only:
             continue
-        text = negotiation_frame(network, order.id, order.buyer_id, plan, equation, party, roles)
+        text = negotiation_frame(
+            network, order.id, order.buyer_id, plan, equation, party, roles, order.due
+        )
         ctx.tell(
             party,
             "frame",

@@ -259,6 +259,18 @@ class Notification(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=1000)
 
 
+class WatchRow(SQLModel, table=True):
+    """Someone who wants to hear when an item or a resource is disrupted or restored."""
+
+    __tablename__ = "watch"
+    __table_args__ = (UniqueConstraint("participant_id", "target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(max_length=120, index=True)
+    target: str = Field(max_length=200, index=True)  # an item, facility, offer or participant id
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
 class EventRow(SQLModel, table=True):
     """The append-only log: every state change, with its actor, time and source message."""
 

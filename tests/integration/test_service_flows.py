@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from core.service.commands import (
     Register,
     Restore,
     Reweave,
+    Watch,
 )
 from core.service.queries import (
     as_party,
@@ -213,3 +215,25 @@ def _walk(node):
     yield node
     for child in node["inputs"]:
         yield from _walk(child)
+
+
+def test_watchers_hear_of_disruptions_of_what_they_watch(services):
+    services.handle(Watch("dana", "seat"))  # an item: any source of seats
+    services.handle(Watch("rita", "hal-shop"))  # a resource
+    services.handle(Watch("carol", "leg"))  # not affected by the flood
+    flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
+    alerts = {m.participant_id: m.text for m in flood.messages if m.kind == "alert"}
+    assert set(alerts) == {"dana", "rita"}
+    assert "flooded" in alerts["dana"] and "re-planned" in alerts["dana"]
+    back = services.handle(Restore("hal", "hal-shop"))
+    assert {m.participant_id for m in back.messages if m.kind == "alert"} == {"dana", "rita"}
+    with pytest.raises(Refused, match="unknown resource"):
+        services.handle(Watch("dana", "atlantis"))
+
+
+def test_a_frame_says_when_each_part_is_due(services):
+    due = datetime(2026, 12, 20)
+    order = services.handle(PlaceOrder("dana", (("chair", 1),), due=due)).value
+    chosen = services.handle(ChoosePlan("dana", order, 1))
+    hal = next(m.text for m in chosen.messages if m.participant_id == "hal")
+    assert "Your part: make 1 × Seat, by 2026-12-20." in hal

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:05:47.045050
+Create Date: 2026-11-23 17:10:00.153935
 """
 
 from __future__ import annotations
@@ -127,6 +127,23 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participant")),
     )
+    op.create_table(
+        "watch",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_watch")),
+        sa.UniqueConstraint(
+            "participant_id", "target", name=op.f("uq_watch_participant_id_target")
+        ),
+    )
+    with op.batch_alter_table("watch", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_watch_participant_id"), ["participant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_watch_target"), ["target"], unique=False)
+
     op.create_table(
         "chat_identity",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -389,6 +406,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_chat_identity_participant_id"))
 
     op.drop_table("chat_identity")
+    with op.batch_alter_table("watch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_watch_target"))
+        batch_op.drop_index(batch_op.f("ix_watch_participant_id"))
+
+    op.drop_table("watch")
     op.drop_table("participant")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))
