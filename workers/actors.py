@@ -82,6 +82,8 @@ def analyse_disruption_order(disruption_id: int, order_id: int) -> None:
 @dramatiq.actor(max_retries=50, min_backoff=500, max_backoff=60_000)
 def deliver(participant_id: str) -> None:
     drained = deliver_pending(services(), senders(), participant_id)
+    for coordinator in sorted(drained.told):
+        deliver.send(coordinator)
     if drained.retry_after is not None:
         deliver.send_with_options(
             args=(participant_id,), delay=int(drained.retry_after * 1000) + 50

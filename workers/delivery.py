@@ -8,7 +8,7 @@ rate limit parks the recipient until the time it names; nothing is dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -24,6 +24,7 @@ class Drained:
     sent: int = 0
     failed: int = 0
     retry_after: float | None = None  # seconds until this recipient may be tried again
+    told: set[str] = field(default_factory=set)  # coordinators told of a failure
 
 
 def deliver_pending(services: Services, senders: dict[str, Sender], participant_id: str) -> Drained:
@@ -38,6 +39,7 @@ def deliver_pending(services: Services, senders: dict[str, Sender], participant_
             drained.sent += 1
         elif outcome == "failed":
             drained.failed += 1
+            drained.told |= set(value)
         else:
             drained.retry_after = value
             return drained
@@ -89,9 +91,27 @@ def _route(session: Session, senders: dict[str, Sender], participant_id: str):
 
 
 def _fail(session: Session, message: Notification, now, reason: str):
-    """Recorded for the coordinators; the next message is tried."""
+    """Recorded, and told to the coordinators; the next message is tried."""
     message.status, message.error = "failed", reason[:1000]
     session.add(message)
+    coordinators: list[str] = []
+    if message.kind != "delivery_failed":  # a coordinator's own failure is only recorded
+        coordinators = [
+            p.id
+            for p in session.exec(select(ParticipantRow))
+            if "coordinator" in p.roles and p.id != message.participant_id
+        ]
+        for coordinator in coordinators:
+            session.add(
+                Notification(
+                    participant_id=coordinator,
+                    order_id=message.order_id,
+                    kind="delivery_failed",
+                    text=f"A message to {message.participant_id} could not be delivered "
+                    f"({reason}). They may need another way to be reached.",
+                    created_at=now,
+                )
+            )
     session.add(
         EventRow(
             at=now,
@@ -105,4 +125,4 @@ def _fail(session: Session, message: Notification, now, reason: str):
             },
         )
     )
-    return "failed", None
+    return "failed", coordinators

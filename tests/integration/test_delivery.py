@@ -145,7 +145,7 @@ def test_a_blocked_chat_is_recorded_and_the_others_still_get_theirs(pipeline):
     order_and_choose("dana")
     settle(broker, lambda: pending(services) == 0 and len(recorded(record)) >= 2)
     actors.take_in("telegram", "dana:2", "ChoosePlan", {"actor": "dana", "order_id": 1, "rank": 1})
-    settle(broker, lambda: pending(services) == 0 and queued(services) == 8)
+    settle(broker, lambda: pending(services) == 0 and queued(services) == 9)
     with services.engine.connect() as connection:
         failed = connection.execute(
             text("SELECT participant_id, error FROM notification WHERE status = 'failed'")
@@ -155,6 +155,8 @@ def test_a_blocked_chat_is_recorded_and_the_others_still_get_theirs(pipeline):
         ).scalar_one()
     assert [f[0] for f in failed] == ["gus"] and "blocked" in failed[0][1]
     assert events == 1
+    told = [r for r in recorded(record) if "could not be delivered" in r["text"]]
+    assert len(told) == 1 and "gus" in told[0]["text"]  # Rita, the coordinator, knows
     assert {r["address"] for r in recorded(record)} >= {"584210337", "731904552", "600100200"}
 
 
