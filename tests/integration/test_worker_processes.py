@@ -157,3 +157,38 @@ def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
     assert Counter(line["text"].split(".")[0].split(":")[0] for line in lines) == Counter(
         {f"Order {n} received": 1 for n in range(1, 6)} | {f"Order {n}": 1 for n in range(1, 6)}
     )
+
+
+def test_a_long_weave_does_not_starve_the_workers_heartbeat(
+    app, database_url, redis_server, worker_processes
+):
+    """While a worker weaves a 10,000-item network (pure Python, holding the GIL in turns), its
+    consumer keeps beating: no gap between two heartbeats comes near the timeout after which
+    the broker would hand the message to another worker."""
+    big = layered_network(10_000, depth=10, fan_in=3, alternatives=2)
+    buyer = Participant(
+        "buyer", "A clinic", ("buyer",), Location(39.3, -76.6), {"telegram": "1000"}
+    )
+    app.handle(LoadNetwork(None, big.with_records(participants=[buyer])))
+    workers = worker_processes(
+        redis_server.url,
+        database_url=database_url,
+        processes=1,
+        threads=1,
+        env=QUICK,
+        command=WORKER,
+    )
+    client = redis_server.client()
+    place("1000", 1, item=top_item(big), buyer="buyer")
+    beats: dict[bytes, list[float]] = {}
+    deadline = time.monotonic() + 60
+    while not count(app, "SELECT count(*) FROM event WHERE kind = 'order_woven'"):
+        assert time.monotonic() < deadline, "the order was not woven"
+        for worker, score in client.zrange("dramatiq:__heartbeats__", 0, -1, withscores=True):
+            seen = beats.setdefault(worker, [])
+            if not seen or seen[-1] != score:
+                seen.append(score)
+        time.sleep(0.02)
+    gaps = [b - a for seen in beats.values() for a, b in zip(seen, seen[1:], strict=False)]
+    assert gaps and max(gaps) < 2000, gaps  # ms; the timeout is 3000
+    assert count(app, "SELECT count(*) FROM plan") == 5
