@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -34,8 +35,8 @@ class Sender(Protocol):
 
 
 class RecordingSender:
-    """Appends `{"notification", "platform", "address", "text"}` lines to a file; safe across
-    processes (an exclusive lock around each write)."""
+    """Appends `{"notification", "platform", "address", "text", "at"}` lines to a file (`at`: the
+    Unix time it was handed over); safe across processes (an exclusive lock around each write)."""
 
     def __init__(self, path: str | Path, platform: str):
         self.path = Path(path)
@@ -48,6 +49,7 @@ class RecordingSender:
                 "platform": self.platform,
                 "address": address,
                 "text": text,
+                "at": time.time(),
             },
             ensure_ascii=False,
         )
