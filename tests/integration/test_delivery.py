@@ -1,6 +1,7 @@
-"""The outbox and its delivery, with worker threads in this process (the embedded default's
-set-up) on both databases: rate limits delay and never drop, order per chat is kept, permanent
-failures are recorded, inbound duplicates have one effect, and the sweeper restores lost work."""
+"""The outbox and its delivery, with worker threads in this process on the in-process broker
+(the embedded default) and on a real Redis, on both databases: rate limits delay and never
+drop, order per chat is kept, permanent failures are recorded, inbound duplicates have one
+effect, and the sweeper restores lost work."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.importers import load_network
 from core.service.bus import Services
 from core.service.commands import LoadNetwork
 from workers import actors
+from workers.broker import make_broker
 from workers.senders import PermanentFailure, RateLimited, RecordingSender, recorded
 
 PLATFORMS = ("telegram", "matrix", "console")
@@ -54,9 +56,9 @@ class BlockedBy:
 class Pipeline:
     """The application, a broker in this process and its worker threads."""
 
-    def __init__(self, services, record):
+    def __init__(self, services, record, broker):
         self.services, self.record = services, record
-        self.broker = StubBroker()
+        self.broker = broker
         actors.bind(self.broker)
         self.senders = {p: RecordingSender(record, p) for p in PLATFORMS}
         actors.configure(services, self.senders)
@@ -77,11 +79,16 @@ class Pipeline:
         return iter((self.services, self.broker, self.senders, self.record))
 
 
-@pytest.fixture
-def pipeline(engine, tmp_path):
+@pytest.fixture(params=["in-process", "redis"])
+def pipeline(request, engine, tmp_path):
+    """Worker threads in this process, on the in-process broker or on a real Redis."""
+    if request.param == "redis":
+        broker = make_broker(request.getfixturevalue("redis_server").url)
+    else:
+        broker = StubBroker()
     services = Services(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    running = Pipeline(services, tmp_path / "sent.jsonl")
+    running = Pipeline(services, tmp_path / "sent.jsonl", broker)
     yield running
     running.worker.stop()
     actors.configure(None, None)

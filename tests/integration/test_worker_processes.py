@@ -170,7 +170,7 @@ def test_a_long_weave_does_not_starve_the_workers_heartbeat(
         "buyer", "A clinic", ("buyer",), Location(39.3, -76.6), {"telegram": "1000"}
     )
     app.handle(LoadNetwork(None, big.with_records(participants=[buyer])))
-    workers = worker_processes(
+    worker_processes(
         redis_server.url,
         database_url=database_url,
         processes=1,
