@@ -84,17 +84,23 @@ def test_an_order_is_woven_by_a_worker_and_every_frame_arrives_once(
     assert count(app, "SELECT count(*) FROM notification WHERE status != 'sent'") == 0
 
 
+def load_big_network(app: Services):
+    """A 10,000-item network whose weave takes a second or two, and a buyer for it."""
+    big = layered_network(10_000, depth=10, fan_in=3, alternatives=2)
+    buyer = Participant(
+        "buyer", "A clinic", ("buyer",), Location(39.3, -76.6), {"telegram": "1000"}
+    )
+    app.handle(LoadNetwork(None, big.with_records(participants=[buyer])))
+    return big
+
+
 def test_a_worker_killed_in_the_middle_of_a_weave(
     app, database_url, redis_server, worker_processes
 ):
     """The weave of a 10,000-item network takes a second or two: long enough to kill the worker
     while it runs. Its transaction never commits; the message comes back; another worker weaves
     the order, once."""
-    big = layered_network(10_000, depth=10, fan_in=3, alternatives=2)
-    buyer = Participant(
-        "buyer", "A clinic", ("buyer",), Location(39.3, -76.6), {"telegram": "1000"}
-    )
-    app.handle(LoadNetwork(None, big.with_records(participants=[buyer])))
+    big = load_big_network(app)
     workers = worker_processes(
         redis_server.url,
         database_url=database_url,
@@ -165,11 +171,7 @@ def test_a_long_weave_does_not_starve_the_workers_heartbeat(
     """While a worker weaves a 10,000-item network (pure Python, holding the GIL in turns), its
     consumer keeps beating: no gap between two heartbeats comes near the timeout after which
     the broker would hand the message to another worker."""
-    big = layered_network(10_000, depth=10, fan_in=3, alternatives=2)
-    buyer = Participant(
-        "buyer", "A clinic", ("buyer",), Location(39.3, -76.6), {"telegram": "1000"}
-    )
-    app.handle(LoadNetwork(None, big.with_records(participants=[buyer])))
+    big = load_big_network(app)
     worker_processes(
         redis_server.url,
         database_url=database_url,
