@@ -32,6 +32,7 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python benchmarks/weave.py
 	$(BIN)/python benchmarks/chair_story.py
+	$(BIN)/python benchmarks/pipeline.py
 
 lint: install-dev
 	$(BIN)/ruff check core workers bots tests benchmarks

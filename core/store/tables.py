@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -242,6 +242,8 @@ class Notification(SQLModel, table=True):
     """The outbox: a message to a participant, written with the change that caused it."""
 
     __tablename__ = "notification"
+    # Delivery asks "this person's oldest pending message" on every send.
+    __table_args__ = (Index("ix_notification_recipient_queue", "participant_id", "status", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(max_length=120, index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:10:00.153935
+Create Date: 2026-11-23 17:56:24.129936
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notification_order_id"), ["order_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_notification_participant_id"), ["participant_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notification_recipient_queue", ["participant_id", "status", "id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_notification_status"), ["status"], unique=False)
 
@@ -414,6 +417,7 @@ def downgrade() -> None:
     op.drop_table("participant")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))
+        batch_op.drop_index("ix_notification_recipient_queue")
         batch_op.drop_index(batch_op.f("ix_notification_participant_id"))
         batch_op.drop_index(batch_op.f("ix_notification_order_id"))
 
