@@ -25,7 +25,7 @@ from core.network.model import (
     Transport,
     frozen_mapping,
 )
-from core.network.yaml_source import LocatedDict, LocatedList, parse_yaml, read_yaml
+from core.network.yaml_source import LocatedDict, LocatedList, read_yaml
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
 SECTIONS = ("participants", "items", "designs", "facilities", "offers", "transport", "substitutes")
@@ -35,18 +35,9 @@ class _Invalid(Exception):
     """One field of one record is wrong; the record is skipped."""
 
 
-def looks_like_scis(data) -> bool:
-    return isinstance(data, dict) and "scis" in data
-
-
 def read_scis_file(path: Path | str) -> Fragment:
     data, diagnostics = read_yaml(path)
     return _fragment_from(data, diagnostics, str(path))
-
-
-def read_scis_text(text: str, source: str = "<text>") -> Fragment:
-    data, diagnostics = parse_yaml(text, source)
-    return _fragment_from(data, diagnostics, source)
 
 
 def _fragment_from(data, diagnostics: list[Diagnostic], source: str) -> Fragment:
