@@ -37,6 +37,8 @@ def deliver_pending(services: Services, senders: dict[str, Sender], participant_
         outcome, value = step
         if outcome == "sent":
             drained.sent += 1
+            if not value:  # nothing else was waiting: spare the round that would find nothing
+                return drained
         elif outcome == "failed":
             drained.failed += 1
             drained.told |= set(value)
@@ -76,7 +78,17 @@ def _deliver_one(services, session: Session, senders, participant_id: str):
         return _fail(session, message, now, str(failure))
     message.status, message.sent_at, message.platform = "sent", now, sender.platform
     session.add(message)
-    return "sent", None
+    # A message queued after this look gets a delivery of its own from the command that made it.
+    more = session.exec(
+        select(Notification.id)
+        .where(
+            Notification.participant_id == participant_id,
+            Notification.status == "pending",
+            Notification.id != message.id,
+        )
+        .limit(1)
+    ).first()
+    return "sent", more is not None
 
 
 def _route(session: Session, senders: dict[str, Sender], participant_id: str):
