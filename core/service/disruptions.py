@@ -24,6 +24,7 @@ from core.store.tables import (
     SubstitutionRow,
     WatchRow,
 )
+from core.weave.plan import outermost
 from core.weave.plan_document import node_document, source_label
 
 
@@ -164,7 +165,7 @@ def _affected(ctx: Context, disruption: Disruption) -> list[int]:
     orders = []
     for contract in _live_contracts(ctx):
         plan = plan_of(ctx, contract)
-        if any(uses(node, disruption.resource_id) for _, node in _nodes(plan)):
+        if any(uses(node, disruption.resource_id) for _, node in plan.positioned()):
             orders.append(contract.order_id)
     return orders
 
@@ -177,13 +178,13 @@ def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
     if contract is None:
         return
     plan = plan_of(ctx, contract)
-    paths = [path for path, node in _nodes(plan) if uses(node, disruption.resource_id)]
+    paths = [path for path, node in plan.positioned() if uses(node, disruption.resource_id)]
     if not paths:
         return
     whole = _whole_network(ctx)
     cause = f"{_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
     _fail_stages(ctx, order, contract, paths, disruption, cause)
-    replan(ctx, order, contract, plan, _outermost(paths), _sources(plan, paths), cause)
+    replan(ctx, order, contract, plan, outermost(paths), _sources(plan, paths), cause)
 
 
 @handles(Restore)
@@ -255,25 +256,6 @@ def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cau
             },
             order.id,
         )
-
-
-def _nodes(plan):
-    for line_index, line in enumerate(plan.lines):
-        yield from _walk(line, str(line_index))
-
-
-def _walk(node, path):
-    yield path, node
-    for position, child in enumerate(node.inputs):
-        yield from _walk(child, f"{path}.{position}")
-
-
-def _outermost(paths: list[str]) -> list[str]:
-    kept: list[str] = []
-    for path in sorted(paths, key=lambda p: [int(x) for x in p.split(".")]):
-        if not any(path.startswith(top + ".") for top in kept):
-            kept.append(path)
-    return kept
 
 
 def _sources(plan, paths: list[str]) -> set[str]:

@@ -201,9 +201,3 @@ def _fold(state: OrderState, event: EventRow) -> None:
             state.stages = {s["id"]: s["status"] for s in data["stages"]}
     elif kind == "completed":
         state.contract_status, state.status = "completed", "completed"
-
-
-def _walk(node: dict):
-    yield node
-    for child in node["inputs"]:
-        yield from _walk(child)

@@ -16,7 +16,7 @@ from core.store.tables import (
     PlanRow,
     StageRow,
 )
-from core.weave.plan import Plan, PlanNode
+from core.weave.plan import Plan
 from core.weave.plan_document import PlanGap, node_from_document
 from core.weave.sources import Bought, SupplyIndex
 
@@ -173,25 +173,16 @@ def parties(plan: Plan) -> dict[str, set[str]]:
 def work_of(plan: Plan) -> dict[str, set[tuple]]:
     """What each participant provides in a plan: (position, item, quantity, source) per node."""
     work: dict[str, set[tuple]] = {}
-    for index, line in enumerate(plan.lines):
-        for path, node in _positions(line, str(index)):
-            source = node.source
-            if isinstance(source, Bought):
-                who, label = source.offer.supplier, f"offer:{source.offer.id}"
-            else:
-                who, label = (
-                    source.facility.operator,
-                    f"design:{source.design.id}@{source.facility.id}",
-                )
-            if who:
-                work.setdefault(who, set()).add((path, node.item, node.quantity, label))
+    for path, node in plan.positioned():
+        source = node.source
+        if isinstance(source, Bought):
+            who, label = source.offer.supplier, f"offer:{source.offer.id}"
+        else:
+            who = source.facility.operator
+            label = f"design:{source.design.id}@{source.facility.id}"
+        if who:
+            work.setdefault(who, set()).add((path, node.item, node.quantity, label))
     return work
-
-
-def _positions(node: PlanNode, path: str):
-    yield path, node
-    for position, child in enumerate(node.inputs):
-        yield from _positions(child, f"{path}.{position}")
 
 
 def network_version(session: Session) -> int:

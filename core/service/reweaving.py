@@ -71,7 +71,7 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     item, by = network.find_item(command.item), network.find_item(command.by)
     if item is None or by is None:
         raise Refused(f"unknown item {command.item if item is None else command.by!r}")
-    nodes = [path for path, node in _positions(plan) if node.item == item.id]
+    nodes = [path for path, node in plan.positioned() if node.item == item.id]
     if not nodes:
         raise Refused(f"order {order.id} uses no {item.name}")
     row = SubstitutionRow(
@@ -94,15 +94,6 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
         order.id,
     )
     return row.id
-
-
-def _positions(plan):
-    for index, line in enumerate(plan.lines):
-        stack = [(str(index), line)]
-        while stack:
-            path, node = stack.pop(0)
-            yield path, node
-            stack.extend((f"{path}.{k}", child) for k, child in enumerate(node.inputs))
 
 
 def _proposed(ctx: Context, order_id: int) -> list[SubstitutionRow]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from core.stages.graph import Stage, StageGraph, path_parts
+from core.weave.plan import outermost
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,4 @@ def affected_nodes(graph: StageGraph, stage_ids: Iterable[str]) -> tuple[str, ..
     Re-planning a node re-plans everything under it, so a node below another one listed is
     left out. In tree order.
     """
-    nodes = sorted({graph.resolve(s).node for s in stage_ids}, key=path_parts)
-    kept: list[str] = []
-    for node in nodes:
-        if not any(node.startswith(top + ".") for top in kept):
-            kept.append(node)
-    return tuple(kept)
+    return tuple(outermost(graph.resolve(s).node for s in stage_ids))

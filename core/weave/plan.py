@@ -65,6 +65,11 @@ class Plan:
         for line in self.lines:
             yield from line.walk()
 
+    def positioned(self) -> Iterator[tuple[str, PlanNode]]:
+        """Every node with its position: "0" the first line's root, "0.2" its third input …"""
+        for index, line in enumerate(self.lines):
+            yield from _positioned(line, str(index))
+
     def signature(self) -> tuple:
         return tuple(line.signature() for line in self.lines)
 
@@ -73,3 +78,20 @@ def _source_id(source: Source) -> str:
     if isinstance(source, Bought):
         return f"offer:{source.offer.id}"
     return f"design:{source.design.id}@{source.facility.id}"
+
+
+def _positioned(node: PlanNode, path: str) -> Iterator[tuple[str, PlanNode]]:
+    yield path, node
+    for position, child in enumerate(node.inputs):
+        yield from _positioned(child, f"{path}.{position}")
+
+
+def outermost(paths) -> list[str]:
+    """The positions not under another one of them, in tree order: re-planning a node
+    re-plans everything below it."""
+    ordered = sorted(set(paths), key=lambda p: [int(x) for x in p.split(".")])
+    kept: list[str] = []
+    for path in ordered:
+        if not any(path.startswith(top + ".") for top in kept):
+            kept.append(path)
+    return kept

@@ -41,6 +41,18 @@ def app(engine, redis_server):
     actors.configure(None, None)
 
 
+def start_workers(worker_processes, redis_server, database_url, processes: int, threads: int):
+    """`scis worker` processes that hand a dead worker's messages on within seconds."""
+    return worker_processes(
+        redis_server.url,
+        database_url=database_url,
+        processes=processes,
+        threads=threads,
+        env=QUICK,
+        command=WORKER,
+    )
+
+
 def place(buyer_chat: str, number: int, item: str = "chair", buyer: str = "dana") -> int:
     return actors.take_in(
         "telegram",
@@ -59,14 +71,7 @@ def test_an_order_is_woven_by_a_worker_and_every_frame_arrives_once(
     app, database_url, redis_server, worker_processes
 ):
     app.handle(LoadNetwork(None, load_network(NETWORK).network))
-    workers = worker_processes(
-        redis_server.url,
-        database_url=database_url,
-        processes=2,
-        threads=2,
-        env=QUICK,
-        command=WORKER,
-    )
+    workers = start_workers(worker_processes, redis_server, database_url, 2, 2)
     place("584210337", 1)
     workers.wait_until(lambda: len(workers.records()) == 2, timeout=30)
     actors.take_in(
@@ -101,14 +106,7 @@ def test_a_worker_killed_in_the_middle_of_a_weave(
     while it runs. Its transaction never commits; the message comes back; another worker weaves
     the order, once."""
     big = load_big_network(app)
-    workers = worker_processes(
-        redis_server.url,
-        database_url=database_url,
-        processes=2,
-        threads=1,
-        env=QUICK,
-        command=WORKER,
-    )
+    workers = start_workers(worker_processes, redis_server, database_url, 2, 1)
     client = redis_server.client()
     place("1000", 1, item=top_item(big), buyer="buyer")
 
@@ -146,14 +144,7 @@ def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
     redis_server.restart()  # the queue is gone
     assert redis_server.client().dbsize() == 0
     time.sleep(2.2)  # older than the sweep's age
-    workers = worker_processes(
-        redis_server.url,
-        database_url=database_url,
-        processes=2,
-        threads=2,
-        env=QUICK,
-        command=WORKER,
-    )
+    workers = start_workers(worker_processes, redis_server, database_url, 2, 2)
     workers.wait_until(lambda: len(workers.records()) == 10, timeout=60)
     time.sleep(2.5)  # more sweeps run: none may duplicate anything
     lines = workers.records()
@@ -172,14 +163,7 @@ def test_a_long_weave_does_not_starve_the_workers_heartbeat(
     consumer keeps beating: no gap between two heartbeats comes near the timeout after which
     the broker would hand the message to another worker."""
     big = load_big_network(app)
-    worker_processes(
-        redis_server.url,
-        database_url=database_url,
-        processes=1,
-        threads=1,
-        env=QUICK,
-        command=WORKER,
-    )
+    start_workers(worker_processes, redis_server, database_url, 1, 1)
     client = redis_server.client()
     place("1000", 1, item=top_item(big), buyer="buyer")
     beats: dict[bytes, list[float]] = {}
