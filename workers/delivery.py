@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from core.service.bus import Services
 from core.store.database import writing
 from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
-from workers.senders import PREFERENCE, PermanentFailure, RateLimited, Sender
+from workers.senders import PREFERENCE, Outgoing, PermanentFailure, RateLimited, Sender
 
 
 @dataclass
@@ -69,7 +69,10 @@ def _deliver_one(services, session: Session, senders, participant_id: str):
         return _fail(session, message, now, "no chat account this SCIS can reach")
     sender, address = route
     try:
-        sender.send(address, message.text, message.id)
+        sender.send(
+            address,
+            Outgoing(message.id, message.text, message.kind, message.order_id, message.payload),
+        )
     except RateLimited as limit:
         message.not_before = now + timedelta(seconds=limit.retry_after)
         session.add(message)

@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -28,10 +29,22 @@ class PermanentFailure(Exception):  # noqa: N818
     """The message can never go this way (bot blocked, chat unknown): recorded, not retried."""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox message as a sender sees it. `kind` and `payload` let a platform render it
+    natively (buttons for a frame, a relayed `/say` in an order's room)."""
+
+    id: int
+    text: str
+    kind: str = "message"
+    order_id: int | None = None
+    payload: dict = field(default_factory=dict)
+
+
 class Sender(Protocol):
     platform: str
 
-    def send(self, address: str, text: str, notification_id: int) -> None: ...
+    def send(self, address: str, message: Outgoing) -> None: ...
 
 
 class RecordingSender:
@@ -42,13 +55,13 @@ class RecordingSender:
         self.path = Path(path)
         self.platform = platform
 
-    def send(self, address: str, text: str, notification_id: int) -> None:
+    def send(self, address: str, message: Outgoing) -> None:
         line = json.dumps(
             {
-                "notification": notification_id,
+                "notification": message.id,
                 "platform": self.platform,
                 "address": address,
-                "text": text,
+                "text": message.text,
                 "at": time.time(),
             },
             ensure_ascii=False,

@@ -286,3 +286,15 @@ class EventRow(SQLModel, table=True):
     platform: str | None = Field(default=None, max_length=40)
     message_id: str | None = Field(default=None, max_length=200)
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PlatformState(SQLModel, table=True):
+    """What a chat adapter must remember across restarts: a Matrix sync's next_batch, the room
+    of an order's negotiation thread, relays already posted. Keys are namespaced by platform."""
+
+    __tablename__ = "platform_state"
+
+    platform: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=300)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=now, sa_type=DateTime)

@@ -35,22 +35,22 @@ class LimitedSender:
         self.refused: dict[str, int] = defaultdict(int)
         self.lock = threading.Lock()
 
-    def send(self, address, text, notification_id):
+    def send(self, address, message):
         with self.lock:
             if self.refused[address] < self.refusals:
                 self.refused[address] += 1
                 raise RateLimited(self.retry_after)
-        self.inner.send(address, text, notification_id)
+        self.inner.send(address, message)
 
 
 class BlockedBy:
     def __init__(self, inner, blocked: str):
         self.inner, self.platform, self.blocked = inner, inner.platform, blocked
 
-    def send(self, address, text, notification_id):
+    def send(self, address, message):
         if address == self.blocked:
             raise PermanentFailure("Forbidden: bot was blocked by the user")
-        self.inner.send(address, text, notification_id)
+        self.inner.send(address, message)
 
 
 class Pipeline:
@@ -189,7 +189,7 @@ class Unreachable:
     def __init__(self, platform):
         self.platform = platform
 
-    def send(self, address, text, notification_id):
+    def send(self, address, message):
         Unreachable.calls += 1
         raise ConnectionError("platform unreachable")
 

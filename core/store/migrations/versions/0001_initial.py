@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:56:24.129936
+Create Date: 2026-12-02 10:09:02.396637
 """
 
 from __future__ import annotations
@@ -129,6 +129,14 @@ def upgrade() -> None:
         sa.Column("contacts", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participant")),
+    )
+    op.create_table(
+        "platform_state",
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "key", name=op.f("pk_platform_state")),
     )
     op.create_table(
         "watch",
@@ -414,6 +422,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_watch_participant_id"))
 
     op.drop_table("watch")
+    op.drop_table("platform_state")
     op.drop_table("participant")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_status"))

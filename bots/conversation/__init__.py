@@ -1,0 +1,1 @@
+"""The platform-neutral conversation: chat text in, replies out; each adapter renders them."""

@@ -1,0 +1,49 @@
+"""What passes between a chat adapter and the conversation layer.
+
+An adapter turns a platform's update into an `Incoming`, asks the conversation for its replies,
+and renders each `Reply` natively: buttons as an inline keyboard on Telegram and as a list of
+commands on Matrix and the terminal, a picture as a photo, an uploaded image or a file.
+Commands that change state are kept and carried out by the workers; what they say back to
+people arrives later through the outbox and the platform's `Sender`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str  # "telegram", "matrix", "console"
+    address: str  # the chat account: Telegram chat id, Matrix user id, console participant
+    message_id: str  # unique within the platform: Telegram "CHAT:MESSAGE", a Matrix event id
+    text: str
+    room: str | None = None  # the Matrix room it was said in (an order's thread, or a DM)
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    command: str  # the text sent back when pressed, e.g. "/choose 12 3"
+
+
+@dataclass(frozen=True)
+class Picture:
+    png: bytes
+    filename: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+    picture: Picture | None = None
+
+
+class Conversation(Protocol):
+    def answer(self, incoming: Incoming) -> list[Reply]:
+        """Never raises: bad input gets a one-line error and the usage."""
+        ...
