@@ -1,9 +1,9 @@
-"""Draining the outbox: a participant's pending messages, oldest first, one at a time.
+"""Draining the outbox: a participant's pending messages, oldest first, a batch at a time.
 
-Each message is sent in its own transaction holding the recipient's row lock, so two workers
-never send one person's messages out of order, and a message is marked sent in the same
-transaction that sent it (a crash between the two sends it again: at least once). A platform's
-rate limit parks the recipient until the time it names; nothing is dropped.
+A batch is sent in one transaction holding the recipient's row lock, so two workers never send
+one person's messages out of order, and each message is marked sent in the transaction that
+sent it: a crash before the commit sends the batch again (at least once, never lost). A
+platform's rate limit parks the recipient until the time it names; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from core.store.database import writing
 from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
 from workers.senders import PREFERENCE, Outgoing, PermanentFailure, RateLimited, Sender
 
+# Small enough that a crash repeats little, large enough that a busy person's queue drains in
+# a few transactions instead of one per message.
+BATCH = 20
+
 
 @dataclass
 class Drained:
@@ -27,71 +31,62 @@ class Drained:
     told: set[str] = field(default_factory=set)  # coordinators told of a failure
 
 
-def deliver_pending(services: Services, senders: dict[str, Sender], participant_id: str) -> Drained:
+def deliver_pending(
+    services: Services, senders: dict[str, Sender], participant_id: str, batch: int = BATCH
+) -> Drained:
     drained = Drained()
     while True:
         with Session(writing(services.engine)) as session, session.begin():
-            step = _deliver_one(services, session, senders, participant_id)
-        if step is None:
-            return drained
-        outcome, value = step
-        if outcome == "sent":
-            drained.sent += 1
-            if not value:  # nothing else was waiting: spare the round that would find nothing
-                return drained
-        elif outcome == "failed":
-            drained.failed += 1
-            drained.told |= set(value)
-        else:
-            drained.retry_after = value
+            taken = _deliver_batch(services, session, senders, participant_id, batch, drained)
+        # A message queued after this look gets a delivery of its own from the command that
+        # made it, so a short batch means the queue is empty.
+        if taken < batch or drained.retry_after is not None:
             return drained
 
 
-def _deliver_one(services, session: Session, senders, participant_id: str):
+def _deliver_batch(services, session: Session, senders, participant_id, batch, drained) -> int:
+    """Sends up to `batch` of the recipient's oldest pending messages; how many it looked at."""
     # The recipient's row is the lock that keeps their messages in order.
     session.exec(
         select(ParticipantRow.id).where(ParticipantRow.id == participant_id).with_for_update()
     ).first()
-    message = session.exec(
+    messages = session.exec(
         select(Notification)
         .where(Notification.participant_id == participant_id, Notification.status == "pending")
         .order_by(Notification.id)
-        .limit(1)
-    ).first()
-    if message is None:
-        return None
+        .limit(batch)
+    ).all()
+    if not messages:
+        return 0
     now = services.clock()
-    if message.not_before is not None and message.not_before > now:
-        return "wait", (message.not_before - now).total_seconds()
     route = _route(session, senders, participant_id)
-    message.attempts += 1
-    if route is None:
-        return _fail(session, message, now, "no chat account this SCIS can reach")
-    sender, address = route
-    try:
-        sender.send(
-            address,
-            Outgoing(message.id, message.text, message.kind, message.order_id, message.payload),
-        )
-    except RateLimited as limit:
-        message.not_before = now + timedelta(seconds=limit.retry_after)
+    for message in messages:
+        if message.not_before is not None and message.not_before > now:
+            drained.retry_after = (message.not_before - now).total_seconds()
+            break
+        message.attempts += 1
         session.add(message)
-        return "wait", limit.retry_after
-    except PermanentFailure as failure:
-        return _fail(session, message, now, str(failure))
-    message.status, message.sent_at, message.platform = "sent", now, sender.platform
-    session.add(message)
-    # A message queued after this look gets a delivery of its own from the command that made it.
-    more = session.exec(
-        select(Notification.id)
-        .where(
-            Notification.participant_id == participant_id,
-            Notification.status == "pending",
-            Notification.id != message.id,
-        )
-        .limit(1)
-    ).first()
-    return "sent", more is not None
+        if route is None:
+            drained.failed += 1
+            drained.told |= _fail(session, message, now, "no chat account this SCIS can reach")
+            continue
+        sender, address = route
+        try:
+            sender.send(
+                address,
+                Outgoing(message.id, message.text, message.kind, message.order_id, message.payload),
+            )
+        except RateLimited as limit:
+            message.not_before = now + timedelta(seconds=limit.retry_after)
+            drained.retry_after = limit.retry_after
+            break
+        except PermanentFailure as failure:
+            drained.failed += 1
+            drained.told |= _fail(session, message, now, str(failure))
+            continue
+        message.status, message.sent_at, message.platform = "sent", now, sender.platform
+        drained.sent += 1
+    return len(messages)
 
 
 def _route(session: Session, senders: dict[str, Sender], participant_id: str):
@@ -105,10 +100,10 @@ def _route(session: Session, senders: dict[str, Sender], participant_id: str):
     return None
 
 
-def _fail(session: Session, message: Notification, now, reason: str):
-    """Recorded, and told to the coordinators; the next message is tried."""
+def _fail(session: Session, message: Notification, now, reason: str) -> set[str]:
+    """Recorded, and told to the coordinators (who they are is returned); the next message is
+    tried."""
     message.status, message.error = "failed", reason[:1000]
-    session.add(message)
     coordinators: list[str] = []
     if message.kind != "delivery_failed":  # a coordinator's own failure is only recorded
         coordinators = [
@@ -140,4 +135,4 @@ def _fail(session: Session, message: Notification, now, reason: str):
             },
         )
     )
-    return "failed", coordinators
+    return set(coordinators)

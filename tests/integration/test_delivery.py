@@ -14,12 +14,15 @@ from chair_world import NETWORK
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import text
+from sqlmodel import Session
 
 from core.importers import load_network
 from core.service.bus import Services
 from core.service.commands import LoadNetwork
+from core.store.tables import Notification
 from workers import actors
 from workers.broker import make_broker
+from workers.delivery import deliver_pending
 from workers.senders import PermanentFailure, RateLimited, RecordingSender, recorded
 
 PLATFORMS = ("telegram", "matrix", "console")
@@ -210,3 +213,31 @@ def test_the_sweeper_hands_out_again_what_the_broker_lost(pipeline):
         "Order 1 received",
         "Order 1: 24 ways to deliver it",
     ]
+
+
+def test_a_long_queue_goes_out_in_batches_in_order_and_a_limit_mid_batch_parks_the_rest(
+    engine, tmp_path
+):
+    services = Services(engine)
+    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    with Session(engine) as session, session.begin():
+        for n in range(8):
+            session.add(Notification(participant_id="dana", kind="note", text=f"message {n}"))
+    record = tmp_path / "sent.jsonl"
+    limited = LimitedSender(RecordingSender(record, "telegram"), refusals=0)
+
+    class LimitOnFifth:
+        platform = "telegram"
+
+        def send(self, address, message):
+            if message.text == "message 4" and not limited.refused[address]:
+                limited.refused[address] += 1
+                raise RateLimited(0.0)
+            limited.inner.send(address, message)
+
+    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana", batch=3)
+    assert (drained.sent, drained.retry_after) == (4, 0.0)  # a batch of 3, then 1 before the limit
+    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana", batch=3)
+    assert drained.sent == 4 and drained.retry_after is None
+    assert [line["text"] for line in recorded(record)] == [f"message {n}" for n in range(8)]
+    assert pending(services) == 0
