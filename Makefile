@@ -26,13 +26,19 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/scis weave $(ITEM) $(QTY) --network $(NETWORK) --top 5
 
-test: install-dev
+# The Telegram tests' emulator (telegram-test-api); without npm those tests skip, or fail under CI.
+EMULATOR := tests/telegram_emulator/node_modules/.package-lock.json
+$(EMULATOR): tests/telegram_emulator/package.json tests/telegram_emulator/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/telegram_emulator --no-audit --no-fund && touch $@; else echo "npm not found: the Telegram tests will skip"; fi
+
+test: install-dev $(EMULATOR)
 	$(BIN)/python -m pytest -q
 
 bench: install-dev
 	$(BIN)/python benchmarks/weave.py
 	$(BIN)/python benchmarks/chair_story.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/broker_floor.py
 
 lint: install-dev
 	$(BIN)/ruff check core workers bots tests benchmarks

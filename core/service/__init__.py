@@ -11,11 +11,13 @@ from datetime import datetime
 # Importing the handler modules registers them with the bus.
 from core.service import (  # noqa: F401
     assertions,
+    console,
     disruptions,
     inbound,
     orders,
     participants,
     reweaving,
+    talk,
 )
 from core.service.bus import Services
 from core.service.results import Origin, Outbound, Recorded, Refused, Result

@@ -58,20 +58,20 @@ class Context:
         order_id: int | None = None,
         actor: str | None = None,
         origin=None,
-    ) -> None:
+    ) -> EventRow:
         event = Recorded(kind, data, order_id, actor)
         self.result.events.append(event)
-        self.session.add(
-            EventRow(
-                at=self.now,
-                kind=kind,
-                actor_id=actor,
-                order_id=order_id,
-                platform=getattr(origin, "platform", None),
-                message_id=getattr(origin, "message_id", None),
-                data=data,
-            )
+        row = EventRow(
+            at=self.now,
+            kind=kind,
+            actor_id=actor,
+            order_id=order_id,
+            platform=getattr(origin, "platform", None),
+            message_id=getattr(origin, "message_id", None),
+            data=data,
         )
+        self.session.add(row)
+        return row
 
     def tell(
         self,

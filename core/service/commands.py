@@ -173,6 +173,16 @@ class ProposeSubstitution:
 
 
 @dataclass(frozen=True)
+class Say:
+    """A message to every other party of an order (the negotiation thread)."""
+
+    actor: str
+    order_id: int
+    text: str
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
 class ReadOrder:
     """Not a change: the record of someone asking to see an order (kept when refused)."""
 
@@ -218,5 +228,12 @@ FROM_CHAT = {
         Join,
         Register,
         Watch,
+        Say,
     )
 }
+
+
+@dataclass(frozen=True)
+class OpenConsole:
+    """The terminal speaks for every participant (one person plays them all with `/as`): each
+    gets a console identity, so their messages are shown there."""

@@ -8,6 +8,7 @@ from core.frames import negotiation_frame
 from core.pricing.equation import plan_equation
 from core.service import records
 from core.service.bus import Context
+from core.service.results import buttons
 from core.store.tables import Contract, OrderRow, Quote
 from core.weave.plan import Plan
 
@@ -25,13 +26,16 @@ def send_frames(
         text = negotiation_frame(
             network, order.id, order.buyer_id, plan, equation, party, roles, order.due
         )
-        ctx.tell(
-            party,
-            "frame",
-            text,
-            order.id,
-            {"contract": contract.id, "equation": equation.text(), "values": dict(equation.values)},
-        )
+        payload = {
+            "contract": contract.id,
+            "equation": equation.text(),
+            "values": dict(equation.values),
+        }
+        if party != order.buyer_id:  # the buyer agreed by choosing
+            payload["buttons"] = buttons(
+                ("Agree", f"/agree {order.id}"), ("Decline", f"/decline {order.id}")
+            )
+        ctx.tell(party, "frame", text, order.id, payload)
 
 
 def quoted(ctx: Context, order_id: int) -> dict[str, float]:

@@ -22,7 +22,7 @@ from core.service.commands import (
 )
 from core.service.negotiation import quoted, send_frames
 from core.service.records import network_version, stage_documents
-from core.service.results import Refused
+from core.service.results import Refused, buttons
 from core.stages.plan import plan_stages
 from core.store.tables import (
     Agreement,
@@ -91,7 +91,7 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
         "plans",
         plans_text(network, order.id, count, offered),
         order.id,
-        {"plans": offered},
+        plans_payload(order.id, offered),
     )
     return order.id
 
@@ -111,7 +111,7 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
         "plans",
         plans_text(network, order.id, count, offered),
         order.id,
-        {"plans": offered},
+        plans_payload(order.id, offered),
     )
     return count
 
@@ -165,6 +165,14 @@ def plans_text(network: Network, order_id: int, count: int, offered: list[dict])
         lines.append(f"  {plan['rank']}. {price} — {short_equation(plan['equation'])}")
     lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
     return "\n".join(lines)
+
+
+def plans_payload(order_id: int, offered: list[dict]) -> dict:
+    """The offered plans, with a button to choose each."""
+    choices = buttons(
+        *((f"Choose {p['rank']}", f"/choose {order_id} {p['rank']}") for p in offered)
+    )
+    return {"plans": offered, "buttons": choices}
 
 
 def offered_plan(ctx: Context, order_id: int, rank: int) -> PlanRow:
@@ -257,6 +265,7 @@ def validate(ctx: Context, order: OrderRow, contract: Contract, plan: Plan) -> N
             f"Order {order.id}: everyone agreed, but part of the "
             f"plan is no longer available. /reweave {order.id} finds another way.",
             order.id,
+            {"buttons": buttons(("Find another way", f"/reweave {order.id}"))},
         )
         return
     graph = plan_stages(ctx.network(), plan, order.buyer_id)
@@ -333,7 +342,7 @@ def decline(command: Decline, ctx: Context) -> int:
         f"{who.name if who else command.actor} declined order {order.id}"
         f"{': ' + reason if reason else ''}. " + plans_text(network, order.id, count, offered),
         order.id,
-        {"plans": offered},
+        plans_payload(order.id, offered),
     )
     return count
 

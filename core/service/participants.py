@@ -80,6 +80,13 @@ def create_invite(command: CreateInvite, ctx: Context) -> str:
         {"role": command.role, "participant": command.participant_id},
         actor=command.actor,
     )
+    # Chat carries this command out later, through a worker: the code reaches its asker here.
+    ctx.tell(
+        command.actor,
+        "invite",
+        f"Invite code for a {command.role}: {code} — they send /join {code} to take part. "
+        "It works once.",
+    )
     return code
 
 

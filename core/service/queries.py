@@ -128,6 +128,8 @@ _SAYS = {
     "rewoven": lambda d: f"woven again; {d['plan_count']} plans",
     "quoted": lambda d: f"quoted {d['variable']} = {d['value']:.2f}",
     "completed": lambda d: "completed",
+    "said": lambda d: f"said: {d['text']}",
+    "refused": lambda d: f"refused {d['command']}: {d['reason']}",
 }
 
 

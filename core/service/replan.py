@@ -20,6 +20,7 @@ from core.service import records
 from core.service.bus import Context
 from core.service.negotiation import send_frames
 from core.service.orders import validate
+from core.service.results import buttons
 from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
 from core.store.tables import Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
@@ -260,6 +261,10 @@ def _propose_substitutes(
                 f"Order {order.id}: {cause}, and no source of {name} is left. "
                 f"A substitute could do: {choices}.",
                 order.id,
+                {
+                    "substitutions": [r.id for r in proposed],
+                    "buttons": decision_buttons(order.id, [r.id for r in proposed]),
+                },
             )
         else:
             ctx.tell(
@@ -269,6 +274,20 @@ def _propose_substitutes(
                 "A coordinator is told; you will hear as soon as that changes.",
                 order.id,
             )
+
+
+def decision_buttons(order_id: int, substitutions: list[int]) -> list[list[str]]:
+    """Approve / Reject for each proposed substitution."""
+    return buttons(
+        *(
+            pair
+            for number in substitutions
+            for pair in (
+                (f"Approve {number}", f"/approve {order_id} {number}"),
+                (f"Reject {number}", f"/reject {order_id} {number}"),
+            )
+        )
+    )
 
 
 def uses(node: PlanNode, resource: str) -> bool:

@@ -49,3 +49,9 @@ class Result:
     # Work left for the workers, by name with its ids: ("weave_order", (12,)). The state says
     # it is due too, so the sweeper finds it again if this list is lost.
     jobs: list[tuple[str, tuple]] = field(default_factory=list)
+
+
+def buttons(*pairs: tuple[str, str]) -> list[list[str]]:
+    """An outbox message's `payload["buttons"]`: `[[label, command], ...]`, what a person may
+    press instead of typing; each adapter renders them natively (or lists the commands)."""
+    return [[label, command] for label, command in pairs]

@@ -7,8 +7,8 @@ from sqlmodel import select
 from core.service import records
 from core.service.bus import Context, handles
 from core.service.commands import DecideSubstitution, ProposeSubstitution, Reweave
-from core.service.orders import plan_of, plans_text, weave_plans
-from core.service.replan import replan
+from core.service.orders import plan_of, plans_payload, plans_text, weave_plans
+from core.service.replan import decision_buttons, replan
 from core.service.results import Refused
 from core.store.tables import OrderRow, SubstitutionRow
 from core.weave import Demand
@@ -41,7 +41,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
                 "plans",
                 f"{cause.capitalize()}. " + plans_text(ctx.network(), order.id, count, offered),
                 order.id,
-                {"plans": offered},
+                plans_payload(order.id, offered),
             )
         return len(offered)
     paths = records.gaps(ctx.network(), ctx.session.get(records.PlanRow, contract.plan_id))
@@ -92,6 +92,7 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
         f"Order {order.id}: {by.name} is proposed instead of {item.name}. "
         f"/approve {order.id} {row.id} or /reject {order.id} {row.id}.",
         order.id,
+        {"substitution": row.id, "buttons": decision_buttons(order.id, [row.id])},
     )
     return row.id
 

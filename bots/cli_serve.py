@@ -1,0 +1,63 @@
+"""`scis serve`: the configured chat front ends, and with none of them, the terminal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+NetworkFiles = Annotated[
+    list[Path],
+    typer.Option(
+        "--network",
+        "-n",
+        help="Load or update the network from these files at start (default on an empty "
+        "database: the example hurricane-city network).",
+    ),
+]
+
+
+def serve(
+    network: NetworkFiles = (),
+    threads: Annotated[int, typer.Option(min=1, help="In-process worker threads.")] = 4,
+):
+    """Chat with SCIS: on Telegram (TELEGRAM_TOKEN) and Matrix (MATRIX_HOMESERVER …) when set,
+    else on this terminal, where /as PARTICIPANT switches who you are."""
+    from bots.console.sender import ConsoleSender
+    from bots.console.terminal import Terminal
+    from bots.conversation.conversation import ChatConversation
+    from bots.runtime import NetworkProblem, start
+    from core.service.commands import OpenConsole
+    from workers.actors import deliver_results, take_in
+
+    console = Console(highlight=False)
+    names: dict[str, str] = {}
+    senders = {"console": ConsoleSender(console, lambda p: names.get(p, p))}
+    try:
+        runtime = start(senders, list(network), threads=threads)
+    except NetworkProblem as problem:
+        typer.echo(f"error: the network cannot be loaded:\n{problem}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        runtime.sweep_every(15.0)
+        runtime.services.handle(OpenConsole())
+        names.update(runtime.participants())
+        conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
+        where = os.environ.get("DATABASE_URL") or "scis.db (SQLite)"
+        console.print(
+            f"[bold]SCIS[/] — {len(names)} participants on {where}. "
+            "You are a newcomer: /as PARTICIPANT to speak as someone "
+            "(try /as hospital-santurce), /help for what you can do, /quit to leave."
+        )
+
+        def participants():
+            names.update(runtime.participants())
+            return names
+
+        Terminal(conversation, console, participants, Path("scis-pictures")).run()
+        runtime.settle(timeout=10)
+    finally:
+        runtime.stop()

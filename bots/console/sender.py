@@ -1,0 +1,30 @@
+"""The outbox on the terminal: every participant's messages, shown with their names."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.markup import escape
+
+from workers.senders import Outgoing
+
+
+class ConsoleSender:
+    """`address` is the participant's id (a console identity speaks for itself)."""
+
+    platform = "console"
+
+    def __init__(self, console: Console, name_of: Callable[[str], str]):
+        self.console, self.name_of = console, name_of
+        self._lock = threading.Lock()  # worker threads deliver concurrently
+
+    def send(self, address: str, message: Outgoing) -> None:
+        buttons = [f"[{label}] {command}" for label, command in message.payload.get("buttons", [])]
+        with self._lock:
+            self.console.print(
+                f"[bold cyan]→ {escape(self.name_of(address))}[/] {escape(message.text)}"
+            )
+            if buttons:
+                self.console.print("    [dim]" + escape("   ".join(buttons)) + "[/]")

@@ -1,0 +1,384 @@
+"""Every chat command, declared once: its arguments with their types, who may use it, its help
+text, the service command it becomes and what the person is told right away.
+
+The parser, /help, the access checks and the flows all read this table; nothing else lists
+commands.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from core.network.model import ROLES
+
+# Who may use a command. A coordinator may use every command.
+ANYONE = "anyone"
+NEWCOMER = "newcomer"  # a chat account that speaks for nobody yet
+REGISTERED = "registered"  # any participant
+BUYER = "buyer"  # participants with the buyer role
+COORDINATOR = "coordinator"
+
+MAX_WORD = 200
+MAX_REST = 1000  # the service's bound on free text (core.service.bus.MAX_TEXT)
+
+
+# -- argument types: each turns what a person typed into a value, or says in one line why not --
+
+
+def order_number(text: str) -> int:
+    number = text.removeprefix("#")
+    if not number.isdigit() or not 0 < int(number) < 2**31:
+        raise ValueError(f"ORDER should be an order number like 12, not {_shown(text)}")
+    return int(number)
+
+
+def whole(what: str) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        if not text.isdigit() or not 0 < int(text) < 2**31:
+            raise ValueError(f"{what} should be a whole number like 1 or 2, not {_shown(text)}")
+        return int(text)
+
+    return convert
+
+
+def price(text: str) -> float:
+    cleaned = text.removeprefix("$").replace(",", ".") if text.count(",") == 1 else text
+    try:
+        value = float(cleaned)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or not re.fullmatch(r"\$?[\d.,]+", text):
+        raise ValueError(f"PRICE should be a number like 9.50, not {_shown(text)}")
+    return value
+
+
+def word(what: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        if len(text) > MAX_WORD:
+            raise ValueError(f"{what} is too long ({len(text):,} characters; at most {MAX_WORD})")
+        return text
+
+    return convert
+
+
+def role(text: str) -> str:
+    wanted = text.lower()
+    if wanted not in ROLES:
+        raise ValueError(f"ROLE should be one of {', '.join(ROLES)}, not {_shown(text)}")
+    return wanted
+
+
+def iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()  # JSON carries it as text
+    except ValueError:
+        raise ValueError(f"DATE should look like 2026-12-20, not {_shown(text)}") from None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 30 else text[:27] + "…")
+
+
+# -- declarations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str  # as a person sees it in the usage: ORDER
+    key: str  # its name in the service command (order_id), or for the reply
+    convert: Callable[[str], Any] = str
+    optional: bool = False
+    rest: bool = False  # the rest of the line, several words
+
+    @property
+    def usage(self) -> str:
+        shown = f"{self.name}…" if self.rest else self.name
+        return f"[{shown}]" if self.optional else shown
+
+
+@dataclass(frozen=True)
+class Question:
+    """Asked when a person gave the first `after` arguments and stopped: their next plain
+    message is the rest (a multi-step flow)."""
+
+    after: int
+    text: str  # formatted with the values given so far
+    example: str
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    arguments: tuple[Arg, ...]
+    who: str
+    help: str
+    party: bool = False  # the first argument is an order that only its parties may touch
+    service: str | None = None  # the FROM_CHAT command it becomes; None: answered directly
+    fixed: dict = field(default_factory=dict)  # more arguments of the service command
+    then: str = ""  # the immediate reply to a change, formatted with the values
+    question: Question | None = None
+    available: bool = True
+    grammar: str | None = None  # a parser of its own (parsing.GRAMMARS), for /order
+    syntax: str | None = None  # the usage, when a grammar reads the arguments
+
+    @property
+    def usage(self) -> str:
+        if self.syntax is not None:
+            return f"/{self.name} {self.syntax}"
+        return " ".join([f"/{self.name}", *(a.usage for a in self.arguments)])
+
+
+ORDER = Arg("ORDER", "order_id", order_number)
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", (), ANYONE, "Say hello and see how to begin."),
+    Command(
+        "help",
+        (Arg("COMMAND", "topic", word("COMMAND"), optional=True),),
+        ANYONE,
+        "The commands you may use, or how to use one.",
+    ),
+    Command(
+        "join",
+        (Arg("CODE", "code", word("CODE")), Arg("NAME", "name", optional=True, rest=True)),
+        NEWCOMER,
+        "Take part with the invite code a coordinator gave you.",
+        service="Join",
+    ),
+    Command(
+        "register",
+        (Arg("ROLE", "role", role), Arg("NAME", "name", optional=True, rest=True)),
+        NEWCOMER,
+        "Register as a buyer: /register buyer YOUR NAME. Others join with an invite.",
+        service="Register",
+    ),
+    Command(
+        "catalog",
+        (Arg("WORDS", "words", optional=True, rest=True),),
+        ANYONE,
+        "What can be ordered, and in how many ways; words narrow the list.",
+    ),
+    Command("cancel", (), ANYONE, "Forget the question I just asked you."),
+    Command(
+        "invite",
+        (
+            Arg("ROLE", "role", role),
+            Arg("PARTICIPANT", "participant_id", word("PARTICIPANT"), optional=True),
+        ),
+        COORDINATOR,
+        "A one-time invite code for a maker, supplier, transporter or coordinator.",
+        service="CreateInvite",
+        then="Making a {role} invite code — I'll send it to you in a moment.",
+    ),
+    Command(
+        "order",
+        (
+            Arg("ITEM", "item"),
+            Arg("QTY", "quantity"),
+            Arg("+CRITERION", "criteria", optional=True, rest=True),
+            Arg("by DATE", "due", iso_date, optional=True),
+        ),
+        BUYER,
+        "Order something: I find every way the network can deliver it and show the best.",
+        service="PlaceOrder",
+        fixed={"weave_now": False},
+        then="Working on it — I'll message you when your plans are ready.",
+        question=Question(0, "What would you like, and how many?", "chair 2"),
+        grammar="order",
+        syntax="ITEM QTY [+CRITERION…] [by DATE]",
+    ),
+    Command(
+        "plans",
+        (ORDER, Arg("PAGE", "page", whole("PAGE"), optional=True)),
+        REGISTERED,
+        "Browse an order's plans, best first, with their price equations.",
+        party=True,
+    ),
+    Command(
+        "choose",
+        (ORDER, Arg("PLAN", "rank", whole("PLAN"), optional=True)),
+        BUYER,
+        "Choose a plan; every party then gets its part to agree to.",
+        party=True,
+        service="ChoosePlan",
+        then="Choosing plan {rank} for order {order_id} — every party gets its part now, "
+        "and you'll hear when all have agreed.",
+    ),
+    Command(
+        "agree",
+        (ORDER,),
+        REGISTERED,
+        "Agree to your part of an order's plan.",
+        party=True,
+        service="Agree",
+        then="Noting your agreement to order {order_id} — you'll hear when everyone has agreed.",
+    ),
+    Command(
+        "decline",
+        (ORDER, Arg("REASON", "reason", optional=True, rest=True)),
+        REGISTERED,
+        "Decline your part; the order is re-planned without you.",
+        party=True,
+        service="Decline",
+        then="Passing on that you decline order {order_id} — it will be re-planned without you.",
+    ),
+    Command(
+        "quote",
+        (ORDER, Arg("VAR", "variable", word("VAR")), Arg("PRICE", "value", price)),
+        REGISTERED,
+        "Set a price you are asked for; every party gets the updated equation.",
+        party=True,
+        service="QuotePrice",
+        then="Recording {value:,.2f} for {variable} on order {order_id} — every party gets "
+        "the updated price.",
+    ),
+    Command(
+        "say",
+        (ORDER, Arg("TEXT", "text", rest=True)),
+        REGISTERED,
+        "Talk to every other party of an order, wherever they chat.",
+        party=True,
+        service="Say",
+        then="Passing it on to the other parties of order {order_id}.",
+        question=Question(
+            1, "What would you like to tell the other parties of order {order_id}?", "see you at 9"
+        ),
+    ),
+    Command(
+        "stages",
+        (ORDER,),
+        REGISTERED,
+        "An order's stages: who does each, what is done, and a picture.",
+        party=True,
+    ),
+    Command(
+        "done",
+        (
+            ORDER,
+            Arg("STAGE", "stage", word("STAGE")),
+            Arg("EVIDENCE", "evidence", optional=True, rest=True),
+        ),
+        REGISTERED,
+        "Say that a stage you own is done (optionally how you know).",
+        party=True,
+        service="AssertStage",
+        fixed={"status": "done"},
+        then="Recording {stage} of order {order_id} as done — I'll confirm in a moment.",
+    ),
+    Command(
+        "fail",
+        (ORDER, Arg("STAGE", "stage", word("STAGE")), Arg("REASON", "evidence", rest=True)),
+        REGISTERED,
+        "Say that a stage you own failed, and why; the order is re-planned around it.",
+        party=True,
+        service="AssertStage",
+        fixed={"status": "failed"},
+        then="Recording that {stage} of order {order_id} failed — I'll re-plan and tell "
+        "everyone affected.",
+        question=Question(2, "What went wrong with {stage}?", "the glue did not set"),
+    ),
+    Command(
+        "disrupt",
+        (Arg("RESOURCE", "resource", word("RESOURCE")), Arg("REASON", "reason", rest=True)),
+        REGISTERED,
+        "Say that a facility, offer or supplier you run is out of service.",
+        service="Disrupt",
+        fixed={"analyse_now": False},
+        then="Recording that {resource} is out of service — orders that use it are re-planned "
+        "and their parties told.",
+        question=Question(1, "What happened to {resource}?", "flooded until Monday"),
+    ),
+    Command(
+        "restore",
+        (Arg("RESOURCE", "resource", word("RESOURCE")),),
+        REGISTERED,
+        "Say that a resource you run is back in service.",
+        service="Restore",
+        then="Recording that {resource} is back — orders that waited for it are planned again.",
+    ),
+    Command(
+        "approve",
+        (ORDER, Arg("SUB", "substitution_id", whole("SUB"))),
+        BUYER,
+        "Accept a proposed substitute for your order.",
+        party=True,
+        service="DecideSubstitution",
+        fixed={"approve": True},
+        then="Approving substitution {substitution_id} — I'll re-plan order {order_id} with it "
+        "and tell you.",
+    ),
+    Command(
+        "reject",
+        (ORDER, Arg("SUB", "substitution_id", whole("SUB"))),
+        BUYER,
+        "Turn down a proposed substitute for your order.",
+        party=True,
+        service="DecideSubstitution",
+        fixed={"approve": False},
+        then="Rejecting substitution {substitution_id} — order {order_id} waits for a source "
+        "to come back.",
+    ),
+    Command(
+        "reweave",
+        (ORDER,),
+        BUYER,
+        "Look again for a way to deliver what is missing from your order.",
+        party=True,
+        service="Reweave",
+        then="Re-planning order {order_id} — I'll tell you what changes.",
+    ),
+    Command(
+        "history",
+        (ORDER,),
+        REGISTERED,
+        "What happened to an order: who did what, when.",
+        party=True,
+    ),
+    Command(
+        "watch",
+        (Arg("TARGET", "target", rest=True),),
+        REGISTERED,
+        "Hear when an item or a resource is disrupted or back in service.",
+        service="Watch",
+        then="Setting up alerts for {target} — I'll confirm in a moment.",
+    ),
+    Command("tasks", (), REGISTERED, "The stages you owe and the plans waiting for your word."),
+    # Issues 6 and 7 bring these; declared now so that people get a kind answer.
+    Command(
+        "risk", (ORDER,), REGISTERED, "How likely an order is to fail, and where.", available=False
+    ),
+    *(
+        Command(
+            name,
+            (Arg("WORDS", "words", optional=True, rest=True),),
+            REGISTERED,
+            text,
+            available=False,
+        )
+        for name, text in (
+            ("offer", "Offer something to the network."),
+            ("request", "Ask the network for something."),
+            ("propose", "Propose an exchange."),
+            ("matches", "Offers and requests that match yours."),
+            ("accept", "Accept a match."),
+        )
+    ),
+)
+
+BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
+
+
+def may_use(command: Command, roles: list[str] | None) -> bool:
+    """`roles` is None for a person who has not joined yet."""
+    if command.who == ANYONE:
+        return True
+    if command.who == NEWCOMER or roles is None:
+        return command.who == NEWCOMER and roles is None
+    if "coordinator" in roles or command.who == REGISTERED:
+        return True
+    return command.who in roles

@@ -1,0 +1,172 @@
+"""How answers look in chat: short text, buttons where a person would rather press than type.
+Platform-neutral; each adapter renders a `Reply` natively."""
+
+from __future__ import annotations
+
+from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
+from bots.conversation.messages import Button, Picture, Reply
+from core.frames import how_many, short_equation
+from core.service.listings import Duties, PlanPage, StageList
+from core.weave import CatalogEntry
+
+MAX_REPLY = 4000  # chat platforms cap a message near 4,096 characters
+CATALOG_LINES = 15
+STAGE_LINES = 40
+HISTORY_LINES = 15
+TASK_BUTTONS = 6
+
+JOIN_HINT = (
+    "To take part: /register buyer YOUR NAME to order things, or /join CODE with the invite "
+    "code a coordinator gave you."
+)
+
+
+def reply(text: str, buttons=(), picture: Picture | None = None) -> Reply:
+    if len(text) > MAX_REPLY:
+        text = text[: MAX_REPLY - 14] + " … (shortened)"
+    rows = tuple(tuple(Button(label, command) for label, command in row) for row in buttons)
+    return Reply(text, rows, picture)
+
+
+def start(name: str | None) -> Reply:
+    if name is None:
+        return reply(
+            "Hello! I coordinate community supply chains: I find every way makers, suppliers "
+            f"and transporters nearby can deliver what you need. {JOIN_HINT} "
+            "/catalog shows what can be ordered."
+        )
+    return reply(f"Hello, {name}! /tasks shows what you owe; /help lists what you can do.")
+
+
+def help_list(roles: list[str] | None) -> Reply:
+    usable = [c for c in COMMANDS if c.available and may_use(c, roles)]
+    lines = ["What you can do:"]
+    lines += [f"{c.usage} — {c.help}" for c in usable]
+    lines.append("/help COMMAND tells more about one.")
+    if roles is None:
+        lines.append(JOIN_HINT)
+    return reply("\n".join(lines))
+
+
+def help_topic(topic: str, roles: list[str] | None) -> Reply:
+    command = BY_NAME.get(topic.removeprefix("/").lower())
+    if command is None:
+        return reply(f"I have no /{topic[:30]} command. /help lists what you can do.")
+    text = f"{command.usage} — {command.help}"
+    if not command.available:
+        text += " It is not available yet — coming soon."
+    elif not may_use(command, roles):
+        text += f" (for {_who(command.who)}; {'join first' if roles is None else 'not for you'})"
+    return reply(text)
+
+
+def _who(who: str) -> str:
+    return {
+        "newcomer": "accounts that have not joined yet",
+        "registered": "participants",
+        "buyer": "buyers",
+        "coordinator": "coordinators",
+    }[who]
+
+
+def catalog(entries: list[CatalogEntry], words: str) -> Reply:
+    if not entries:
+        narrowed = f" matching “{words[:60]}”" if words else ""
+        return reply(f"Nothing{narrowed} can be ordered right now. /catalog shows everything.")
+    lines = ["What can be ordered (item — ways to deliver it):"]
+    for entry in entries[:CATALOG_LINES]:
+        item = entry.item
+        name = item.name if item.name == item.id else f"{item.name} ({item.id})"
+        lines.append(f"  {name} — {how_many(entry.plan_count)}")
+    if len(entries) > CATALOG_LINES:
+        lines.append(f"  … and {len(entries) - CATALOG_LINES} more: /catalog WORDS narrows it.")
+    lines.append("/order ITEM QTY to order one.")
+    return reply("\n".join(lines))
+
+
+def plans(page: PlanPage, reader: str) -> Reply:
+    if not page.plans:
+        return reply(
+            f"Order {page.order_id} has no plans yet ({page.status}). You'll hear when it has."
+        )
+    count = f"{how_many(page.plan_count)} ways to deliver it; " if page.plan_count else ""
+    where = f", page {page.page} of {page.pages}" if page.pages > 1 else ""
+    lines = [f"Order {page.order_id}: {count}the best{where}:"]
+    for plan in page.plans:
+        price = "price not known yet" if plan.price is None else f"{plan.price:,.2f}"
+        mark = "  ← under way" if plan.rank == page.chosen else ""
+        lines.append(f"  {plan.rank}. {price} — {short_equation(plan.equation)}{mark}")
+    rows = []
+    if page.choosable and reader == page.buyer:
+        lines.append(
+            f"Press a plan (or /choose {page.order_id} N); every party then gets its part."
+        )
+        rows.append([(f"Choose {p.rank}", f"/choose {page.order_id} {p.rank}") for p in page.plans])
+    elif page.chosen is not None:
+        lines.append(f"/stages {page.order_id} shows how it is going.")
+    if page.page < page.pages:
+        rows.append([("More plans", f"/plans {page.order_id} {page.page + 1}")])
+    return reply("\n".join(lines), rows)
+
+
+_MARK = {"done": "✓", "failed": "✗", "pending": "·"}
+
+
+def stages(listing: StageList, picture: bytes | None) -> Reply:
+    lines = [
+        f"Order {listing.order_id}: {listing.done} of {listing.total} stages done "
+        f"({listing.percent}%)."
+    ]
+    for stage in listing.stages[:STAGE_LINES]:
+        state = "ready to start" if stage.ready else stage.status
+        owner = stage.owner or "nobody yet"
+        lines.append(
+            f"{_MARK.get(stage.status, '·')} {stage.id} {stage.kind} {stage.quantity} × "
+            f"{stage.item} — {owner}, {state}"
+        )
+    if len(listing.stages) > STAGE_LINES:
+        lines.append(f"… and {len(listing.stages) - STAGE_LINES} more (see the picture).")
+    lines.append(f"/done {listing.order_id} STAGE when one of yours is done.")
+    shown = (
+        Picture(picture, f"order-{listing.order_id}-stages.png", f"Order {listing.order_id}")
+        if picture
+        else None
+    )
+    return reply("\n".join(lines), picture=shown)
+
+
+def history(order_id: int, lines: list[str]) -> Reply:
+    if not lines:
+        return reply(f"Nothing has happened to order {order_id} yet.")
+    shown = lines[-HISTORY_LINES:]
+    head = f"Order {order_id}, oldest first"
+    if len(lines) > len(shown):
+        head += f" (the last {len(shown)} of {len(lines)} events)"
+    return reply("\n".join([head + ":", *shown]))
+
+
+def tasks(duties: Duties) -> Reply:
+    if not duties.stages and not duties.to_agree:
+        return reply("Nothing is waiting for you right now. I'll message you when something is.")
+    lines: list[str] = []
+    rows: list[list[tuple[str, str]]] = []
+    for order_id in duties.to_agree:
+        lines.append(f"Order {order_id} waits for your agreement: /agree {order_id}.")
+        rows.append([(f"Agree to {order_id}", f"/agree {order_id}")])
+    ready = [s for s in duties.stages if s.ready]
+    later = [s for s in duties.stages if not s.ready]
+    if ready:
+        lines.append("Ready to do now:")
+        lines += [
+            f"  order {s.order_id}: {s.stage} {s.kind} {s.quantity} × {s.item}" for s in ready
+        ]
+        buttons = [(f"Done {s.order_id}/{s.stage}", f"/done {s.order_id} {s.stage}") for s in ready]
+        rows += [buttons[i : i + 3] for i in range(0, min(len(buttons), TASK_BUTTONS), 3)]
+    if later:
+        lines.append(
+            f"Waiting on others first: {len(later)} more stage{'s' if len(later) > 1 else ''}"
+        )
+        lines += [
+            f"  order {s.order_id}: {s.stage} {s.kind} {s.quantity} × {s.item}" for s in later[:10]
+        ]
+    return reply("\n".join(lines), rows)

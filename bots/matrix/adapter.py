@@ -1,0 +1,249 @@
+"""The Matrix adapter: follows the bot's sync stream and answers people in their rooms.
+
+Where the stream stands (`next_batch`) is kept in the PlatformState table after each batch is
+answered, so a restart carries on where it stopped and old messages are not answered again;
+a crash before the store replays the batch, and the conversation deduplicates commands by
+event id. The very first start answers nothing that was said before it: it only takes the
+stream's position (and the invites waiting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from nio import (
+    AsyncClient,
+    MegolmEvent,
+    RoomMemberEvent,
+    RoomMessagesResponse,
+    RoomMessageText,
+    SyncResponse,
+)
+from sqlalchemy.engine import Engine
+
+from bots.conversation.messages import Conversation, Incoming, Reply
+from bots.matrix.connection import MatrixLoginFailed, connect
+from bots.matrix.invites import answer_invite
+from bots.matrix.memory import Memory
+from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
+from bots.matrix.rendering import text_content
+from bots.matrix.settings import MatrixSettings
+
+log = logging.getLogger(__name__)
+
+NEXT_BATCH = "next_batch"
+LONG_POLL_MS = 30_000
+MAX_BACKOFF_S = 60
+GAP_LIMIT = 1_000  # events fetched to fill one room's gap after a long absence
+ENCRYPTED = (
+    "Messages in this room are end-to-end encrypted, and SCIS cannot read them. "
+    "Please talk to me in a room without encryption."
+)
+BROKEN = "Sorry, that could not be handled. Please try again in a moment."
+
+
+def sync_filter(timeline_limit: int) -> dict:
+    return {
+        "presence": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+        "room": {
+            "timeline": {"limit": timeline_limit},
+            "state": {"lazy_load_members": True},  # the senders' names, not whole member lists
+            "ephemeral": {"not_types": ["*"]},
+            "account_data": {"not_types": ["*"]},
+        },
+    }
+
+
+class MatrixAdapter:
+    def __init__(
+        self,
+        client: AsyncClient,
+        conversation: Conversation,
+        engine: Engine,
+        memory: Memory | None = None,
+        timeline_limit: int = 100,
+    ):
+        self.client = client
+        self.conversation = conversation
+        self.engine = engine
+        self.memory = memory or Memory(engine)
+        self.timeline_limit = timeline_limit
+        self.since: str | None = None
+
+    async def start(self) -> None:
+        """Take up the stored position, or on the first start the present one."""
+        self.since = await asyncio.to_thread(self.memory.get, NEXT_BATCH)
+        if self.since is None:
+            answer = await self._sync(timeout_ms=0, timeline_limit=1)
+            for room_id, info in answer.rooms.invite.items():
+                await answer_invite(self.client, self.engine, self.memory, room_id, info)
+            await self._remember(answer.next_batch)
+
+    async def answer(self, batch: SyncResponse) -> None:
+        """Invites, then every room's messages; then the position is remembered."""
+        for room_id, info in batch.rooms.invite.items():
+            await answer_invite(self.client, self.engine, self.memory, room_id, info)
+        rooms = [
+            self._answer_room(room_id, await self._timeline(room_id, info.timeline))
+            for room_id, info in batch.rooms.join.items()
+        ]
+        await asyncio.gather(*rooms)  # rooms side by side, each in its own order
+        await self._remember(batch.next_batch)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set. Only the long poll is cut short; a batch in hand is answered
+        and remembered first."""
+        if self.since is None:
+            await self.start()
+        backoff = 1
+        while not stop.is_set():
+            polling = asyncio.ensure_future(self._sync(LONG_POLL_MS, self.timeline_limit))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not polling.done():
+                polling.cancel()
+                await asyncio.gather(polling, return_exceptions=True)
+                break
+            try:
+                batch = polling.result()
+            except SyncRefused as refused:
+                wait = refused.retry_after or backoff
+                log.warning("Matrix sync refused (%s); again in %.1f s", refused, wait)
+                await _sleep_unless(stop, wait)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            backoff = 1
+            await self.answer(batch)
+
+    async def _sync(self, timeout_ms: int, timeline_limit: int) -> SyncResponse:
+        answer = await self.client.sync(
+            timeout=timeout_ms, sync_filter=sync_filter(timeline_limit), since=self.since
+        )
+        if isinstance(answer, SyncResponse):
+            return answer
+        if answer.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            raise MatrixLoginFailed(f"the homeserver no longer accepts the bot's login: {answer}")
+        wait = None
+        if answer.status_code == LIMIT_EXCEEDED and answer.retry_after_ms:
+            wait = answer.retry_after_ms / 1000
+        raise SyncRefused(str(answer), wait)
+
+    async def _remember(self, next_batch: str) -> None:
+        await asyncio.to_thread(self.memory.put, NEXT_BATCH, next_batch)
+        self.since = next_batch
+
+    async def _timeline(self, room_id: str, timeline) -> list:
+        """The batch's events of a room since the bot joined it: the ones a limited timeline
+        left out are fetched back to where the previous batch ended. What was said before the
+        bot came in is not its to answer (a room it was just invited to may hold years)."""
+        events = list(timeline.events)
+        if timeline.limited and self.since and timeline.prev_batch:
+            missing: list = []
+            token = timeline.prev_batch
+            while token and len(missing) < GAP_LIMIT and not self._joins_in(missing):
+                answer = await self.client.room_messages(
+                    room_id, start=token, end=self.since, limit=100
+                )
+                if not isinstance(answer, RoomMessagesResponse) or not answer.chunk:
+                    break
+                missing.extend(answer.chunk)
+                token = answer.end if answer.end != token else None
+            events = list(reversed(missing)) + events
+        joins = [index for index, event in enumerate(events) if self._joins_in([event])]
+        return events[joins[-1] + 1 :] if joins else events
+
+    def _joins_in(self, events: list) -> bool:
+        return any(
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == self.client.user_id
+            and event.membership == "join"
+            and event.prev_membership != "join"  # a new name is not a new arrival
+            for event in events
+        )
+
+    async def _answer_room(self, room_id: str, events: list) -> None:
+        told_encrypted = False
+        for event in events:
+            if getattr(event, "sender", None) == self.client.user_id:
+                continue
+            if isinstance(event, MegolmEvent) and not told_encrypted:
+                told_encrypted = True
+                notice = patiently(lambda: post(self.client, room_id, text_content(ENCRYPTED)))
+                await self._try(room_id, event, notice)
+            elif isinstance(event, RoomMessageText) and not _is_edit(event):
+                await self._try(room_id, event, self._answer(room_id, event))
+
+    async def _answer(self, room_id: str, event: RoomMessageText) -> None:
+        room = self.client.rooms.get(room_id)
+        incoming = Incoming(
+            platform="matrix",
+            address=event.sender,
+            message_id=event.event_id,
+            text=_without_reply_fallback(event.body),
+            room=room_id,
+            display_name=room.user_name(event.sender) if room is not None else None,
+        )
+        try:
+            replies = await asyncio.to_thread(self.conversation.answer, incoming)
+        except Exception:  # the conversation promises not to raise; if it does, say so briefly
+            log.exception("the conversation failed on %s", event.event_id)
+            replies = [Reply(BROKEN)]
+        for reply in replies:
+            await post_reply(self.client, room_id, reply)
+
+    async def _try(self, room_id: str, event, work) -> None:
+        """One event's answer failing must not hold up the others, nor the stream."""
+        try:
+            await work
+        except Exception:
+            log.exception("could not answer %s in %s", event.event_id, room_id)
+
+
+class SyncRefused(Exception):  # noqa: N818
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _is_edit(event: RoomMessageText) -> bool:
+    """An edited command is not a new one."""
+    relation = event.source.get("content", {}).get("m.relates_to") or {}
+    return relation.get("rel_type") == "m.replace"
+
+
+def _without_reply_fallback(body: str) -> str:
+    """A reply quotes what it answers ("> <@a:b> …" lines, then a blank line); the command is
+    what follows."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith("> "):
+        return body
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).lstrip("\n")
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def run_matrix(
+    conversation: Conversation,
+    engine: Engine,
+    settings: MatrixSettings,
+    stop_event: asyncio.Event,
+) -> None:
+    """What `scis serve` runs for Matrix: log in, answer until `stop_event` is set, log out of
+    nothing (a password login's device stays, so its position in the stream stays valid)."""
+    client = await connect(settings, patient=True)
+    try:
+        adapter = MatrixAdapter(client, conversation, engine)
+        await adapter.start()
+        await adapter.run(stop_event)
+    finally:
+        await client.close()

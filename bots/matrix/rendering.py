@@ -1,0 +1,79 @@
+"""A reply as Matrix event content: HTML for the clients that show it, plain text for the rest.
+
+Matrix has no buttons a bot can rely on, so a button becomes the command to type. Every piece
+of text is escaped: what people and the network file wrote must never become markup.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from bots.conversation.messages import Button, Picture
+
+HTML = "org.matrix.custom.html"
+
+
+def text_content(
+    text: str,
+    buttons: Iterable[Sequence[Button]] = (),
+    msgtype: str = "m.notice",
+    author: str | None = None,
+) -> dict:
+    """`author` is the person whose words are relayed (a `/say` in an order's room)."""
+    body, html = text, _paragraphs(text)
+    if author:
+        body, html = f"{author}: {body}", f"<b>{escape(author)}</b>: {html}"
+    commands = [button for row in buttons for button in row]
+    if commands:
+        body += "\n\n" + "\n".join(f"• {_plain(button)}" for button in commands)
+        html += "<ul>" + "".join(f"<li>{_html(button)}</li>" for button in commands) + "</ul>"
+    return {"msgtype": msgtype, "body": body, "format": HTML, "formatted_body": html}
+
+
+def image_content(picture: Picture, mxc: str) -> dict:
+    """An m.image pointing at media already uploaded to the homeserver."""
+    info: dict = {"mimetype": "image/png", "size": len(picture.png)}
+    size = png_size(picture.png)
+    if size is not None:
+        info["w"], info["h"] = size
+    content = {"msgtype": "m.image", "body": picture.caption or picture.filename, "url": mxc}
+    if picture.caption:  # Matrix 1.10 captions: the body is the caption when a filename is set
+        content["filename"] = picture.filename
+    content["info"] = info
+    return content
+
+
+def buttons_from_payload(rows) -> tuple[tuple[Button, ...], ...]:
+    """An outbox payload's "buttons": rows of [label, command] pairs; a bare pair is a row."""
+    parsed = []
+    for row in rows or ():
+        if _is_pair(row):
+            row = [row]
+        parsed.append(tuple(Button(str(label), str(command)) for label, command in row))
+    return tuple(parsed)
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, so clients can lay the image out before loading."""
+    if len(png) >= 24 and png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR":
+        return struct.unpack(">II", png[16:24])
+    return None
+
+
+def _paragraphs(text: str) -> str:
+    return escape(text).replace("\n", "<br>")
+
+
+def _plain(button: Button) -> str:
+    return button.command if button.label == button.command else f"{button.label}: {button.command}"
+
+
+def _html(button: Button) -> str:
+    command = f"<code>{escape(button.command)}</code>"
+    return command if button.label == button.command else f"{escape(button.label)}: {command}"
+
+
+def _is_pair(row) -> bool:
+    return len(row) == 2 and all(isinstance(part, str) for part in row)

@@ -1,0 +1,100 @@
+"""Telegram updates in, the conversation's replies out: a text or command becomes an `Incoming`,
+a button press becomes an `Incoming` whose text is the button's command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bots.conversation.messages import Conversation, Incoming, Reply
+from bots.telegram import buttons
+from bots.telegram.replies import send_replies
+from bots.telegram.seen import SeenUpdates
+
+PLATFORM = "telegram"
+TEXT_LIMIT = 4096  # what Telegram lets a person send; more cannot be a real message
+EXPIRED_BUTTON = "That button no longer works; send the command instead (/help lists them)."
+
+log = logging.getLogger(__name__)
+
+
+class Updates:
+    """The handlers of one bot, sharing the conversation, the database and the answered ids."""
+
+    def __init__(self, conversation: Conversation, engine: Engine):
+        self.conversation = conversation
+        self.engine = engine
+        self.seen = SeenUpdates(engine)
+
+    def install(self, application: Application) -> None:
+        application.add_handler(TypeHandler(Update, self.skip_answered), group=-1)
+        application.add_handler(
+            MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_text)
+        )
+        application.add_handler(CallbackQueryHandler(self.on_button))
+
+    async def skip_answered(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await asyncio.to_thread(self.seen.seen, update.update_id):
+            log.info("update %s was answered already; skipped", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        user = message.from_user
+        incoming = Incoming(
+            platform=PLATFORM,
+            address=str(message.chat_id),
+            message_id=f"{message.chat_id}:{message.message_id}",
+            text=_without_bot_name(message.text[:TEXT_LIMIT], context.bot.username),
+            display_name=user.full_name if user else None,
+        )
+        await self._answer(update, context, message.chat_id, incoming)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        await query.answer()  # stops the button's spinner while the conversation thinks
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        command = await asyncio.to_thread(buttons.command_of, query.data or "", self.engine)
+        if command is None:
+            await self._reply(update, context, chat_id, [Reply(EXPIRED_BUTTON)])
+            return
+        incoming = Incoming(
+            platform=PLATFORM,
+            address=str(chat_id),
+            message_id=f"callback:{query.id}",
+            text=command,
+            display_name=query.from_user.full_name,
+        )
+        await self._answer(update, context, chat_id, incoming)
+
+    async def _answer(self, update, context, chat_id: int, incoming: Incoming) -> None:
+        # The conversation is synchronous and reaches the database: off the event loop.
+        replies = await asyncio.to_thread(self.conversation.answer, incoming)
+        await self._reply(update, context, chat_id, replies)
+
+    async def _reply(self, update, context, chat_id: int, replies: list[Reply]) -> None:
+        await send_replies(context.bot, chat_id, replies, self.engine)
+        await asyncio.to_thread(self.seen.remember, update.update_id)
+
+
+def _without_bot_name(text: str, bot_username: str | None) -> str:
+    """`/plans@ScisBot 12` → `/plans 12`: in groups Telegram names the bot a command is for."""
+    if not text.startswith("/") or not bot_username:
+        return text
+    head, space, rest = text.partition(" ")
+    command, at, name = head.partition("@")
+    if at and name.lower() == bot_username.lower():
+        return command + space + rest
+    return text

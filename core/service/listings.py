@@ -1,0 +1,241 @@
+"""Read-only lists people ask for in chat: what they owe, an order's plans and stages, the
+catalog. Each takes a session (and the Services where it needs a network); the caller checks
+that the reader is a party (queries.as_party) before it shows an order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from core.network.model import Network
+from core.service import records
+from core.service.results import Refused
+from core.stages.progress import progress
+from core.store.tables import Agreement, Contract, EventRow, PlanRow
+from core.weave import CatalogEntry, orderable_catalog
+from core.weave.plan_document import PlanGap
+
+PLANS_PER_PAGE = 5
+_CATALOGS: dict[int, tuple[Network, list[CatalogEntry]]] = {}
+
+
+# -- what a person owes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    order_id: int
+    stage: str
+    kind: str
+    item: str  # the item's name
+    quantity: int
+    ready: bool  # everything it depends on is done
+
+
+@dataclass(frozen=True)
+class Duties:
+    stages: list[Owed]
+    to_agree: list[int]  # orders whose plan waits for this person's agreement
+
+
+def duties(services, session: Session, participant_id: str) -> Duties:
+    """The pending stages this person owes in agreed orders, and the plans they have yet to
+    agree to, oldest order first."""
+    network = services.current_network(session)
+    agreed = list(
+        session.exec(select(Contract).where(Contract.status == "agreed").order_by(Contract.id))
+    )
+    owed: list[Owed] = []
+    for contract in agreed:
+        rows = [r for r in records.stage_rows(session, contract.id) if r.status != "superseded"]
+        status = {r.code: r.status for r in rows}
+        for row in rows:
+            if row.owner_id != participant_id or row.status != "pending":
+                continue
+            ready = all(status.get(d) == "done" for d in row.depends_on)
+            owed.append(
+                Owed(
+                    contract.order_id,
+                    row.code,
+                    row.kind,
+                    _item_name(network, row.item_id),
+                    row.quantity,
+                    ready,
+                )
+            )
+    return Duties(owed, _waiting_for(services, session, participant_id))
+
+
+def _waiting_for(services, session: Session, participant_id: str) -> list[int]:
+    potential = session.exec(
+        select(Contract).where(Contract.status == "potential").order_by(Contract.id)
+    )
+    waiting = []
+    for contract in potential:
+        decided = session.exec(
+            select(Agreement.id).where(
+                Agreement.contract_id == contract.id, Agreement.participant_id == participant_id
+            )
+        ).first()
+        if decided is not None:
+            continue
+        row = session.get(PlanRow, contract.plan_id)
+        try:
+            plan = records.rebuild_plan(services.network_at(session, row.network_version), row)
+        except PlanGap:
+            continue
+        if participant_id in records.parties(plan):
+            waiting.append(contract.order_id)
+    return waiting
+
+
+# -- an order's plans -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    rank: int
+    price: float | None
+    equation: str
+    unknowns: list[str]
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    order_id: int
+    buyer: str
+    status: str  # the order's
+    page: int
+    pages: int
+    plan_count: int | None  # every way there is, when the weave said
+    plans: list[PlanLine]
+    chosen: int | None  # the rank under way, when it is on this batch
+
+    @property
+    def choosable(self) -> bool:
+        return self.status == "open" and self.chosen is None and bool(self.plans)
+
+
+def plan_page(session: Session, order_id: int, page: int = 1) -> PlanPage:
+    """One page of the order's newest batch of plans, best first."""
+    order = records.order(session, order_id)
+    rows = records.plans(session, order_id)
+    newest = max((r.batch for r in rows), default=0)
+    batch = sorted((r for r in rows if r.batch == newest), key=lambda r: r.rank)
+    pages = max(1, -(-len(batch) // PLANS_PER_PAGE))
+    if page < 1 or page > pages:
+        raise Refused(f"order {order_id} has {pages} page{'s' if pages > 1 else ''} of plans")
+    shown = batch[(page - 1) * PLANS_PER_PAGE : page * PLANS_PER_PAGE]
+    contract = records.live_contract(session, order_id)
+    chosen = next((r.rank for r in batch if contract and r.id == contract.plan_id), None)
+    return PlanPage(
+        order_id=order.id,
+        buyer=order.buyer_id,
+        status=order.status,
+        page=page,
+        pages=pages,
+        plan_count=_plan_count(session, order_id),
+        plans=[PlanLine(r.rank, r.price, r.equation, list(r.unknowns)) for r in shown],
+        chosen=chosen,
+    )
+
+
+def _plan_count(session: Session, order_id: int) -> int | None:
+    events = session.exec(
+        select(EventRow)
+        .where(
+            EventRow.order_id == order_id,
+            EventRow.kind.in_(("order_placed", "order_woven", "rewoven")),
+        )
+        .order_by(EventRow.id.desc())
+    )
+    for event in events:
+        if "plan_count" in event.data:
+            return int(event.data["plan_count"])
+    return None
+
+
+# -- an order's stages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageLine:
+    id: str
+    kind: str
+    item: str  # the item's name
+    quantity: int
+    owner: str | None
+    status: str
+    ready: bool
+
+
+@dataclass(frozen=True)
+class StageList:
+    order_id: int
+    contract_status: str
+    done: int
+    total: int
+    percent: int
+    stages: list[StageLine]
+
+
+def stage_list(services, session: Session, order_id: int) -> StageList:
+    records.order(session, order_id)
+    contract = records.live_contract(session, order_id) or records.latest_contract(
+        session, order_id
+    )
+    if contract is None:
+        raise Refused(f"order {order_id} has no plan yet; its stages come once one is agreed")
+    graph = records.stage_graph(session, contract.id)
+    if not len(graph):
+        raise Refused(
+            f"order {order_id} has no stages yet: they are made when every party has agreed"
+        )
+    network = services.current_network(session)
+    share = progress(graph).overall
+    status = {s.id: s.status for s in graph}
+    lines = [
+        StageLine(
+            s.id,
+            s.kind,
+            _item_name(network, s.item),
+            s.quantity,
+            s.owner,
+            s.status,
+            s.status == "pending" and all(status[d] == "done" for d in s.depends_on),
+        )
+        for s in graph
+    ]
+    return StageList(order_id, contract.status, share.done, share.total, share.percent, lines)
+
+
+# -- the catalog ----------------------------------------------------------------------------
+
+
+def catalog(services, session: Session, words: str = "") -> list[CatalogEntry]:
+    """The orderable items whose id, name or aliases contain every word, with their plan
+    counts over the network as it is now."""
+    network = services.current_network(session)
+    cached = _CATALOGS.get(id(network))
+    if cached is None or cached[0] is not network:
+        # Counting is exact and fast, but not free on a large network: once per version.
+        if len(_CATALOGS) > 8:
+            _CATALOGS.clear()
+        cached = (network, orderable_catalog(network))
+        _CATALOGS[id(network)] = cached
+    wanted = [w.casefold() for w in words.split()]
+    found = []
+    for entry in cached[1]:
+        if not entry.orderable:
+            continue
+        item = entry.item
+        text = " ".join([item.id, item.name, *item.aliases]).casefold()
+        if all(w in text for w in wanted):
+            found.append(entry)
+    return found
+
+
+def _item_name(network: Network, item_id: str) -> str:
+    item = network.items.get(item_id)
+    return item.name if item else item_id

@@ -1,0 +1,49 @@
+"""The negotiation thread: a party says something, every other party of the order hears it."""
+
+from __future__ import annotations
+
+from core.service import records
+from core.service.bus import Context, bounded, handles
+from core.service.commands import Say
+from core.service.orders import plan_of
+from core.service.results import Refused
+from core.store.tables import OrderRow
+
+
+@handles(Say)
+def say(command: Say, ctx: Context) -> int:
+    """Returns the id of the `said` event, which also names the message in every relay."""
+    order = records.order(ctx.session, command.order_id)
+    speaker = records.participant(ctx.session, command.actor)
+    text = bounded(command.text, "message")
+    if not text:
+        raise Refused(f"say something: /say {order.id} YOUR MESSAGE")
+    everyone = order_parties(ctx, order)
+    if command.actor not in everyone and not records.is_coordinator(ctx.session, command.actor):
+        raise Refused(f"you are not a party of order {order.id}")
+    listeners = sorted(everyone - {command.actor})
+    if not listeners:
+        raise Refused(f"order {order.id} has nobody else to talk to yet; /choose a plan first")
+    event = ctx.record("said", {"text": text}, order.id, command.actor, command.origin)
+    ctx.session.flush()  # the event's id is what names this message on every platform
+    for party in listeners:
+        ctx.tell(
+            party,
+            "said",
+            f"{speaker.name} on order {order.id}: {text}",
+            order.id,
+            {"said": event.id, "from": speaker.id, "from_name": speaker.name},
+        )
+    return event.id
+
+
+def order_parties(ctx: Context, order: OrderRow) -> set[str]:
+    """The buyer and everyone the plan under way needs (or needed, once it is completed)."""
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None:
+        latest = records.latest_contract(ctx.session, order.id)
+        contract = latest if latest is not None and latest.status == "completed" else None
+    parties = {order.buyer_id}
+    if contract is not None:
+        parties |= set(records.parties(plan_of(ctx, contract)))
+    return parties

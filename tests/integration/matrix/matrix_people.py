@@ -1,0 +1,125 @@
+"""People on Matrix for the tests: real matrix-nio clients logged in to the test Synapse, and
+the stand-in for the conversation layer that the adapter talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from nio import AsyncClient, RoomMessagesResponse, SyncResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from synapse_server import Person, SynapseServer
+
+from bots.conversation.messages import Button, Incoming, Picture, Reply
+from core.store.tables import ChatIdentity, ParticipantRow
+
+# A 3×2 PNG, small and real: the adapter reads its size from the IHDR chunk.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000030000000208020000001216f14d000000104944415478"
+    "9c63f8cfc000410c70160041d205fb87f0b9480000000049454e44ae426082"
+)
+
+
+class StandInConversation:
+    """A test stand-in for the conversation layer (bots/conversation): echoes what it is told
+    with two buttons, and answers "/picture" with a picture. Keeps every Incoming it saw."""
+
+    def __init__(self):
+        self.seen: list[Incoming] = []
+        self._lock = threading.Lock()
+
+    def answer(self, incoming: Incoming) -> list[Reply]:
+        with self._lock:
+            self.seen.append(incoming)
+        if incoming.text == "/picture":
+            return [
+                Reply("Here are the stages of order 12."),
+                Reply("", picture=Picture(PNG, "order-12.png", "Stages of order 12")),
+            ]
+        return [
+            Reply(
+                f"echo: {incoming.text}",
+                buttons=((Button("Choose plan 1", "/choose 12 1"), Button("/help", "/help")),),
+            )
+        ]
+
+    def texts(self) -> list[str]:
+        with self._lock:
+            return [incoming.text for incoming in self.seen]
+
+
+def register_on_matrix(engine: Engine, participant_id: str, user_id: str) -> None:
+    """What /register or a network file's contacts leave behind: a participant and its account."""
+    with Session(engine) as session, session.begin():
+        session.add(ParticipantRow(id=participant_id, name=participant_id, roles=["buyer"]))
+        session.flush()
+        session.add(ChatIdentity(platform="matrix", address=user_id, participant_id=participant_id))
+
+
+class Someone:
+    """A person with their own Matrix client (in the running event loop)."""
+
+    def __init__(self, synapse: SynapseServer, person: Person):
+        self.person = person
+        self.user_id = person.user_id
+        self.client = AsyncClient(synapse.url, person.user_id)
+        self.client.restore_login(person.user_id, person.device_id, person.access_token)
+        self.since: str | None = None
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def sync(self) -> SyncResponse:
+        answer = await self.client.sync(timeout=0, since=self.since)
+        assert isinstance(answer, SyncResponse), answer
+        self.since = answer.next_batch
+        return answer
+
+    async def direct_room_with(self, user_id: str) -> str:
+        answer = await self.client.room_create(is_direct=True, invite=[user_id])
+        assert hasattr(answer, "room_id"), answer
+        return answer.room_id
+
+    async def say(self, room_id: str, text: str) -> str:
+        answer = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": text}
+        )
+        assert hasattr(answer, "event_id"), answer
+        return answer.event_id
+
+    async def messages(self, room_id: str) -> list[dict]:
+        """The room's m.room.message events, oldest first, as their raw JSON."""
+        answer = await self.client.room_messages(room_id, limit=100)
+        assert isinstance(answer, RoomMessagesResponse), answer
+        found = [e.source for e in answer.chunk if e.source.get("type") == "m.room.message"]
+        return list(reversed(found))
+
+    async def membership(self, room_id: str, user_id: str) -> str | None:
+        answer = await self.client.room_get_state_event(room_id, "m.room.member", user_id)
+        return getattr(answer, "content", {}).get("membership")
+
+    async def accept_invites(self, timeout: float = 10) -> list[str]:
+        """Joins every room they are invited to, waiting for at least one invite."""
+        deadline = time.monotonic() + timeout
+        while True:
+            invited = list((await self.sync()).rooms.invite)
+            if invited:
+                for room_id in invited:
+                    assert hasattr(await self.client.join(room_id), "room_id")
+                return invited
+            assert time.monotonic() < deadline, f"{self.user_id} got no invite in {timeout}s"
+            await asyncio.sleep(0.1)
+
+
+async def eventually(check, timeout: float = 10, every: float = 0.1):
+    """Awaits `check()` until it returns something truthy; that is the result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {timeout}s: {check.__qualname__}")
+        await asyncio.sleep(every)

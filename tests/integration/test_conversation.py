@@ -1,0 +1,310 @@
+"""The conversation layer driven like a chat adapter drives it, on both databases. `submit` does
+synchronously what the workers would (Receive, ApplyInbound, then the work it leaves), so a
+whole order runs in-process: register, order, plans, choose, agree, stages, done, talk."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, select
+
+from bots.conversation.conversation import ChatConversation
+from bots.conversation.messages import Incoming, Reply
+from bots.conversation.rate_limit import RateLimiter
+from core.importers import load_network
+from core.service.bus import Services
+from core.service.commands import (
+    AffectedOrders,
+    AnalyseDisruption,
+    ApplyInbound,
+    LoadNetwork,
+    Receive,
+    WeaveOrder,
+)
+from core.store.tables import EventRow, Notification, PlatformState
+
+PROJECT = Path(__file__).resolve().parents[2]
+NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
+# The chat accounts the network file gives its participants.
+ACCOUNTS = {
+    "dana": ("telegram", "584210337"),
+    "ana": ("telegram", "731904552"),
+    "bob": ("telegram", "412876190"),
+    "fern": ("matrix", "@fern:example.org"),
+    "gus": ("telegram", "655013428"),
+    "hal": ("telegram", "600100200"),
+    "carol": ("telegram", "298734061"),
+    "rita": ("telegram", "840217735"),
+}
+PARTIES = ("ana", "bob", "fern", "gus", "hal")
+
+
+def run(services: Services, result) -> None:
+    """What the workers do with the work a command leaves."""
+    for name, arguments in result.jobs:
+        if name == "weave_order":
+            run(services, services.handle(WeaveOrder(*arguments)))
+        elif name == "analyse_disruption":
+            for order_id in services.handle(AffectedOrders(*arguments)).value:
+                run(services, services.handle(AnalyseDisruption(arguments[0], order_id)))
+
+
+class Chat:
+    """People typing to the bot; each message gets its own platform id."""
+
+    def __init__(self, services: Services, limiter: RateLimiter | None = None):
+        self.services = services
+        self.submitted: list[tuple[str, dict]] = []
+        self.conversation = ChatConversation(
+            services, self.submit, limiter=limiter or RateLimiter(per_minute=60_000, burst=1000)
+        )
+        self._ids = itertools.count(1)
+
+    def submit(self, platform: str, message_id: str, command: str, arguments: dict) -> int:
+        self.submitted.append((command, arguments))
+        inbound_id, _ = self.services.handle(
+            Receive(platform, message_id, command, arguments)
+        ).value
+        run(self.services, self.services.handle(ApplyInbound(inbound_id)))
+        return inbound_id
+
+    def send(self, who: str | tuple[str, str], text: str, **extra) -> list[Reply]:
+        platform, address = ACCOUNTS[who] if isinstance(who, str) else who
+        message_id = f"{address}:{next(self._ids)}"
+        replies = self.conversation.answer(Incoming(platform, address, message_id, text, **extra))
+        assert replies and all(r.text for r in replies)
+        return replies
+
+    def says(self, who, text: str, **extra) -> str:
+        return "\n".join(r.text for r in self.send(who, text, **extra))
+
+    def outbox(self, participant: str, kind: str | None = None) -> list[Notification]:
+        with Session(self.services.engine) as session:
+            rows = session.exec(
+                select(Notification)
+                .where(Notification.participant_id == participant)
+                .order_by(Notification.id)
+            ).all()
+        return [r for r in rows if kind is None or r.kind == kind]
+
+
+@pytest.fixture
+def services(engine) -> Services:
+    services = Services(engine)
+    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    return services
+
+
+@pytest.fixture
+def chat(services) -> Chat:
+    return Chat(services)
+
+
+def test_a_whole_order_through_the_conversation(chat):
+    zoe = ("telegram", "1001")
+    assert "/register buyer" in chat.says(zoe, "hello")
+    assert "Zoe (buyer)" in chat.says(zoe, "/register buyer Zoe")
+    assert "already speaks for Zoe" in chat.says(zoe, "/register buyer Zoe")
+
+    # /order without arguments asks; the next plain message answers.
+    assert "What would you like, and how many?" in chat.says(zoe, "/order")
+    assert "Say what and how many" in chat.says(zoe, "lots of chairs please")  # still asking
+    assert "I'll message you when your plans are ready" in chat.says(zoe, "chair 2")
+    plans = chat.outbox("zoe", "plans")[-1]
+    order = plans.order_id
+    assert plans.payload["buttons"][0] == ["Choose 1", f"/choose {order} 1"]
+    assert "understand commands" in chat.says(zoe, "chair 2")  # the flow is over
+
+    shown = chat.send(zoe, f"/plans {order}")[0]
+    assert "24 ways to deliver it" in shown.text
+    assert [b.command for b in shown.buttons[0]][:2] == [f"/choose {order} 1", f"/choose {order} 2"]
+    assert chat.send(zoe, f"/choose {order}")[0].buttons == shown.buttons  # choose by button
+    assert "every party gets its part" in chat.says(zoe, f"/choose {order} 1")
+
+    frame = chat.outbox("fern", "frame")[-1]
+    assert frame.payload["buttons"] == [
+        ["Agree", f"/agree {order}"],
+        ["Decline", f"/decline {order}"],
+    ]
+    assert "You have no stages" not in chat.says("fern", "/tasks")
+    assert f"/agree {order}" in chat.says("fern", "/tasks")
+    for party in PARTIES:
+        assert "Noting your agreement" in chat.says(party, f"/agree {order}")
+    assert any(f"Order {order} is agreed by everyone" in n.text for n in chat.outbox("zoe"))
+
+    stages = chat.send(zoe, f"/stages {order}")[0]
+    assert stages.picture is not None and stages.picture.png.startswith(b"\x89PNG")
+    assert "0 of 21 stages done" in stages.text and "s1 confirm 8 × Chair leg — fern" in stages.text
+
+    tasks = chat.send("fern", "/tasks")[0]
+    assert "s1 confirm 8 × Chair leg" in tasks.text
+    assert tasks.buttons[0][0].command == f"/done {order} s1"
+    assert "Recording s1" in chat.says("fern", f"/done {order} s1 picked up at 9")
+    assert "1 of 21 stages done" in chat.says(zoe, f"/stages {order}")
+    assert "s1 confirm is done" in chat.outbox("fern", "noted")[-1].text
+
+    # Not the owner: the service refuses and says so through the outbox.
+    chat.says("ana", f"/done {order} s2")
+    assert "belongs to fern" in chat.outbox("ana", "refusal")[-1].text
+
+    assert "Passing it on" in chat.says(zoe, f"/say {order} Thank you all!")
+    said = chat.outbox("hal", "said")[-1]
+    assert said.text == f"Zoe on order {order}: Thank you all!"
+    assert said.payload["from"] == "zoe" and said.payload["from_name"] == "Zoe"
+    assert not chat.outbox("zoe", "said")  # not echoed to the speaker
+    assert "What would you like to tell" in chat.says("hal", f"/say {order}")
+    chat.says("hal", "Seats are on their way")
+    assert chat.outbox("zoe", "said")[-1].text.endswith("Seats are on their way")
+
+    history = chat.says("ana", f"/history {order}")
+    assert "fern: s1 done — picked up at 9" in history
+    assert "zoe: said: Thank you all!" in history
+
+
+def test_a_stranger_can_neither_see_nor_touch_an_order(chat, services):
+    order = agreed_order(chat)
+    with services.engine.connect() as connection:
+        before = connection.execute(text("SELECT count(*) FROM event")).scalar_one()
+    stranger = "carol"  # a transporter of the network, not in this order's plan
+    assert "only shown to its parties" in chat.says(stranger, f"/stages {order}")
+    assert "only shown to its parties" in chat.says(stranger, f"/plans {order}")
+    assert "only shown to its parties" in chat.says(stranger, f"/history {order}")
+    for attempt in (f"/done {order} s1", f"/say {order} hello", f"/agree {order}"):
+        assert "you are not one of them" in chat.says(stranger, attempt)
+    assert "you are not one of them" in chat.says(stranger, f"/say {order}")  # no question asked
+    mo = ("telegram", "2002")
+    chat.says(mo, "/register buyer Mo")
+    assert "you are not one of them" in chat.says(mo, f"/approve {order} 1")
+    assert "/approve is for buyers" in chat.says(stranger, f"/approve {order} 1")
+    assert "I don't know order 999" in chat.says(stranger, "/stages 999")
+    assert not [c for c, _ in chat.submitted if c != "PlaceOrder"][len(PARTIES) + 1 :]
+    with services.engine.connect() as connection:
+        refused = connection.execute(
+            text("SELECT actor_id, data FROM event WHERE kind = 'refused' ORDER BY id")
+        ).all()
+        after = connection.execute(text("SELECT count(*) FROM event")).scalar_one()
+    # every refusal recorded, and only refusals (plus Mo's registration) were written
+    assert [r[0] for r in refused] == [stranger] * 7 + ["mo"]
+    assert after == before + len(refused) + 1
+    assert not chat.outbox(stranger, "said") and not chat.outbox("mo")[1:]
+
+
+def test_help_lists_only_what_this_person_may_use(chat):
+    newcomer = chat.says(("telegram", "3003"), "/help")
+    assert "/register" in newcomer and "/catalog" in newcomer and "/order" not in newcomer
+    buyer = chat.says("dana", "/help")
+    assert "/order" in buyer and "/choose" in buyer and "/invite" not in buyer
+    assert "/register" not in buyer and "/risk" not in buyer
+    maker = chat.says("ana", "/help")
+    assert "/done" in maker and "/order" not in maker and "/approve" not in maker
+    coordinator = chat.says("rita", "/help")
+    assert "/invite" in coordinator and "/order" in coordinator
+    assert "not available yet" in chat.says("dana", "/help risk")
+    assert "/choose ORDER [PLAN]" in chat.says("dana", "/help choose")
+    assert "not available yet" in chat.says("dana", "/risk 1")
+    assert "not available yet" in chat.says("dana", "/offer 10 chairs")
+
+
+def test_join_with_an_invite_and_the_code_reaches_the_coordinator(chat):
+    assert "Making a maker invite code" in chat.says("rita", "/invite maker")
+    invite = chat.outbox("rita", "invite")[-1].text
+    code = invite.split("/join ")[1].split()[0]
+    quinn = ("matrix", "@quinn:example.org")
+    joined = chat.says(quinn, f"/join {code}", display_name="Quinn's Lab")
+    assert "Quinn's Lab (maker)" in joined
+    assert "/done" in chat.says(quinn, "/help")
+    assert "unknown or already used" in chat.says(("matrix", "@other:example.org"), f"/join {code}")
+    assert "/join CODE is the way" not in chat.says(("telegram", "4004"), "/register maker Max")
+
+
+def test_catalog_and_order_arguments(chat):
+    assert "Chair (chair) — 24" in chat.says(("telegram", "5005"), "/catalog")
+    assert "Chair leg" in chat.says(("telegram", "5005"), "/catalog leg")
+    assert "Nothing matching" in chat.says(("telegram", "5005"), "/catalog spaceship")
+    assert "Working on it" in chat.says("dana", "/order chair leg 4 +latex-free by 2026-12-20")
+    assert chat.submitted[-1] == (
+        "PlaceOrder",
+        {
+            "actor": "dana",
+            "lines": [["chair leg", 4]],
+            "criteria": ["latex-free"],
+            "due": "2026-12-20",
+            "weave_now": False,
+        },
+    )
+    assert "/order is for buyers" in chat.says("ana", "/order chair 1")
+    assert "/order is for participants" in chat.says(("telegram", "5005"), "/order chair 1")
+
+
+def test_a_flow_survives_another_bot_process_and_can_be_cancelled(chat, services):
+    assert "What would you like" in chat.says("dana", "/order")
+    other = Chat(services)  # another process: the step is in the database
+    assert "Working on it" in other.says("dana", "chair 1")
+    chat.says("dana", "/order")
+    assert "forgotten" in chat.says("dana", "/cancel")
+    assert "nothing to cancel" in chat.says("dana", "/cancel")
+    with Session(services.engine) as session:
+        assert session.exec(select(PlatformState)).all() == []
+
+
+def test_the_rate_limit_answers_kindly_and_reads_nothing(services):
+    clock = [0.0]
+    chat = Chat(services, RateLimiter(per_minute=20, burst=10, clock=lambda: clock[0]))
+    answers = [chat.says("dana", "/help") for _ in range(12)]
+    assert all("What you can do" in a for a in answers[:10])
+    assert all("faster than I can keep up" in a for a in answers[10:])
+    clock[0] += 3.0  # 20 a minute: one every three seconds
+    assert "What you can do" in chat.says("dana", "/help")
+    assert "What you can do" in chat.says("ana", "/help")  # per person
+
+
+def test_too_long_and_empty_messages(chat):
+    assert "too long (4,001 characters" in chat.says("dana", "x" * 4001)
+    assert "empty message" in chat.says("dana", "   \n ")
+    assert "TEXT is too long" in chat.says("dana", "/say 1 " + "y" * 1500)
+
+
+def test_disruption_and_substitution_decisions_from_chat(chat):
+    order = agreed_order(chat)
+    for offer in ("fern-seats", "gus-seats"):
+        chat.says("rita", f"/disrupt {offer} sold out")
+    chat.says("rita", "/disrupt ivy away")
+    assert "What happened to hal-shop?" in chat.says("hal", "/disrupt hal-shop")
+    assert "out of service" in chat.says("hal", "flooded")
+    proposal = chat.outbox("dana", "substitution")[-1]
+    number = proposal.payload["substitutions"][0]
+    assert [f"Approve {number}", f"/approve {order} {number}"] in proposal.payload["buttons"]
+    assert "Approving substitution" in chat.says("dana", f"/approve {order} {number}")
+    assert "replaced by Foam seat" in chat.outbox("dana", "replanned")[-1].text
+    assert "substitution approved" in chat.says("dana", f"/history {order}")
+
+
+def agreed_order(chat: Chat) -> int:
+    chat.says("dana", "/order chair 1")
+    order = chat.outbox("dana", "plans")[-1].order_id
+    chat.says("dana", f"/choose {order} 1")
+    for party in PARTIES:
+        chat.says(party, f"/agree {order}")
+    with Session(chat.services.engine) as session:
+        agreed = session.exec(
+            select(EventRow).where(EventRow.order_id == order, EventRow.kind == "contract_agreed")
+        ).first()
+    assert agreed is not None
+    return order
+
+
+def dump(services: Services) -> dict[str, list]:
+    """Every row of every table."""
+    with services.engine.connect() as connection:
+        return {
+            table.name: [
+                tuple(row)
+                for row in connection.execute(
+                    table.select().order_by(*table.primary_key.columns)
+                ).all()
+            ]
+            for table in SQLModel.metadata.sorted_tables
+        }

@@ -1,0 +1,81 @@
+"""Say and the lists people read in chat (tasks, plans, stages, catalog), through the service
+layer on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from chair_world import NETWORK, PARTIES, agreed_order
+from sqlalchemy import text
+
+from core.importers import load_network
+from core.service.bus import Services
+from core.service.commands import ChoosePlan, LoadNetwork, PlaceOrder, Say
+from core.service.listings import catalog, duties, plan_page, stage_list
+from core.service.queries import timeline, timeline_text
+from core.service.results import Origin, Refused
+
+
+@pytest.fixture
+def services(engine) -> Services:
+    services = Services(engine)
+    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    return services
+
+
+def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):
+    order = agreed_order(services)
+    said = services.handle(Say("hal", order, "Seats ship Tuesday", Origin("telegram", "t1")))
+    heard = {m.participant_id: m for m in said.messages}
+    assert set(heard) == {"dana", *PARTIES} - {"hal"}
+    assert heard["dana"].kind == "said" and heard["dana"].text.endswith(": Seats ship Tuesday")
+    assert heard["dana"].payload == {
+        "said": said.value,
+        "from": "hal",
+        "from_name": "Hal's Upholstery",
+    }
+    lines = services.read(lambda s: timeline_text(timeline(s, order)))
+    assert lines[-1].endswith("hal: said: Seats ship Tuesday [telegram t1]")
+
+
+def test_only_parties_talk_and_not_into_the_void(services):
+    order = agreed_order(services)
+    with pytest.raises(Refused, match="not a party"):
+        services.handle(Say("carol", order, "hello"))
+    with pytest.raises(Refused, match="say something"):
+        services.handle(Say("dana", order, "   "))
+    with pytest.raises(Refused, match="too long"):
+        services.handle(Say("dana", order, "x" * 1001))
+    lonely = services.handle(PlaceOrder("dana", (("chair", 1),))).value
+    with pytest.raises(Refused, match="nobody else"):
+        services.handle(Say("dana", lonely, "anyone?"))
+    with services.engine.connect() as connection:
+        kinds = connection.execute(text("SELECT kind FROM event WHERE kind = 'said'")).all()
+    assert kinds == []
+
+
+def test_tasks_plans_stages_and_catalog(services):
+    order = agreed_order(services)
+    fern = services.read(lambda s: duties(services, s, "fern"))
+    assert [(o.stage, o.kind, o.ready) for o in fern.stages] == [
+        ("s1", "confirm", True),
+        ("s2", "ship", False),
+    ]
+    waiting = services.handle(PlaceOrder("dana", (("chair", 1),))).value
+    services.handle(ChoosePlan("dana", waiting, 1))
+    assert services.read(lambda s: duties(services, s, "fern")).to_agree == [waiting]
+    assert services.read(lambda s: duties(services, s, "dana")).to_agree == []
+
+    page = services.read(lambda s: plan_page(s, order))
+    assert page.plan_count == 24 and [p.rank for p in page.plans] == [1, 2, 3, 4, 5]
+    assert page.chosen == 1 and not page.choosable
+    with pytest.raises(Refused, match="1 page of plans"):
+        services.read(lambda s: plan_page(s, order, 2))
+
+    listing = services.read(lambda s: stage_list(services, s, order))
+    assert (listing.done, listing.total, listing.percent) == (0, 21, 0)
+    assert listing.stages[0].item == "Chair leg" and listing.stages[0].ready
+    with pytest.raises(Refused, match="no stages yet"):
+        services.read(lambda s: stage_list(services, s, waiting))
+
+    entries = services.read(lambda s: catalog(services, s, "CHAIR"))
+    assert [(e.item.id, e.plan_count) for e in entries] == [("chair", 24), ("leg", 3), ("back", 1)]
