@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -29,13 +31,22 @@ def serve(
     from bots.console.sender import ConsoleSender
     from bots.console.terminal import Terminal
     from bots.conversation.conversation import ChatConversation
+    from bots.matrix.settings import MatrixNotConfigured
+    from bots.platforms import configured, platform_senders, serve_platforms
     from bots.runtime import NetworkProblem, start
     from core.service.commands import OpenConsole
     from workers.actors import deliver_results, take_in
 
+    try:
+        chat_platforms = configured()
+    except MatrixNotConfigured as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from None
     console = Console(highlight=False)
     names: dict[str, str] = {}
-    senders = {"console": ConsoleSender(console, lambda p: names.get(p, p))}
+    senders = (
+        {} if chat_platforms else {"console": ConsoleSender(console, lambda p: names.get(p, p))}
+    )
     try:
         runtime = start(senders, list(network), threads=threads)
     except NetworkProblem as problem:
@@ -43,6 +54,12 @@ def serve(
         raise typer.Exit(1) from None
     try:
         runtime.sweep_every(15.0)
+        if chat_platforms:
+            runtime.senders.update(platform_senders(runtime.services.engine))
+            conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
+            console.print(f"SCIS serving on {' and '.join(chat_platforms)}; Ctrl-C stops it.")
+            _until_interrupted(serve_platforms, conversation, runtime.services.engine)
+            return
         runtime.services.handle(OpenConsole())
         names.update(runtime.participants())
         conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
@@ -61,3 +78,14 @@ def serve(
         runtime.settle(timeout=10)
     finally:
         runtime.stop()
+
+
+def _until_interrupted(serve_platforms, conversation, engine) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve_platforms(conversation, engine, stop)
+
+    asyncio.run(main())

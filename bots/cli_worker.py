@@ -37,7 +37,7 @@ def worker(
         sys.executable,
         "-m",
         "dramatiq",
-        "workers.actors",
+        "bots.worker_actors",
         "--processes",
         str(processes),
         "--threads",

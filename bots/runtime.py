@@ -39,6 +39,7 @@ class NetworkProblem(Exception):
 class Runtime:
     services: Services
     broker: dramatiq.Broker
+    senders: dict[str, Sender]  # the outbox's, by platform; the actors hold this very dict
     worker: dramatiq.Worker | None = None
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -114,4 +115,4 @@ def start(
     if isinstance(broker, StubBroker):
         worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
         worker.start()
-    return Runtime(services, broker, worker)
+    return Runtime(services, broker, senders, worker)
