@@ -103,6 +103,7 @@ def replan(
         new_plan = splice(new_plan, path, best[0].lines[0])
     if stuck:
         _propose_substitutes(ctx, order, network, stuck, cause)
+        _tell_parties_the_order_waits(ctx, order, plan, cause)
         return None
     _adopt(ctx, order, contract, plan, new_plan, cause)
     return new_plan
@@ -220,6 +221,18 @@ def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageG
 
 def _documents(graph: StageGraph) -> list[dict]:
     return records.stage_documents(graph)
+
+
+def _tell_parties_the_order_waits(ctx: Context, order: OrderRow, plan: Plan, cause: str) -> None:
+    """The buyer decides; everyone else in the plan hears why the work may change."""
+    for party in sorted(set(records.work_of(plan)) - {order.buyer_id}):
+        ctx.tell(
+            party,
+            "alert",
+            f"Order {order.id}: {cause}. The buyer is deciding how to go on; you will get a new "
+            "frame if your part changes.",
+            order.id,
+        )
 
 
 def _propose_substitutes(

@@ -19,6 +19,7 @@ under `CI=true`, where it fails instead.
 from __future__ import annotations
 
 import atexit
+import html
 import itertools
 import os
 import shutil
@@ -148,6 +149,8 @@ class EmulatedUser:
             chat_id,
             first_name,
         )
+        self.received: list[dict] = []  # every message `unread` has handed out, oldest first
+        self._taken: set[int] = set()  # indexes in `received` that `gets` has matched already
 
     def _common(self) -> dict:
         person = {"id": self.chat_id, "first_name": self.first_name, "is_bot": False}
@@ -190,7 +193,34 @@ class EmulatedUser:
     def unread(self) -> list[dict]:
         """The bot's messages to this chat not read yet: `{"message": <the bot's request>,
         "messageId", ...}`, the request as the bot sent it (text, parse_mode, reply_markup)."""
-        return self.emulator._post("/getUpdates", {"token": self.token, "chatId": self.chat_id})
+        fresh = self.emulator._post("/getUpdates", {"token": self.token, "chatId": self.chat_id})
+        self.received += fresh
+        return fresh
+
+    def gets(self, fragment: str, timeout: float = 10) -> dict:
+        """The oldest message from the bot not matched before whose text, as the person reads it
+        (HTML entities rendered), contains `fragment`; waits up to `timeout` for it. The bot's
+        replies and the outbox's messages come by different ways, so their order between them
+        is not fixed: this matches by content, and each message only once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, message in enumerate(self.received):
+                if index not in self._taken and fragment in shown_text(message):
+                    self._taken.add(index)
+                    return message
+            if time.monotonic() > deadline:
+                texts = [shown_text(m) for m in self.received]
+                raise AssertionError(
+                    f"chat {self.chat_id} got no message with {fragment!r} in {timeout}s; "
+                    f"it got {texts}"
+                )
+            self.unread()
+            time.sleep(0.05)
+
+    def everything(self) -> list[str]:
+        """Every text the bot sent this chat so far, as the person reads it."""
+        self.unread()
+        return [shown_text(m) for m in self.received]
 
     def receives(self, count: int, timeout: float = 10) -> list[dict]:
         """Waits for `count` messages from the bot (exactly: an extra one arriving within a
@@ -207,6 +237,12 @@ class EmulatedUser:
         received += self.unread()
         assert len(received) == count, [m["message"].get("text") for m in received]
         return received
+
+
+def shown_text(bot_message: dict) -> str:
+    """A bot message's text as Telegram shows it: parse_mode HTML's entities rendered."""
+    text = bot_message["message"].get("text") or bot_message["message"].get("caption") or ""
+    return html.unescape(text)
 
 
 def start_emulator(environ: Mapping[str, str] = os.environ) -> TelegramEmulator:
