@@ -22,10 +22,12 @@ from nio import (
 )
 from sqlalchemy.engine import Engine
 
+from bots.conversation.declarations import BY_NAME
 from bots.conversation.messages import Conversation, Incoming, Reply
 from bots.matrix.connection import MatrixLoginFailed, connect
 from bots.matrix.invites import answer_invite
 from bots.matrix.memory import Memory
+from bots.matrix.order_rooms import order_of
 from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
 from bots.matrix.rendering import text_content
 from bots.matrix.settings import MatrixSettings
@@ -71,6 +73,7 @@ class MatrixAdapter:
         self.memory = memory or Memory(engine)
         self.timeline_limit = timeline_limit
         self.since: str | None = None
+        self._orders: dict[str, int] = {}  # order rooms seen: a room never changes its order
 
     async def start(self) -> None:
         """Take up the stored position, or on the first start the present one."""
@@ -178,11 +181,16 @@ class MatrixAdapter:
 
     async def _answer(self, room_id: str, event: RoomMessageText) -> None:
         room = self.client.rooms.get(room_id)
+        text = _without_reply_fallback(event.body)
+        order_id = await self._order_of(room_id)
+        talk = order_id is not None and not text.lstrip().startswith("/")
+        if talk:  # in an order's room, plain words are the negotiation thread
+            text = f"/say {order_id} {text}"
         incoming = Incoming(
             platform="matrix",
             address=event.sender,
             message_id=event.event_id,
-            text=_without_reply_fallback(event.body),
+            text=text,
             room=room_id,
             display_name=room.user_name(event.sender) if room is not None else None,
         )
@@ -191,8 +199,21 @@ class MatrixAdapter:
         except Exception:  # the conversation promises not to raise; if it does, say so briefly
             log.exception("the conversation failed on %s", event.event_id)
             replies = [Reply(BROKEN)]
+        if talk:
+            # The words stand in the room already; "passing it on" after each of them would
+            # only be noise there. A refusal is still said.
+            passed = BY_NAME["say"].then.format(order_id=order_id)
+            replies = [reply for reply in replies if reply.text != passed]
         for reply in replies:
             await post_reply(self.client, room_id, reply)
+
+    async def _order_of(self, room_id: str) -> int | None:
+        if room_id not in self._orders:
+            order_id = await asyncio.to_thread(order_of, self.memory, room_id)
+            if order_id is None:
+                return None
+            self._orders[room_id] = order_id
+        return self._orders[room_id]
 
     async def _try(self, room_id: str, event, work) -> None:
         """One event's answer failing must not hold up the others, nor the stream."""

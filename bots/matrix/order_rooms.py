@@ -11,15 +11,33 @@ from collections.abc import Iterable
 
 from nio import AsyncClient, RoomCreateResponse, RoomGetStateResponse, RoomPreset
 from nio.api import RoomVisibility
+from sqlmodel import Session, select
 
-from bots.matrix.memory import Memory
+from bots.matrix.memory import PLATFORM, Memory
 from bots.matrix.posting import checked, patiently, refusal
+from core.store.tables import PlatformState
 
 log = logging.getLogger(__name__)
 
 
+PREFIX = "order_room:"
+
+
 def key(order_id: int) -> str:
-    return f"order_room:{order_id}"
+    return f"{PREFIX}{order_id}"
+
+
+def order_of(memory: Memory, room_id: str) -> int | None:
+    """The order whose room this is (the reverse of `key`), or None for any other room."""
+    with Session(memory.engine) as session:
+        found = session.exec(
+            select(PlatformState.key).where(
+                PlatformState.platform == PLATFORM,
+                PlatformState.key.startswith(PREFIX),
+                PlatformState.value == room_id,
+            )
+        ).first()
+    return int(found.removeprefix(PREFIX)) if found is not None else None
 
 
 class OrderRooms:

@@ -2,9 +2,11 @@
 
 The workers are synchronous and matrix-nio is not, so the sender keeps an event loop of its
 own in a thread and hands it each message; a worker's many threads may send at once. A
-message goes to the person's direct room, with its buttons as commands to type. A relayed
-`/say` (kind "said") goes to the order's room instead when the person is in it — once for
-all of the order's parties there, attributed to who said it.
+message goes to the person's direct room, with its buttons as commands to type. A message
+about an order that only its parties get (a frame, the plans, an alert to the buyer) also makes
+sure the order's room exists and the person is invited to it. A relayed `/say` (kind "said")
+goes to the order's room instead when the person is in it — once for all of the order's parties
+there, attributed to who said it, and not at all when it was typed in that room.
 """
 
 from __future__ import annotations
@@ -17,21 +19,40 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from aiohttp import ClientError
-from nio import AsyncClient
+from nio import AsyncClient, RoomGetEventResponse
 from sqlalchemy.engine import Engine
 
 from bots.matrix.connection import connect
 from bots.matrix.direct_rooms import REACHABLE, DirectRooms, membership
 from bots.matrix.memory import DeferredMemory, Memory
 from bots.matrix.order_rooms import OrderRooms
-from bots.matrix.posting import MatrixUnavailable, post
+from bots.matrix.posting import MatrixUnavailable, post, refusal
 from bots.matrix.rendering import buttons_from_payload, text_content
 from bots.matrix.settings import MatrixSettings
-from workers.senders import Outgoing
+from workers.senders import Outgoing, PermanentFailure
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 90
+# The kinds of order messages that only go to the order's parties (and coordinators), so their
+# recipient belongs in the order's room. Not among them: "released" (no longer a party),
+# "refusal" and "delivery_failed" (they may go to someone who is not a party), and "said" (its
+# relay goes to the room only for whoever is there already; see _relayed).
+PARTY_KINDS = frozenset(
+    {
+        "plans",
+        "frame",
+        "agreed",
+        "noted",
+        "received",
+        "blocked",
+        "unblocked",
+        "replanned",
+        "substitution",
+        "alert",  # with an order: to the parties of a plan a disruption broke
+        "completed",
+    }
+)
 
 
 def said_key(said_id) -> str:
@@ -64,6 +85,10 @@ class MatrixSender:
         )
         self._thread.start()
         self._client: AsyncClient | None = None
+        # One for the sender, so that its per-order lock keeps two deliveries running side by
+        # side from creating two rooms for one order.
+        self._order_rooms: OrderRooms | None = None
+        self._in_order_room: set[tuple[int, str]] = set()  # invited (or found) already
         self._logging_in: asyncio.Lock | None = None
         self._relaying: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -102,11 +127,13 @@ class MatrixSender:
         async with self._logging_in:
             if self._client is None:
                 self._client = await connect(self.settings, patient=False)
+                self._order_rooms = OrderRooms(self._client, self.memory)
         return self._client
 
     async def _send(self, address: str, message: Outgoing) -> None:
         try:
             client = await self._connected()
+            await self._join_order_room(address, message)
             if await self._relayed(client, address, message):
                 return
             room_id = await DirectRooms(client, self.memory).room_for(address)
@@ -121,11 +148,16 @@ class MatrixSender:
         said = message.payload.get("said")
         if message.kind != "said" or message.order_id is None or said is None:
             return False
-        room_id = await OrderRooms(client, self.memory).room_of(message.order_id)
+        room_id = await self._order_rooms.room_of(message.order_id)
         if room_id is None or await membership(client, room_id, address) not in REACHABLE:
             return False
         async with self._relaying[message.order_id]:  # parties served side by side post once
             if await asyncio.to_thread(self.memory.get, said_key(said)) is not None:
+                return True
+            typed = _typed_in(message)
+            if typed is not None and await _holds(client, room_id, typed):
+                # Said in this very room: everyone here has read it already.
+                await asyncio.to_thread(self.memory.put, said_key(said), typed)
                 return True
             content = relay_content(message)
             event_id = await post(client, room_id, content)
@@ -133,5 +165,38 @@ class MatrixSender:
         return True
 
     async def _open_order_room(self, order_id: int, parties: list[str]) -> str:
-        client = await self._connected()
-        return await OrderRooms(client, self.memory).open(order_id, parties)
+        await self._connected()
+        room_id = await self._order_rooms.open(order_id, parties)
+        self._in_order_room.update((order_id, party) for party in parties)
+        return room_id
+
+    async def _join_order_room(self, address: str, message: Outgoing) -> None:
+        """A party hearing about an order is invited to its room (created on first use), once:
+        whoever left it is not pulled back in. Only the first message per party and order in
+        this process asks the homeserver."""
+        if message.order_id is None or message.kind not in PARTY_KINDS:
+            return
+        if (message.order_id, address) in self._in_order_room:
+            return
+        try:
+            await self._open_order_room(message.order_id, [address])
+        except PermanentFailure as failure:  # the message itself may still reach them directly
+            log.warning("no room for order %s: %s", message.order_id, failure)
+
+
+def _typed_in(message: Outgoing) -> str | None:
+    """The Matrix event id of the message the `/say` came from, when it came from Matrix."""
+    origin = message.payload.get("origin") or {}
+    if origin.get("platform") != "matrix":
+        return None
+    return origin.get("message_id")
+
+
+async def _holds(client: AsyncClient, room_id: str, event_id: str) -> bool:
+    """Whether the event is in the room (an event id names one event in one room)."""
+    answer = await client.room_get_event(room_id, event_id)
+    if isinstance(answer, RoomGetEventResponse):
+        return True
+    if answer.status_code in ("M_NOT_FOUND", "M_FORBIDDEN"):
+        return False  # said elsewhere: in a direct room with the bot
+    raise refusal(answer, f"look for {event_id} in {room_id}")

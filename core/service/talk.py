@@ -26,14 +26,16 @@ def say(command: Say, ctx: Context) -> int:
         raise Refused(f"order {order.id} has nobody else to talk to yet; /choose a plan first")
     event = ctx.record("said", {"text": text}, order.id, command.actor, command.origin)
     ctx.session.flush()  # the event's id is what names this message on every platform
+    payload = {"said": event.id, "from": speaker.id, "from_name": speaker.name}
+    if command.origin.message_id is not None:
+        # Where the words were typed: a platform that shows them there already (a Matrix order
+        # room) must not post them there a second time, yet still tell everyone elsewhere.
+        payload["origin"] = {
+            "platform": command.origin.platform,
+            "message_id": command.origin.message_id,
+        }
     for party in listeners:
-        ctx.tell(
-            party,
-            "said",
-            f"{speaker.name} on order {order.id}: {text}",
-            order.id,
-            {"said": event.id, "from": speaker.id, "from_name": speaker.name},
-        )
+        ctx.tell(party, "said", f"{speaker.name} on order {order.id}: {text}", order.id, payload)
     return event.id
 
 

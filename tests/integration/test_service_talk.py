@@ -32,9 +32,13 @@ def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):
         "said": said.value,
         "from": "hal",
         "from_name": "Hal's Upholstery",
+        "origin": {"platform": "telegram", "message_id": "t1"},
     }
+    # A say from no chat message names no origin.
+    quiet = services.handle(Say("dana", order, "Thanks"))
+    assert "origin" not in quiet.messages[0].payload
     lines = services.read(lambda s: timeline_text(timeline(s, order)))
-    assert lines[-1].endswith("hal: said: Seats ship Tuesday [telegram t1]")
+    assert lines[-2].endswith("hal: said: Seats ship Tuesday [telegram t1]")
 
 
 def test_only_parties_talk_and_not_into_the_void(services):

@@ -49,7 +49,12 @@ async def test_a_message_goes_to_one_direct_room_escaped_with_its_buttons(
     sender = MatrixSender(bot_settings, sqlite_engine)
     try:
         await asyncio.to_thread(sender.send, alice.user_id, FRAME)
-        [room] = await alice.accept_invites()
+        # A frame is about an order only its parties see: its room is opened, alice invited.
+        invited = await alice.accept_invites()
+        sender.memory.flush()
+        order_room = Memory(sqlite_engine).get("order_room:12")
+        [room] = [r for r in invited if r != order_room]
+        assert sorted(invited) == sorted([room, order_room])
         await asyncio.to_thread(sender.send, alice.user_id, Outgoing(2, "Second"))
 
         async def both():
