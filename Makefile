@@ -2,9 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-NETWORK ?= examples/chair.yaml
-ITEM ?= chair
-QTY ?= 1
 
 .PHONY: run test bench lint install install-dev clean
 
@@ -23,8 +20,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Chat with SCIS on this terminal (SQLite in ./scis.db; the hurricane-city network on first start).
 run: install
-	$(BIN)/scis weave $(ITEM) $(QTY) --network $(NETWORK) --top 5
+	$(BIN)/scis serve
 
 # The Telegram tests' emulator (telegram-test-api); without npm those tests skip, or fail under CI.
 EMULATOR := tests/telegram_emulator/node_modules/.package-lock.json

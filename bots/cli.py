@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from bots.cli_db import db_app
+from bots.cli_demo import demo
 from bots.cli_serve import serve
 from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.command()(worker)
 app.command()(serve)
+app.command()(demo)
 out = Console()
 err = Console(stderr=True)
 

@@ -28,12 +28,13 @@ def serve(
 ):
     """Chat with SCIS: on Telegram (TELEGRAM_TOKEN) and Matrix (MATRIX_HOMESERVER …) when set,
     else on this terminal, where /as PARTICIPANT switches who you are."""
+    from bots.console.greeting import greeting
     from bots.console.sender import ConsoleSender
     from bots.console.terminal import Terminal
     from bots.conversation.conversation import ChatConversation
     from bots.matrix.settings import MatrixNotConfigured
     from bots.platforms import configured, platform_senders, serve_platforms
-    from bots.runtime import NetworkProblem, start
+    from bots.runtime import NetworkProblem, log_to_file, start
     from core.service.commands import OpenConsole
     from workers.actors import deliver_results, take_in
 
@@ -44,9 +45,15 @@ def serve(
         raise typer.Exit(1) from None
     console = Console(highlight=False)
     names: dict[str, str] = {}
-    senders = (
-        {} if chat_platforms else {"console": ConsoleSender(console, lambda p: names.get(p, p))}
+    terminal: list[Terminal] = []  # made once the conversation is
+    sender = ConsoleSender(
+        console,
+        lambda p: names.get(p, p),
+        prompt=lambda: terminal[0].pending_prompt() if terminal else None,
     )
+    senders = {} if chat_platforms else {"console": sender}
+    if not chat_platforms:  # the terminal is for the conversation; the workers log to a file
+        log_to_file(Path("scis.log"))
     try:
         runtime = start(senders, list(network), threads=threads)
     except NetworkProblem as problem:
@@ -64,17 +71,14 @@ def serve(
         names.update(runtime.participants())
         conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
         where = os.environ.get("DATABASE_URL") or "scis.db (SQLite)"
-        console.print(
-            f"[bold]SCIS[/] — {len(names)} participants on {where}. "
-            "You are a newcomer: /as PARTICIPANT to speak as someone "
-            "(try /as hospital-santurce), /help for what you can do, /quit to leave."
-        )
+        console.print(greeting(runtime, where, Path("scis.log")))
 
         def participants():
             names.update(runtime.participants())
             return names
 
-        Terminal(conversation, console, participants, Path("scis-pictures")).run()
+        terminal.append(Terminal(conversation, console, participants, Path("scis-pictures")))
+        terminal[0].run()
         runtime.settle(timeout=10)
     finally:
         runtime.stop()

@@ -8,6 +8,7 @@ do the work. With no DATABASE_URL, SQLite in ./scis.db.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class Runtime:
     broker: dramatiq.Broker
     senders: dict[str, Sender]  # the outbox's, by platform; the actors hold this very dict
     worker: dramatiq.Worker | None = None
+    loaded: list[Path] = field(default_factory=list)  # the network files loaded at start
     _stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -115,4 +117,19 @@ def start(
     if isinstance(broker, StubBroker):
         worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
         worker.start()
-    return Runtime(services, broker, senders, worker)
+    return Runtime(services, broker, senders, worker, loaded=to_load)
+
+
+def log_to_file(path: Path, level: int = logging.INFO) -> None:
+    """Send every log record (SCIS's, Dramatiq's) to `path`, not to the terminal where a person
+    is chatting: a worker's retry or traceback belongs in the log, not in the conversation."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

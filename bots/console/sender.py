@@ -16,15 +16,29 @@ class ConsoleSender:
 
     platform = "console"
 
-    def __init__(self, console: Console, name_of: Callable[[str], str]):
+    def __init__(
+        self,
+        console: Console,
+        name_of: Callable[[str], str],
+        prompt: Callable[[], str | None] = lambda: None,
+    ):
         self.console, self.name_of = console, name_of
+        # The prompt (and what is typed after it) while the person is typing: a message that
+        # arrives meanwhile is printed above it, and the prompt drawn again below.
+        self.prompt = prompt
         self._lock = threading.Lock()  # worker threads deliver concurrently
 
     def send(self, address: str, message: Outgoing) -> None:
         buttons = [f"[{label}] {command}" for label, command in message.payload.get("buttons", [])]
         with self._lock:
+            typing = self.prompt() if self.console.is_terminal else None
+            if typing is not None:
+                self.console.file.write("\r\x1b[K")  # the prompt's line, cleared
             self.console.print(
                 f"[bold cyan]→ {escape(self.name_of(address))}[/] {escape(message.text)}"
             )
             if buttons:
                 self.console.print("    [dim]" + escape("   ".join(buttons)) + "[/]")
+            if typing is not None:
+                self.console.file.write(typing)
+                self.console.file.flush()

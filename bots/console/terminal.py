@@ -4,6 +4,7 @@ is speaking, so one person can play a whole scenario."""
 from __future__ import annotations
 
 import itertools
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,8 +14,14 @@ from rich.markup import escape
 
 from bots.conversation.messages import Conversation, Incoming, Reply
 
+try:  # line editing and history at the prompt (input() uses it once it is imported)
+    import readline
+except ImportError:  # not on every platform
+    readline = None
+
 NEWCOMER = "newcomer"  # who speaks before any /as: someone not yet registered
 QUIT = ("/quit", "/exit")
+BYE = "Bye — the workers finish what is queued; `scis serve` resumes it."
 
 
 class Terminal:
@@ -33,6 +40,11 @@ class Terminal:
         # Message ids must be unique across restarts of the terminal on the same database.
         self._session = uuid.uuid4().hex[:8]
         self._counter = itertools.count(1)
+        self.waiting = False  # at the keyboard's prompt, for ConsoleSender to redraw it
+
+    def pending_prompt(self) -> str | None:
+        """The prompt and what is typed so far, while the person is typing; else None."""
+        return self.prompt + _typed() if self.waiting else None
 
     @property
     def prompt(self) -> str:
@@ -44,6 +56,9 @@ class Terminal:
         for line in source:
             if not self.say(line):
                 return
+        if lines is None:  # end of input (Ctrl-D) or Ctrl-C
+            self.console.print()
+            self.console.print(BYE)
 
     def say(self, line: str) -> bool:
         """One line from the person at the terminal; False when they leave."""
@@ -51,7 +66,7 @@ class Terminal:
         if not text:
             return True
         if text.split()[0].lower() in QUIT:
-            self.console.print("Bye — the workers finish what is queued; `scis serve` resumes it.")
+            self.console.print(BYE)
             return False
         if text.split()[0].lower() == "/as":
             self._switch(text.split()[1:])
@@ -92,8 +107,27 @@ class Terminal:
 
 
 def _keyboard(terminal: Terminal):
+    """Lines from the keyboard, with line editing and history; from a pipe or a file, each line
+    is echoed after the prompt, so that the transcript reads like a conversation."""
+    interactive = sys.stdin.isatty()
     while True:
         try:
-            yield input(terminal.prompt)
+            if interactive:
+                terminal.waiting = True
+                try:
+                    line = input(terminal.prompt)
+                finally:
+                    terminal.waiting = False
+            else:
+                line = sys.stdin.readline()
+                if not line:
+                    return
+                line = line.rstrip("\n")
+                terminal.console.print(escape(terminal.prompt + line))
         except (EOFError, KeyboardInterrupt):
             return
+        yield line
+
+
+def _typed() -> str:
+    return readline.get_line_buffer() if readline is not None else ""

@@ -1,0 +1,292 @@
+"""`scis demo`: the paper's chair scenario and a hurricane-city disruption, replayed end to end
+as typed chat lines on the embedded default (a temporary SQLite database, the workers in this
+process), then what every participant received."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
+HURRICANE = [PROJECT / "examples" / "hurricane-city.yaml"]
+SHORT = 170  # characters of a message shown in the summary
+# "· s3 receive 8 × Chair leg — ana, ready to start", as /stages lists a stage
+STAGE = re.compile(r"(s\d+) (\w+) (.+) — ([\w.-]+), (.+)$")
+APPROVE = re.compile(r"/approve (\d+) (\d+)")
+
+
+@dataclass(frozen=True)
+class Received:
+    participant: str
+    kind: str
+    text: str
+    order_id: int | None
+
+
+class CollectingSender:
+    """The outbox of the console platform, kept in memory: what each participant received."""
+
+    platform = "console"
+
+    def __init__(self):
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+
+    def send(self, address: str, message) -> None:
+        with self._lock:
+            self.received.append(Received(address, message.kind, message.text, message.order_id))
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    kind: str
+    what: str
+    owner: str
+    status: str
+
+
+@dataclass
+class Play:
+    """People typing to SCIS on the console, one line at a time, the workers settled after each."""
+
+    runtime: object
+    console: Console
+    collected: CollectingSender
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        from bots.conversation.conversation import ChatConversation
+        from workers.actors import deliver_results, take_in
+
+        self.conversation = ChatConversation(
+            self.runtime.services, take_in, on_result=deliver_results
+        )
+        self._ids = iter(range(1, 1_000_000))
+
+    def say(self, who: str, text: str) -> str:
+        from bots.conversation.messages import Incoming
+
+        incoming = Incoming("console", who, f"demo:{next(self._ids)}", text)
+        replies = self.conversation.answer(incoming)
+        if not self.runtime.settle(timeout=30):
+            self.problems.append(f"the workers were still busy 30 s after {who}: {text}")
+        answer = "\n".join(reply.text for reply in replies)
+        self.console.print(f"  [bold]{escape(who)}>[/] {escape(text)}")
+        first = answer.splitlines()[0] if answer else ""
+        self.console.print(f"      [dim]{escape(_cut(first))}[/]")
+        return answer
+
+    def last(self, participant: str, kind: str) -> Received | None:
+        found = [
+            r for r in self.collected.received if r.participant == participant and r.kind == kind
+        ]
+        return found[-1] if found else None
+
+    def stages(self, who: str, order: int) -> list[Stage]:
+        listed = self.say(who, f"/stages {order}")
+        return [Stage(*m.groups()) for line in listed.splitlines() if (m := STAGE.search(line))]
+
+    def finish(self, who: str, order: int) -> None:
+        """Every stage not yet done, asserted by its owner, dependencies first."""
+        for stage in self.stages(who, order):
+            if stage.status != "done":
+                self.say(stage.owner, f"/done {order} {stage.id}")
+
+    def expect(self, participant: str, kind: str, words: str) -> None:
+        if not any(
+            r.participant == participant and r.kind == kind and words in r.text
+            for r in self.collected.received
+        ):
+            self.problems.append(f"{participant} did not receive a {kind} saying {words!r}")
+
+
+def chair(play: Play) -> None:
+    """Dana orders two chairs; Hal's shop floods mid-way, no seat source is left, Dana approves
+    Hana's foam seats, and the chairs are delivered."""
+    play.console.print("[italic]Rita, the coordinator: ready-made seats are sold out, Ivy is away.")
+    play.say("rita", "/disrupt fern-seats sold out")
+    play.say("rita", "/disrupt gus-seats sold out")
+    play.say("rita", "/disrupt ivy away for the week")
+    play.console.print("[italic]Dana orders two chairs and chooses the best plan.")
+    play.say("dana", "/order chair 2")
+    plans = play.last("dana", "plans")
+    if plans is None:
+        play.problems.append("dana received no plans")
+        return
+    order = plans.order_id
+    play.say("dana", f"/choose {order} 1")
+    play.console.print("[italic]Every party agrees.")
+    for party in ("ana", "fern", "gus", "hal", "bob"):
+        play.say(party, f"/agree {order}")
+    play.console.print("[italic]The legs are made, shipped and received.")
+    for stage in play.stages("dana", order):
+        if stage.what.endswith("Chair leg"):
+            play.say(stage.owner, f"/done {order} {stage.id}")
+    play.console.print("[italic]Hal's shop floods.")
+    play.say("hal", "/disrupt hal-shop the shop flooded")
+    asked = play.last("dana", "substitution")
+    approve = APPROVE.search(asked.text) if asked else None
+    if approve is None:
+        play.problems.append("dana was not asked to approve a substitute")
+        return
+    play.say("dana", approve.group(0))
+    play.console.print("[italic]Every remaining stage is done by its owner.")
+    play.finish("dana", order)
+    play.expect("dana", "completed", f"Order {order} is complete")
+    play.expect("hana", "frame", "Foam seat")
+    play.expect("hal", "released", f"Order {order} no longer needs your part")
+
+
+def hurricane(play: Play) -> None:
+    """The hospital orders 200 face shields; the microfactory making them loses power and the
+    order is re-planned; the parties and the coordinator watching it are alerted."""
+    play.console.print(
+        "[italic]Marisol, the city's coordinator, watches the Santurce microfactory."
+    )
+    play.say("marisol", "/watch mf-santurce")
+    play.console.print("[italic]The hospital orders 200 face shields and chooses the best plan.")
+    play.say("hospital-santurce", "/order face-shield 200")
+    plans = play.last("hospital-santurce", "plans")
+    if plans is None:
+        play.problems.append("hospital-santurce received no plans")
+        return
+    order = plans.order_id
+    play.say("hospital-santurce", f"/choose {order} 1")
+    parties = sorted(
+        {
+            r.participant
+            for r in play.collected.received
+            if r.kind == "frame" and r.order_id == order and r.participant != "hospital-santurce"
+        }
+    )
+    play.console.print("[italic]Every party agrees; the first supplies are confirmed.")
+    for party in parties:
+        play.say(party, f"/agree {order}")
+    for stage in play.stages("hospital-santurce", order)[:2]:
+        play.say(stage.owner, f"/done {order} {stage.id}")
+    play.console.print("[italic]The Santurce microfactory's generator fails.")
+    play.say("fablab-santurce", "/disrupt mf-santurce the generator failed")
+    play.say("hospital-santurce", f"/stages {order}")
+    play.expect("marisol", "alert", "out of service")
+    play.expect("hospital-santurce", "replanned", f"Order {order}")
+    play.expect("fablab-santurce", "released", f"Order {order} no longer needs your part")
+
+
+SCENARIOS: dict[str, tuple[str, list[Path], Callable[[Play], None]]] = {
+    "chair": ("The paper's chair: a flood, a substitute, two chairs delivered", CHAIR, chair),
+    "hurricane": (
+        "Hurricane city: a microfactory goes down, the order is re-planned",
+        HURRICANE,
+        hurricane,
+    ),
+}
+
+
+def demo(
+    scenario: Annotated[
+        str, typer.Option(help="chair | hurricane | all: which scenario to replay.")
+    ] = "all",
+):
+    """Replay the paper's chair scenario and a hurricane-city disruption end to end on the
+    embedded default, and print what each participant received."""
+    wanted = list(SCENARIOS) if scenario == "all" else [scenario]
+    if any(name not in SCENARIOS for name in wanted):
+        typer.echo(f"error: --scenario takes chair, hurricane or all, not {scenario!r}", err=True)
+        raise typer.Exit(1)
+    # The embedded default whatever the environment says: a Redis broker would need workers.
+    os.environ.pop("REDIS_URL", None)
+    console = Console(highlight=False)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="scis-demo-") as workdir:
+        errors = _log_to(Path(workdir) / "demo.log")
+        try:
+            for name in wanted:
+                problems += _replay(console, Path(workdir), name)
+        finally:
+            logging.getLogger().removeHandler(errors)
+        problems += [f"logged: {message}" for message in errors.messages]
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+
+
+def _replay(console: Console, workdir: Path, name: str) -> list[str]:
+    from bots.runtime import start
+    from core.service.commands import OpenConsole
+
+    title, network, play_it = SCENARIOS[name]
+    began = time.monotonic()
+    console.print(Rule(f"[bold]{escape(title)}"))
+    collected = CollectingSender()
+    runtime = start({"console": collected}, network, url=f"sqlite:///{workdir / name}.db")
+    try:
+        runtime.services.handle(OpenConsole())
+        names = runtime.participants()
+        play = Play(runtime, console, collected)
+        console.print("[bold]What was typed[/] (who> what; SCIS's answer below it)")
+        play_it(play)
+    finally:
+        runtime.stop()
+    console.print()
+    console.print("[bold]What each participant received[/]")
+    by_participant: dict[str, list[Received]] = {}
+    for received in collected.received:
+        by_participant.setdefault(received.participant, []).append(received)
+    for participant, messages in by_participant.items():
+        count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
+        who = f"{names.get(participant, participant)} ({participant})"
+        console.print(f"  [bold cyan]→ {escape(who)}[/] — {count}")
+        for message in messages:
+            console.print(f"      {escape(message.kind)}: {escape(_short(message))}")
+    console.print(f"[dim]{name}: {time.monotonic() - began:.1f} s[/]")
+    console.print()
+    return [f"{name}: {problem}" for problem in play.problems]
+
+
+def _short(message: Received) -> str:
+    lines = [line.strip() for line in message.text.splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    if message.kind == "frame":
+        text = " — ".join([text, *(x for x in lines if x.startswith(("Your part", "You are")))])
+    elif message.kind == "plans" and len(lines) > 1:
+        text = f"{text} {lines[1]}"
+    return _cut(text)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.name}: {record.getMessage()}")
+
+
+def _log_to(path: Path) -> _Errors:
+    """The workers' log goes to a file; errors are also kept, to fail the demo."""
+    from bots.runtime import log_to_file
+
+    log_to_file(path)
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    return errors
