@@ -229,8 +229,11 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
 @handles(Agree)
 def agree(command: Agree, ctx: Context) -> str:
     order = _locked(ctx, command.order_id)
-    contract, plan = _negotiation(ctx, order, command.actor)
+    # Someone a re-plan brought into an agreed contract agrees to their new part too.
+    contract, plan = _negotiation(ctx, order, command.actor, ("potential", "agreed"))
     if _decision(ctx, contract, command.actor) == "agreed":
+        if contract.status == "agreed":
+            raise Refused(f"order {order.id} is under way and you agreed to it already")
         return contract.status
     ctx.session.add(
         Agreement(
@@ -239,6 +242,14 @@ def agree(command: Agree, ctx: Context) -> str:
     )
     ctx.session.flush()
     ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
+    if contract.status == "agreed":
+        ctx.tell(
+            command.actor,
+            "noted",
+            f"Thanks — noted. Order {order.id} is under way: /stages {order.id} shows your part.",
+            order.id,
+        )
+        return contract.status
     validate(ctx, order, contract, plan)
     if contract.status == "potential":
         ctx.tell(
@@ -429,10 +440,10 @@ def _must_be_buyer(ctx, order, actor, what, coordinator_too=False) -> None:
     raise Refused(f"only the buyer of order {order.id} {what}")
 
 
-def _negotiation(ctx: Context, order: OrderRow, actor: str):
+def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential",)):
     records.participant(ctx.session, actor)
     contract = records.live_contract(ctx.session, order.id)
-    if contract is None or contract.status != "potential":
+    if contract is None or contract.status not in open_to:
         raise Refused(f"order {order.id} has no plan waiting for agreement")
     plan = plan_of(ctx, contract)
     if actor not in records.parties(plan) and actor != order.buyer_id:

@@ -84,7 +84,7 @@ CASES = [
     (lambda a, w: ChoosePlan("fern", w, 1), "only the buyer"),
     (lambda a, w: ChoosePlan("dana", w, 1), "already has a plan"),
     (lambda a, w: Agree("carol", w), "not a party"),
-    (lambda a, w: Agree("ana", a), "no plan waiting"),
+    (lambda a, w: Agree("ana", a), "agreed to it already"),
     (lambda a, w: Agree("nobody", w), "unknown participant"),
     (lambda a, w: Decline("dana", w, "no"), "buyer"),
     (lambda a, w: Decline("ana", w, LONG), "too long"),

@@ -205,6 +205,9 @@ def test_the_chair_order_on_telegram_from_order_to_completion(telegram_world):
     assert "Your part: supply 1 × Foam seat" in shown_text(joined)
     assert "P = K + 4·L + F + B" in shown_text(joined)  # F: the foam seat's price
     assert f"telegram {chat_ids['ana']}" in shown_text(joined)
+    # The frame asks her to agree, and agreeing to a part of an order under way works.
+    presses(hana, joined, "Agree", f"Noting your agreement to order {order}")
+    hana.gets(f"Thanks — noted. Order {order} is under way", WAIT_S)
     changed = gus.gets(f"Order {order}: 1 × Chair", WAIT_S)  # his part is smaller now
     assert "Your part: supply 1 × Chair back." in shown_text(changed)
     assert "× Seat" not in shown_text(changed)
