@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from functools import cache
 from math import asin, cos, log, radians, sin, sqrt
 from pathlib import Path
 
 import pytest
+from scis_command import scis_command
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHAIR = PROJECT / "examples" / "chair.yaml"
@@ -34,19 +33,11 @@ PLACES = {
 OPERATOR = {"ana-shop": "ana", "eli-studio": "eli"}
 
 
-def _scis() -> list[str]:
-    script = Path(sys.executable).with_name("scis")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("scis")
-    return [found] if found else [sys.executable, "-m", "bots.cli"]
-
-
 @cache
 def _run(args: tuple[str, ...]) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
-        [*_scis(), *args], capture_output=True, text=True, cwd=PROJECT, env=env, timeout=120
+        [*scis_command(), *args], capture_output=True, text=True, cwd=PROJECT, env=env, timeout=120
     )
 
 

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 from functools import cache
 from pathlib import Path
 
+from scis_command import scis_command
+
 PARTICIPANT = re.compile(r"^  → (.+) \(([\w.-]+)\) — (\d+) messages?$")
-
-
-def _scis() -> list[str]:
-    script = Path(sys.executable).with_name("scis")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("scis")
-    return [found] if found else [sys.executable, "-m", "bots.cli"]
 
 
 def run_demo(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -28,7 +20,12 @@ def run_demo(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]
     env.update(NO_COLOR="1", COLUMNS="400")
     began = time.monotonic()
     result = subprocess.run(
-        [*_scis(), "demo", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+        [*scis_command(), "demo", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
     )
     return result, time.monotonic() - began
 
