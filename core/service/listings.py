@@ -48,22 +48,19 @@ def duties(services, session: Session, participant_id: str) -> Duties:
     )
     owed: list[Owed] = []
     for contract in agreed:
-        rows = [r for r in records.stage_rows(session, contract.id) if r.status != "superseded"]
-        status = {r.code: r.status for r in rows}
-        for row in rows:
-            if row.owner_id != participant_id or row.status != "pending":
-                continue
-            ready = all(status.get(d) == "done" for d in row.depends_on)
-            owed.append(
-                Owed(
-                    contract.order_id,
-                    row.code,
-                    row.kind,
-                    _item_name(network, row.item_id),
-                    row.quantity,
-                    ready,
-                )
+        graph = records.stage_graph(session, contract.id)
+        owed.extend(
+            Owed(
+                contract.order_id,
+                s.id,
+                s.kind,
+                _item_name(network, s.item),
+                s.quantity,
+                graph.ready(s.id),
             )
+            for s in graph
+            if s.owner == participant_id and s.status == "pending"
+        )
     return Duties(owed, _waiting_for(services, session, participant_id))
 
 
@@ -194,7 +191,6 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
         )
     network = services.current_network(session)
     share = progress(graph).overall
-    status = {s.id: s.status for s in graph}
     lines = [
         StageLine(
             s.id,
@@ -203,7 +199,7 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
             s.quantity,
             s.owner,
             s.status,
-            s.status == "pending" and all(status[d] == "done" for d in s.depends_on),
+            graph.ready(s.id),
         )
         for s in graph
     ]

@@ -138,6 +138,13 @@ class StageGraph:
         self[stage_id]
         return tuple(self._by_id[d] for d in self._dependents[stage_id])
 
+    def ready(self, stage_id: str) -> bool:
+        """Pending, with everything it depends on done: its owner can start it now."""
+        stage = self[stage_id]
+        return stage.status == "pending" and all(
+            self._by_id[d].status == "done" for d in stage.depends_on
+        )
+
     def ancestors(self, stage_id: str) -> frozenset[str]:
         """Ids of every stage this one depends on, directly or not."""
         return self._closure(stage_id, lambda s: self[s].depends_on)

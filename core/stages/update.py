@@ -66,9 +66,7 @@ def apply(graph: StageGraph, assertion: Assertion) -> Applied:
     unblocked: tuple[Stage, ...] = ()
     if status == "done" and stage.status != "done":
         unblocked = tuple(
-            updated[d.id]
-            for d in graph.dependents_of(stage.id)
-            if d.status == "pending" and all(updated[x].status == "done" for x in d.depends_on)
+            updated[d.id] for d in graph.dependents_of(stage.id) if updated.ready(d.id)
         )
     return Applied(updated, assertion, stage.status, out_of_order, unblocked)
 
