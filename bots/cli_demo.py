@@ -4,29 +4,30 @@ process), then what every participant received."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
 
+if TYPE_CHECKING:  # the CLI starts fast: the runtime is imported when a demo runs
+    from bots.runtime import Runtime
+    from core.service.listings import StageLine
+
 PROJECT = Path(__file__).resolve().parent.parent
 CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 HURRICANE = [PROJECT / "examples" / "hurricane-city.yaml"]
 SHORT = 170  # characters of a message shown in the summary
-# "· s3 receive 8 × Chair leg — ana, ready to start", as /stages lists a stage
-STAGE = re.compile(r"(s\d+) (\w+) (.+) — ([\w.-]+), (.+)$")
-APPROVE = re.compile(r"/approve (\d+) (\d+)")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Received:
     kind: str
     text: str
     order_id: int | None
+    payload: dict
 
 
 class CollectingSender:
@@ -48,23 +50,16 @@ class CollectingSender:
 
     def send(self, address: str, message) -> None:
         with self._lock:
-            self.received.append(Received(address, message.kind, message.text, message.order_id))
-
-
-@dataclass(frozen=True)
-class Stage:
-    id: str
-    kind: str
-    what: str
-    owner: str
-    status: str
+            self.received.append(
+                Received(address, message.kind, message.text, message.order_id, message.payload)
+            )
 
 
 @dataclass
 class Play:
     """People typing to SCIS on the console, one line at a time, the workers settled after each."""
 
-    runtime: object
+    runtime: Runtime
     console: Console
     collected: CollectingSender
     problems: list[str] = field(default_factory=list)
@@ -76,7 +71,7 @@ class Play:
         self.conversation = ChatConversation(
             self.runtime.services, take_in, on_result=deliver_results
         )
-        self._ids = iter(range(1, 1_000_000))
+        self._ids = itertools.count(1)
 
     def say(self, who: str, text: str) -> str:
         from bots.conversation.messages import Incoming
@@ -97,9 +92,23 @@ class Play:
         ]
         return found[-1] if found else None
 
-    def stages(self, who: str, order: int) -> list[Stage]:
-        listed = self.say(who, f"/stages {order}")
-        return [Stage(*m.groups()) for line in listed.splitlines() if (m := STAGE.search(line))]
+    def order(self, buyer: str, line: str) -> int | None:
+        """The buyer orders (`line` typed) and chooses the best plan; the order's number."""
+        self.say(buyer, line)
+        plans = self.last(buyer, "plans")
+        if plans is None:
+            self.problems.append(f"{buyer} received no plans")
+            return None
+        self.say(buyer, f"/choose {plans.order_id} 1")
+        return plans.order_id
+
+    def stages(self, who: str, order: int) -> list[StageLine]:
+        """The order's stages as `who` sees them with /stages, dependencies first."""
+        from core.service.listings import stage_list
+
+        self.say(who, f"/stages {order}")
+        services = self.runtime.services
+        return services.read(lambda session: stage_list(services, session, order)).stages
 
     def finish(self, who: str, order: int) -> None:
         """Every stage not yet done, asserted by its owner, dependencies first."""
@@ -123,28 +132,23 @@ def chair(play: Play) -> None:
     play.say("rita", "/disrupt gus-seats sold out")
     play.say("rita", "/disrupt ivy away for the week")
     play.console.print("[italic]Dana orders two chairs and chooses the best plan.")
-    play.say("dana", "/order chair 2")
-    plans = play.last("dana", "plans")
-    if plans is None:
-        play.problems.append("dana received no plans")
+    order = play.order("dana", "/order chair 2")
+    if order is None:
         return
-    order = plans.order_id
-    play.say("dana", f"/choose {order} 1")
     play.console.print("[italic]Every party agrees.")
     for party in ("ana", "fern", "gus", "hal", "bob"):
         play.say(party, f"/agree {order}")
     play.console.print("[italic]The legs are made, shipped and received.")
     for stage in play.stages("dana", order):
-        if stage.what.endswith("Chair leg"):
+        if stage.item == "Chair leg":
             play.say(stage.owner, f"/done {order} {stage.id}")
     play.console.print("[italic]Hal's shop floods.")
     play.say("hal", "/disrupt hal-shop the shop flooded")
     asked = play.last("dana", "substitution")
-    approve = APPROVE.search(asked.text) if asked else None
-    if approve is None:
+    if asked is None:
         play.problems.append("dana was not asked to approve a substitute")
         return
-    play.say("dana", approve.group(0))
+    play.say("dana", f"/approve {order} {asked.payload['substitutions'][0]}")
     play.console.print("[italic]Every remaining stage is done by its owner.")
     play.finish("dana", order)
     play.expect("dana", "completed", f"Order {order} is complete")
@@ -160,13 +164,9 @@ def hurricane(play: Play) -> None:
     )
     play.say("marisol", "/watch mf-santurce")
     play.console.print("[italic]The hospital orders 200 face shields and chooses the best plan.")
-    play.say("hospital-santurce", "/order face-shield 200")
-    plans = play.last("hospital-santurce", "plans")
-    if plans is None:
-        play.problems.append("hospital-santurce received no plans")
+    order = play.order("hospital-santurce", "/order face-shield 200")
+    if order is None:
         return
-    order = plans.order_id
-    play.say("hospital-santurce", f"/choose {order} 1")
     parties = sorted(
         {
             r.participant

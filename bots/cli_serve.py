@@ -45,12 +45,7 @@ def serve(
         raise typer.Exit(1) from None
     console = Console(highlight=False)
     names: dict[str, str] = {}
-    terminal: list[Terminal] = []  # made once the conversation is
-    sender = ConsoleSender(
-        console,
-        lambda p: names.get(p, p),
-        prompt=lambda: terminal[0].pending_prompt() if terminal else None,
-    )
+    sender = ConsoleSender(console, lambda p: names.get(p, p))
     senders = {} if chat_platforms else {"console": sender}
     if not chat_platforms:  # the terminal is for the conversation; the workers log to a file
         log_to_file(Path("scis.log"))
@@ -61,15 +56,14 @@ def serve(
         raise typer.Exit(1) from None
     try:
         runtime.sweep_every(15.0)
+        conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
         if chat_platforms:
             runtime.senders.update(platform_senders(runtime.services.engine))
-            conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
             console.print(f"SCIS serving on {' and '.join(chat_platforms)}; Ctrl-C stops it.")
             _until_interrupted(serve_platforms, conversation, runtime.services.engine)
             return
         runtime.services.handle(OpenConsole())
         names.update(runtime.participants())
-        conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
         where = os.environ.get("DATABASE_URL") or "scis.db (SQLite)"
         console.print(greeting(runtime, where, Path("scis.log")))
 
@@ -77,8 +71,9 @@ def serve(
             names.update(runtime.participants())
             return names
 
-        terminal.append(Terminal(conversation, console, participants, Path("scis-pictures")))
-        terminal[0].run()
+        terminal = Terminal(conversation, console, participants, Path("scis-pictures"))
+        sender.prompt = terminal.pending_prompt  # messages arriving while one types
+        terminal.run()
         runtime.settle(timeout=10)
     finally:
         runtime.stop()

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from core.network.model import ROLES
+from core.service.bus import MAX_TEXT
 
 # Who may use a command. A coordinator may use every command.
 ANYONE = "anyone"
@@ -24,7 +25,7 @@ BUYER = "buyer"  # participants with the buyer role
 COORDINATOR = "coordinator"
 
 MAX_WORD = 200
-MAX_REST = 1000  # the service's bound on free text (core.service.bus.MAX_TEXT)
+MAX_REST = MAX_TEXT  # free text: what the service keeps of it
 
 
 # -- argument types: each turns what a person typed into a value, or says in one line why not --
