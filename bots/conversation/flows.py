@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from core.store.tables import PlatformState
+from core.store.platform_state import PlatformMemory
 
 FLOW_TIMEOUT = timedelta(minutes=15)
 _MAX_KEY = 300
@@ -38,15 +36,14 @@ def pending(engine: Engine, platform: str, address: str, now: datetime) -> Pendi
     flow_key = key(address)
     if flow_key is None:
         return None
-    with Session(engine) as session:
-        row = session.get(PlatformState, (platform, flow_key))
-        if row is None or now - row.updated_at > FLOW_TIMEOUT:
-            return None
-        try:
-            data = json.loads(row.value)
-            return Pending(str(data["command"]), str(data.get("given", "")))
-        except (ValueError, KeyError, TypeError):
-            return None  # not ours to understand: treat as no flow
+    kept = PlatformMemory(engine, platform).get(flow_key, newer_than=now - FLOW_TIMEOUT)
+    if kept is None:
+        return None
+    try:
+        data = json.loads(kept)
+        return Pending(str(data["command"]), str(data.get("given", "")))
+    except (ValueError, KeyError, TypeError):
+        return None  # not ours to understand: treat as no flow
 
 
 def begin(engine: Engine, platform: str, address: str, step: Pending, now: datetime) -> bool:
@@ -55,31 +52,11 @@ def begin(engine: Engine, platform: str, address: str, step: Pending, now: datet
     if flow_key is None:
         return False
     value = json.dumps({"command": step.command, "given": step.given})
-    for _ in (1, 2):
-        with Session(engine) as session:
-            row = session.get(PlatformState, (platform, flow_key))
-            if row is None:
-                row = PlatformState(platform=platform, key=flow_key, value=value, updated_at=now)
-            else:
-                row.value, row.updated_at = value, now
-            session.add(row)
-            try:
-                session.commit()
-                return True
-            except IntegrityError:  # the same person's other message won the insert
-                continue
-    return False
+    PlatformMemory(engine, platform).put(flow_key, value, at=now)
+    return True
 
 
 def clear(engine: Engine, platform: str, address: str) -> bool:
     """Forget the step; True when there was one."""
     flow_key = key(address)
-    if flow_key is None:
-        return False
-    with Session(engine) as session:
-        row = session.get(PlatformState, (platform, flow_key))
-        if row is None:
-            return False
-        session.delete(row)
-        session.commit()
-        return True
+    return flow_key is not None and PlatformMemory(engine, platform).forget(flow_key)
