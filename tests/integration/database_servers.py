@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, pool, text
@@ -47,6 +48,20 @@ class PostgresUnavailable(Exception):
 
 def on_ci(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def skip_unless_ci(
+    reason: object, service: str, remedy: str = "", environ: Mapping[str, str] = os.environ
+) -> NoReturn:
+    """A service the tests need is missing: skip with the reason — or, under CI=true, fail,
+    because CI must never go green by skipping."""
+    if on_ci(environ):
+        pytest.fail(
+            f"{reason}. CI=true: {service} is required there, so this fails instead of skipping"
+            + (f" ({remedy})." if remedy else "."),
+            pytrace=False,
+        )
+    pytest.skip(str(reason))
 
 
 @dataclass
@@ -183,13 +198,7 @@ def postgres_or_skip(environ: Mapping[str, str] = os.environ, **options) -> Post
     try:
         return resolve_postgres(environ, **options)
     except PostgresUnavailable as exc:
-        if on_ci(environ):
-            pytest.fail(
-                f"{exc}. CI=true: PostgreSQL is required there, so this fails instead of "
-                f"skipping (start the service, or set {ENV_URL}).",
-                pytrace=False,
-            )
-        pytest.skip(str(exc))
+        skip_unless_ci(exc, "PostgreSQL", f"start the service, or set {ENV_URL}", environ)
 
 
 def free_port() -> int:

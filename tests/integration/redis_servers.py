@@ -23,9 +23,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import pytest
 import redis
-from database_servers import free_port, on_ci
+from database_servers import free_port, skip_unless_ci
 
 ENV_BINARY = "SCIS_TEST_REDIS_SERVER"
 START_TIMEOUT_S = 10
@@ -185,10 +184,4 @@ def redis_or_skip(environ: Mapping[str, str] = os.environ) -> RedisServer:
     try:
         return start_redis(environ)
     except RedisUnavailable as exc:
-        if on_ci(environ):
-            pytest.fail(
-                f"{exc}. CI=true: Redis is required there, so this fails instead of skipping "
-                f"(install redis-server, or set {ENV_BINARY}).",
-                pytrace=False,
-            )
-        pytest.skip(str(exc))
+        skip_unless_ci(exc, "Redis", f"install redis-server, or set {ENV_BINARY}", environ)

@@ -31,8 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
-import pytest
-from database_servers import free_port, on_ci
+from database_servers import free_port, skip_unless_ci
 
 PROJECT = Path(__file__).resolve().parents[2]
 EMULATOR_DIRECTORY = PROJECT / "tests" / "telegram_emulator"
@@ -269,10 +268,4 @@ def emulator_or_skip(environ: Mapping[str, str] = os.environ) -> TelegramEmulato
     try:
         return start_emulator(environ)
     except EmulatorUnavailable as exc:
-        if on_ci(environ):
-            pytest.fail(
-                f"{exc}. CI=true: the Telegram emulator is required there, so this fails "
-                f"instead of skipping.",
-                pytrace=False,
-            )
-        pytest.skip(str(exc))
+        skip_unless_ci(exc, "the Telegram emulator", environ=environ)
