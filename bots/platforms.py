@@ -57,10 +57,8 @@ async def serve_platforms(
     if environ.get("TELEGRAM_TOKEN"):
         from bots.telegram.application import build_application
         from bots.telegram.runner import serve
-        from bots.telegram.sender import hide_token_from_logs
         from bots.telegram.webhook import webhook_from_environment
 
-        hide_token_from_logs()
         application = build_application(conversation, engine, environ["TELEGRAM_TOKEN"])
         jobs.append(serve(application, stop, webhook_from_environment(environ)))
     matrix = MatrixSettings.from_environment(environ)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markup import escape
 
+from bots.conversation.messages import outbox_buttons
 from workers.senders import Outgoing
 
 
@@ -29,7 +30,7 @@ class ConsoleSender:
         self._lock = threading.Lock()  # worker threads deliver concurrently
 
     def send(self, address: str, message: Outgoing) -> None:
-        buttons = [f"[{label}] {command}" for label, command in message.payload.get("buttons", [])]
+        buttons = [f"[{b.label}] {b.command}" for b in outbox_buttons(message.payload)]
         with self._lock:
             typing = self.prompt() if self.console.is_terminal else None
             if typing is not None:

@@ -43,6 +43,14 @@ class Reply:
     picture: Picture | None = None
 
 
+def outbox_buttons(payload: dict) -> tuple[Button, ...]:
+    """An outbox message's buttons: `payload["buttons"]`, `[[label, command], ...]` as
+    core.service.results.buttons writes them; each adapter lays them out its own way."""
+    return tuple(
+        Button(str(label), str(command)) for label, command in payload.get("buttons") or ()
+    )
+
+
 class Conversation(Protocol):
     def answer(self, incoming: Incoming) -> list[Reply]:
         """Never raises: bad input gets a one-line error and the usage."""

@@ -64,13 +64,12 @@ class MatrixAdapter:
         client: AsyncClient,
         conversation: Conversation,
         engine: Engine,
-        memory: Memory | None = None,
         timeline_limit: int = 100,
     ):
         self.client = client
         self.conversation = conversation
         self.engine = engine
-        self.memory = memory or Memory(engine)
+        self.memory = Memory(engine)
         self.timeline_limit = timeline_limit
         self.since: str | None = None
         self._orders: dict[str, int] = {}  # order rooms seen: a room never changes its order
@@ -80,14 +79,12 @@ class MatrixAdapter:
         self.since = await asyncio.to_thread(self.memory.get, NEXT_BATCH)
         if self.since is None:
             answer = await self._sync(timeout_ms=0, timeline_limit=1)
-            for room_id, info in answer.rooms.invite.items():
-                await answer_invite(self.client, self.engine, self.memory, room_id, info)
+            await self._answer_invites(answer)
             await self._remember(answer.next_batch)
 
     async def answer(self, batch: SyncResponse) -> None:
         """Invites, then every room's messages; then the position is remembered."""
-        for room_id, info in batch.rooms.invite.items():
-            await answer_invite(self.client, self.engine, self.memory, room_id, info)
+        await self._answer_invites(batch)
         rooms = [
             self._answer_room(room_id, await self._timeline(room_id, info.timeline))
             for room_id, info in batch.rooms.join.items()
@@ -133,6 +130,10 @@ class MatrixAdapter:
         if answer.status_code == LIMIT_EXCEEDED and answer.retry_after_ms:
             wait = answer.retry_after_ms / 1000
         raise SyncRefused(str(answer), wait)
+
+    async def _answer_invites(self, batch: SyncResponse) -> None:
+        for room_id, info in batch.rooms.invite.items():
+            await answer_invite(self.client, self.engine, self.memory, room_id, info)
 
     async def _remember(self, next_batch: str) -> None:
         await asyncio.to_thread(self.memory.put, NEXT_BATCH, next_batch)
@@ -263,8 +264,6 @@ async def run_matrix(
     nothing (a password login's device stays, so its position in the stream stays valid)."""
     client = await connect(settings, patient=True)
     try:
-        adapter = MatrixAdapter(client, conversation, engine)
-        await adapter.start()
-        await adapter.run(stop_event)
+        await MatrixAdapter(client, conversation, engine).run(stop_event)  # run() starts it
     finally:
         await client.close()

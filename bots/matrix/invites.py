@@ -12,23 +12,19 @@ import logging
 
 from nio import AsyncClient, InviteInfo, InviteMemberEvent, JoinResponse
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from bots.matrix import direct_rooms
 from bots.matrix.memory import PLATFORM, Memory
 from bots.matrix.posting import patiently, refusal
-from core.store.tables import ChatIdentity
+from core.service.participants import who_is
 
 log = logging.getLogger(__name__)
 
 
 def is_registered(engine: Engine, user_id: str) -> bool:
     with Session(engine) as session:
-        found = session.exec(
-            select(ChatIdentity.id).where(
-                ChatIdentity.platform == PLATFORM, ChatIdentity.address == user_id
-            )
-        ).first()
-        return found is not None
+        return who_is(session, PLATFORM, user_id) is not None
 
 
 def invitation(info: InviteInfo, bot: str) -> InviteMemberEvent | None:
@@ -65,5 +61,5 @@ async def answer_invite(
         log.warning("could not join %s at %s's invitation: %s", room_id, inviter, exc)
         return False
     if invite.content.get("is_direct"):
-        await asyncio.to_thread(memory.put, f"dm:{inviter}", room_id)
+        await asyncio.to_thread(memory.put, direct_rooms.key(inviter), room_id)
     return True

@@ -11,40 +11,18 @@ import time
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
 
-from core.store.database import writing
-from core.store.tables import PlatformState, now
+from core.store.platform_state import PlatformMemory
 
 PLATFORM = "matrix"
 log = logging.getLogger(__name__)
 
 
-class Memory:
-    """Reads and writes one key at a time, each in its own short transaction."""
+class Memory(PlatformMemory):
+    """Matrix's keys, each read or written in its own short transaction."""
 
     def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def get(self, key: str) -> str | None:
-        with Session(self.engine) as session:
-            row = session.get(PlatformState, (PLATFORM, key))
-            return row.value if row is not None else None
-
-    def put(self, key: str, value: str) -> None:
-        with Session(writing(self.engine)) as session, session.begin():
-            row = session.get(PlatformState, (PLATFORM, key))
-            if row is None:
-                session.add(PlatformState(platform=PLATFORM, key=key, value=value))
-            else:
-                row.value, row.updated_at = value, now()
-                session.add(row)
-
-    def flush(self, timeout: float = 30) -> None:
-        """Every put has reached the database (they all have, here)."""
-
-    def close(self) -> None:
-        pass
+        super().__init__(engine, PLATFORM)
 
 
 class DeferredMemory(Memory):
@@ -76,6 +54,7 @@ class DeferredMemory(Memory):
         self._queue.put((key, value))
 
     def flush(self, timeout: float = 30) -> None:
+        """Waits until every put has reached the database."""
         deadline = time.monotonic() + timeout
         while self._pending and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -11,11 +11,9 @@ from collections.abc import Iterable
 
 from nio import AsyncClient, RoomCreateResponse, RoomGetStateResponse, RoomPreset
 from nio.api import RoomVisibility
-from sqlmodel import Session, select
 
-from bots.matrix.memory import PLATFORM, Memory
+from bots.matrix.memory import Memory
 from bots.matrix.posting import checked, patiently, refusal
-from core.store.tables import PlatformState
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +27,7 @@ def key(order_id: int) -> str:
 
 def order_of(memory: Memory, room_id: str) -> int | None:
     """The order whose room this is (the reverse of `key`), or None for any other room."""
-    with Session(memory.engine) as session:
-        found = session.exec(
-            select(PlatformState.key).where(
-                PlatformState.platform == PLATFORM,
-                PlatformState.key.startswith(PREFIX),
-                PlatformState.value == room_id,
-            )
-        ).first()
+    found = memory.key_holding(PREFIX, room_id)
     return int(found.removeprefix(PREFIX)) if found is not None else None
 
 

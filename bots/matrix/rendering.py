@@ -6,11 +6,11 @@ of text is escaped: what people and the network file wrote must never become mar
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Sequence
 from html import escape
 
 from bots.conversation.messages import Button, Picture
+from bots.png import png_size
 
 HTML = "org.matrix.custom.html"
 
@@ -45,23 +45,6 @@ def image_content(picture: Picture, mxc: str) -> dict:
     return content
 
 
-def buttons_from_payload(rows) -> tuple[tuple[Button, ...], ...]:
-    """An outbox payload's "buttons": rows of [label, command] pairs; a bare pair is a row."""
-    parsed = []
-    for row in rows or ():
-        if _is_pair(row):
-            row = [row]
-        parsed.append(tuple(Button(str(label), str(command)) for label, command in row))
-    return tuple(parsed)
-
-
-def png_size(png: bytes) -> tuple[int, int] | None:
-    """Width and height from the IHDR chunk, so clients can lay the image out before loading."""
-    if len(png) >= 24 and png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR":
-        return struct.unpack(">II", png[16:24])
-    return None
-
-
 def _paragraphs(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 
@@ -73,7 +56,3 @@ def _plain(button: Button) -> str:
 def _html(button: Button) -> str:
     command = f"<code>{escape(button.command)}</code>"
     return command if button.label == button.command else f"{escape(button.label)}: {command}"
-
-
-def _is_pair(row) -> bool:
-    return len(row) == 2 and all(isinstance(part, str) for part in row)

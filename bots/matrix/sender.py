@@ -22,12 +22,13 @@ from aiohttp import ClientError
 from nio import AsyncClient, RoomGetEventResponse
 from sqlalchemy.engine import Engine
 
+from bots.conversation.messages import outbox_buttons
 from bots.matrix.connection import connect
 from bots.matrix.direct_rooms import REACHABLE, DirectRooms, membership
-from bots.matrix.memory import DeferredMemory, Memory
+from bots.matrix.memory import DeferredMemory
 from bots.matrix.order_rooms import OrderRooms
 from bots.matrix.posting import MatrixUnavailable, post, refusal
-from bots.matrix.rendering import buttons_from_payload, text_content
+from bots.matrix.rendering import text_content
 from bots.matrix.settings import MatrixSettings
 from workers.senders import Outgoing, PermanentFailure
 
@@ -75,21 +76,22 @@ def relay_content(message: Outgoing) -> dict:
 class MatrixSender:
     platform = "matrix"
 
-    def __init__(self, settings: MatrixSettings, engine: Engine, memory: Memory | None = None):
+    def __init__(self, settings: MatrixSettings, engine: Engine):
         self.settings = settings
         # Deferred: send() runs inside the delivery's transaction (see DeferredMemory).
-        self.memory = memory or DeferredMemory(engine)
+        self.memory = DeferredMemory(engine)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="matrix-sender", daemon=True
         )
         self._thread.start()
         self._client: AsyncClient | None = None
-        # One for the sender, so that its per-order lock keeps two deliveries running side by
-        # side from creating two rooms for one order.
+        # Made with the client. One OrderRooms for the sender, so that its per-order lock keeps
+        # two deliveries running side by side from creating two rooms for one order.
         self._order_rooms: OrderRooms | None = None
+        self._direct_rooms: DirectRooms | None = None
         self._in_order_room: set[tuple[int, str]] = set()  # invited (or found) already
-        self._logging_in: asyncio.Lock | None = None
+        self._logging_in = asyncio.Lock()  # binds to the sender's loop when first awaited
         self._relaying: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- the synchronous face the workers see --------------------------------------------------
@@ -122,12 +124,11 @@ class MatrixSender:
     # -- in the sender's loop --------------------------------------------------------------------
 
     async def _connected(self) -> AsyncClient:
-        if self._logging_in is None:
-            self._logging_in = asyncio.Lock()
         async with self._logging_in:
             if self._client is None:
                 self._client = await connect(self.settings, patient=False)
                 self._order_rooms = OrderRooms(self._client, self.memory)
+                self._direct_rooms = DirectRooms(self._client, self.memory)
         return self._client
 
     async def _send(self, address: str, message: Outgoing) -> None:
@@ -136,8 +137,8 @@ class MatrixSender:
             await self._join_order_room(address, message)
             if await self._relayed(client, address, message):
                 return
-            room_id = await DirectRooms(client, self.memory).room_for(address)
-            buttons = buttons_from_payload(message.payload.get("buttons"))
+            room_id = await self._direct_rooms.room_for(address)
+            buttons = tuple((button,) for button in outbox_buttons(message.payload))
             await post(client, room_id, text_content(message.text, buttons))
         except (ClientError, TimeoutError) as exc:
             raise MatrixUnavailable(f"Matrix could not be reached: {exc!r}") from exc

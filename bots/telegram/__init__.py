@@ -3,7 +3,7 @@ button press to the conversation and renders its replies (updates.py, replies.py
 or a webhook (runner.py, webhook.py), and the outbox's sender (sender.py)."""
 
 from bots.telegram.application import build_application
-from bots.telegram.runner import run, serve
+from bots.telegram.runner import serve
 from bots.telegram.sender import TelegramSender
 from bots.telegram.webhook import Webhook, webhook_from_environment
 
@@ -11,7 +11,6 @@ __all__ = [
     "TelegramSender",
     "Webhook",
     "build_application",
-    "run",
     "serve",
     "webhook_from_environment",
 ]

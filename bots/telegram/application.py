@@ -9,6 +9,7 @@ from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bots.conversation.messages import Conversation
+from bots.telegram.sender import hide_token_from_logs
 from bots.telegram.updates import Updates
 
 
@@ -23,6 +24,7 @@ def build_application(
     """`base_url` (Bot API root, the token follows: "https://api.telegram.org/bot") and
     `request` (a factory: the bot's calls and getUpdates each get their own) are for tests and
     self-hosted Bot API servers."""
+    hide_token_from_logs()
     builder = ApplicationBuilder().token(token)
     if base_url is not None:
         builder = builder.base_url(base_url)

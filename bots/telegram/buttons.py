@@ -10,11 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from core.store.database import writing
-from core.store.tables import PlatformState
+from core.store.platform_state import PlatformMemory
 
 PLATFORM = "telegram"
 CALLBACK_DATA_LIMIT = 64  # bytes, Bot API
@@ -25,15 +22,8 @@ def callback_data(command: str, engine: Engine) -> str:
     if len(command.encode()) <= CALLBACK_DATA_LIMIT and not command.startswith("#"):
         return command
     digest = "#" + hashlib.sha256(command.encode()).hexdigest()[:40]
-    key = KEY_PREFIX + digest
-    with Session(engine) as session:
-        if session.get(PlatformState, (PLATFORM, key)) is not None:
-            return digest
-    try:
-        with Session(writing(engine)) as session, session.begin():
-            session.add(PlatformState(platform=PLATFORM, key=key, value=command))
-    except IntegrityError:
-        pass  # another process kept the same command under the same key at the same moment
+    # Already kept, or kept now (by this process or another at the same moment): the same key.
+    PlatformMemory(engine, PLATFORM).add(KEY_PREFIX + digest, command)
     return digest
 
 
@@ -41,9 +31,7 @@ def command_of(data: str, engine: Engine) -> str | None:
     """The command a press carries; None for a key this SCIS never gave out."""
     if not data.startswith("#"):
         return data
-    with Session(engine) as session:
-        kept = session.get(PlatformState, (PLATFORM, KEY_PREFIX + data))
-        return kept.value if kept is not None else None
+    return PlatformMemory(engine, PLATFORM).get(KEY_PREFIX + data)
 
 
 def keyboard_rows(rows, engine: Engine) -> list[list[dict]]:

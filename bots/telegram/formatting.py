@@ -4,12 +4,12 @@ pictures may go as a photo."""
 from __future__ import annotations
 
 import html
-import struct
+
+from bots.png import png_size
 
 MESSAGE_LIMIT = 4096  # characters of a message's text, after escaping
 CAPTION_LIMIT = 1024
 PHOTO_MAX_WIDTH = 1280  # Telegram scales a wider photo down until a stage graph is unreadable
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def escaped(text: str) -> str:
@@ -41,13 +41,6 @@ def escaped_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if current.strip():
         chunks.append(current)
     return [chunk for chunk in chunks if chunk.strip()]
-
-
-def png_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG's IHDR chunk; None when it is not a PNG."""
-    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", data[16:24])
 
 
 def fits_as_photo(png: bytes) -> bool:

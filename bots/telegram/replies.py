@@ -64,10 +64,7 @@ async def _keyboard(reply: Reply, engine: Engine) -> InlineKeyboardMarkup | None
     # A long command is kept in the database: off the event loop.
     data = await asyncio.to_thread(buttons.keyboard_rows, rows, engine)
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-            for row in data
-        ]
+        [[InlineKeyboardButton(**button) for button in row] for row in data]
     )
 
 

@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from core.store.database import writing
-from core.store.tables import PlatformState, now
+from core.store.platform_state import PlatformMemory
+from core.store.tables import now
 
 PLATFORM = "telegram"
 KEY_PREFIX = "update:"
@@ -30,42 +27,29 @@ MEMORY = 10_000
 
 class SeenUpdates:
     def __init__(self, engine: Engine):
-        self.engine = engine
+        self.kept = PlatformMemory(engine, PLATFORM)
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._since_prune = 0
 
     def seen(self, update_id: int) -> bool:
         if update_id in self._recent:
             return True
-        with Session(self.engine) as session:
-            found = session.get(PlatformState, (PLATFORM, f"{KEY_PREFIX}{update_id}")) is not None
+        found = self.kept.get(f"{KEY_PREFIX}{update_id}") is not None
         if found:
             self._remember_in_memory(update_id)
         return found
 
     def remember(self, update_id: int) -> None:
         self._remember_in_memory(update_id)
-        try:
-            with Session(writing(self.engine)) as session, session.begin():
-                session.add(
-                    PlatformState(platform=PLATFORM, key=f"{KEY_PREFIX}{update_id}", value="")
-                )
-        except IntegrityError:
-            pass  # already there: another instance answered it too, nothing more to record
+        # Already there means another instance answered it too: nothing more to record.
+        self.kept.add(f"{KEY_PREFIX}{update_id}")
         self._since_prune += 1
         if self._since_prune >= PRUNE_EVERY:
             self._since_prune = 0
             self.prune()
 
     def prune(self) -> None:
-        with Session(writing(self.engine)) as session, session.begin():
-            session.exec(
-                delete(PlatformState).where(
-                    PlatformState.platform == PLATFORM,
-                    PlatformState.key.startswith(KEY_PREFIX),
-                    PlatformState.updated_at < now() - KEEP,
-                )
-            )
+        self.kept.forget_older(KEY_PREFIX, now() - KEEP)
 
     def _remember_in_memory(self, update_id: int) -> None:
         self._recent[update_id] = None

@@ -14,6 +14,7 @@ import logging
 import httpx
 from sqlalchemy.engine import Engine
 
+from bots.conversation.messages import outbox_buttons
 from bots.telegram.buttons import keyboard_rows
 from bots.telegram.formatting import escaped_chunks
 from bots.telegram.pacing import Pacing
@@ -50,7 +51,7 @@ class TelegramSender:
 
     def send(self, address: str, message: Outgoing) -> None:
         """`message.payload["buttons"]`, `[[label, command], ...]`, become an inline keyboard."""
-        pairs = message.payload.get("buttons") or []
+        pairs = [(b.label, b.command) for b in outbox_buttons(message.payload)]
         rows = [pairs[i : i + BUTTONS_PER_ROW] for i in range(0, len(pairs), BUTTONS_PER_ROW)]
         markup = {"inline_keyboard": keyboard_rows(rows, self.engine)} if rows else None
         chunks = escaped_chunks(message.text)

@@ -23,7 +23,7 @@ FRAME = Outgoing(
     "Plan 1 for order 12 costs <b>40</b> & more",
     kind="frame",
     order_id=12,
-    payload={"buttons": [[["Agree", "/agree 12"], ["Decline", "/decline 12"]], ["Help", "/help"]]},
+    payload={"buttons": [["Agree", "/agree 12"], ["Decline", "/decline 12"], ["Help", "/help"]]},
 )
 
 
