@@ -189,8 +189,9 @@ class ChatConversation:
                 f"This account already speaks for {person.name} ({person.id}). "
                 "/help lists what you can do."
             )
-        who = {"buyer": "buyers", "coordinator": "coordinators"}.get(command.who, command.who)
-        return views.reply(f"/{command.name} is for {who}. /help lists what you can do.")
+        return views.reply(
+            f"/{command.name} is for {views.who_may(command.who)}. /help lists what you can do."
+        )
 
     def _run(self, incoming, person: Person | None, command: Command, values: dict):
         blocked = self._blocked(person, command)

@@ -56,11 +56,11 @@ def help_topic(topic: str, roles: list[str] | None) -> Reply:
     if not command.available:
         text += " It is not available yet — coming soon."
     elif not may_use(command, roles):
-        text += f" (for {_who(command.who)}; {'join first' if roles is None else 'not for you'})"
+        text += f" (for {who_may(command.who)}; {'join first' if roles is None else 'not for you'})"
     return reply(text)
 
 
-def _who(who: str) -> str:
+def who_may(who: str) -> str:
     return {
         "newcomer": "accounts that have not joined yet",
         "registered": "participants",
