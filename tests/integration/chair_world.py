@@ -13,6 +13,7 @@ from core.importers import load_network
 from core.service import records
 from core.service.bus import Services
 from core.service.commands import Agree, AssertStage, ChoosePlan, LoadNetwork, PlaceOrder
+from core.service.queries import order_state
 from core.service.results import Origin
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ def owners(services: Services, order_id: int) -> dict[str, str]:
         return {s.id: s.owner for s in records.stage_graph(session, contract.id)}
 
     return services.read(read)
+
+
+def stage_status(services: Services, order_id: int, stage: str) -> str | None:
+    return services.read(lambda session: order_state(session, order_id).stages.get(stage))
 
 
 def done(services, order_id, actor, stage, message):

@@ -17,6 +17,8 @@ import pytest
 from database_servers import PostgresServer, postgres_or_skip
 from redis_servers import RedisServer, redis_or_skip
 from sqlalchemy.engine import Engine
+from synapse_server import SynapseServer, synapse_or_skip
+from telegram_emulator import TelegramEmulator, emulator_or_skip
 from worker_processes import WorkerProcesses
 
 from core.store import migrate
@@ -65,6 +67,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of this test's own, for tests that need only one database
+    (the `engine` fixture also runs on PostgreSQL)."""
+    path = tmp_path / "scis.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
 def _postgres_database(request: pytest.FixtureRequest, template: str) -> str:
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = server.create_database(template=template)
@@ -96,6 +109,27 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# Chat servers ------------------------------------------------------------------------------------
+# One Synapse (synapse_server.py) and one telegram-test-api (telegram_emulator.py) per session:
+# each takes seconds to start. Tests keep apart by fresh accounts (Matrix) and bot tokens
+# (Telegram). Without them the tests skip with the reason, or fail under CI=true.
+
+
+@pytest.fixture(scope="session")
+def synapse() -> Iterator[SynapseServer]:
+    server = synapse_or_skip()
+    print(f"\nSynapse answered {server.started_in:.1f} s after it was started")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def telegram_emulator() -> Iterator[TelegramEmulator]:
+    emulator = emulator_or_skip()
+    yield emulator
+    emulator.stop()
 
 
 # Redis and worker processes ------------------------------------------------------------------

@@ -7,7 +7,7 @@ Bot API to the bot (`/bot<token>/<method>`) and a small API of its own to play t
 unread messages to one chat, as the bot sent them) and `/getUpdatesHistory` (everything for one
 token). Everything is namespaced by bot token, so each test takes a token of its own.
 
-Its deviations from the Bot API (tests/integration/telegram/emulator_request.py adapts them):
+Its deviations from the Bot API (emulator_request.py adapts them):
 getMe lacks `is_bot`; the `date` of the bot's messages is in milliseconds; callback queries lack
 `chat_instance`; edit and answer methods return `null`; errors are HTTP 500 `{"message"}`; there
 is no sendPhoto or sendDocument.

@@ -1,5 +1,6 @@
-"""The Matrix tests: one Synapse for the whole session (synapse_server.py), a fresh bot account
-and fresh people for every test, so that no test sees another's rooms.
+"""The Matrix tests: one Synapse for the whole session (the `synapse` fixture of
+tests/integration/conftest.py), a fresh bot account and fresh people for every test, so that no
+test sees another's rooms.
 
 Tests may be `async def`: each runs in an `asyncio.run` of its own, with a deadline, because
 matrix-nio clients belong to the event loop they were made in.
@@ -10,16 +11,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
-from synapse_server import Person, SynapseServer, synapse_or_skip
+from synapse_server import Person, SynapseServer
 
 from bots.matrix.settings import MatrixSettings
-from core.store.database import make_engine
 
 TEST_DEADLINE_S = 60
 _names = itertools.count(1)
@@ -32,15 +28,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function):
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(asyncio.wait_for(pyfuncitem.obj(**arguments), TEST_DEADLINE_S))
     return True
-
-
-@pytest.fixture(scope="session")
-def synapse() -> Iterator[SynapseServer]:
-    """Skips with the reason when Synapse cannot start here; fails instead under CI=true."""
-    server = synapse_or_skip()
-    print(f"\nSynapse answered {server.started_in:.1f} s after it was started")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -62,14 +49,3 @@ def bot(register) -> Person:
 @pytest.fixture
 def bot_settings(synapse: SynapseServer, bot: Person) -> MatrixSettings:
     return MatrixSettings(homeserver=synapse.url, user=bot.user_id, password=bot.password)
-
-
-@pytest.fixture
-def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database of this test's own (the `engine` fixture also runs on
-    PostgreSQL; most Matrix tests need only one database)."""
-    path = tmp_path / "scis.db"
-    shutil.copyfile(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    yield engine
-    engine.dispose()

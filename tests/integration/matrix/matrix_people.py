@@ -1,12 +1,16 @@
-"""People on Matrix for the tests: real matrix-nio clients logged in to the test Synapse, and
-the stand-in for the conversation layer that the adapter talks to."""
+"""People on Matrix for the tests: real matrix-nio clients logged in to the test Synapse, the
+stand-in for the conversation layer that the adapter talks to, and the chair network with the
+test's own chat accounts for the order scenarios."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
+from pathlib import Path
 
+import yaml
+from chair_world import NETWORK
 from nio import AsyncClient, RoomMessagesResponse, SyncResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -113,6 +117,11 @@ class Someone:
             await asyncio.sleep(0.1)
 
 
+async def has(awaitable, expected) -> bool:
+    """For `eventually`: whether what `awaitable` comes to is `expected`."""
+    return await awaitable == expected
+
+
 async def eventually(check, timeout: float = 10, every: float = 0.1):
     """Awaits `check()` until it returns something truthy; that is the result."""
     deadline = time.monotonic() + timeout
@@ -123,3 +132,78 @@ async def eventually(check, timeout: float = 10, every: float = 0.1):
         if time.monotonic() > deadline:
             raise AssertionError(f"still not so after {timeout}s: {check.__qualname__}")
         await asyncio.sleep(every)
+
+
+class MatrixPerson(Someone):
+    """Someone with a direct room with the bot, who reads what the bot writes there."""
+
+    def __init__(self, synapse, account, bot: str):
+        super().__init__(synapse, account)
+        self.bot = bot
+        self.dm: str | None = None
+
+    async def open_dm(self) -> None:
+        self.dm = await self.direct_room_with(self.bot)
+
+    async def from_bot(self, room: str | None = None) -> list[dict]:
+        messages = await self.messages(room or self.dm)
+        return [m["content"] for m in messages if m["sender"] == self.bot]
+
+    async def told(self, needle: str, room: str | None = None, count: int = 1) -> list[dict]:
+        """Waits until the bot has written `needle` (a substring) `count` times in the room."""
+
+        async def found():
+            hits = [c for c in await self.from_bot(room) if needle in c.get("body", "")]
+            return hits if len(hits) >= count else None
+
+        found.__qualname__ = f"{self.user_id} told {needle!r}"
+        return await eventually(found, timeout=20)
+
+    async def ask(self, text: str, needle: str, room: str | None = None) -> dict:
+        """Types `text`; the bot's answer containing `needle` (a new one, not an older one)."""
+        before = sum(needle in c.get("body", "") for c in await self.from_bot(room))
+        await self.say(room or self.dm, text)
+        return (await self.told(needle, room, count=before + 1))[-1]
+
+
+async def until(check, timeout: float = 20):
+    """`eventually` for a check of the database (run in a thread: it blocks)."""
+
+    async def checked():
+        return await asyncio.to_thread(check)
+
+    checked.__qualname__ = getattr(check, "__qualname__", "check")
+    return await eventually(checked, timeout=timeout, every=0.05)
+
+
+def chair_network(
+    directory: Path, matrix: dict[str, str], telegram: dict[str, str | int]
+) -> list[Path]:
+    """The chair network's files, copied with chat accounts the test can reach: the people in
+    `matrix` by their Matrix test account only, those in `telegram` by their Telegram chat only
+    (a Telegram contact would win over Matrix), nobody else by an example.org Matrix id. Zed, a
+    buyer outside every order, is added when `matrix` has an account for him."""
+    paths = []
+    for source in NETWORK:
+        document = yaml.safe_load(source.read_text())
+        for participant in document.get("participants", []):
+            who = participant["id"]
+            if who in matrix:
+                participant["contacts"] = {"matrix": matrix[who]}
+            elif who in telegram:
+                participant["contacts"] = {"telegram": str(telegram[who])}
+            else:
+                participant.get("contacts", {}).pop("matrix", None)
+        if source.name == "chair.yaml" and "zed" in matrix:
+            document["participants"].append(
+                {
+                    "id": "zed",
+                    "name": "Zed Outsider",
+                    "roles": ["buyer"],
+                    "contacts": {"matrix": matrix["zed"]},
+                }
+            )
+        path = directory / source.name
+        path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+        paths.append(path)
+    return paths

@@ -7,7 +7,7 @@ import contextlib
 import shutil
 
 import pytest
-from matrix_people import PNG, Someone, StandInConversation, eventually, register_on_matrix
+from matrix_people import PNG, Someone, StandInConversation, eventually, has, register_on_matrix
 from nio import DownloadError
 
 from bots.matrix.adapter import NEXT_BATCH, MatrixAdapter, run_matrix
@@ -103,7 +103,7 @@ async def test_a_message_gets_the_conversations_replies_escaped_with_buttons_and
         room = await alice.direct_room_with(bot.user_id)
         await alice.say(room, "said before the bot came in: not the bot's to answer")
         async with running(bot_settings, conversation, sqlite_engine):
-            await eventually(lambda: _is(alice.membership(room, bot.user_id), "join"))
+            await eventually(lambda: has(alice.membership(room, bot.user_id), "join"))
             said = await alice.say(room, "hello <b>there</b> & co")
             [reply] = await bot_replies(alice, room, bot.user_id, 1)
 
@@ -152,7 +152,7 @@ async def test_a_restart_answers_only_what_is_new(
     try:
         room = await alice.direct_room_with(bot.user_id)
         async with running(bot_settings, first, sqlite_engine):
-            await eventually(lambda: _is(alice.membership(room, bot.user_id), "join"))
+            await eventually(lambda: has(alice.membership(room, bot.user_id), "join"))
             await alice.say(room, "one")
             await bot_replies(alice, room, bot.user_id, 1)
         stored = Memory(sqlite_engine).get(NEXT_BATCH)
@@ -185,10 +185,6 @@ async def test_a_restart_answers_only_what_is_new(
         await alice.close()
 
 
-async def _is(awaitable, expected) -> bool:
-    return await awaitable == expected
-
-
 async def test_run_matrix_answers_until_told_to_stop(synapse, bot, register, sqlite_engine):
     """The entry point `scis serve` calls, configured as in production, from the environment."""
     settings = MatrixSettings.from_environment(
@@ -204,7 +200,7 @@ async def test_run_matrix_answers_until_told_to_stop(synapse, bot, register, sql
     try:
         room = await alice.direct_room_with(bot.user_id)
         serving = asyncio.create_task(run_matrix(conversation, sqlite_engine, settings, stop))
-        await eventually(lambda: _is(alice.membership(room, bot.user_id), "join"))
+        await eventually(lambda: has(alice.membership(room, bot.user_id), "join"))
         await alice.say(room, "/help")
         await bot_replies(alice, room, bot.user_id, 1)
         stop.set()  # in the middle of a 30 s long poll: it must not wait that out

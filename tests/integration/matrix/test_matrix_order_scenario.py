@@ -6,8 +6,9 @@ workers deliver the outbox through the real `MatrixSender`.
 The chair network, with the seat makers and Gus's seats out of service before the order, so
 that plan 1 is Ana's chairs from Fern's legs and seats and Gus's backs: the parties are exactly
 Dana (buyer), Ana (maker), Fern and Gus (suppliers). Fern's seats sell out; no seat is left, Dana
-approves foam seats, and Hana — on Telegram only, recorded by a RecordingSender — joins the order
-and its thread. Zed, a buyer with a Matrix account but no part in the order, is refused.
+approves foam seats, and Hana joins the order and its room. Zed, a buyer with a Matrix account
+but no part in the order, is refused. (tests/integration/matrix/test_thread_across_platforms.py
+plays the thread between Matrix and Telegram.)
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ import asyncio
 import re
 import shutil
 import time
-from pathlib import Path
 
-import yaml
-from chair_world import NETWORK, owners
-from matrix_people import Someone, eventually
+from chair_world import owners, stage_status
+from matrix_people import MatrixPerson, chair_network, eventually, has, until
 from nio import DownloadError, JoinError
 from sqlmodel import Session, select
 
 from bots.conversation.conversation import ChatConversation
-from bots.conversation.messages import Incoming
 from bots.conversation.rate_limit import RateLimiter
 from bots.matrix.adapter import NEXT_BATCH, run_matrix
 from bots.matrix.memory import Memory
@@ -35,83 +33,10 @@ from core.service.commands import Disrupt
 from core.service.queries import order_state
 from core.store.tables import EventRow, Notification
 from workers.actors import deliver_results, take_in
-from workers.senders import RecordingSender, recorded
 
-MATRIX_PEOPLE = ("dana", "ana", "fern", "gus", "zed")
-HANA_TELEGRAM = "7007"  # Hana's only chat account: Telegram, recorded
+MATRIX_PEOPLE = ("dana", "ana", "fern", "gus", "hana", "zed")
 # Out of service before Dana orders: no seat source but Fern's is left.
 CLOSED = ("hal-shop", "ivy-studio", "gus-seats")
-
-
-def write_network(directory: Path, matrix: dict[str, str]) -> list[Path]:
-    """The chair network's files, copied with chat accounts this test can reach: the Matrix
-    people by their test accounts only (a Telegram contact would win over Matrix), Hana by
-    Telegram, nobody by an example.org Matrix id; plus Zed, a buyer outside the order."""
-    paths = []
-    for source in NETWORK:
-        document = yaml.safe_load(source.read_text())
-        for participant in document.get("participants", []):
-            contacts = participant.setdefault("contacts", {})
-            contacts.pop("matrix", None)
-            if participant["id"] in matrix:
-                participant["contacts"] = {"matrix": matrix[participant["id"]]}
-            if participant["id"] == "hana":
-                contacts["telegram"] = HANA_TELEGRAM
-        if source.name == "chair.yaml":
-            document["participants"].append(
-                {
-                    "id": "zed",
-                    "name": "Zed Outsider",
-                    "roles": ["buyer"],
-                    "contacts": {"matrix": matrix["zed"]},
-                }
-            )
-        path = directory / source.name
-        path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
-        paths.append(path)
-    return paths
-
-
-class Person(Someone):
-    """Someone with a direct room with the bot, who reads what the bot writes there."""
-
-    def __init__(self, synapse, account, bot: str):
-        super().__init__(synapse, account)
-        self.bot = bot
-        self.dm: str | None = None
-
-    async def open_dm(self) -> None:
-        self.dm = await self.direct_room_with(self.bot)
-
-    async def from_bot(self, room: str | None = None) -> list[dict]:
-        messages = await self.messages(room or self.dm)
-        return [m["content"] for m in messages if m["sender"] == self.bot]
-
-    async def told(self, needle: str, room: str | None = None, count: int = 1) -> list[dict]:
-        """Waits until the bot has written `needle` (a substring) `count` times in the room."""
-
-        async def found():
-            hits = [c for c in await self.from_bot(room) if needle in c.get("body", "")]
-            return hits if len(hits) >= count else None
-
-        found.__qualname__ = f"{self.user_id} told {needle!r}"
-        return await eventually(found, timeout=20)
-
-    async def ask(self, text: str, needle: str, room: str | None = None) -> dict:
-        """Types `text`; the bot's answer containing `needle` (a new one, not an older one)."""
-        before = sum(needle in c.get("body", "") for c in await self.from_bot(room))
-        await self.say(room or self.dm, text)
-        return (await self.told(needle, room, count=before + 1))[-1]
-
-
-async def until(check, timeout: float = 20):
-    """`eventually` for a check of the database (run in a thread: it blocks)."""
-
-    async def checked():
-        return await asyncio.to_thread(check)
-
-    checked.__qualname__ = getattr(check, "__qualname__", "check")
-    return await eventually(checked, timeout=timeout, every=0.05)
 
 
 async def test_an_order_from_the_first_message_to_completed_on_matrix(
@@ -119,14 +44,15 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
 ):
     began = time.monotonic()
     accounts = {name: register(name) for name in MATRIX_PEOPLE}
-    people = {name: Person(synapse, account, bot.user_id) for name, account in accounts.items()}
-    dana, ana, fern, gus, zed = (people[name] for name in MATRIX_PEOPLE)
-    networks = write_network(tmp_path, {name: p.user_id for name, p in people.items()})
+    people = {
+        name: MatrixPerson(synapse, account, bot.user_id) for name, account in accounts.items()
+    }
+    dana, ana, fern, gus, hana, zed = (people[name] for name in MATRIX_PEOPLE)
+    networks = chair_network(tmp_path, {name: p.user_id for name, p in people.items()}, {})
     database = tmp_path / "scis.db"
     shutil.copyfile(sqlite_template, database)
-    telegram = tmp_path / "telegram.jsonl"
 
-    senders = {"telegram": RecordingSender(telegram, "telegram")}
+    senders: dict = {}
     runtime = start(senders, networks, url=f"sqlite:///{database}", example=None)
     services = runtime.services
     # The dict the workers hold: the Matrix sender joins it, as `scis serve` adds its platforms.
@@ -142,19 +68,11 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
     stop = asyncio.Event()
     adapter = asyncio.create_task(run_matrix(conversation, services.engine, bot_settings, stop))
 
-    def hana_types(text: str, number: int) -> str:
-        """What the Telegram adapter would hand the conversation for Hana's message."""
-        incoming = Incoming("telegram", HANA_TELEGRAM, f"{HANA_TELEGRAM}:{number}", text)
-        return "\n".join(reply.text for reply in conversation.answer(incoming))
-
-    def said_to_hana() -> list[str]:
-        return [line["text"] for line in recorded(telegram) if line["address"] == HANA_TELEGRAM]
-
     try:
         await until(lambda: Memory(services.engine).get(NEXT_BATCH))  # the adapter listens
         await asyncio.gather(*(person.open_dm() for person in people.values()))
         for person in people.values():
-            await eventually(lambda p=person: _is(p.membership(p.dm, bot.user_id), "join"))
+            await eventually(lambda p=person: has(p.membership(p.dm, bot.user_id), "join"))
 
         # -- Dana orders and chooses a plan by command ----------------------------------------
         await dana.ask("/order chair 2", "Working on it")
@@ -203,13 +121,8 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
 
         # -- the maker and the suppliers assert their stages, each in their own room ----------
         async def done(owner: str, stage: str) -> None:
-            if owner == "hana":
-                assert "Recording" in await asyncio.to_thread(
-                    hana_types, f"/done {order} {stage}", 100 + int(stage[1:])
-                )
-            else:
-                await people[owner].ask(f"/done {order} {stage}", f"Recording {stage}")
-            await until(lambda: _status(services, order, stage) == "done")
+            await people[owner].ask(f"/done {order} {stage}", f"Recording {stage}")
+            await until(lambda: stage_status(services, order, stage) == "done")
 
         who = owners(services, order)
         legs = [s for s in who if who[s] == "fern"][:2]  # Fern's legs: confirm, ship
@@ -231,25 +144,25 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
         # Fern now supplies only the legs: her part changed, so her new frame says so.
         changed = (await fern.told(f"Order {order}: 2 × Chair", count=2))[-1]["body"]
         assert "Your part: supply 8 × Chair leg" in changed and "× Seat" not in changed
-        # Hana joins the order where she chats: Telegram.
-        await until(lambda: any("Your part" in text for text in said_to_hana()))
+        # Hana joins the order: her frame, and the order's room.
+        joined = (await hana.told(f"Order {order}: 2 × Chair"))[-1]["body"]
+        assert "Your part: supply 2 × Foam seat" in joined
+        assert await hana.accept_invites() == [room]
 
-        # -- the thread across platforms ---------------------------------------------------------
-        assert "Passing it on" in await asyncio.to_thread(
-            hana_types, f"/say {order} Foam seats ship Thursday", 1
-        )
+        # -- the thread: /say anywhere is posted in the room, words in the room stay there ---
+        await hana.ask(f"/say {order} Foam seats ship Thursday", "Passing it on")
         relayed = (await dana.told("Foam seats ship Thursday", room=room))[-1]
         assert relayed["body"] == "Hana Foam Works: Foam seats ship Thursday"
         assert relayed["formatted_body"] == "<b>Hana Foam Works</b>: Foam seats ship Thursday"
 
         await dana.say(room, "Thanks Hana, see you Thursday")  # plain words, in the room
-        heard = await until(
-            lambda: [t for t in said_to_hana() if t.endswith("Thanks Hana, see you Thursday")]
-        )
-        assert heard == [
-            f"Dana Whitfield (Hampden Reading Room) on order {order}: Thanks Hana, see you Thursday"
-        ]
-        # The room's parties were told too (their relays are sent), yet the bot posted nothing
+
+        async def hana_reads():
+            return [m for m in await hana.messages(room) if m["sender"] == dana.user_id]
+
+        heard = await eventually(hana_reads)
+        assert [m["content"]["body"] for m in heard] == ["Thanks Hana, see you Thursday"]
+        # The room's parties were told (their relays are sent), yet the bot posted nothing
         # there: neither her words again, nor a "passing it on" after them.
         await until(lambda: _sent_says(services, order, "dana") == {"ana", "fern", "gus", "hana"})
         posted = [c["body"] for c in await dana.from_bot(room)]
@@ -270,10 +183,10 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
         # -- everything else gets done, and the order completes -----------------------------------
         who = owners(services, order)
         for stage, owner in who.items():
-            if _status(services, order, stage) != "done":
+            if stage_status(services, order, stage) != "done":
                 await done(owner, stage)
         await asyncio.gather(
-            *(p.told(f"Order {order} is complete") for p in (dana, ana, fern, gus))
+            *(p.told(f"Order {order} is complete") for p in (dana, ana, fern, gus, hana))
         )
         assert services.read(lambda s: order_state(s, order)).status == "completed"
 
@@ -310,10 +223,6 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
             await person.close()
 
 
-def _status(services, order: int, stage: str) -> str | None:
-    return services.read(lambda session: order_state(session, order).stages.get(stage))
-
-
 def _sent_says(services, order: int, speaker: str) -> set[str]:
     """Who has been handed what `speaker` said last (its relay marked sent)."""
     with Session(services.engine) as session:
@@ -328,7 +237,3 @@ def _sent_says(services, order: int, speaker: str) -> set[str]:
             select(Notification).where(Notification.order_id == order, Notification.kind == "said")
         ).all()
     return {r.participant_id for r in rows if r.payload.get("said") == last and r.status == "sent"}
-
-
-async def _is(awaitable, expected) -> bool:
-    return await awaitable == expected

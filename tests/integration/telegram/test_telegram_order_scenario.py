@@ -21,12 +21,11 @@ import pytest
 import yaml
 from emulator_request import EmulatorRequest
 from telegram_emulator import EmulatedUser, shown_text
-from telegram_harness import BotThread
+from telegram_harness import BotThread, NoWait
 
 from bots.conversation.conversation import ChatConversation
 from bots.runtime import start
 from bots.telegram import TelegramSender, build_application
-from bots.telegram.pacing import Pacing
 from core.service.commands import Disrupt
 from core.store.database import make_engine
 from workers.actors import deliver_results, take_in
@@ -54,14 +53,6 @@ def emulated_network(directory: Path) -> tuple[list[Path], dict[str, int]]:
         target.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
         files.append(target)
     return files, chat_ids
-
-
-class NoWait(Pacing):
-    """The emulator has no flood limits and pacing has tests of its own; waiting a second per
-    message to one chat would only make this scenario slow."""
-
-    def __init__(self):
-        super().__init__(sleep=lambda _seconds: None)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """What the Telegram tests share: a stand-in for the conversation layer, the bot running in a
-thread of its own, and PNGs of a chosen size."""
+thread of its own, a sender's pacing that never waits, and PNGs of a chosen size."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bots.conversation.messages import Button, Incoming, Picture, Reply
 from bots.telegram import Webhook, serve
+from bots.telegram.pacing import Pacing
 
 LONG_COMMAND = "/say 12 " + "a message far longer than Telegram's sixty-four bytes of data"
 
@@ -91,6 +92,14 @@ class BotThread:
         assert not self._thread.is_alive(), "the bot did not stop"
         if self.error is not None:
             raise self.error
+
+
+class NoWait(Pacing):
+    """The emulator has no flood limits and pacing has tests of its own; waiting a second per
+    message to one chat would only make this scenario slow."""
+
+    def __init__(self):
+        super().__init__(sleep=lambda _seconds: None)
 
 
 def png_of_size(width: int, height: int) -> bytes:
