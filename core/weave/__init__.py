@@ -3,13 +3,14 @@
 from core.weave.catalog import CatalogEntry, orderable_catalog
 from core.weave.count import PlanCounter
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import BALANCED, DISTANCE, PRICE, RANKINGS, RISK, Ranking
+from core.weave.ranking import BALANCED, DISTANCE, LOCAL, PRICE, RANKINGS, RISK, Ranking
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.weave import Weave, WeaveError
 
 __all__ = [
     "BALANCED",
     "DISTANCE",
+    "LOCAL",
     "PRICE",
     "RANKINGS",
     "RISK",

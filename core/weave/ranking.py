@@ -5,16 +5,30 @@ can rank plans best-first without enumerating them. Scores are pairs (unknown te
 term is unknown when the ranking needs a price nobody has quoted yet or a distance from or to a
 place nobody has given. A plan the ranking can fully value comes before one it cannot, whatever
 their known parts; then the lower value wins.
+
+Risk is −log of the probability of success, which adds up over independent parts. Without a
+`reliability` it is one term per node, from the failure probability the network declares for its
+source; with one (core.risk.reliability) it is the sum over the stages the source's own party
+carries, each with its probability learned from history (see `Reliability.source_risk`).
+
+Haul is mass × distance (kg·km) of each node's goods to where they are used: "what is light is
+global, what is heavy is local" — the LOCAL ranking brings heavy goods from near and lets light
+ones come from anywhere. A node whose item has no mass, or whose places are unknown, has an
+unknown haul.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from math import log
+from typing import TYPE_CHECKING
 
 from core.network.geo import haversine_km
 from core.network.model import Location, Network
 from core.weave.sources import Bought, Source
+
+if TYPE_CHECKING:  # core.risk builds on the weave's plans, so only the type is imported here
+    from core.risk.reliability import Reliability
 
 Score = tuple[int, float]
 ZERO: Score = (0, 0.0)
@@ -49,19 +63,27 @@ def delivery_distance_km(
 
 @dataclass(frozen=True)
 class Ranking:
-    """A weighted mix of price, distance (km) and risk (−log of the probability of success).
+    """A weighted mix of price, distance (km), risk (−log of the probability of success) and
+    haul (kg·km).
 
-    The weights say how much one kilometre and one unit of −log p are worth in money.
+    The weights say how much one kilometre, one unit of −log p and one kg·km are worth in money.
+    `reliability`, when given, supplies learned failure probabilities for the risk term.
     """
 
     name: str
     price: float = 0.0
     distance: float = 0.0
     risk: float = 0.0
+    haul: float = 0.0
+    reliability: Reliability | None = field(default=None, repr=False)
 
     @property
     def needs_destination(self) -> bool:
-        return self.distance > 0
+        return self.distance > 0 or self.haul > 0
+
+    def with_reliability(self, reliability: Reliability | None) -> Ranking:
+        """The same ranking, its risk term from `reliability` (None: the declared figures)."""
+        return replace(self, reliability=reliability)
 
     def local(
         self, network: Network, source: Source, quantity: int, destination: Location | None
@@ -86,13 +108,35 @@ class Ranking:
             else:
                 value += self.distance * km
         if self.risk:
-            failure = (
-                network.failure_probability_of_offer(source.offer)
-                if bought
-                else network.failure_probability_of_facility(source.facility)
-            )
-            value += self.risk * -log(max(1e-12, 1.0 - failure))
+            if self.reliability is not None:
+                value += self.risk * self.reliability.source_risk(source)
+            else:
+                failure = (
+                    network.failure_probability_of_offer(source.offer)
+                    if bought
+                    else network.failure_probability_of_facility(source.facility)
+                )
+                value += self.risk * -log(max(1e-12, 1.0 - failure))
+        if self.haul:
+            kg_km = haul_kg_km(network, source, quantity, destination)
+            if kg_km is None:
+                unknown += 1
+            else:
+                value += self.haul * kg_km
         return (unknown, value)
+
+
+def haul_kg_km(
+    network: Network, source: Source, quantity: int, destination: Location | None
+) -> float | None:
+    """Mass × distance of the goods a source delivers; None when the mass or a place is unknown."""
+    item_id = source.offer.item if type(source) is Bought else source.design.makes
+    item = network.items.get(item_id)
+    mass = item.mass_kg if item is not None else None
+    if mass is None:
+        return None
+    km = delivery_distance_km(network, source, destination)
+    return None if km is None else mass * quantity * km
 
 
 PRICE = Ranking("price", price=1.0)
@@ -100,5 +144,6 @@ DISTANCE = Ranking("distance", distance=1.0)
 RISK = Ranking("risk", risk=1.0)
 # One km costs 0.5 and a certain failure (−log p → 1 nat ≈ 63 %) costs 50, in price units.
 BALANCED = Ranking("balanced", price=1.0, distance=0.5, risk=50.0)
+LOCAL = Ranking("local", haul=1.0)
 
-RANKINGS = {r.name: r for r in (PRICE, DISTANCE, RISK, BALANCED)}
+RANKINGS = {r.name: r for r in (PRICE, DISTANCE, RISK, BALANCED, LOCAL)}

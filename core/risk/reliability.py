@@ -1,0 +1,209 @@
+"""Reliability: how likely each stage of a plan is to fail, declared and then learned.
+
+Every stage has an owner and a kind (DESIGN.md, Stages). Its failure probability starts from
+what the network declares — the offer's, else the facility's, else the participant's
+`failure_probability`, else DEFAULT_FAILURE_PROBABILITY — and moves towards what the owner has
+actually done with stages of that kind, by additive smoothing:
+
+    p = (failed + m·prior) / (total + m),   m = PSEUDO_COUNT = 2
+
+so the declared prior weighs as much as two observed stages: with a prior of 0.5 this is
+Laplace's rule of succession (f + 1) / (n + 2); with no history it is the prior; with a long
+history it is the observed share. History comes as counts per (participant, stage kind), which
+the service layer reads from the stages it recorded.
+
+The declared probability is read as each stage's: a supplier declaring 5 % is trusted to fail
+any one of its stages (confirm, ship) 5 % of the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from math import exp, log
+from types import MappingProxyType
+
+import numpy as np
+
+from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network
+from core.stages.graph import Stage
+from core.stages.plan import plan_stages
+from core.weave.plan import Plan, PlanNode
+from core.weave.ranking import ZERO
+from core.weave.sources import Bought, Source
+
+PSEUDO_COUNT = 2.0
+"""How many observed stages the declared prior is worth."""
+
+History = Mapping[tuple[str, str], tuple[int, int]]
+"""(participant id, stage kind) → (failed, total) stages of that kind the participant owned."""
+
+# Below this, −log(1 − p) of a certain failure would be infinite; the ranking keeps it finite.
+_SURVIVAL_FLOOR = 1e-12
+
+# The stages a source's own party carries (stages.plan): the parent's `receive` of its goods
+# belongs to whoever it delivers to, so a design node carries one `receive` per input instead.
+_BOUGHT_KINDS = ("confirm", "ship")
+_MADE_KINDS = ("make", "inspect", "ship")
+
+
+def smoothed(failed: int, total: int, prior: float, pseudo_count: float = PSEUDO_COUNT) -> float:
+    """The failure probability after `failed` of `total` stages, from `prior`."""
+    if not 0 <= failed <= total:
+        raise ValueError(f"failed stages ({failed}) must be between 0 and total ({total})")
+    return (failed + pseudo_count * prior) / (total + pseudo_count)
+
+
+def survival_risk(p: float) -> float:
+    """−log(1 − p): additive over independent stages, as the weave's scores must be."""
+    return -log(max(_SURVIVAL_FLOOR, 1.0 - p))
+
+
+@dataclass(frozen=True)
+class StageRisk:
+    """One stage of a plan with its declared prior and its failure probability now."""
+
+    stage: Stage
+    prior: float
+    failure: float
+    failed: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class PlanRisk:
+    """A plan's probability of failing, and its stages, riskiest first.
+
+    `risk` is −log of the probability of success, Σ −log(1 − p) over the stages: what the risk
+    ranking sums, less the buyer's stages (see `Reliability.source_risk`).
+    """
+
+    failure: float
+    risk: float
+    stages: tuple[StageRisk, ...]
+
+    @property
+    def success(self) -> float:
+        return exp(-self.risk)
+
+
+class Reliability:
+    """Failure probabilities of a network's participants, per stage kind, given their history.
+
+    Immutable once made (the history is copied), so what it computes per source is kept;
+    compared by identity, so a Ranking that carries one stays hashable.
+    """
+
+    def __init__(
+        self, network: Network, history: History | None = None, pseudo_count: float = PSEUDO_COUNT
+    ):
+        if pseudo_count <= 0:
+            raise ValueError(
+                "the pseudo-count must be positive, or the prior would count for nothing"
+            )
+        self.network = network
+        self.history: Mapping[tuple[str, str], tuple[int, int]] = MappingProxyType(
+            dict(history or {})
+        )
+        self.pseudo_count = pseudo_count
+        self._source_risks: dict[tuple, float] = {}
+
+    def observed(self, owner: str | None, kind: str) -> tuple[int, int]:
+        """(failed, total) stages of `kind` that `owner` carried; nobody (None) has no history."""
+        return self.history.get((owner, kind), (0, 0)) if owner else (0, 0)
+
+    # -- one stage -------------------------------------------------------------------------
+
+    def prior(self, owner: str | None) -> float:
+        """What a participant declared for itself, else the network's default."""
+        participant = self.network.participants.get(owner) if owner else None
+        declared = participant.failure_probability if participant else None
+        return DEFAULT_FAILURE_PROBABILITY if declared is None else declared
+
+    def p(self, owner: str | None, kind: str, prior: float | None = None) -> float:
+        """The probability that `owner` fails a stage of `kind`.
+
+        `prior` is the declared probability of the record the stage is carried out under (an
+        offer, a facility); without it, the owner's own. Nobody (owner None) has no history.
+        """
+        if prior is None:
+            prior = self.prior(owner)
+        failed, total = self.observed(owner, kind)
+        return smoothed(failed, total, prior, self.pseudo_count)
+
+    # -- one source, for the weave ---------------------------------------------------------
+
+    def source_risk(self, source: Source) -> float:
+        """Σ −log(1 − p) over the stages the source's own party carries in a plan.
+
+        An offer: the supplier's confirm and ship. A design at a facility: the operator's make,
+        inspect and ship, and its receive of each input. The receive of the source's own goods
+        is the parent's (counted at the parent), and the root's receive and the accept are the
+        buyer's, the same for every plan of an order. So a plan's summed score is
+        −log(1 − its failure probability) less the buyer's part, and ranking by it ranks by
+        the probability of success — and it depends on the source alone, as the weave needs.
+        """
+        key = _source_key(source)
+        known = self._source_risks.get(key)
+        if known is not None:
+            return known
+        prior = self._record_prior(source)
+        if type(source) is Bought:
+            owner, kinds = source.offer.supplier, _BOUGHT_KINDS
+        else:
+            owner = source.facility.operator
+            kinds = _MADE_KINDS + ("receive",) * len(source.design.inputs)
+        risk = sum(survival_risk(self.p(owner, kind, prior)) for kind in kinds)
+        self._source_risks[key] = risk
+        return risk
+
+    # -- a whole plan ----------------------------------------------------------------------
+
+    def plan_risk(self, plan: Plan | PlanNode, buyer: str | None = None) -> PlanRisk:
+        """Every stage the plan would have (Plan P), and the plan's probability of failing.
+
+        Stages are taken to fail independently: P(fail) = 1 − Π(1 − p). Shared causes (one
+        flood closing two shops of one town) make the true figure lower than this for the same
+        stage probabilities, and the loss heavier when it comes; fragility is where that is
+        modelled. A PlanNode is a plan of one line delivered to `buyer` (or to the maker
+        upstream that receives it).
+        """
+        if isinstance(plan, PlanNode):
+            plan = Plan(lines=(plan,), score=ZERO, rank=1)
+        sources = dict(plan.positioned())
+        risks = []
+        for stage in plan_stages(self.network, plan, buyer):
+            prior = self._stage_prior(stage, sources)
+            failed, total = self.observed(stage.owner, stage.kind)
+            failure = smoothed(failed, total, prior, self.pseudo_count)
+            risks.append(StageRisk(stage, prior, failure, failed, total))
+        # In logs: a plan of many reliable stages fails rarely, and 1 − Π(1 − p) would lose it.
+        with np.errstate(divide="ignore"):
+            risk = float(-np.log1p(-np.array([r.failure for r in risks], dtype=float)).sum())
+        ordered = sorted(risks, key=lambda r: -r.failure)  # stable: stage order among equals
+        return PlanRisk(failure=float(-np.expm1(-risk)), risk=risk, stages=tuple(ordered))
+
+    def plan_failure(self, plan: Plan | PlanNode, buyer: str | None = None) -> float:
+        return self.plan_risk(plan, buyer).failure
+
+    def _stage_prior(self, stage: Stage, sources: Mapping[str, PlanNode]) -> float:
+        """The declared probability of the record under which the stage's owner acts."""
+        if stage.kind == "accept":
+            return self.prior(stage.owner)
+        path = stage.node
+        if stage.kind == "receive":
+            if "." not in path:
+                return self.prior(stage.owner)  # the buyer receives the line's root
+            path = path.rsplit(".", 1)[0]  # the parent's operator receives it
+        return self._record_prior(sources[path].source)
+
+    def _record_prior(self, source: Source) -> float:
+        if type(source) is Bought:
+            return self.network.failure_probability_of_offer(source.offer)
+        return self.network.failure_probability_of_facility(source.facility)
+
+
+def _source_key(source: Source) -> tuple:
+    if type(source) is Bought:
+        return ("offer", source.offer.id)
+    return ("design", source.design.id, source.facility.id)
