@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bots.cli_db import db_app
 from bots.cli_demo import demo
+from bots.cli_risk import fragility, risk, survival
 from bots.cli_serve import serve
 from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
@@ -29,6 +30,10 @@ app.add_typer(db_app, name="db")
 app.command()(worker)
 app.command()(serve)
 app.command()(demo)
+# Like `weave`: unknown options pass through, so that `risk chair -1` meets the quantity check.
+app.command(context_settings={"ignore_unknown_options": True})(risk)
+app.command()(fragility)
+app.command()(survival)
 out = Console()
 err = Console(stderr=True)
 

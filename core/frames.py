@@ -1,8 +1,9 @@
 """The negotiation frame: what each party of a plan needs to act on it.
 
-The order, the party's own part, every other party with role and contacts, and the
-characteristic equation with a legend and the values quoted so far, then the commands to agree,
-decline, quote and talk. The text is platform-neutral; adapters format it.
+The order, the party's own part, every other party with role and contacts, the
+characteristic equation with a legend and the values quoted so far, the plan's outlook (chance
+of failing, share made locally), then the commands to agree, decline, quote and talk. The text
+is platform-neutral; adapters format it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def negotiation_frame(
     party: str,
     roles: dict[str, set[str]],
     due=None,
+    outlook: str = "",
 ) -> str:
     lines = [f"Order {order_id}: " + ", ".join(_line(network, node) for node in plan.lines)]
     own = [node for node in plan.nodes() if _provider(node) == party]
@@ -44,6 +46,8 @@ def negotiation_frame(
         )
     lines.append(f"Price: {short_equation(equation.text())}")
     lines.append(f"       {short_equation(equation.evaluated_text())}")
+    if outlook:
+        lines.append(f"Outlook: {outlook}.")
     legend = equation.legend(network)
     if len(legend) <= LEGEND_LINES:
         lines.extend(f"  {entry}" for entry in legend)

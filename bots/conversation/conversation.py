@@ -29,6 +29,7 @@ from core.service.listings import catalog, duties, plan_page, stage_list
 from core.service.participants import who_is
 from core.service.queries import may_read, stage_picture, timeline, timeline_text
 from core.service.results import Refused, Result
+from core.service.risk import order_risk, risk_picture
 from core.store.tables import InboundMessage, OrderRow, ParticipantRow
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,19 @@ class ChatConversation:
             log.exception("no stage picture for order %s", order_id)
             picture = None
         return views.stages(listing, picture)
+
+    def _read_risk(self, incoming, person: Person, values: dict) -> Reply:
+        order_id = values["order_id"]
+        try:
+            found = self.services.read(lambda session: order_risk(self.services, session, order_id))
+        except Refused as refusal:
+            return views.reply(f"{str(refusal)[0].upper()}{str(refusal)[1:]}.")
+        try:
+            picture = risk_picture(found)
+        except Exception:  # the figures still help without their picture
+            log.exception("no risk picture for order %s", order_id)
+            picture = None
+        return views.risk(found, picture)
 
     def _read_history(self, incoming, person: Person, values: dict) -> Reply:
         order_id = values["order_id"]

@@ -349,10 +349,14 @@ COMMANDS: tuple[Command, ...] = (
         then="Setting up alerts for {target} — I'll confirm in a moment.",
     ),
     Command("tasks", (), REGISTERED, "The stages you owe and the plans waiting for your word."),
-    # Issues 6 and 7 bring these; declared now so that people get a kind answer.
     Command(
-        "risk", (ORDER,), REGISTERED, "How likely an order is to fail, and where.", available=False
+        "risk",
+        (ORDER,),
+        REGISTERED,
+        "How likely an order is to go wrong, where, and what it hangs on.",
+        party=True,
     ),
+    # Issue 7 brings these; declared now so that people get a kind answer.
     *(
         Command(
             name,

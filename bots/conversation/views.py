@@ -7,6 +7,7 @@ from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
 from bots.conversation.messages import Button, Picture, Reply
 from core.frames import how_many, short_equation
 from core.service.listings import Duties, PlanPage, StageList
+from core.service.risk import RISKIEST, OrderRisk, outlook_text, percent
 from core.weave import CatalogEntry
 
 MAX_REPLY = 4000  # chat platforms cap a message near 4,096 characters
@@ -95,7 +96,9 @@ def plans(page: PlanPage, reader: str) -> Reply:
     for plan in page.plans:
         price = "price not known yet" if plan.price is None else f"{plan.price:,.2f}"
         mark = "  ← under way" if plan.rank == page.chosen else ""
-        lines.append(f"  {plan.rank}. {price} — {short_equation(plan.equation)}{mark}")
+        outlook = outlook_text(plan.outlook)
+        equation = short_equation(plan.equation) + (f" · {outlook}" if outlook else "")
+        lines.append(f"  {plan.rank}. {price} — {equation}{mark}")
     rows = []
     if page.choosable and reader == page.buyer:
         lines.append(
@@ -132,6 +135,49 @@ def stages(listing: StageList, picture: bytes | None) -> Reply:
         if picture
         else None
     )
+    return reply("\n".join(lines), picture=shown)
+
+
+def risk(found: OrderRisk, picture: bytes | None) -> Reply:
+    order = found.order_id
+    chance = percent(found.failure)
+    if found.under_way:
+        head = (
+            f"Order {order}: {chance} chance something goes wrong in the {found.stages} "
+            "stages left."
+        )
+    else:
+        head = (
+            f"Order {order}: plan {found.rank} has a {chance} chance something goes wrong in its "
+            f"{found.stages} stages."
+        )
+    lines = [head]
+    if found.riskiest:
+        named = [
+            f"{s.stage} {s.kind} {s.item} ({s.owner}) {percent(s.failure)}"
+            for s in found.riskiest[:RISKIEST]
+        ]
+        lines.append("Riskiest: " + "; ".join(named) + ".")
+    if found.single_points:
+        lines.append("Single points of failure: " + "; ".join(found.single_points) + ".")
+    else:
+        lines.append("No single point of failure: everything it needs has an alternative.")
+    for route in found.routes:
+        cut = "; ".join(route.cut)
+        lines.append(
+            f"Separate supply routes to {route.item}: {route.count}"
+            + (f" (losing {cut} would cut them all)." if cut else ".")
+        )
+    near = found.locality
+    if near is not None and near.mass_share is not None:
+        lines.append(
+            f"Local: {percent(near.mass_share)} of the weight made within {near.radius_km:g} km; "
+            f"goods travel {near.distance_km:,.0f} km in all."
+        )
+    lines.append(
+        f"/watch RESOURCE alerts you when one is disrupted; /stages {order} shows progress."
+    )
+    shown = Picture(picture, f"order-{order}-risk.png", f"Order {order}: risk") if picture else None
     return reply("\n".join(lines), picture=shown)
 
 

@@ -96,6 +96,7 @@ class PlanLine:
     price: float | None
     equation: str
     unknowns: list[str]
+    outlook: dict | None  # chance of failing, share made near the buyer
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def plan_page(session: Session, order_id: int, page: int = 1) -> PlanPage:
         page=page,
         pages=pages,
         plan_count=_plan_count(session, order_id),
-        plans=[PlanLine(r.rank, r.price, r.equation, list(r.unknowns)) for r in shown],
+        plans=[PlanLine(r.rank, r.price, r.equation, list(r.unknowns), r.outlook) for r in shown],
         chosen=chosen,
     )
 

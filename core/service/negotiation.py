@@ -9,6 +9,7 @@ from core.pricing.equation import plan_equation
 from core.service import records
 from core.service.bus import Context
 from core.service.results import buttons
+from core.service.risk import outlook_text, plan_outlook, reliability
 from core.store.tables import Contract, OrderRow, Quote
 from core.weave.plan import Plan
 
@@ -20,11 +21,14 @@ def send_frames(
     quotes = quoted(ctx, order.id)
     equation = plan_equation(network, plan, quotes)
     roles = records.parties(plan)
+    outlook = outlook_text(
+        plan_outlook(network, reliability(ctx.session, network), plan, order.buyer_id)
+    )
     for party in [order.buyer_id, *roles]:
         if only is not None and party not in only:
             continue
         text = negotiation_frame(
-            network, order.id, order.buyer_id, plan, equation, party, roles, order.due
+            network, order.id, order.buyer_id, plan, equation, party, roles, order.due, outlook
         )
         payload = {
             "contract": contract.id,

@@ -23,6 +23,7 @@ from core.service.commands import (
 from core.service.negotiation import quoted, send_frames
 from core.service.records import network_version, stage_documents
 from core.service.results import Refused, buttons
+from core.service.risk import outlook_text, plan_outlook, reliability
 from core.stages.plan import plan_stages
 from core.store.tables import (
     Agreement,
@@ -124,9 +125,11 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
     count = weave.count()
     batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
     version = network_version(ctx.session)
+    learned = reliability(ctx.session, network)
     offered = []
     for plan in weave.best(PLANS_OFFERED):
         equation = plan_equation(network, plan)
+        outlook = plan_outlook(network, learned, plan, order.buyer_id)
         ctx.session.add(
             PlanRow(
                 order_id=order.id,
@@ -137,6 +140,7 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
                 equation=equation.text(),
                 price=equation.price,
                 unknowns=equation.unknowns,
+                outlook=outlook,
                 created_at=ctx.now,
             )
         )
@@ -145,6 +149,7 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
                 "rank": plan.rank,
                 "equation": equation.text(),
                 "price": equation.price,
+                "outlook": outlook,
                 "tree": [node_document(line) for line in plan.lines],
             }
         )
@@ -162,7 +167,9 @@ def plans_text(network: Network, order_id: int, count: int, offered: list[dict])
     lines = [f"Order {order_id}: {how_many(count)} ways to deliver it. The best:"]
     for plan in offered:
         price = "price not known yet" if plan["price"] is None else f"{plan['price']:,.2f}"
-        lines.append(f"  {plan['rank']}. {price} — {short_equation(plan['equation'])}")
+        outlook = outlook_text(plan.get("outlook"))
+        equation = short_equation(plan["equation"]) + (f" · {outlook}" if outlook else "")
+        lines.append(f"  {plan['rank']}. {price} — {equation}")
     lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
     return "\n".join(lines)
 

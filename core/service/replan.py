@@ -21,6 +21,7 @@ from core.service.bus import Context
 from core.service.negotiation import send_frames
 from core.service.orders import validate
 from core.service.results import buttons
+from core.service.risk import plan_outlook, reliability
 from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
 from core.store.tables import Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
@@ -125,6 +126,7 @@ def _adopt(
         equation=equation.text(),
         price=equation.price,
         unknowns=equation.unknowns,
+        outlook=plan_outlook(network, reliability(ctx.session, network), new_plan, order.buyer_id),
         created_at=ctx.now,
     )
     ctx.session.add(row)

@@ -150,6 +150,8 @@ class PlanRow(SQLModel, table=True):
     equation: str = Field(sa_type=Text)  # a plan over a large network has hundreds of terms
     price: float | None = None
     unknowns: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Shown beside the price: chance of failing, share made near the buyer (service/risk.py).
+    outlook: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
 
 

@@ -197,7 +197,7 @@ def test_help_lists_only_what_this_person_may_use(chat):
     assert "/register" in newcomer and "/catalog" in newcomer and "/order" not in newcomer
     buyer = chat.says("dana", "/help")
     assert "/order" in buyer and "/choose" in buyer and "/invite" not in buyer
-    assert "/register" not in buyer and "/risk" not in buyer
+    assert "/register" not in buyer and "/offer" not in buyer
     maker = chat.says("ana", "/help")
     assert "/done" in maker and "/order" not in maker and "/approve" not in maker
     coordinator = chat.says("rita", "/help")

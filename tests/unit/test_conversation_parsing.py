@@ -114,9 +114,9 @@ def test_every_command_has_its_usage_and_an_example():
             assert command.service in FROM_CHAT
             # /join and /register answer with their outcome; every other change says what next
             assert command.then or command.name in ("join", "register")
-    # the intents (issue 7) and /risk (issue 6) are declared, not yet available
+    # the intents (issue 7) are declared, not yet available
     unavailable = {c.name for c in COMMANDS if not c.available}
-    assert unavailable == {"risk", "offer", "request", "propose", "matches", "accept"}
+    assert unavailable == {"offer", "request", "propose", "matches", "accept"}
 
 
 @pytest.mark.parametrize("name", sorted(VALID))

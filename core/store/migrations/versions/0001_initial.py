@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 10:09:02.396637
+Create Date: 2026-12-02 12:06:11.587535
 """
 
 from __future__ import annotations
@@ -243,6 +243,7 @@ def upgrade() -> None:
         sa.Column("equation", sa.Text(), nullable=False),
         sa.Column("price", sa.Float(), nullable=True),
         sa.Column("unknowns", sa.JSON(), nullable=False),
+        sa.Column("outlook", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["supply_order.id"], name=op.f("fk_plan_order_id_supply_order")

@@ -1,0 +1,101 @@
+"""Issue 6 in chat, on both databases: the plans and frames show each plan's chance of failing
+and how local it is, `/risk ORDER` gives the figures and a picture to the order's parties only,
+and failures people assert make the same plan riskier for the next buyer.
+
+The chair network declares no failure probability but Eli's (0.1), so every stage of the price-
+best chair (Ana's shop; Fern's legs; Hal's seat of Bob's foam and fabric; Gus's back: 21 stages,
+none of them Eli's) has the default 0.05: it fails with probability 1 − 0.95^21.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+from test_conversation import PARTIES, Chat, agreed_order
+from test_conversation import services as services  # noqa: F401 (a fixture)
+
+from core.service.commands import AssertStage
+from core.service.risk import failure_history
+
+PLAN_1 = 1 - 0.95**21
+
+
+@pytest.fixture
+def chat(services) -> Chat:  # noqa: F811
+    return Chat(services)
+
+
+def test_plans_frames_and_risk_show_the_chance_of_failing(chat):
+    chat.says("dana", "/order chair 1")
+    plans = chat.outbox("dana", "plans")[-1]
+    order = plans.order_id
+    best = plans.payload["plans"][0]["outlook"]
+    assert best["failure"] == pytest.approx(PLAN_1)
+    assert best["local_mass"] == 1.0  # all of it within 50 km of Dana, in Baltimore
+    assert (
+        "  1. " in plans.text and "66 % risk · 100 % of the weight made within 50 km" in plans.text
+    )
+    assert "66 % risk" in chat.says("dana", f"/plans {order}")
+
+    before = chat.send("dana", f"/risk {order}")
+    assert len(before) == 1
+    figures = before[0].text
+    assert f"Order {order}: plan 1 has a 66 % chance something goes wrong in its 21 stages." in (
+        figures
+    )
+    # Every plan of a chair needs Gus's backs: nobody else makes a back.
+    assert (
+        "Single points of failure: Chair back from Gus Pappas Upholstery (gus-backs); "
+        "Gus Pappas Upholstery." in figures
+    )
+    # Two shops assemble chairs, and nothing else joins the routes to a chair.
+    routes = re.search(r"Separate supply routes to Chair: (\d+) \(losing (.+) would cut", figures)
+    assert routes[1] == "2" and set(routes[2].split("; ")) == {
+        "Ana's Woodshop, Remington",
+        "Station North Turning Studio",
+    }
+    assert "Local: 100 % of the weight made within 50 km" in figures
+    picture = before[0].picture
+    assert picture is not None and picture.png.startswith(b"\x89PNG")
+
+    chat.says("dana", f"/choose {order} 1")
+    frame = chat.outbox("fern", "frame")[-1].text
+    assert "Outlook: 66 % risk · 100 % of the weight made within 50 km." in frame
+    for party in PARTIES:
+        chat.says(party, f"/agree {order}")
+    assert "the 21 stages left" in chat.says("fern", f"/risk {order}")
+    chat.says("fern", f"/done {order} s1")
+    assert "the 20 stages left" in chat.says("ana", f"/risk {order}")
+
+
+def test_only_the_parties_see_the_risk_of_an_order(chat, services):  # noqa: F811
+    order = agreed_order(chat)
+    with services.engine.connect() as connection:
+        before = connection.execute(text("SELECT count(*) FROM event")).scalar_one()
+    refusal = chat.send("carol", f"/risk {order}")  # a transporter, not in this plan
+    assert refusal[0].text.startswith(f"Sorry — order {order} is only shown to its parties")
+    assert refusal[0].picture is None
+    assert "I don't know order 999" in chat.says("dana", "/risk 999")
+    assert "Usage: /risk ORDER" in chat.says("dana", "/risk soon")
+    with services.engine.connect() as connection:
+        after = connection.execute(text("SELECT count(*) FROM event")).scalar_one()
+    assert after == before + 1  # the refusal, recorded; nothing else
+
+
+def test_failures_people_assert_make_the_next_plan_riskier(chat, services):  # noqa: F811
+    order = agreed_order(chat)
+    # Fern confirms her legs, then cannot ship them.
+    services.handle(AssertStage("fern", order, "s1", "done"))
+    services.handle(AssertStage("fern", order, "s2", "failed", "van broke down"))
+    assert services.read(failure_history)[("fern", "confirm")] == (0, 1)
+    assert services.read(failure_history)[("fern", "ship")] == (1, 1)
+
+    chat.says("dana", "/order chair 1")
+    again = chat.outbox("dana", "plans")[-1].payload["plans"][0]
+    assert again["tree"][0]["inputs"][0]["source"]["offer"] == "fern-legs"  # the same plan 1
+    # Smoothed with two pseudo-stages of the 0.05 prior: (0 + 0.1)/3 and (1 + 0.1)/3.
+    confirm, ship = 0.1 / 3, 1.1 / 3
+    expected = 1 - 0.95**19 * (1 - confirm) * (1 - ship)
+    assert again["outlook"]["failure"] == pytest.approx(expected)
