@@ -37,6 +37,8 @@ bench: install-dev
 	$(BIN)/python benchmarks/chair_story.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/broker_floor.py
+	$(BIN)/python benchmarks/bottlenecks.py
+	$(BIN)/python benchmarks/fragility.py
 
 lint: install-dev
 	$(BIN)/ruff check core workers bots tests benchmarks

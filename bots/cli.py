@@ -18,6 +18,7 @@ from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
 from core.importers import LoadResult, load_network
 from core.network.model import Location, Network
+from core.risk.reliability import Reliability
 from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
 
 app = typer.Typer(
@@ -95,7 +96,7 @@ def weave(
     quantity: Annotated[str, typer.Argument(help="How many, a positive whole number.")],
     network: NetworkOption,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many plans to show.")] = 5,
-    rank: Annotated[str, typer.Option(help="price | distance | risk | balanced.")] = "price",
+    rank: Annotated[str, typer.Option(help=" | ".join(RANKINGS) + ".")] = "price",
     criteria: Annotated[
         str, typer.Option(help="Quality criteria every part must meet, e.g. latex-free.")
     ] = "",
@@ -118,7 +119,8 @@ def weave(
             loaded,
             [Demand(found.id, count)],
             criteria=wanted,
-            ranking=RANKINGS[rank],
+            # Risk is per stage, as plans and `scis risk` show it (declared figures: no history).
+            ranking=RANKINGS[rank].with_reliability(Reliability(loaded)),
             deliver_to=_place(loaded, deliver_to),
         )
         total = woven.count()

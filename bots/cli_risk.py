@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core.risk.scenario import RiskScenario
 
 out = Console()
+err = Console(stderr=True)
 
 RISKIEST = 3  # stages named per plan on the terminal; --json has them all
 LOSSES_SHOWN = 10  # suppliers in the terminal's ranking; --json has them all
@@ -79,10 +80,11 @@ def risk(
     command line has no history), each with its price and how local it is; then the resources
     every plan uses and the separable supply paths into the item.
     """
-    from bots.cli import _fail, _load, _place, _positive_int
+    from bots.cli import _load, _place, _positive_int
     from core.weave import WeaveError
 
     count = _positive_int(quantity, "quantity")
+    _check_plot(plot)
     loaded = _load(network).network
     found = loaded.find_item(item)
     if found is None:
@@ -95,7 +97,7 @@ def risk(
     except (WeaveError, ValueError) as error:
         _fail(str(error))
     if plot is not None:
-        _write(plot, _risk_png(loaded, document, best), _fail)
+        _write(plot, _risk_png(loaded, document, best))
         document["plot"] = str(plot)
     if as_json:
         _dump(document)
@@ -351,10 +353,11 @@ def fragility(
 
     Without --leave-out, also what losing each supplier would cost: B without it − B.
     """
-    from bots.cli import _fail, _load
+    from bots.cli import _load
 
+    _check_plot(plot)
     loaded = _load(network).network
-    risks = _scenario(scenario, loaded, _fail)
+    risks = _scenario(scenario, loaded)
     if not risks.products:
         _fail(f"{scenario}: no product has both a demand and a weight, so B is not defined")
     try:
@@ -364,7 +367,7 @@ def fragility(
     except ValueError as error:
         _fail(str(error))
     if plot is not None:
-        _write(plot, _fragility_png(document), _fail)
+        _write(plot, _fragility_png(document))
         document["plot"] = str(plot)
     if as_json:
         _dump(document)
@@ -564,10 +567,11 @@ def survival(
     A node is exposed when the network, reallocating what is left, cannot keep meeting the
     scenario's demand rates for as long as the node takes to come back.
     """
-    from bots.cli import _fail, _load
+    from bots.cli import _load
 
+    _check_plot(plot)
     loaded = _load(network).network
-    risks = _scenario(scenario, loaded, _fail)
+    risks = _scenario(scenario, loaded)
     if risks.survival is None:
         _fail(f"{scenario}: no product has a rate (units per day), so nothing is to survive")
     try:
@@ -575,7 +579,7 @@ def survival(
     except ValueError as error:
         _fail(str(error))
     if plot is not None:
-        _write(plot, _survival_png(document), _fail)
+        _write(plot, _survival_png(document))
         document["plot"] = str(plot)
     if as_json:
         _dump(document)
@@ -656,7 +660,14 @@ def _survival_png(document: dict) -> bytes:
 # ── shared ────────────────────────────────────────────────────────────────────────────────────
 
 
-def _scenario(path: Path, network: Network, fail) -> RiskScenario:
+def _fail(message: str, code: int = 1):
+    """bots.cli's error line, never wrapped: a file's path makes these long, and a wrapped
+    message is two lines to a script reading stderr."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _scenario(path: Path, network: Network) -> RiskScenario:
     """Read, parse and check a scenario file; every problem is one line naming the file."""
     import yaml
 
@@ -665,26 +676,32 @@ def _scenario(path: Path, network: Network, fail) -> RiskScenario:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        fail(f"{path}: cannot read it ({error.strerror or error})")
+        _fail(f"{path}: cannot read it ({error.strerror or error})")
     try:
         parsed = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        fail(f"{path}: not valid YAML or JSON{where}")
+        _fail(f"{path}: not valid YAML or JSON{where}")
     try:
         scenario = parse_scenario(parsed)
         scenario.check(network)
     except ValueError as error:
-        fail(f"{path}: {error}")
+        _fail(f"{path}: {error}")
     return scenario
 
 
-def _write(path: Path, data: bytes, fail) -> None:
+def _check_plot(path: Path | None) -> None:
+    """Before the work, not after it: a Monte Carlo run should not end in a typo'd folder."""
+    if path is not None and not path.parent.is_dir():
+        _fail(f"{path}: no such folder for the picture")
+
+
+def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as error:
-        fail(f"{path}: cannot write the picture ({error.strerror or error})")
+        _fail(f"{path}: cannot write the picture ({error.strerror or error})")
 
 
 def _dump(document: dict) -> None:

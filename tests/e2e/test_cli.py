@@ -251,8 +251,10 @@ def test_risk_ranking_avoids_the_studio_that_fails_one_time_in_ten():
     document = ranked("risk")
     best = document["plans"][0]
     assert best["tree"]["source"]["facility"] == "ana-shop"
-    # four sources, none in Eli's studio, each at the default 5 % failure: −4 · log 0.95
-    assert best["score"] == pytest.approx(-4 * log(0.95))
+    # none of its stages in Eli's studio, each at the default 5 %: three offers (confirm, ship)
+    # and Ana's chair (make, inspect, ship, and her receipt of each of the three inputs) make
+    # 12 stages, −12 · log 0.95 (the buyer's receive and accept are the same in every plan)
+    assert best["score"] == pytest.approx(-12 * log(0.95))
 
 
 def test_balanced_ranking_counts_price_and_more():
