@@ -14,7 +14,10 @@ from core.service.commands import (
     AffectedOrders,
     AnalyseDisruption,
     ApplyInbound,
+    ExpireIntents,
+    MatchIntent,
     Receive,
+    SyncDependentDemand,
     WeaveOrder,
 )
 from core.service.results import Result
@@ -79,6 +82,16 @@ def analyse_disruption_order(disruption_id: int, order_id: int) -> None:
     deliver_results(services().handle(AnalyseDisruption(disruption_id, order_id)))
 
 
+@dramatiq.actor(max_retries=20)
+def match_intent(intent_id: int) -> None:
+    deliver_results(services().handle(MatchIntent(intent_id)))
+
+
+@dramatiq.actor(max_retries=20)
+def sync_dependent_demand(order_id: int) -> None:
+    deliver_results(services().handle(SyncDependentDemand(order_id)))
+
+
 @dramatiq.actor(max_retries=50, min_backoff=500, max_backoff=60_000)
 def deliver(participant_id: str) -> None:
     drained = deliver_pending(services(), senders(), participant_id)
@@ -103,9 +116,19 @@ def sweep(older_than_seconds: float = 30.0) -> None:
         analyse_disruption.send(disruption_id)
     for participant_id in work.recipients:
         deliver.send(participant_id)
+    deliver_results(services().handle(ExpireIntents()))
 
 
-ACTORS = (weave_order, apply_inbound, analyse_disruption, analyse_disruption_order, deliver, sweep)
+ACTORS = (
+    weave_order,
+    apply_inbound,
+    analyse_disruption,
+    analyse_disruption_order,
+    match_intent,
+    sync_dependent_demand,
+    deliver,
+    sweep,
+)
 JOBS = {actor.actor_name: actor for actor in ACTORS}
 
 

@@ -25,6 +25,7 @@ from bots.conversation.rate_limit import RateLimiter
 from core.service.bus import Services
 from core.service.commands import FROM_CHAT, ApplyInbound, ReadOrder, Receive
 from core.service.inbound import rebuild
+from core.service.intents import intents_of, matches_of, preview
 from core.service.listings import catalog, duties, plan_page, stage_list
 from core.service.participants import who_is
 from core.service.queries import may_read, stage_picture, timeline, timeline_text
@@ -35,6 +36,7 @@ from core.store.tables import InboundMessage, OrderRow, ParticipantRow
 log = logging.getLogger(__name__)
 
 MAX_INPUT = 4000
+CAST_WORDS = {"yes", "y", "ok", "okay", "cast", "cast it", "send", "send it", "sí", "si"}
 
 # (platform, message_id, command name, JSON arguments) → the kept command's id
 Submit = Callable[[str, str, str, dict], int]
@@ -144,6 +146,8 @@ class ChatConversation:
         return [views.reply(f"{question} (Or /cancel.)")]
 
     def _continue(self, incoming, person: Person, step: flows.Pending, text: str) -> list[Reply]:
+        if step.command == "cast" and text.strip().lower().rstrip("!.") in CAST_WORDS:
+            return [self._read_cast(incoming, person, {})]
         command = BY_NAME.get(step.command)
         if command is None or command.question is None:
             flows.clear(self.services.engine, incoming.platform, incoming.address)
@@ -361,6 +365,49 @@ class ChatConversation:
             log.exception("no risk picture for order %s", order_id)
             picture = None
         return views.risk(found, picture)
+
+    def _read_offer(self, incoming, person: Person, values: dict) -> Reply:
+        return self._preview(incoming, person, "offer", values["words"])
+
+    def _read_request(self, incoming, person: Person, values: dict) -> Reply:
+        return self._preview(incoming, person, "request", values["words"])
+
+    def _read_propose(self, incoming, person: Person, values: dict) -> Reply:
+        return self._preview(incoming, person, "proposal", values["words"])
+
+    def _preview(self, incoming, person: Person, kind: str, words: str) -> Reply:
+        """Read the intent back in structured form; /cast (or its button) sends it out."""
+        try:
+            shown = self.services.read(
+                lambda session: preview(self.services, session, kind, person.id, words)
+            )
+        except Refused as refusal:
+            return views.reply(f"{str(refusal)[0].upper()}{str(refusal)[1:]}")
+        step = flows.Pending("cast", f"{kind} {words}")
+        now = self.services.clock()
+        if not flows.begin(self.services.engine, incoming.platform, incoming.address, step, now):
+            return views.reply("I can't keep that for you here; please try a shorter message.")
+        return views.intent_preview(shown)
+
+    def _read_cast(self, incoming, person: Person, values: dict) -> Reply:
+        step = flows.pending(
+            self.services.engine, incoming.platform, incoming.address, self.services.clock()
+        )
+        if step is None or step.command != "cast":
+            return views.reply("There is nothing to cast. /offer, /request or /propose first.")
+        flows.clear(self.services.engine, incoming.platform, incoming.address)
+        kind, words = step.given.split(" ", 1)
+        arguments = {"actor": person.id, "kind": kind, "words": words}
+        self.submit(incoming.platform, incoming.message_id, "CastIntent", arguments)
+        return views.reply(f"Sending your {kind} out — I'll tell you its number and any match.")
+
+    def _read_intents(self, incoming, person: Person, values: dict) -> Reply:
+        mine = self.services.read(lambda session: intents_of(self.services, session, person.id))
+        return views.intents(mine)
+
+    def _read_matches(self, incoming, person: Person, values: dict) -> Reply:
+        found = self.services.read(lambda session: matches_of(session, person.id))
+        return views.matches(found)
 
     def _read_history(self, incoming, person: Person, values: dict) -> Reply:
         order_id = values["order_id"]

@@ -356,22 +356,76 @@ COMMANDS: tuple[Command, ...] = (
         "How likely an order is to go wrong, where, and what it hangs on.",
         party=True,
     ),
-    # Issue 7 brings these; declared now so that people get a kind answer.
     *(
         Command(
             name,
-            (Arg("WORDS", "words", optional=True, rest=True),),
+            (Arg("WORDS", "words", rest=True),),
             REGISTERED,
             text,
-            available=False,
+            question=Question(0, ask, example),
         )
-        for name, text in (
-            ("offer", "Offer something to the network."),
-            ("request", "Ask the network for something."),
-            ("propose", "Propose an exchange."),
-            ("matches", "Offers and requests that match yours."),
-            ("accept", "Accept a match."),
+        for name, text, ask, example in (
+            (
+                "offer",
+                "Offer the network something you can provide; I read it back before it goes out.",
+                "What do you offer, how much, and where?",
+                "3d printing 10 h/week near Baltimore",
+            ),
+            (
+                "request",
+                "Ask the network for something; offers that fit are matched to it.",
+                "What do you need, how many, and by when?",
+                "face-shield 200 by 2026-12-20",
+            ),
+            (
+                "propose",
+                "Propose doing something together; I gather who can join.",
+                "What do you propose, and what does it need?",
+                "sewing 40 h near San Juan",
+            ),
         )
+    ),
+    Command("cast", (), REGISTERED, "Send out the offer, request or proposal I read back to you."),
+    Command("intents", (), REGISTERED, "Your offers, requests and proposals, and how they stand."),
+    Command(
+        "edit",
+        (Arg("INTENT", "intent_id", whole("INTENT")), Arg("WORDS", "words", rest=True)),
+        REGISTERED,
+        "Change one of your offers, requests or proposals.",
+        service="EditIntent",
+        then="Changing intent {intent_id} — I'll read it back and look for matches again.",
+    ),
+    Command(
+        "withdraw",
+        (Arg("INTENT", "intent_id", whole("INTENT")),),
+        REGISTERED,
+        "Take back one of your offers, requests or proposals.",
+        service="WithdrawIntent",
+        then="Withdrawing intent {intent_id} — its matches no longer hold.",
+    ),
+    Command(
+        "matches",
+        (),
+        REGISTERED,
+        "Offers and requests that match yours, with what each covers.",
+    ),
+    Command(
+        "accept",
+        (Arg("MATCH", "match_id", whole("MATCH")),),
+        REGISTERED,
+        "Accept a match: your side of it becomes a commitment.",
+        service="AcceptMatch",
+        then="Accepting match {match_id} — I'll tell you and the others what it becomes.",
+    ),
+    Command(
+        "used",
+        (Arg("ITEM", "item"), Arg("QTY", "quantity")),
+        REGISTERED,
+        "Say you used some of what a standing order brings; I order it again.",
+        service="ReportUse",
+        then="Noting that you used {quantity} × {item} — I'll order it again for you.",
+        grammar="used",
+        syntax="ITEM QTY",
     ),
 )
 

@@ -116,9 +116,21 @@ def _count(arguments: tuple[Arg, ...]) -> str:
     return f"{least} to {most} arguments"
 
 
+RATE = re.compile(r"^(\d+)/(day|week|month)$", re.I)
+PERIOD_WORDS = {
+    "day": "day",
+    "daily": "day",
+    "week": "week",
+    "weekly": "week",
+    "month": "month",
+    "monthly": "month",
+}
+
+
 def _order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Problem:
     """`ITEM QTY [+CRITERION…] [by DATE]`; the item may be several words (`chair leg 4`), and
-    `4 chair legs`-style `QTY ITEM` is understood too."""
+    `4 chair legs`-style `QTY ITEM` is understood too. A standing order gives a rate:
+    `masks 200/week`, `masks 200 per week`, `masks 200 a week`, `masks 200 weekly`."""
     words = [t.group() for t in tokens]
     if not words:
         return Problem("ITEM and QTY are missing", command, 0)
@@ -132,7 +144,50 @@ def _order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Prob
     criteria = [w[1:] for w in words if w.startswith("+")]
     if any(not c for c in criteria):
         return Problem("a criterion follows the +, like +latex-free", command)
-    words = [w for w in words if not w.startswith("+")]
+    words, per = _rate([w for w in words if not w.startswith("+")])
+    found = _item_and_quantity(command, words)
+    if isinstance(found, Problem):
+        return found
+    item, quantity = found
+    try:
+        criteria = [word("CRITERION")(c) for c in criteria]
+    except ValueError as wrong:
+        return Problem(str(wrong), command)
+    values = {
+        "lines": [[item, quantity]],
+        "criteria": criteria,
+        "due": due,
+        "item": item,
+        "quantity": quantity,
+    }
+    if per is not None:
+        values["per"] = per
+    return Parsed(command, values)
+
+
+def _used(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Problem:
+    """`ITEM QTY` or `QTY ITEM`, the item in several words if need be."""
+    found = _item_and_quantity(command, [t.group() for t in tokens])
+    if isinstance(found, Problem):
+        return found
+    item, quantity = found
+    return Parsed(command, {"item": item, "quantity": quantity})
+
+
+def _rate(words: list[str]) -> tuple[list[str], str | None]:
+    """The words without a rate at their end, and the rate's period (None: no rate)."""
+    if words and (m := RATE.match(words[-1])):
+        return [*words[:-1], m[1]], m[2].lower()
+    if len(words) >= 2 and words[-1].lower() in PERIOD_WORDS and words[-2].isdigit():
+        return words[:-1], PERIOD_WORDS[words[-1].lower()]
+    if len(words) >= 3 and words[-2].lower() in ("per", "a", "every", "each"):
+        period = PERIOD_WORDS.get(words[-1].lower())
+        if period is not None and words[-3].isdigit():
+            return words[:-2], period
+    return words, None
+
+
+def _item_and_quantity(command: Command, words: list[str]) -> tuple[str, int] | Problem:
     if not words:
         return Problem("ITEM and QTY are missing", command)
     if len(words) >= 2 and words[-1].isdigit():
@@ -144,21 +199,9 @@ def _order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Prob
     else:
         return Problem("Say what and how many", command)
     try:
-        quantity = whole("QTY")(quantity_text)
-        item = word("ITEM")(" ".join(item_words))
-        criteria = [word("CRITERION")(c) for c in criteria]
+        return word("ITEM")(" ".join(item_words)), whole("QTY")(quantity_text)
     except ValueError as wrong:
         return Problem(str(wrong), command)
-    return Parsed(
-        command,
-        {
-            "lines": [[item, quantity]],
-            "criteria": criteria,
-            "due": due,
-            "item": item,
-            "quantity": quantity,
-        },
-    )
 
 
-GRAMMARS = {"order": _order}
+GRAMMARS = {"order": _order, "used": _used}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
 from bots.conversation.messages import Button, Picture, Reply
 from core.frames import how_many, short_equation
+from core.service.intents import IntentLine, MatchLine
 from core.service.listings import Duties, PlanPage, StageList
 from core.service.risk import RISKIEST, OrderRisk, outlook_text, percent
 from core.weave import CatalogEntry
@@ -14,6 +15,7 @@ MAX_REPLY = 4000  # chat platforms cap a message near 4,096 characters
 CATALOG_LINES = 15
 STAGE_LINES = 40
 HISTORY_LINES = 15
+INTENT_LINES = 15
 TASK_BUTTONS = 6
 
 JOIN_HINT = (
@@ -179,6 +181,41 @@ def risk(found: OrderRisk, picture: bytes | None) -> Reply:
     )
     shown = Picture(picture, f"order-{order}-risk.png", f"Order {order}: risk") if picture else None
     return reply("\n".join(lines), picture=shown)
+
+
+def intent_preview(text: str) -> Reply:
+    return reply(
+        f"{text}.\nIs that right? Press Cast it (or /cast) to send it out; or say it again "
+        "differently.",
+        [[("Cast it", "/cast"), ("Cancel", "/cancel")]],
+    )
+
+
+def intents(lines: list[IntentLine]) -> Reply:
+    if not lines:
+        return reply(
+            "You have no offers, requests or proposals. /offer, /request or /propose casts one."
+        )
+    shown = [
+        f"{line.id}. {line.text} — {line.status}"
+        + (f", {line.matches} match{'es' if line.matches != 1 else ''}" if line.matches else "")
+        for line in lines[-INTENT_LINES:]
+    ]
+    return reply(
+        "\n".join(["Yours:", *shown, "/matches shows the matches; /withdraw N takes one back."])
+    )
+
+
+def matches(lines: list[MatchLine]) -> Reply:
+    open_ = [line for line in lines if line.status == "open"]
+    if not open_:
+        return reply("No open matches yet — I'll tell you as soon as one turns up.")
+    shown = [
+        f"Match {line.id} (your {line.mine}): {line.text} — {line.covered:.0%} covered"
+        for line in open_[-INTENT_LINES:]
+    ]
+    rows = [[(f"Accept {line.id}", f"/accept {line.id}") for line in open_[-TASK_BUTTONS:]]]
+    return reply("\n".join([*shown, "/accept MATCH takes one up."]), rows)
 
 
 def history(order_id: int, lines: list[str]) -> Reply:

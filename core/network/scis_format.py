@@ -316,6 +316,14 @@ class _Reader:
         value = self._opt(e, "location", dict, default=None)
         if value is None:
             return None
+        for key in value:
+            if key not in ("lat", "lon", "place"):
+                self._fail(
+                    value.line_of(key),
+                    f"location.{key}",
+                    "unknown field; expected lat, lon, place (a place with a comma needs "
+                    'quotes: place: "Santurce, San Juan")',
+                )
         lat, lon = value.get("lat"), value.get("lon")
         if not (_is_number(lat) and -90 <= lat <= 90 and _is_number(lon) and -180 <= lon <= 180):
             self._fail(value.line, "location", "needs lat (-90..90) and lon (-180..180)")

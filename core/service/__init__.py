@@ -14,9 +14,11 @@ from core.service import (  # noqa: F401
     console,
     disruptions,
     inbound,
+    intents,
     orders,
     participants,
     reweaving,
+    standing,
     talk,
 )
 from core.service.bus import Services

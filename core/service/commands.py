@@ -47,6 +47,8 @@ class PlaceOrder:
     due: datetime | None = None
     origin: Origin = field(default_factory=Origin)
     weave_now: bool = True  # False: the order waits for a worker's WeaveOrder
+    per: str | None = None  # a standing order: quantities per day, week or month
+    provenance: dict = field(default_factory=dict)  # an accepted match, a use signal
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,72 @@ class Say:
 
 
 @dataclass(frozen=True)
+class CastIntent:
+    """An offer, request or proposal, in the words the person typed (core/intents/grammar.py)."""
+
+    actor: str
+    kind: str
+    words: str
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class EditIntent:
+    actor: str
+    intent_id: int
+    words: str
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class WithdrawIntent:
+    actor: str
+    intent_id: int
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class MatchIntent:
+    """Find and tell the matches of an intent (a worker's job after it is cast or edited)."""
+
+    intent_id: int
+
+
+@dataclass(frozen=True)
+class AcceptMatch:
+    """The requester takes up every offer of the match (the offers join the network and the
+    request becomes an order); an offerer commits its own offer (it joins the network)."""
+
+    actor: str
+    match_id: int
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class SyncDependentDemand:
+    """An order's plan asks the network for the inputs no one has committed to yet: one request
+    per bought input whose supplier has not agreed, closed once they do (a worker's job)."""
+
+    order_id: int
+
+
+@dataclass(frozen=True)
+class ExpireIntents:
+    """Intents past their expiry date close (the sweeper's tick)."""
+
+
+@dataclass(frozen=True)
+class ReportUse:
+    """A point-of-use signal: `quantity` of `item` consumed; like a kanban card, it pulls the
+    replenishment of what was used through the person's standing order of that item."""
+
+    actor: str
+    item: str
+    quantity: int
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
 class ReadOrder:
     """Not a change: the record of someone asking to see an order (kept when refused)."""
 
@@ -229,6 +297,11 @@ FROM_CHAT = {
         Register,
         Watch,
         Say,
+        CastIntent,
+        EditIntent,
+        WithdrawIntent,
+        AcceptMatch,
+        ReportUse,
     )
 }
 

@@ -7,8 +7,10 @@ import math
 from sqlmodel import select
 
 from core.frames import how_many, short_equation
+from core.intents.model import PERIODS
 from core.network.model import Network
 from core.pricing.equation import plan_equation
+from core.risk.supply import SupplyModel
 from core.service import records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import (
@@ -61,12 +63,25 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
             raise Refused(f"quantity must be at most {MAX_QUANTITY:,}")
         demands.append(Demand(item.id, quantity))
     criteria = [bounded(c, "criterion", 60) for c in command.criteria]
-    order = OrderRow(buyer_id=buyer.id, criteria=criteria, due=command.due, created_at=ctx.now)
+    if command.per is not None and command.per not in PERIODS:
+        raise Refused(f"a standing order is per {', '.join(PERIODS)}, not per {command.per}")
+    order = OrderRow(
+        buyer_id=buyer.id,
+        criteria=criteria,
+        due=command.due,
+        per=command.per,
+        provenance=dict(command.provenance),
+        created_at=ctx.now,
+    )
     ctx.session.add(order)
     ctx.session.flush()
     for demand in demands:
         ctx.session.add(OrderLine(order_id=order.id, item_id=demand.item, quantity=demand.quantity))
     placed = {"lines": [[d.item, d.quantity] for d in demands], "criteria": criteria}
+    if command.per is not None:
+        placed["per"] = command.per
+    if command.provenance:
+        placed["provenance"] = dict(command.provenance)
     if not command.weave_now:
         order.status = "weaving"
         ctx.result.jobs.append(("weave_order", (order.id,)))
@@ -90,7 +105,7 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
     ctx.tell(
         buyer.id,
         "plans",
-        plans_text(network, order.id, count, offered),
+        plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
         order.id,
         plans_payload(order.id, offered),
     )
@@ -110,7 +125,7 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
     ctx.tell(
         order.buyer_id,
         "plans",
-        plans_text(network, order.id, count, offered),
+        plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
         order.id,
         plans_payload(order.id, offered),
     )
@@ -158,7 +173,30 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
     return count, offered
 
 
-def plans_text(network: Network, order_id: int, count: int, offered: list[dict]) -> str:
+def rate_note(network: Network, item_id: str, quantity: int, per: str) -> str:
+    """What the declared capacities allow in a period, against the rate asked."""
+    days = PERIODS[per]
+    can = SupplyModel(network).units(item_id) * days
+    name = network.items[item_id].name
+    if can >= quantity:
+        return f"Declared capacities make up to {can:,.0f} {name} a {per}: enough."
+    return (
+        f"Declared capacities make only {can:,.0f} {name} a {per} of the {quantity:,} asked: "
+        "more makers or suppliers are needed (/request tells the network)."
+    )
+
+
+def standing_note(network: Network, order: OrderRow, demands: list[Demand]) -> str:
+    """For a standing order: per period, and what capacities allow; else nothing."""
+    if order.per is None:
+        return ""
+    notes = [rate_note(network, d.item, d.quantity, order.per) for d in demands]
+    return f"Prices are per {order.per}. " + " ".join(notes)
+
+
+def plans_text(
+    network: Network, order_id: int, count: int, offered: list[dict], note: str = ""
+) -> str:
     if not offered:
         return (
             f"Order {order_id}: no plan can deliver it with the network as it is. "
@@ -170,6 +208,8 @@ def plans_text(network: Network, order_id: int, count: int, offered: list[dict])
         outlook = outlook_text(plan.get("outlook"))
         equation = short_equation(plan["equation"]) + (f" · {outlook}" if outlook else "")
         lines.append(f"  {plan['rank']}. {price} — {equation}")
+    if note:
+        lines.append(note)
     lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
     return "\n".join(lines)
 
@@ -230,6 +270,7 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     )
     send_frames(ctx, order, plan, contract)
     validate(ctx, order, contract, plan)
+    ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
     return contract.id
 
 
@@ -249,6 +290,7 @@ def agree(command: Agree, ctx: Context) -> str:
     )
     ctx.session.flush()
     ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
+    ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
     if contract.status == "agreed":
         ctx.tell(
             command.actor,

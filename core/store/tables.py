@@ -6,7 +6,7 @@ with who did it and which chat message said so — history is rebuilt from it (H
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -121,6 +121,10 @@ class OrderRow(SQLModel, table=True):
     # Participants who declined this order: its re-plans go without them.
     excluded: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     due: datetime | None = Field(default=None, sa_type=DateTime)
+    # A standing order: its lines are quantities per this period (day, week, month), not totals.
+    per: str | None = Field(default=None, max_length=20)
+    # What it came from when not a plain /order: an accepted match, a use signal, a standing order.
+    provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
     # Bumped by every change to the order's life, under a row lock: concurrent handlers on one
     # order are serialised, so no update is lost.
@@ -272,6 +276,54 @@ class WatchRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     participant_id: str = Field(max_length=120, index=True)
     target: str = Field(max_length=200, index=True)  # an item, facility, offer or participant id
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class IntentRow(SQLModel, table=True):
+    """An offer, request or proposal cast by a participant (core/intents/model.py)."""
+
+    __tablename__ = "intent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    participant_id: str = Field(max_length=120, index=True)
+    resource_kind: str = Field(max_length=20)  # item | process
+    resource_id: str = Field(max_length=200, index=True)
+    resource_known: bool = True
+    amount: float | None = None
+    unit: str | None = Field(default=None, max_length=40)
+    per: str | None = Field(default=None, max_length=20)  # a rate: per day, week, month
+    starts: date | None = None
+    ends: date | None = None
+    expires: date | None = None
+    place_lat: float | None = None
+    place_lon: float | None = None
+    place_name: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=1000)
+    status: str = Field(default="open", max_length=20, index=True)
+    words: str = Field(default="", max_length=2000)  # as typed, for the record
+    # Where it came from: a chat message, an order's dependent demand, a Value Flows import.
+    provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class IntentMatch(SQLModel, table=True):
+    """Offers found for a request or proposal: each covers a need (an item or a process) for a
+    share of it. Accepting turns it into commitments (`commitment` says which)."""
+
+    __tablename__ = "intent_match"
+    __table_args__ = (UniqueConstraint("request_id", "signature"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="intent.id", index=True)
+    signature: str = Field(max_length=500)  # the offers and needs it covers, sorted
+    covers: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    covered: float
+    distance_km: float | None = None
+    score: float = 0.0
+    status: str = Field(default="open", max_length=20)  # open, accepted, stale
+    accepted_by: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    commitment: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
 
 

@@ -275,6 +275,18 @@ def test_location_out_of_range(tmp_path, location):
     assert_rest_loaded(result)
 
 
+def test_a_place_with_an_unquoted_comma_is_an_error_not_a_lost_word(tmp_path):
+    # In a flow mapping YAML reads `San Juan` as a key of its own: the place would silently
+    # lose it, and "near San Juan" would never find this maker.
+    location = "{lat: 18.44, lon: -66.06, place: Santurce, San Juan}"
+    text = network_text({"participants": [f"- id: cy\n  roles: [maker]\n  location: {location}"]})
+    path, result = load_one(tmp_path, text)
+    assert where(result) == [("error", str(path), line_of(text, "location:"), "location.San Juan")]
+    assert 'needs quotes: place: "Santurce, San Juan"' in result.diagnostics[0].message
+    assert "cy" not in result.network.participants
+    assert_rest_loaded(result)
+
+
 def test_facility_location_out_of_range(tmp_path):
     text = network_text(
         {

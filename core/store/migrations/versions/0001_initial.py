@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 12:06:11.587535
+Create Date: 2026-12-02 12:19:19.993217
 """
 
 from __future__ import annotations
@@ -73,6 +73,37 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_inbound_message_processed_at"), ["processed_at"], unique=False
         )
+
+    op.create_table(
+        "intent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("participant_id", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("resource_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("resource_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("resource_known", sa.Boolean(), nullable=False),
+        sa.Column("amount", sa.Float(), nullable=True),
+        sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("per", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("starts", sa.Date(), nullable=True),
+        sa.Column("ends", sa.Date(), nullable=True),
+        sa.Column("expires", sa.Date(), nullable=True),
+        sa.Column("place_lat", sa.Float(), nullable=True),
+        sa.Column("place_lon", sa.Float(), nullable=True),
+        sa.Column("place_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("words", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("provenance", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_intent")),
+    )
+    with op.batch_alter_table("intent", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_intent_participant_id"), ["participant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_intent_resource_id"), ["resource_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_intent_status"), ["status"], unique=False)
 
     op.create_table(
         "invite",
@@ -175,6 +206,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "intent_match",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("signature", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("covers", sa.JSON(), nullable=False),
+        sa.Column("covered", sa.Float(), nullable=False),
+        sa.Column("distance_km", sa.Float(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("accepted_by", sa.JSON(), nullable=False),
+        sa.Column("commitment", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["intent.id"], name=op.f("fk_intent_match_request_id_intent")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_intent_match")),
+        sa.UniqueConstraint(
+            "request_id", "signature", name=op.f("uq_intent_match_request_id_signature")
+        ),
+    )
+    with op.batch_alter_table("intent_match", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_intent_match_request_id"), ["request_id"], unique=False
+        )
+
+    op.create_table(
         "supply_order",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("buyer_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -182,6 +239,8 @@ def upgrade() -> None:
         sa.Column("criteria", sa.JSON(), nullable=False),
         sa.Column("excluded", sa.JSON(), nullable=False),
         sa.Column("due", sa.DateTime(), nullable=True),
+        sa.Column("per", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("provenance", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -414,6 +473,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_supply_order_buyer_id"))
 
     op.drop_table("supply_order")
+    with op.batch_alter_table("intent_match", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intent_match_request_id"))
+
+    op.drop_table("intent_match")
     with op.batch_alter_table("chat_identity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_chat_identity_participant_id"))
 
@@ -434,6 +497,12 @@ def downgrade() -> None:
     op.drop_table("notification")
     op.drop_table("network_version")
     op.drop_table("invite")
+    with op.batch_alter_table("intent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intent_status"))
+        batch_op.drop_index(batch_op.f("ix_intent_resource_id"))
+        batch_op.drop_index(batch_op.f("ix_intent_participant_id"))
+
+    op.drop_table("intent")
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_message_processed_at"))
 
