@@ -14,6 +14,7 @@ from bots.cli_db import db_app
 from bots.cli_demo import demo
 from bots.cli_risk import fragility, risk, survival
 from bots.cli_serve import serve
+from bots.cli_valueflows import export_app, import_app
 from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
 from core.importers import LoadResult, load_network
@@ -28,6 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 app.command()(worker)
 app.command()(serve)
 app.command()(demo)

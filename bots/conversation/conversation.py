@@ -180,11 +180,6 @@ class ChatConversation:
         return self._run(incoming, person, command, parsed.values)
 
     def _blocked(self, person: Person | None, command: Command) -> Reply | None:
-        if not command.available:
-            return views.reply(
-                f"/{command.name} is not available yet — it is coming soon. "
-                "/help lists what you can do now."
-            )
         if may_use(command, person.roles if person else None):
             return None
         if person is None:

@@ -123,7 +123,6 @@ class Command:
     fixed: dict = field(default_factory=dict)  # more arguments of the service command
     then: str = ""  # the immediate reply to a change, formatted with the values
     question: Question | None = None
-    available: bool = True
     grammar: str | None = None  # a parser of its own (parsing.GRAMMARS), for /order
     syntax: str | None = None  # the usage, when a grammar reads the arguments
 
@@ -191,7 +190,7 @@ COMMANDS: tuple[Command, ...] = (
         then="Working on it — I'll message you when your plans are ready.",
         question=Question(0, "What would you like, and how many?", "chair 2"),
         grammar="order",
-        syntax="ITEM QTY [+CRITERION…] [by DATE]",
+        syntax="ITEM QTY[/PERIOD] [+CRITERION…] [by DATE]",
     ),
     Command(
         "plans",

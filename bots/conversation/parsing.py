@@ -145,6 +145,8 @@ def _order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Prob
     if any(not c for c in criteria):
         return Problem("a criterion follows the +, like +latex-free", command)
     words, per = _rate([w for w in words if not w.startswith("+")])
+    if words and (odd := re.fullmatch(r"\d+/(\w+)", words[-1])):
+        return Problem(f"a rate is per day, week or month, not per {odd[1]}", command)
     found = _item_and_quantity(command, words)
     if isinstance(found, Problem):
         return found
@@ -178,6 +180,8 @@ def _rate(words: list[str]) -> tuple[list[str], str | None]:
     """The words without a rate at their end, and the rate's period (None: no rate)."""
     if words and (m := RATE.match(words[-1])):
         return [*words[:-1], m[1]], m[2].lower()
+    if len(words) >= 2 and words[-1].lower() in ("daily", "weekly", "monthly"):
+        return words[:-1], PERIOD_WORDS[words[-1].lower()]
     if len(words) >= 2 and words[-1].lower() in PERIOD_WORDS and words[-2].isdigit():
         return words[:-1], PERIOD_WORDS[words[-1].lower()]
     if len(words) >= 3 and words[-2].lower() in ("per", "a", "every", "each"):

@@ -42,7 +42,7 @@ def start(name: str | None) -> Reply:
 
 
 def help_list(roles: list[str] | None) -> Reply:
-    usable = [c for c in COMMANDS if c.available and may_use(c, roles)]
+    usable = [c for c in COMMANDS if may_use(c, roles)]
     lines = ["What you can do:"]
     lines += [f"{c.usage} — {c.help}" for c in usable]
     lines.append("/help COMMAND tells more about one.")
@@ -56,9 +56,7 @@ def help_topic(topic: str, roles: list[str] | None) -> Reply:
     if command is None:
         return reply(f"I have no /{topic[:30]} command. /help lists what you can do.")
     text = f"{command.usage} — {command.help}"
-    if not command.available:
-        text += " It is not available yet — coming soon."
-    elif not may_use(command, roles):
+    if not may_use(command, roles):
         text += f" (for {who_may(command.who)}; {'join first' if roles is None else 'not for you'})"
     return reply(text)
 

@@ -239,6 +239,9 @@ def match_intent(command: MatchIntent, ctx: Context) -> list[int]:
         candidates = matcher.matches_for(intent, today)
     found = []
     for match in candidates:
+        asker = rows[match.request].participant_id
+        if any(rows[c.offer].participant_id == asker for c in match.offers):
+            continue  # nobody is matched with themselves
         signature = _signature(match)
         known = ctx.session.exec(
             select(IntentMatch).where(

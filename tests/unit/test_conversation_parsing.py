@@ -17,7 +17,7 @@ USAGE = {
     "catalog": "/catalog [WORDS…]",
     "cancel": "/cancel",
     "invite": "/invite ROLE [PARTICIPANT]",
-    "order": "/order ITEM QTY [+CRITERION…] [by DATE]",
+    "order": "/order ITEM QTY[/PERIOD] [+CRITERION…] [by DATE]",
     "plans": "/plans ORDER [PAGE]",
     "choose": "/choose ORDER [PLAN]",
     "agree": "/agree ORDER",
@@ -36,11 +36,16 @@ USAGE = {
     "watch": "/watch TARGET…",
     "tasks": "/tasks",
     "risk": "/risk ORDER",
-    "offer": "/offer [WORDS…]",
-    "request": "/request [WORDS…]",
-    "propose": "/propose [WORDS…]",
-    "matches": "/matches [WORDS…]",
-    "accept": "/accept [WORDS…]",
+    "offer": "/offer WORDS…",
+    "request": "/request WORDS…",
+    "propose": "/propose WORDS…",
+    "cast": "/cast",
+    "intents": "/intents",
+    "edit": "/edit INTENT WORDS…",
+    "withdraw": "/withdraw INTENT",
+    "matches": "/matches",
+    "accept": "/accept MATCH",
+    "used": "/used ITEM QTY",
 }
 
 VALID = {
@@ -73,11 +78,16 @@ VALID = {
     "watch": ("/watch foam seat", {"target": "foam seat"}),
     "tasks": ("/tasks", {}),
     "risk": ("/risk 12", {"order_id": 12}),
-    "offer": ("/offer 10 chairs", {"words": "10 chairs"}),
-    "request": ("/request", {}),
-    "propose": ("/propose", {}),
+    "offer": ("/offer 3d printing 10 h/week", {"words": "3d printing 10 h/week"}),
+    "request": ("/request face-shield 200 by Dec 20", {"words": "face-shield 200 by Dec 20"}),
+    "propose": ("/propose sewing 40 h", {"words": "sewing 40 h"}),
+    "cast": ("/cast", {}),
+    "intents": ("/intents", {}),
+    "edit": ("/edit 7 sewing 20 h", {"intent_id": 7, "words": "sewing 20 h"}),
+    "withdraw": ("/withdraw 7", {"intent_id": 7}),
     "matches": ("/matches", {}),
-    "accept": ("/accept", {}),
+    "accept": ("/accept 4", {"match_id": 4}),
+    "used": ("/used cloth mask 50", {"item": "cloth mask", "quantity": 50}),
 }
 
 WRONG = [
@@ -97,11 +107,23 @@ WRONG = [
     ("/order chair 0", "QTY should be a whole number like 1 or 2, not '0'"),
     ("/order chair 2 by tomorrow", "DATE should look like 2026-12-20, not 'tomorrow'"),
     ("/order chair 2 +", "A criterion follows the +"),
+    ("/order masks 200/fortnight", "A rate is per day, week or month, not per fortnight"),
+    ("/accept soon", "MATCH should be a whole number like 1 or 2, not 'soon'"),
+    ("/withdraw", "INTENT is missing"),
+    ("/used masks", "QTY is missing: how many masks?"),
     ("/tasks now", "/tasks takes nothing after it, and 1 more word was given"),
     ("/say 12 " + "x" * 1001, "TEXT is too long (1,001 characters; at most 1,000)"),
     ("/done 12 " + "s" * 201, "STAGE is too long"),
     ("/nosuch 1", "I don't know /nosuch"),
     ("/", "A command follows the /"),
+]
+
+RATES = [
+    ("/order masks 200/week", "week"),
+    ("/order masks 200 per week", "week"),
+    ("/order masks 200 a day", "day"),
+    ("/order 200 masks monthly", "month"),
+    ("/order masks 200", None),
 ]
 
 
@@ -114,9 +136,6 @@ def test_every_command_has_its_usage_and_an_example():
             assert command.service in FROM_CHAT
             # /join and /register answer with their outcome; every other change says what next
             assert command.then or command.name in ("join", "register")
-    # the intents (issue 7) are declared, not yet available
-    unavailable = {c.name for c in COMMANDS if not c.available}
-    assert unavailable == {"offer", "request", "propose", "matches", "accept"}
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
@@ -125,10 +144,19 @@ def test_a_valid_command_parses_to_typed_values(name):
     parsed = parse(text)
     assert isinstance(parsed, Parsed), parsed
     assert parsed.command.name == name
-    shown = {k: v for k, v in parsed.values.items() if k not in ("item", "quantity")}
-    if name == "order":
+    shown = parsed.values
+    if name == "order":  # the first line's item and quantity, for the immediate reply
+        shown = {k: v for k, v in parsed.values.items() if k not in ("item", "quantity")}
         assert parsed.values["item"] == "chair" and parsed.values["quantity"] == 2
     assert shown == values
+
+
+@pytest.mark.parametrize("text, per", RATES)
+def test_a_standing_order_gives_a_rate(text, per):
+    parsed = parse(text)
+    assert isinstance(parsed, Parsed), parsed
+    assert parsed.values["lines"] == [["masks", 200]]
+    assert parsed.values.get("per") == per
 
 
 @pytest.mark.parametrize("text, words", WRONG)

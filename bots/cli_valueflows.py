@@ -1,0 +1,149 @@
+"""`scis export valueflows` and `scis import valueflows`: the database's intents and orders as a
+Value Flows JSON-LD document for other VF tools, and the intents of such a document cast here.
+
+The service layer and the database are imported inside the commands: the rest of `scis` starts
+without them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bots.cli_db import UrlOption
+
+export_app = typer.Typer(
+    help="Write what the database holds in a form other tools read.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(
+    help="Read what other tools wrote into the database.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True, highlight=False, markup=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+DEFAULT_BASE = "https://scis.example/"
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(1)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _services(url: str | None):
+    """The application over a database that has its schema (else one line saying how to get
+    it); a SQLite file that is not there is not created by asking."""
+    from core.service import bootstrap
+    from core.store import migrate
+
+    url = migrate.normalised(url)
+    where = migrate.shown(url)
+    try:
+        revision = migrate.current(url)
+    except Exception as exc:  # unreachable server: one line, no traceback
+        _fail(f"cannot read {where}: {_first_line(exc)}")
+    if revision is None:
+        _fail(f"{where} has no schema yet; `scis db upgrade` creates it")
+    return bootstrap(url), where
+
+
+# Typer makes a sub-app with one command that command itself; a callback keeps the group, so
+# that the words read `scis export valueflows`, with room for other formats beside it.
+@export_app.callback()
+def _export() -> None:
+    """Write what the database holds in a form other tools read."""
+
+
+@import_app.callback()
+def _import() -> None:
+    """Read what other tools wrote into the database."""
+
+
+@export_app.command("valueflows")
+def export_valueflows(
+    url: UrlOption = None,
+    base: Annotated[str, typer.Option(help="The IRI every node's @id starts with.")] = DEFAULT_BASE,
+    out_file: Annotated[
+        str, typer.Option("--out", help="The file to write; - for standard output.")
+    ] = "-",
+):
+    """The participants, intents and agreed orders (plans, commitments, events) as VF JSON-LD."""
+    from core.service.valueflows_io import valueflows_document
+
+    services, where = _services(url)
+    try:
+        document = services.read(lambda session: valueflows_document(services, session, base))
+    except Exception as exc:
+        _fail(f"cannot read {where}: {_first_line(exc)}")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out_file == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out_file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out_file}: {exc.strerror or exc}")
+    graph = document["@graph"]
+    counts = {
+        kind: sum(node["@type"] == f"vf:{kind}" for node in graph)
+        for kind in ("Intent", "Plan", "Commitment", "EconomicEvent")
+    }
+    out.print(
+        f"Wrote {out_file}: {counts['Intent']} intents, {counts['Plan']} orders with "
+        f"{counts['Commitment']} commitments and {counts['EconomicEvent']} events."
+    )
+
+
+@import_app.command("valueflows")
+def import_valueflows(
+    file: Annotated[Path, typer.Argument(help="A VF JSON-LD document.", show_default=False)],
+    url: UrlOption = None,
+):
+    """Cast the open intents of a VF document (offers, requests, proposals), all or none.
+
+    Everyone they name must be a participant already. Each is matched at once.
+    """
+    from core.service.commands import ImportIntents, MatchIntent
+    from core.service.results import Refused
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail(f"{file} is not JSON: {exc}")
+    if not isinstance(document, dict):
+        _fail(f"{file} is not a Value Flows document: it is not a JSON object")
+    services, where = _services(url)
+    try:
+        ids = services.handle(ImportIntents(None, document, file.name)).value
+    except Refused as refusal:
+        _fail(f"{file}: {refusal}")
+    except Exception as exc:
+        _fail(f"cannot import into {where}: {_first_line(exc)}")
+    # No worker is needed to match them: matching is a command like any other, safe to repeat.
+    matches = sum(len(services.handle(MatchIntent(i)).value) for i in ids)
+    shown = ", ".join(str(i) for i in ids)
+    found = f"; {matches} match{'es' if matches != 1 else ''} found" if ids else ""
+    out.print(
+        f"Cast {len(ids)} intent{'s' if len(ids) != 1 else ''} from {file.name}"
+        + (f": {shown}" if ids else " (none open in it)")
+        + found
+        + "."
+    )
