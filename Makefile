@@ -39,6 +39,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/broker_floor.py
 	$(BIN)/python benchmarks/bottlenecks.py
 	$(BIN)/python benchmarks/fragility.py
+	$(BIN)/python benchmarks/intent_matching.py
 
 lint: install-dev
 	$(BIN)/ruff check core workers bots tests benchmarks

@@ -105,9 +105,14 @@ def export_valueflows(
         for kind in ("Intent", "Plan", "Commitment", "EconomicEvent")
     }
     out.print(
-        f"Wrote {out_file}: {counts['Intent']} intents, {counts['Plan']} orders with "
-        f"{counts['Commitment']} commitments and {counts['EconomicEvent']} events."
+        f"Wrote {out_file}: {_many(counts['Intent'], 'intent')}, "
+        f"{_many(counts['Plan'], 'order')} with {_many(counts['Commitment'], 'commitment')} and "
+        f"{_many(counts['EconomicEvent'], 'event')}."
     )
+
+
+def _many(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @import_app.command("valueflows")
@@ -139,11 +144,9 @@ def import_valueflows(
         _fail(f"cannot import into {where}: {_first_line(exc)}")
     # No worker is needed to match them: matching is a command like any other, safe to repeat.
     matches = sum(len(services.handle(MatchIntent(i)).value) for i in ids)
+    if not ids:
+        out.print(f"Cast 0 intents from {file.name}: none in it is open.")
+        return
     shown = ", ".join(str(i) for i in ids)
-    found = f"; {matches} match{'es' if matches != 1 else ''} found" if ids else ""
-    out.print(
-        f"Cast {len(ids)} intent{'s' if len(ids) != 1 else ''} from {file.name}"
-        + (f": {shown}" if ids else " (none open in it)")
-        + found
-        + "."
-    )
+    found = f"{matches} match{'' if matches == 1 else 'es'} found"
+    out.print(f"Cast {_many(len(ids), 'intent')} from {file.name}: {shown}; {found}.")

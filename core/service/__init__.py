@@ -20,6 +20,7 @@ from core.service import (  # noqa: F401
     reweaving,
     standing,
     talk,
+    valueflows_io,
 )
 from core.service.bus import Services
 from core.service.results import Origin, Outbound, Recorded, Refused, Result

@@ -235,6 +235,16 @@ class SyncDependentDemand:
 
 
 @dataclass(frozen=True)
+class ImportIntents:
+    """Cast the open intents of a Value Flows document, all or none (core/intents/valueflows.py);
+    `source` says where it came from (a file name). actor None: the command line."""
+
+    actor: str | None
+    document: dict
+    source: str
+
+
+@dataclass(frozen=True)
 class ExpireIntents:
     """Intents past their expiry date close (the sweeper's tick)."""
 

@@ -66,7 +66,7 @@ def to_intent(row: IntentRow) -> Intent:
     )
 
 
-def _write(row: IntentRow, intent: Intent) -> IntentRow:
+def write_intent(row: IntentRow, intent: Intent) -> IntentRow:
     row.kind, row.participant_id = intent.kind, intent.participant
     row.resource_kind, row.resource_id = intent.resource.kind, intent.resource.id
     row.resource_known = intent.resource.known
@@ -132,7 +132,7 @@ def cast_intent(command: CastIntent, ctx: Context) -> int:
     records.participant(ctx.session, command.actor)
     words = bounded(command.words, "what you offer or ask for", 500)
     intent = _parse(ctx, command.kind, command.actor, words)
-    row = _write(IntentRow(words=words, created_at=ctx.now), intent)
+    row = write_intent(IntentRow(words=words, created_at=ctx.now), intent)
     row.provenance = {"platform": command.origin.platform, "message": command.origin.message_id}
     ctx.session.add(row)
     ctx.session.flush()
@@ -159,7 +159,7 @@ def edit_intent(command: EditIntent, ctx: Context) -> int:
         raise Refused(f"intent {row.id} is {row.status}; cast a new one instead")
     words = bounded(command.words, "what you offer or ask for", 500)
     intent = _parse(ctx, row.kind, command.actor, words)
-    _write(row, intent).words = words
+    write_intent(row, intent).words = words
     ctx.session.add(row)
     _stale_matches(ctx, row.id)
     ctx.record(

@@ -17,7 +17,7 @@ from test_conversation import Chat, run
 
 from core.importers import load_network
 from core.service.bus import Services
-from core.service.commands import LoadNetwork, MatchIntent, SyncDependentDemand
+from core.service.commands import ExpireIntents, LoadNetwork, MatchIntent, SyncDependentDemand
 from core.store.tables import EventRow, IntentMatch, IntentRow, NetworkVersion, OrderRow
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -188,3 +188,18 @@ def _last(chat: IntentChat, who: str, text: str) -> str:
     """The reply now, or the refusal the worker sends a moment later."""
     said = says(chat, who, text)
     return said + "\n" + chat.outbox(who)[-1].text
+
+
+def test_intents_expire_and_are_told_so(chat):
+    offer = cast(chat, "maya", "/offer 3d printing 10 h/week until 2026-12-10", "2026-12-10")
+    lasting = cast(chat, "plasticos", "/offer PET sheet 50 sheets", "PET sheet")
+    services = chat.services
+    services.clock.now = datetime(2026, 12, 10, 23, 0)
+    assert services.handle(ExpireIntents()).value == []  # still good on its last day
+    services.clock.now = datetime(2026, 12, 11, 9, 0)
+    assert services.handle(ExpireIntents()).value == [offer]
+    assert "has expired" in chat.outbox("maya", "intent")[-1].text
+    with Session(services.engine) as session:
+        statuses = {i: session.get(IntentRow, i).status for i in (offer, lasting)}
+    assert statuses == {offer: "expired", lasting: "open"}
+    assert "expired" in says(chat, "maya", "/intents")
