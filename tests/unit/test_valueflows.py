@@ -161,7 +161,11 @@ def test_agents_and_what_things_conform_to():
     dana = graph[iri("agents", "dana")]
     assert dana["name"] == "Dana Whitfield (Hampden Reading Room)"
     assert dana["note"] == "roles: buyer"
-    assert dana["primaryLocation"] == {"lat": 39.3312, "long": -76.6341, "name": "Hampden"}
+    assert dana["primaryLocation"] == {
+        "lat": 39.3312,
+        "long": -76.6341,
+        "name": "Hampden, Baltimore",
+    }
     # Every participant of the network, and one an intent names that the network lacks.
     agents = [n for n in graph.values() if n["@type"] == "vf:Agent"]
     assert len(agents) == len(network().participants) + 1
