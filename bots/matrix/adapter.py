@@ -5,6 +5,9 @@ answered, so a restart carries on where it stopped and old messages are not answ
 a crash before the store replays the batch, and the conversation deduplicates commands by
 event id. The very first start answers nothing that was said before it: it only takes the
 stream's position (and the invites waiting).
+
+Several processes may share the bot's account (MATRIX_SHARD=i/N): each follows the whole
+stream but answers only its shard's rooms and invites, and keeps its own position.
 """
 
 from __future__ import annotations
@@ -26,15 +29,16 @@ from bots.conversation.declarations import BY_NAME
 from bots.conversation.messages import Conversation, Incoming, Reply
 from bots.matrix.connection import MatrixLoginFailed, connect
 from bots.matrix.invites import answer_invite
-from bots.matrix.memory import Memory
+from bots.matrix.memory import NEXT_BATCH, Memory, sync_position_key
 from bots.matrix.order_rooms import order_of
 from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
 from bots.matrix.rendering import text_content
-from bots.matrix.settings import MatrixSettings
+from bots.matrix.settings import ALL_ROOMS, MatrixSettings, Shard
 
 log = logging.getLogger(__name__)
 
-NEXT_BATCH = "next_batch"
+__all__ = ["NEXT_BATCH", "MatrixAdapter", "run_matrix"]
+
 LONG_POLL_MS = 30_000
 MAX_BACKOFF_S = 60
 GAP_LIMIT = 1_000  # events fetched to fill one room's gap after a long absence
@@ -65,29 +69,34 @@ class MatrixAdapter:
         conversation: Conversation,
         engine: Engine,
         timeline_limit: int = 100,
+        shard: Shard = ALL_ROOMS,
     ):
         self.client = client
         self.conversation = conversation
         self.engine = engine
         self.memory = Memory(engine)
         self.timeline_limit = timeline_limit
+        self.shard = shard
+        self.position_key = sync_position_key(shard)
         self.since: str | None = None
         self._orders: dict[str, int] = {}  # order rooms seen: a room never changes its order
 
     async def start(self) -> None:
         """Take up the stored position, or on the first start the present one."""
-        self.since = await asyncio.to_thread(self.memory.get, NEXT_BATCH)
+        self.since = await asyncio.to_thread(self.memory.get, self.position_key)
         if self.since is None:
             answer = await self._sync(timeout_ms=0, timeline_limit=1)
             await self._answer_invites(answer)
             await self._remember(answer.next_batch)
 
     async def answer(self, batch: SyncResponse) -> None:
-        """Invites, then every room's messages; then the position is remembered."""
+        """Invites, then every room's messages (this shard's); then the position is
+        remembered."""
         await self._answer_invites(batch)
         rooms = [
             self._answer_room(room_id, await self._timeline(room_id, info.timeline))
             for room_id, info in batch.rooms.join.items()
+            if self.shard.owns(room_id)
         ]
         await asyncio.gather(*rooms)  # rooms side by side, each in its own order
         await self._remember(batch.next_batch)
@@ -133,10 +142,11 @@ class MatrixAdapter:
 
     async def _answer_invites(self, batch: SyncResponse) -> None:
         for room_id, info in batch.rooms.invite.items():
-            await answer_invite(self.client, self.engine, self.memory, room_id, info)
+            if self.shard.owns(room_id):
+                await answer_invite(self.client, self.engine, self.memory, room_id, info)
 
     async def _remember(self, next_batch: str) -> None:
-        await asyncio.to_thread(self.memory.put, NEXT_BATCH, next_batch)
+        await asyncio.to_thread(self.memory.put, self.position_key, next_batch)
         self.since = next_batch
 
     async def _timeline(self, room_id: str, timeline) -> list:
@@ -263,7 +273,10 @@ async def run_matrix(
     """What `scis serve` runs for Matrix: log in, answer until `stop_event` is set, log out of
     nothing (a password login's device stays, so its position in the stream stays valid)."""
     client = await connect(settings, patient=True)
+    if not settings.shard.whole:
+        log.info("answering Matrix shard %s of the bot's rooms", settings.shard)
     try:
-        await MatrixAdapter(client, conversation, engine).run(stop_event)  # run() starts it
+        adapter = MatrixAdapter(client, conversation, engine, shard=settings.shard)
+        await adapter.run(stop_event)  # run() starts it
     finally:
         await client.close()

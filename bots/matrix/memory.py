@@ -1,6 +1,7 @@
 """What the Matrix front end must not forget across restarts, in the PlatformState table:
-the sync position (`next_batch`), each order's room (`order_room:<id>`), each person's direct
-room (`dm:<user>`) and the relays already posted (`said:<id>`)."""
+the sync position (`next_batch`, or `next_batch:i/N` for shard i of N), each order's room
+(`order_room:<id>`), each person's direct room (`dm:<user>`) and the relays already posted
+(`said:<id>`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,19 @@ import time
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bots.matrix.settings import Shard
 from core.store.platform_state import PlatformMemory
 
 PLATFORM = "matrix"
+NEXT_BATCH = "next_batch"
 log = logging.getLogger(__name__)
+
+
+def sync_position_key(shard: Shard) -> str:
+    """Each shard answers its rooms from a position of its own: one shard's restart must neither
+    replay what another answered since nor skip what was said in its rooms while it was away.
+    One process for all rooms keeps the key it always had."""
+    return NEXT_BATCH if shard.whole else f"{NEXT_BATCH}:{shard}"
 
 
 class Memory(PlatformMemory):

@@ -1,8 +1,10 @@
-"""Which homeserver and account the bot uses, from the environment (see DESIGN.md, Runtime)."""
+"""Which homeserver and account the bot uses, and which of its rooms this process answers, from
+the environment (see DESIGN.md, Runtime)."""
 
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -12,12 +14,53 @@ class MatrixNotConfigured(Exception):  # noqa: N818
 
 
 @dataclass(frozen=True)
+class Shard:
+    """The rooms one of `count` processes answers, all logged in as the same bot: those whose
+    room id's CRC-32 modulo `count` is `index` (CRC-32, not hash(), which differs between
+    processes). Every room, its invite included, belongs to exactly one shard."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self):
+        if not (self.count >= 1 and 0 <= self.index < self.count):
+            raise MatrixNotConfigured(
+                f"MATRIX_SHARD {self} names no shard: it is i/N with 0 <= i < N, as 0/2 and 1/2"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise MatrixNotConfigured(
+                f"MATRIX_SHARD {text!r} is not i/N (this process's number, from 0, and how many "
+                "processes share the bot's rooms)"
+            ) from None
+        return cls(index, count)
+
+    @property
+    def whole(self) -> bool:
+        return self.count == 1
+
+    def owns(self, room_id: str) -> bool:
+        return self.whole or zlib.crc32(room_id.encode()) % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+ALL_ROOMS = Shard()  # one process answers every room
+
+
+@dataclass(frozen=True)
 class MatrixSettings:
     homeserver: str  # https://matrix.example.org
     user: str  # @scis:example.org
     password: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
     device_name: str = "SCIS"
+    shard: Shard = ALL_ROOMS
 
     def __post_init__(self):
         if not (self.password or self.access_token):
@@ -27,7 +70,8 @@ class MatrixSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> MatrixSettings | None:
-        """None when Matrix is not configured at all (no MATRIX_HOMESERVER)."""
+        """None when Matrix is not configured at all (no MATRIX_HOMESERVER). MATRIX_SHARD=i/N
+        when N processes share the bot's rooms: this one answers shard i (default 0/1, all)."""
         homeserver = environ.get("MATRIX_HOMESERVER", "").strip()
         if not homeserver:
             return None
@@ -39,4 +83,5 @@ class MatrixSettings:
             user=user,
             password=environ.get("MATRIX_PASSWORD") or None,
             access_token=environ.get("MATRIX_ACCESS_TOKEN") or None,
+            shard=Shard.parse(environ.get("MATRIX_SHARD", "").strip() or "0/1"),
         )

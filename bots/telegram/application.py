@@ -9,7 +9,7 @@ from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bots.conversation.messages import Conversation
-from bots.telegram.sender import hide_token_from_logs
+from bots.telegram.sender import bot_api_url, hide_token_from_logs
 from bots.telegram.updates import Updates
 
 
@@ -23,11 +23,9 @@ def build_application(
 ) -> Application:
     """`base_url` (Bot API root, the token follows: "https://api.telegram.org/bot") and
     `request` (a factory: the bot's calls and getUpdates each get their own) are for tests and
-    self-hosted Bot API servers."""
+    self-hosted Bot API servers; without `base_url`, TELEGRAM_API_URL's (see sender.bot_api_url)."""
     hide_token_from_logs()
-    builder = ApplicationBuilder().token(token)
-    if base_url is not None:
-        builder = builder.base_url(base_url)
+    builder = ApplicationBuilder().token(token).base_url(base_url or bot_api_url())
     if request is not None:
         builder = builder.request(request()).get_updates_request(request())
     application = builder.build()

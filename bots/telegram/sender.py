@@ -10,6 +10,8 @@ the message is tried again.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -39,11 +41,11 @@ class TelegramSender:
         token: str,
         engine: Engine,
         *,
-        base_url: str = BOT_API,
+        base_url: str | None = None,
         client: httpx.Client | None = None,
         pacing: Pacing | None = None,
     ):
-        self._url = f"{base_url}{token}/"
+        self._url = f"{base_url or bot_api_url()}{token}/"
         self.engine = engine
         self.client = client or httpx.Client(timeout=TIMEOUT_S)
         self.pacing = pacing or Pacing()
@@ -85,6 +87,13 @@ class TelegramSender:
 
     def close(self) -> None:
         self.client.close()
+
+
+def bot_api_url(environ: Mapping[str, str] = os.environ) -> str:
+    """Where the Bot API is: TELEGRAM_API_URL names another server's root (a self-hosted
+    telegram-bot-api, or an emulator in tests) as `http://host:port`; `/bot<token>/` follows."""
+    root = environ.get("TELEGRAM_API_URL", "").strip().rstrip("/")
+    return f"{root}/bot" if root else BOT_API
 
 
 def hide_token_from_logs() -> None:
