@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bots.cli_db import db_app
 from bots.cli_demo import demo
+from bots.cli_health import health
 from bots.cli_risk import fragility, risk, survival
 from bots.cli_serve import serve
 from bots.cli_valueflows import export_app, import_app
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.command()(worker)
+app.command()(health)
 app.command()(serve)
 app.command()(demo)
 # Like `weave`: unknown options pass through, so that `risk chair -1` meets the quantity check.

@@ -32,11 +32,13 @@ def serve(
     from bots.console.sender import ConsoleSender
     from bots.console.terminal import Terminal
     from bots.conversation.conversation import ChatConversation
+    from bots.logs import setup_logging
     from bots.matrix.settings import MatrixNotConfigured
     from bots.platforms import configured, platform_senders, serve_platforms
     from bots.runtime import NetworkProblem, log_to_file, start
     from core.service.commands import OpenConsole
     from workers.actors import deliver_results, take_in
+    from workers.metrics import serve_from_environment
 
     try:
         chat_platforms = configured()
@@ -49,6 +51,8 @@ def serve(
     senders = {} if chat_platforms else {"console": sender}
     if not chat_platforms:  # the terminal is for the conversation; the workers log to a file
         log_to_file(Path("scis.log"))
+    else:
+        setup_logging()
     try:
         runtime = start(senders, list(network), threads=threads)
     except NetworkProblem as problem:
@@ -56,6 +60,7 @@ def serve(
         raise typer.Exit(1) from None
     try:
         runtime.sweep_every(15.0)
+        serve_from_environment(runtime.broker, runtime.services.engine)  # SCIS_METRICS_PORT
         conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
         if chat_platforms:
             runtime.senders.update(platform_senders(runtime.services.engine))

@@ -31,13 +31,22 @@ def worker(
             err=True,
         )
         raise typer.Exit(1)
+    from workers.metrics import serve_from_environment, share_with_worker_processes
+
+    samples = share_with_worker_processes()  # before the worker processes start
     from workers.actors import sweep  # binds the actors to the Redis broker
 
+    if samples is not None:  # SCIS_METRICS_PORT: the worker processes' metrics, served here
+        import dramatiq
+
+        from core.store.database import make_engine
+
+        serve_from_environment(dramatiq.get_broker(), make_engine(), samples)
     command = [
         sys.executable,
         "-m",
         "dramatiq",
-        "bots.worker_actors",
+        "bots.logs:worker_process",  # SCIS's log format and redaction, then the actors
         "--processes",
         str(processes),
         "--threads",

@@ -18,6 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import QueueJoinTimeout
 from sqlmodel import select
 
+from bots.logs import TEXT_FORMAT, prepare
 from core.importers import load_network
 from core.service import bootstrap
 from core.service.bus import Services
@@ -124,9 +125,8 @@ def log_to_file(path: Path, level: int = logging.INFO) -> None:
     """Send every log record (SCIS's, Dramatiq's) to `path`, not to the terminal where a person
     is chatting: a worker's retry or traceback belongs in the log, not in the conversation."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-    )
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    prepare(handler)  # secrets out; the order and participant in; JSON if SCIS_LOG_FORMAT says
     root = logging.getLogger()
     for old in list(root.handlers):
         if type(old) is logging.StreamHandler:

@@ -9,7 +9,7 @@ from functools import cache
 import dramatiq
 
 from core.service import bootstrap
-from core.service.bus import Services
+from core.service.bus import Services, about
 from core.service.commands import (
     AffectedOrders,
     AnalyseDisruption,
@@ -23,6 +23,7 @@ from core.service.commands import (
 from core.service.results import Result
 from workers.broker import make_broker
 from workers.delivery import deliver_pending
+from workers.metrics import WEAVE_SECONDS
 from workers.senders import Sender, senders_from_environment
 from workers.sweeper import stale_work
 
@@ -62,7 +63,9 @@ def deliver_results(result: Result) -> None:
 
 @dramatiq.actor(max_retries=20, time_limit=30 * 60 * 1000)
 def weave_order(order_id: int) -> None:
-    deliver_results(services().handle(WeaveOrder(order_id)))
+    with WEAVE_SECONDS.time():
+        woven = services().handle(WeaveOrder(order_id))
+    deliver_results(woven)
 
 
 @dramatiq.actor(max_retries=20)
@@ -94,7 +97,8 @@ def sync_dependent_demand(order_id: int) -> None:
 
 @dramatiq.actor(max_retries=50, min_backoff=500, max_backoff=60_000)
 def deliver(participant_id: str) -> None:
-    drained = deliver_pending(services(), senders(), participant_id)
+    with about(participant=participant_id):  # on every line the delivery logs
+        drained = deliver_pending(services(), senders(), participant_id)
     for coordinator in sorted(drained.told):
         deliver.send(coordinator)
     if drained.retry_after is not None:

@@ -8,14 +8,21 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
+from workers.metrics import ActorMetrics
+
 
 def make_broker(redis_url: str | None = None) -> dramatiq.Broker:
     url = redis_url if redis_url is not None else os.environ.get("REDIS_URL")
     if not url:
         # The embedded default: the same actors, run by worker threads inside `scis serve`.
-        return StubBroker()
+        return _measured(StubBroker())
     # A worker killed mid-message stops beating; after `heartbeat` ms its messages go back to
     # the queue, at the next maintenance pass, which runs on `chance` broker calls in a million.
     heartbeat = int(os.environ.get("SCIS_HEARTBEAT_TIMEOUT_MS", "60000"))
     chance = int(os.environ.get("SCIS_BROKER_MAINTENANCE_CHANCE", "10000"))
-    return RedisBroker(url=url, heartbeat_timeout=heartbeat, maintenance_chance=chance)
+    return _measured(RedisBroker(url=url, heartbeat_timeout=heartbeat, maintenance_chance=chance))
+
+
+def _measured(broker: dramatiq.Broker) -> dramatiq.Broker:
+    broker.add_middleware(ActorMetrics())  # each actor's time and failures, for Prometheus
+    return broker

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from core.service.bus import Services
 from core.store.database import writing
 from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
+from workers.metrics import message_out
 from workers.senders import PREFERENCE, Outgoing, PermanentFailure, RateLimited, Sender
 
 # Small enough that a crash repeats little, large enough that a busy person's queue drains in
@@ -67,6 +68,7 @@ def _deliver_batch(services, session: Session, senders, participant_id, batch, d
         message.attempts += 1
         session.add(message)
         if route is None:
+            message_out("none", "failed")
             drained.failed += 1
             drained.told |= _fail(session, message, now, "no chat account this SCIS can reach")
             continue
@@ -77,13 +79,19 @@ def _deliver_batch(services, session: Session, senders, participant_id, batch, d
                 Outgoing(message.id, message.text, message.kind, message.order_id, message.payload),
             )
         except RateLimited as limit:
+            message_out(sender.platform, "rate_limited")
             message.not_before = now + timedelta(seconds=limit.retry_after)
             drained.retry_after = limit.retry_after
             break
         except PermanentFailure as failure:
+            message_out(sender.platform, "failed")
             drained.failed += 1
             drained.told |= _fail(session, message, now, str(failure))
             continue
+        except Exception:  # tried again by the actor's retry
+            message_out(sender.platform, "failed")
+            raise
+        message_out(sender.platform, "sent")
         message.status, message.sent_at, message.platform = "sent", now, sender.platform
         drained.sent += 1
     return len(messages)

@@ -32,6 +32,7 @@ from core.service.queries import may_read, stage_picture, timeline, timeline_tex
 from core.service.results import Refused, Result
 from core.service.risk import order_risk, risk_picture
 from core.store.tables import InboundMessage, OrderRow, ParticipantRow
+from workers.metrics import MESSAGES_IN
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class ChatConversation:
     # -- the way in ----------------------------------------------------------------------------
 
     def answer(self, incoming: Incoming) -> list[Reply]:
+        MESSAGES_IN.labels(incoming.platform).inc()  # every adapter hands its messages in here
         try:
             return self._answer(incoming)
         except Exception:

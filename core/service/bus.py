@@ -3,8 +3,12 @@ committed together, or — when the command is refused — nothing but the refus
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -26,11 +30,47 @@ MAX_ID = 120
 MAX_MESSAGE = 4000
 
 
+# The order and the participant the command being handled is about, for every line logged
+# meanwhile (bots/logs.py puts them on each record); a nested command adds what it knows.
+concerning: ContextVar[Mapping[str, object]] = ContextVar(
+    "scis_concerning", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def about(**fields: object) -> Iterator[None]:
+    """`with about(order_id=12, participant="ana"):` what follows concerns them (None: not
+    known here, the outer value stays)."""
+    known = {name: value for name, value in fields.items() if value is not None}
+    token = concerning.set({**concerning.get(), **known})
+    try:
+        yield
+    finally:
+        concerning.reset(token)
+
+
+def _subject(command) -> dict[str, object]:
+    """A command's order and participant; a chat command kept by Receive has them in its
+    arguments."""
+    fields = getattr(command, "arguments", None)
+    if isinstance(fields, dict):
+        return {"order_id": fields.get("order_id"), "participant": fields.get("actor")}
+    return {
+        "order_id": getattr(command, "order_id", None),
+        "participant": getattr(command, "actor", None),
+    }
+
+
 def handles(command_type: type):
     """Declare the handler of one command type: one handler per use case."""
 
     def register(function: Handler) -> Handler:
-        HANDLERS[command_type] = function
+        @functools.wraps(function)
+        def handler(command, context: Context):
+            with about(**_subject(command)):
+                return function(command, context)
+
+        HANDLERS[command_type] = handler
         return function
 
     return register
