@@ -56,6 +56,9 @@ PARTY_KINDS = frozenset(
 )
 
 
+CLAIMED = "posting"  # the value of a relay's key while the process that claimed it posts it
+
+
 def said_key(said_id) -> str:
     return f"said:{said_id}"
 
@@ -80,6 +83,11 @@ class MatrixSender:
         self.settings = settings
         # Deferred: send() runs inside the delivery's transaction (see DeferredMemory).
         self.memory = DeferredMemory(engine)
+        # A relay is claimed in the database before it is posted, so that worker processes
+        # delivering the same /say to different parties post it once. Not on SQLite: there the
+        # delivery's own transaction holds the write lock while it sends, so the claim would
+        # wait for our caller; one SQLite database has one writer at a time anyway.
+        self._claims = engine.dialect.name != "sqlite"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="matrix-sender", daemon=True
@@ -152,17 +160,25 @@ class MatrixSender:
         room_id = await self._order_rooms.room_of(message.order_id)
         if room_id is None or await membership(client, room_id, address) not in REACHABLE:
             return False
+        key = said_key(said)
         async with self._relaying[message.order_id]:  # parties served side by side post once
-            if await asyncio.to_thread(self.memory.get, said_key(said)) is not None:
+            if await asyncio.to_thread(self.memory.get, key) is not None:
                 return True
-            typed = _typed_in(message)
-            if typed is not None and await _holds(client, room_id, typed):
-                # Said in this very room: everyone here has read it already.
-                await asyncio.to_thread(self.memory.put, said_key(said), typed)
+            # Parties served by other worker processes: the first to claim the relay posts it.
+            if self._claims and not await asyncio.to_thread(self.memory.add, key, CLAIMED):
                 return True
-            content = relay_content(message)
-            event_id = await post(client, room_id, content)
-            await asyncio.to_thread(self.memory.put, said_key(said), event_id)
+            try:
+                typed = _typed_in(message)
+                if typed is not None and await _holds(client, room_id, typed):
+                    # Said in this very room: everyone here has read it already.
+                    await asyncio.to_thread(self.memory.put, key, typed)
+                    return True
+                event_id = await post(client, room_id, relay_content(message))
+            except BaseException:
+                if self._claims:  # not posted: whoever delivers it again may
+                    await asyncio.to_thread(self.memory.forget, key)
+                raise
+            await asyncio.to_thread(self.memory.put, key, event_id)
         return True
 
     async def _open_order_room(self, order_id: int, parties: list[str]) -> str:

@@ -14,6 +14,7 @@ from bots.matrix.memory import Memory
 from bots.matrix.posting import MatrixUnavailable, refusal
 from bots.matrix.sender import MatrixSender
 from core.service.bus import Services
+from core.store.database import make_engine
 from core.store.tables import Notification
 from workers.delivery import deliver_pending
 from workers.senders import Outgoing, PermanentFailure, RateLimited
@@ -137,6 +138,37 @@ async def test_a_say_appears_once_in_the_order_room_for_all_its_parties(
         await asyncio.to_thread(sender.close)
         for person in (alice, bob, carol, dave):
             await person.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_worker_processes_relaying_one_say_post_it_once(
+    synapse, bot, bot_settings, register, database_url
+):
+    """Two senders (as two worker processes have) deliver the same /say to two parties of the
+    room at the same moment: the relay is claimed in the database, and posted once."""
+    engine = make_engine(database_url)
+    alice, bob = (Someone(synapse, register(name)) for name in ("alice", "bob"))
+    senders = [MatrixSender(bot_settings, engine) for _ in range(2)]
+    try:
+        parties = [alice.user_id, bob.user_id]
+        room = await asyncio.to_thread(senders[0].open_order_room, 12, parties)
+        await asyncio.gather(alice.accept_invites(), bob.accept_invites())
+        await asyncio.to_thread(senders[0].memory.flush)
+        for said_id in range(30, 36):  # several rounds: the race is a narrow one
+            await asyncio.gather(
+                asyncio.to_thread(senders[0].send, alice.user_id, said(said_id, said_id)),
+                asyncio.to_thread(senders[1].send, bob.user_id, said(said_id + 100, said_id)),
+            )
+        posts = await both_or_fail(
+            lambda: _bot_posts(alice, room, bot.user_id, at_least=6), settle=0.5
+        )
+        assert len(posts) == 6
+    finally:
+        for sender in senders:
+            await asyncio.to_thread(sender.close)
+        for person in (alice, bob):
+            await person.close()
+        engine.dispose()
 
 
 async def test_the_outbox_delivers_through_the_matrix_sender(
