@@ -13,6 +13,7 @@ from rich.console import Console
 from bots.cli_db import db_app
 from bots.cli_demo import demo
 from bots.cli_health import health
+from bots.cli_options import NetworkOption
 from bots.cli_risk import fragility, risk, survival
 from bots.cli_serve import serve
 from bots.cli_valueflows import export_app, import_app
@@ -42,15 +43,6 @@ app.command()(fragility)
 app.command()(survival)
 out = Console()
 err = Console(stderr=True)
-
-NetworkOption = Annotated[
-    list[Path],
-    typer.Option(
-        "--network",
-        "-n",
-        help="A scis YAML network, or any manifest or folder the importers read. Repeatable.",
-    ),
-]
 
 
 def _fail(message: str, code: int = 1):

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bots.cli_options import NetworkOption
+
 if TYPE_CHECKING:
     from core.network.model import Network
     from core.risk.fragility import Fragility
@@ -31,14 +33,6 @@ err = Console(stderr=True)
 RISKIEST = 3  # stages named per plan on the terminal; --json has them all
 LOSSES_SHOWN = 10  # suppliers in the terminal's ranking; --json has them all
 
-NetworkOption = Annotated[
-    list[Path],
-    typer.Option(
-        "--network",
-        "-n",
-        help="A scis YAML network, or any manifest or folder the importers read. Repeatable.",
-    ),
-]
 ScenarioOption = Annotated[
     Path,
     typer.Option(
