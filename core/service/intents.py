@@ -265,7 +265,7 @@ def match_intent(command: MatchIntent, ctx: Context) -> list[int]:
             "intents_matched",
             {"match": stored.id, "request": match.request, "offers": _offer_ids(stored)},
         )
-        _tell_match(ctx, network, stored, rows)
+        _tell_match(ctx, stored, rows)
         found.append(stored.id)
     return found
 
@@ -274,7 +274,7 @@ def _signature(match: Match) -> str:
     return ";".join(sorted(f"{c.offer}:{c.need}" for c in match.offers))[:500]
 
 
-def _tell_match(ctx: Context, network: Network, match: IntentMatch, rows: dict) -> None:
+def _tell_match(ctx: Context, match: IntentMatch, rows: dict) -> None:
     request = rows[match.request_id]
     asked = _summary(request)
     who = records.participant(ctx.session, request.participant_id).name
