@@ -23,6 +23,7 @@ from core.importers import load_network
 from core.service import bootstrap
 from core.service.bus import Services
 from core.service.commands import LoadNetwork
+from core.service.results import Refused
 from core.store import migrate
 from core.store.database import database_url
 from core.store.tables import NetworkVersion, ParticipantRow
@@ -110,7 +111,10 @@ def start(
         loaded = load_network(to_load)
         if loaded.errors:
             raise NetworkProblem("\n".join(str(e) for e in loaded.errors))
-        services.handle(LoadNetwork(None, loaded.network, note="loaded by scis serve"))
+        try:
+            services.handle(LoadNetwork(None, loaded.network, note="loaded by scis serve"))
+        except Refused as refusal:  # one line for the operator, not a crash loop's traceback
+            raise NetworkProblem(f"the network was not loaded: {refusal}") from None
     broker = make_broker()
     actors.bind(broker)
     actors.configure(services, senders)
