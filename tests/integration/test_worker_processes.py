@@ -99,6 +99,9 @@ def load_big_network(app: Services):
     return big
 
 
+# The worker and the broker are what is tested here, not the database: PostgreSQL, as in
+# production, is enough (the SQLite variant doubled the suite's longest test).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_worker_killed_in_the_middle_of_a_weave(
     app, database_url, redis_server, worker_processes
 ):
@@ -134,6 +137,7 @@ def test_a_worker_killed_in_the_middle_of_a_weave(
     assert "ways to deliver it" in texts[1]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
     app, database_url, redis_server, worker_processes
 ):
@@ -156,6 +160,9 @@ def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
     )
 
 
+# The worker and the broker are what is tested here, not the database: PostgreSQL, as in
+# production, is enough (the SQLite variant doubled the suite's longest test).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_long_weave_does_not_starve_the_workers_heartbeat(
     app, database_url, redis_server, worker_processes
 ):

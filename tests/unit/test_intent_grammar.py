@@ -263,7 +263,7 @@ texts = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from([OFFER, REQUEST, PROPOSAL]), words=texts)
 def test_any_text_is_an_intent_or_an_intent_error(kind, words):
     try:

@@ -453,7 +453,7 @@ def _share(want, have, today):
     return min(1.0, got.amount / need.amount)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(intent_sets, st.sampled_from([None, TODAY]), st.sampled_from([30.0, 100.0]))
 def test_the_pairs_are_those_of_a_double_loop_and_ranked(every, today, radius):
     matcher = Matcher(STOCKED, every, radius_km=radius)
