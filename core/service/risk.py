@@ -9,9 +9,9 @@ and frames show the failure chance and the local share beside the price (`plan_o
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from core.network.model import Network
@@ -36,20 +36,24 @@ def failure_history(session: Session) -> History:
     replaces, failed ones included). A stage once asserted failed counts as a failure even if it
     was reset and done later: its owner did fail it once.
     """
-    rows = session.exec(
-        select(AssertionRow.stage_id, AssertionRow.status, StageRow.owner_id, StageRow.kind)
-        .join(StageRow, StageRow.id == AssertionRow.stage_id)
-        .where(StageRow.owner_id.is_not(None), AssertionRow.status.in_(("done", "failed")))
+    # Counted by the database: this runs with every weave and every frame, and the assertions
+    # only grow. One row per stage asserted (1 when it was ever failed), then one per owner/kind.
+    per_stage = (
+        select(
+            AssertionRow.stage_id,
+            func.max(case((AssertionRow.status == "failed", 1), else_=0)).label("failed"),
+        )
+        .where(AssertionRow.status.in_(("done", "failed")))
+        .group_by(AssertionRow.stage_id)
+        .subquery()
     )
-    outcome: dict[int, tuple[str, str, bool]] = {}
-    for stage_id, status, owner, kind in rows:
-        failed_before = outcome.get(stage_id, (owner, kind, False))[2]
-        outcome[stage_id] = (owner, kind, failed_before or status == "failed")
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for owner, kind, failed in outcome.values():
-        counts[owner, kind][0] += failed
-        counts[owner, kind][1] += 1
-    return {key: (failed, total) for key, (failed, total) in counts.items()}
+    rows = session.exec(
+        select(StageRow.owner_id, StageRow.kind, func.sum(per_stage.c.failed), func.count())
+        .join(per_stage, per_stage.c.stage_id == StageRow.id)
+        .where(StageRow.owner_id.is_not(None))
+        .group_by(StageRow.owner_id, StageRow.kind)
+    )
+    return {(owner, kind): (int(failed), int(total)) for owner, kind, failed, total in rows}
 
 
 def reliability(session: Session, network: Network) -> Reliability:
