@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import AssertStage
+from core.service.lifecycle import Decision
 from core.service.orders import finish, plan_of
 from core.service.replan import replan
 from core.service.results import Refused
@@ -40,7 +41,19 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     stage = graph.resolve(command.stage)
     if not allowed:
         raise Refused(
-            f"stage {stage.id} belongs to {stage.owner}; only they or a coordinator can assert it"
+            f"stage {stage.id} belongs to {_name(ctx, stage.owner)}; only they or a coordinator "
+            "can assert it"
+        )
+    decided = lifecycle.decisions(ctx.session, contract)
+    if command.status == "done" and stage.owner and decided.get(stage.owner) != Decision.AGREED:
+        if stage.owner == command.actor:
+            raise Refused(
+                f"agree to your part of order {order.id} first (/agree {order.id}); then "
+                f"{stage.id} can be done"
+            )
+        raise Refused(
+            f"{_name(ctx, stage.owner)} has not agreed to their part of order {order.id} yet; "
+            f"{stage.id} waits for that"
         )
     applied = apply(
         graph,
@@ -88,15 +101,16 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
         " (noted as out of order: an earlier stage is not done yet)" if applied.out_of_order else ""
     )
     share = progress(applied.graph).overall
-    ctx.tell(
+    ctx.outcome(
         command.actor,
-        "noted",
         f"Order {order.id}: {stage.id} {stage.kind} "
         f"{_word(command.status)}{flag}. {share.percent}% of the stages are done.",
         order.id,
+        kind="noted",
     )
     for waiting in applied.unblocked:
-        if waiting.owner and waiting.owner != command.actor:
+        agreed = decided.get(waiting.owner) == Decision.AGREED
+        if waiting.owner and waiting.owner != command.actor and agreed:
             ctx.tell(
                 waiting.owner,
                 "unblocked",
@@ -123,6 +137,11 @@ def _after_failure(ctx, order, contract, graph, stage, reason: str) -> None:
     avoid = {c.source for c in causes}
     cause = f"{stage.id} {stage.kind} of {stage.item} failed: {reason}"
     replan(ctx, order, contract, plan, paths, avoid, cause)
+
+
+def _name(ctx: Context, participant_id: str | None) -> str:
+    found = ctx.network().participants.get(participant_id) if participant_id else None
+    return found.name if found else str(participant_id)
 
 
 def _seen(ctx: Context, platform: str, message_id: str) -> bool:

@@ -120,7 +120,11 @@ class Context:
         text: str,
         order_id: int | None = None,
         payload: dict | None = None,
+        outcome: bool = False,
     ) -> None:
+        """Queue a message to a participant; `outcome`: it says how their command ended."""
+        if outcome:
+            payload = {**(payload or {}), "outcome": True}
         if len(text) > MAX_MESSAGE:  # chat platforms cap a message near 4,096 characters
             text = text[: MAX_MESSAGE - 14] + " … (shortened)"
         message = Outbound(participant_id, kind, text, order_id, dict(payload or {}))
@@ -134,6 +138,24 @@ class Context:
                 payload=message.payload,
                 created_at=self.now,
             )
+        )
+
+    def outcome(
+        self,
+        participant_id: str,
+        text: str,
+        order_id: int | None = None,
+        payload: dict | None = None,
+        kind: str = "outcome",
+    ) -> None:
+        """The one message that tells the sender of a command how it ended (done, refused, or
+        waiting for whom or what). ApplyInbound makes sure a chat command gets exactly one."""
+        self.tell(participant_id, kind, text, order_id, payload, outcome=True)
+
+    def told_outcome(self, participant_id: str) -> bool:
+        return any(
+            m.participant_id == participant_id and m.payload.get("outcome")
+            for m in self.result.messages
         )
 
     def network(self) -> Network:

@@ -8,6 +8,7 @@ from core.network.model import Network
 from core.service import records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
+from core.service.lifecycle import OrderStatus
 from core.service.orders import plan_of
 from core.service.replan import node_at, replan, uses
 from core.service.results import Refused
@@ -21,7 +22,6 @@ from core.store.tables import (
     DisruptionEffect,
     OrderRow,
     StageRow,
-    SubstitutionRow,
     WatchRow,
 )
 from core.weave.plan import outermost
@@ -62,10 +62,20 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         f"{_name(whole, command.resource)} is out of service: {reason}. Orders that "
         "use it are being re-planned; their parties hear what changes.",
     )
+    affected = _affected(ctx, disruption)
+    orders = f"{len(affected)} live order{'' if len(affected) == 1 else 's'}" if affected else ""
+    ctx.outcome(
+        command.actor,
+        f"Noted: {_name(whole, command.resource)} is out of service. "
+        + (
+            f"{orders} used it and are being re-planned; their parties hear what changes."
+            if affected
+            else "No live order uses it; /restore it when it is back."
+        ),
+    )
     if not command.analyse_now:
         ctx.result.jobs.append(("analyse_disruption", (disruption.id,)))
         return disruption.id
-    affected = _affected(ctx, disruption)
     for order_id in affected:
         _analyse(ctx, disruption, order_id)
     disruption.analysed_at = ctx.now
@@ -88,10 +98,10 @@ def watch(command: Watch, ctx: Context) -> str:
     if exists is None:
         ctx.session.add(WatchRow(participant_id=command.actor, target=target, created_at=ctx.now))
         ctx.record("watching", {"target": target}, actor=command.actor, origin=command.origin)
-    ctx.tell(
+    ctx.outcome(
         command.actor,
-        "noted",
         f"You will hear when {_name(whole, target)} is disrupted or back in service.",
+        kind="noted",
     )
     return target
 
@@ -162,12 +172,21 @@ def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> bool:
 
 
 def _affected(ctx: Context, disruption: Disruption) -> list[int]:
+    """Live orders whose plan still needs the resource (what it delivered already is in hand)."""
     orders = []
     for contract in _live_contracts(ctx):
-        plan = plan_of(ctx, contract)
-        if any(uses(node, disruption.resource_id) for _, node in plan.positioned()):
+        if _paths_using(ctx, contract, plan_of(ctx, contract), disruption.resource_id):
             orders.append(contract.order_id)
     return orders
+
+
+def _paths_using(ctx: Context, contract: Contract, plan, resource: str) -> list[str]:
+    delivered = records.live_delivered(ctx.session, contract)
+    return [
+        path
+        for path, node in plan.positioned()
+        if uses(node, resource) and not records.within(path, delivered)
+    ]
 
 
 def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
@@ -178,11 +197,17 @@ def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
     if contract is None:
         return
     plan = plan_of(ctx, contract)
-    paths = [path for path, node in plan.positioned() if uses(node, disruption.resource_id)]
+    paths = _paths_using(ctx, contract, plan, disruption.resource_id)
     if not paths:
         return
     whole = _whole_network(ctx)
     cause = f"{_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
+    ctx.record(
+        "disruption_affects",
+        {"disruption": disruption.id, "resource": disruption.resource_id, "nodes": paths},
+        order.id,
+        disruption.actor,
+    )
     _fail_stages(ctx, order, contract, paths, disruption, cause)
     replan(ctx, order, contract, plan, outermost(paths), _sources(plan, paths), cause)
 
@@ -198,6 +223,7 @@ def restore(command: Restore, ctx: Context) -> None:
     disruption.restored_at = ctx.now
     ctx.session.add(disruption)
     ctx.forget_network()
+    name = _name(whole, command.resource)
     ctx.record(
         "restored", {"resource": command.resource}, actor=command.actor, origin=command.origin
     )
@@ -210,8 +236,20 @@ def restore(command: Restore, ctx: Context) -> None:
         f"{_name(whole, command.resource)} is back in service. Orders that waited "
         "for it are being planned again.",
     )
+    outcomes = []
     for order in _waiting_orders(ctx):
-        reweave_order(ctx, order, f"{_name(whole, command.resource)} is back in service")
+        ctx.record("resource_restored", {"resource": command.resource}, order.id, command.actor)
+        found = reweave_order(ctx, order, f"{name} is back in service")
+        outcomes.append(f"{order.id} {'goes on' if found else 'still waits'}")
+    ctx.outcome(
+        command.actor,
+        f"Noted: {name} is back in service."
+        + (
+            f" Orders that waited were planned again: {', '.join(outcomes)}."
+            if outcomes
+            else " No order was waiting for it."
+        ),
+    )
 
 
 def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cause) -> None:
@@ -263,12 +301,11 @@ def _sources(plan, paths: list[str]) -> set[str]:
 
 
 def _waiting_orders(ctx: Context) -> list[OrderRow]:
-    """Orders no plan could serve, or whose plan waits for a substitution decision."""
-    blocked = select(SubstitutionRow.order_id).where(SubstitutionRow.status == "proposed")
+    """Orders no plan could serve, or whose plan is blocked for want of a source."""
     return list(
         ctx.session.exec(
             select(OrderRow)
-            .where((OrderRow.status == "unplannable") | OrderRow.id.in_(blocked))
+            .where(OrderRow.status.in_((OrderStatus.UNPLANNABLE, OrderStatus.BLOCKED)))
             .order_by(OrderRow.id)
             .with_for_update()
         )

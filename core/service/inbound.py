@@ -8,6 +8,7 @@ killed half-way leaves it unprocessed for the next one, and a redelivered job do
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from datetime import datetime
 
@@ -17,6 +18,11 @@ from core.service.bus import HANDLERS, Context, handles
 from core.service.commands import FROM_CHAT, ApplyInbound, Receive
 from core.service.results import Origin, Refused
 from core.store.tables import InboundMessage
+
+log = logging.getLogger(__name__)
+
+# What a command did, for the rare handler that ends without saying so itself.
+FALLBACK = {"Watch": "you are watching it", "Say": "passed on"}
 
 
 @handles(Receive)
@@ -73,11 +79,22 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
             inner_origin(row),
         )
         if actor:
-            ctx.tell(actor, "refusal", str(refusal), getattr(inner, "order_id", None))
+            ctx.outcome(actor, str(refusal), getattr(inner, "order_id", None), kind="refusal")
         row.processed_at, row.outcome = ctx.now, f"refused: {refusal}"[:1000]
         ctx.session.add(row)
         return None
     savepoint.commit()
+    actor = getattr(inner, "actor", None)
+    if actor and not ctx.told_outcome(actor):
+        # Every accepted command ends in one message to its sender; a handler that forgot to
+        # say how it ended is a bug, but the person still hears that it was carried out.
+        log.warning("%s ended without an outcome message to its sender", row.command)
+        ctx.outcome(
+            actor,
+            f"Done: {FALLBACK.get(row.command, row.command)}.",
+            getattr(inner, "order_id", None),
+            kind="noted",
+        )
     row.processed_at, row.outcome = ctx.now, "done"
     ctx.session.add(row)
     return value

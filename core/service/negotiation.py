@@ -15,8 +15,15 @@ from core.weave.plan import Plan
 
 
 def send_frames(
-    ctx: Context, order: OrderRow, plan: Plan, contract: Contract, only: set[str] | None = None
+    ctx: Context,
+    order: OrderRow,
+    plan: Plan,
+    contract: Contract,
+    only: set[str] | None = None,
+    outcome_for: str | None = None,
 ) -> None:
+    """Each party's frame; the frame of `outcome_for` (the sender of the command) is the
+    message that tells them how their command ended."""
     network = ctx.network()
     quotes = quoted(ctx, order.id)
     equation = plan_equation(network, plan, quotes)
@@ -39,7 +46,10 @@ def send_frames(
             payload["buttons"] = buttons(
                 ("Agree", f"/agree {order.id}"), ("Decline", f"/decline {order.id}")
             )
-        ctx.tell(party, "frame", text, order.id, payload)
+        if party == outcome_for:
+            ctx.outcome(party, text, order.id, payload, kind="frame")
+        else:
+            ctx.tell(party, "frame", text, order.id, payload)
 
 
 def quoted(ctx: Context, order_id: int) -> dict[str, float]:

@@ -11,7 +11,7 @@ from core.intents.model import PERIODS
 from core.network.model import Network
 from core.pricing.equation import plan_equation
 from core.risk.supply import SupplyModel
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import (
     Agree,
@@ -21,6 +21,15 @@ from core.service.commands import (
     PlaceOrder,
     QuotePrice,
     WeaveOrder,
+)
+from core.service.lifecycle import (
+    ENDED,
+    LIVE_CONTRACT,
+    ContractStatus,
+    Decision,
+    OrderStatus,
+    move,
+    move_contract,
 )
 from core.service.negotiation import quoted, send_frames
 from core.service.records import network_version, stage_documents
@@ -83,31 +92,26 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
     if command.provenance:
         placed["provenance"] = dict(command.provenance)
     if not command.weave_now:
-        order.status = "weaving"
+        order.status = OrderStatus.WEAVING
         ctx.result.jobs.append(("weave_order", (order.id,)))
         ctx.record("order_placed", {**placed, "weaving": True}, order.id, buyer.id, command.origin)
-        ctx.tell(
+        ctx.outcome(
             buyer.id,
-            "received",
             f"Order {order.id} received. Weaving every way the "
             "network can deliver it; the best plans follow in a moment.",
             order.id,
+            kind="received",
         )
         return order.id
+    ctx.record("order_placed", placed, order.id, buyer.id, command.origin)
     count, offered = weave_plans(ctx, order, demands, network)
-    ctx.record(
-        "order_placed",
-        {**placed, "plan_count": str(count), "plans": offered},
-        order.id,
+    ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
+    ctx.outcome(
         buyer.id,
-        command.origin,
-    )
-    ctx.tell(
-        buyer.id,
-        "plans",
         plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
         order.id,
         plans_payload(order.id, offered),
+        kind="plans",
     )
     return order.id
 
@@ -116,7 +120,7 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
 def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
     """Returns how many plans there are; None when the order was woven already."""
     order = records.order(ctx.session, command.order_id, lock=True)
-    if order.status != "weaving":
+    if order.status != OrderStatus.WEAVING:
         return None
     network = ctx.network()
     demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
@@ -168,9 +172,15 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
                 "tree": [node_document(line) for line in plan.lines],
             }
         )
-    order.status = "open" if offered else "unplannable"
-    ctx.session.add(order)
+    if offered:
+        move(ctx, order, OrderStatus.OPEN, "waiting for the buyer to choose a plan")
+    else:
+        # The caller tells the buyer with the plans; the coordinators hear it from `move`.
+        move(ctx, order, OrderStatus.UNPLANNABLE, NO_PLAN, tell_buyer=False)
     return count, offered
+
+
+NO_PLAN = "no plan can deliver it with the network as it is"
 
 
 def rate_note(network: Network, item_id: str, quantity: int, per: str) -> str:
@@ -238,10 +248,10 @@ def offered_plan(ctx: Context, order_id: int, rank: int) -> PlanRow:
 def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     order = _locked(ctx, command.order_id)
     _must_be_buyer(ctx, order, command.actor, "chooses a plan")
-    if records.live_contract(ctx.session, order.id) is not None:
-        raise Refused(f"order {order.id} already has a plan under way")
-    if order.status in ("completed", "cancelled"):
+    if order.status in ENDED:
         raise Refused(f"order {order.id} is {order.status}")
+    if records.live_contract(ctx.session, order.id) is not None:
+        raise Refused(f"order {order.id} already has a plan under way; /stages {order.id} shows it")
     row = offered_plan(ctx, order.id, command.rank)
     try:
         plan = records.rebuild_plan(ctx.network(), row)
@@ -253,14 +263,8 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     contract = Contract(order_id=order.id, plan_id=row.id, created_at=ctx.now)
     ctx.session.add(contract)
     ctx.session.flush()
-    ctx.session.add(
-        Agreement(
-            contract_id=contract.id, participant_id=order.buyer_id, decision="agreed", at=ctx.now
-        )
-    )
-    order.status = "negotiating"
+    decide(ctx, contract, order.buyer_id, Decision.AGREED)
     order.revision += 1
-    ctx.session.add(order)
     ctx.record(
         "plan_chosen",
         {"contract": contract.id, "plan": row.id, "rank": row.rank, "tree": row.tree},
@@ -268,7 +272,9 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
         command.actor,
         command.origin,
     )
-    send_frames(ctx, order, plan, contract)
+    move(ctx, order, OrderStatus.NEGOTIATING, "waiting for its parties to agree")
+    refresh_reason(ctx, order, contract)
+    send_frames(ctx, order, plan, contract, outcome_for=command.actor)
     validate(ctx, order, contract, plan)
     ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
     return contract.id
@@ -278,67 +284,77 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
 def agree(command: Agree, ctx: Context) -> str:
     order = _locked(ctx, command.order_id)
     # Someone a re-plan brought into an agreed contract agrees to their new part too.
-    contract, plan = _negotiation(ctx, order, command.actor, ("potential", "agreed"))
-    if _decision(ctx, contract, command.actor) == "agreed":
-        if contract.status == "agreed":
-            raise Refused(f"order {order.id} is under way and you agreed to it already")
-        return contract.status
-    ctx.session.add(
-        Agreement(
-            contract_id=contract.id, participant_id=command.actor, decision="agreed", at=ctx.now
-        )
-    )
-    ctx.session.flush()
+    contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
+    if _decision(ctx, contract, command.actor) == Decision.AGREED:
+        raise Refused(f"you agreed to order {order.id} already; /tasks shows what you owe")
+    decide(ctx, contract, command.actor, Decision.AGREED)
     ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
     ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
-    if contract.status == "agreed":
-        ctx.tell(
+    if contract.status == ContractStatus.AGREED:
+        # Someone a re-plan brought in: their stages may start now.
+        startable = startable_stages(ctx, contract, command.actor)
+        now = f" You can start {', '.join(startable)} now." if startable else ""
+        ctx.outcome(
             command.actor,
-            "noted",
-            f"Thanks — noted. Order {order.id} is under way: /stages {order.id} shows your part.",
+            f"Thanks — noted. Order {order.id} goes on with you.{now} "
+            f"/stages {order.id} shows your part.",
             order.id,
+            kind="noted",
         )
+        refresh_reason(ctx, order, contract)
         return contract.status
-    validate(ctx, order, contract, plan)
-    if contract.status == "potential":
-        ctx.tell(
+    validate(ctx, order, contract, plan, outcome_for=command.actor)
+    if contract.status == ContractStatus.POTENTIAL:
+        waiting = refresh_reason(ctx, order, contract)
+        ctx.outcome(
             command.actor,
-            "noted",
-            f"Thanks — noted. Order {order.id} starts when every "
-            "party has agreed; you will be told.",
+            f"Thanks — noted. Order {order.id} is {waiting}; you will be told when it starts.",
             order.id,
+            kind="noted",
         )
     return contract.status
 
 
-def validate(ctx: Context, order: OrderRow, contract: Contract, plan: Plan) -> None:
-    """F_V: agreed when every required party agreed and Assess finds no gap; then stages."""
-    agreed = {a.participant_id for a in _agreements(ctx, contract) if a.decision == "agreed"}
-    required = set(records.parties(plan)) | {order.buyer_id}
-    if not required <= agreed:
+def validate(
+    ctx: Context, order: OrderRow, contract: Contract, plan: Plan, outcome_for: str | None = None
+) -> None:
+    """F_V: agreed when every required party agreed and Assess finds no gap; then stages.
+    `outcome_for`: the sender of the command, whose message from here says how it ended."""
+    if lifecycle.awaited(ctx.session, contract, order):
         return
     missing = records.gaps(ctx.network(), ctx.session.get(PlanRow, contract.plan_id))
     if missing:
+        reason = "everyone agreed, but part of the plan is no longer available"
+        move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
         ctx.tell(
             order.buyer_id,
             "blocked",
-            f"Order {order.id}: everyone agreed, but part of the "
-            f"plan is no longer available. /reweave {order.id} finds another way.",
+            f"Order {order.id}: {reason}. /reweave {order.id} finds another way; "
+            "a coordinator has been told.",
             order.id,
             {"buttons": buttons(("Find another way", f"/reweave {order.id}"))},
+            outcome=outcome_for == order.buyer_id,
         )
+        if outcome_for not in (None, order.buyer_id):
+            ctx.outcome(
+                outcome_for,
+                f"Thanks — noted. Order {order.id} is blocked: {reason}; you will hear how it "
+                "goes on.",
+                order.id,
+                kind="noted",
+            )
         return
     graph = plan_stages(ctx.network(), plan, order.buyer_id)
     for stage in graph:
         ctx.session.add(records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now))
-    contract.status, contract.agreed_at = "agreed", ctx.now
-    order.status = "in_progress"
+    move_contract(contract, ContractStatus.AGREED, ctx)
+    contract.agreed_at = ctx.now
     ctx.session.add(contract)
-    ctx.session.add(order)
     ctx.record(
         "contract_agreed", {"contract": contract.id, "stages": stage_documents(graph)}, order.id
     )
-    for party in required:
+    move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
+    for party in sorted(lifecycle.plan_participants(_tree(ctx, contract)) | {order.buyer_id}):
         mine = [s.id for s in graph if s.owner == party]
         todo = (
             f" Your stages: {', '.join(mine)}; /done {order.id} STAGE when each is done."
@@ -350,29 +366,28 @@ def validate(ctx: Context, order: OrderRow, contract: Contract, plan: Plan) -> N
             "agreed",
             f"Order {order.id} is agreed by everyone.{todo} /stages {order.id} shows them all.",
             order.id,
+            outcome=party == outcome_for,
         )
+    if outcome_for is not None and not ctx.told_outcome(outcome_for):
+        ctx.outcome(outcome_for, f"Order {order.id} is agreed by everyone.", order.id)
 
 
 @handles(Decline)
 def decline(command: Decline, ctx: Context) -> int:
     order = _locked(ctx, command.order_id)
-    contract, plan = _negotiation(ctx, order, command.actor)
     if command.actor == order.buyer_id:
-        raise Refused("the buyer cancels by choosing again, not by declining")
-    reason = bounded(command.reason, "reason", 500)
-    ctx.session.add(
-        Agreement(
-            contract_id=contract.id,
-            participant_id=command.actor,
-            decision="declined",
-            reason=reason,
-            at=ctx.now,
+        raise Refused(f"the buyer cancels with /cancel {order.id}, not by declining")
+    contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
+    decided = _decision(ctx, contract, command.actor)
+    if contract.status == ContractStatus.AGREED and decided == Decision.AGREED:
+        raise Refused(
+            f"order {order.id} is under way with your agreement; /fail {order.id} STAGE REASON "
+            "if you cannot do a stage"
         )
-    )
-    contract.status, contract.ended_at = "cancelled", ctx.now
+    reason = bounded(command.reason, "reason", 500)
+    decide(ctx, contract, command.actor, Decision.DECLINED, reason)
     order.excluded = sorted({*order.excluded, command.actor})
     order.revision += 1
-    ctx.session.add(contract)
     ctx.record(
         "declined",
         {"contract": contract.id, "reason": reason},
@@ -380,6 +395,20 @@ def decline(command: Decline, ctx: Context) -> int:
         command.actor,
         command.origin,
     )
+    ctx.outcome(
+        command.actor,
+        f"Noted: you declined order {order.id}. Thank you — nothing more is expected of you; "
+        "the buyer is told.",
+        order.id,
+        kind="noted",
+    )
+    if contract.status == ContractStatus.AGREED:
+        # Someone a re-plan brought in turns down their new part: re-plan it without them.
+        from core.service.replan import replan_without
+
+        replan_without(ctx, order, contract, command.actor, reason)
+        return 0
+    move_contract(contract, ContractStatus.CANCELLED, ctx)
     for party in records.parties(plan):
         if party != command.actor:
             ctx.tell(
@@ -425,6 +454,8 @@ def quote_price(command: QuotePrice, ctx: Context) -> float:
         )
     if variable.setter != command.actor and not records.is_coordinator(ctx.session, command.actor):
         raise Refused(f"{variable.name} is set by {variable.setter}, not by you")
+    if order.status in ENDED:
+        raise Refused(f"order {order.id} is {order.status}")
     value = command.value
     if (
         isinstance(value, bool)
@@ -450,7 +481,15 @@ def quote_price(command: QuotePrice, ctx: Context) -> float:
         command.actor,
         command.origin,
     )
-    send_frames(ctx, order, plan, contract)
+    send_frames(ctx, order, plan, contract, outcome_for=command.actor)
+    if not ctx.told_outcome(command.actor):
+        ctx.outcome(
+            command.actor,
+            f"Order {order.id}: {variable.name} = {value:,.2f} recorded; every party has the "
+            "updated price.",
+            order.id,
+            kind="noted",
+        )
     return float(value)
 
 
@@ -459,19 +498,18 @@ def complete(command: Complete, ctx: Context) -> None:
     order = _locked(ctx, command.order_id)
     _must_be_buyer(ctx, order, command.actor, "completes an order", coordinator_too=True)
     contract = records.live_contract(ctx.session, order.id)
-    if contract is None or contract.status != "agreed":
+    if contract is None or contract.status != ContractStatus.AGREED:
         raise Refused(f"order {order.id} has no agreed plan to complete")
     finish(ctx, order, contract, command.actor)
 
 
 def finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:
-    contract.status, contract.ended_at = "completed", ctx.now
-    order.status = "completed"
-    ctx.session.add(contract)
-    ctx.session.add(order)
+    move_contract(contract, ContractStatus.COMPLETED, ctx)
     ctx.record("completed", {"contract": contract.id}, order.id, actor)
-    for party in {order.buyer_id, *records.parties(plan_of(ctx, contract))}:
-        ctx.tell(party, "completed", f"Order {order.id} is complete. Thank you all!", order.id)
+    move(ctx, order, OrderStatus.COMPLETED, "delivered and accepted", actor)
+    for party in sorted({order.buyer_id, *lifecycle.plan_participants(_tree(ctx, contract))}):
+        text = f"Order {order.id} is complete. Thank you all!"
+        ctx.tell(party, "completed", text, order.id, outcome=party == actor)
 
 
 # -- shared checks --------------------------------------------------------------------------
@@ -494,10 +532,53 @@ def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential"
     contract = records.live_contract(ctx.session, order.id)
     if contract is None or contract.status not in open_to:
         raise Refused(f"order {order.id} has no plan waiting for agreement")
-    plan = plan_of(ctx, contract)
-    if actor not in records.parties(plan) and actor != order.buyer_id:
-        raise Refused(f"you are not a party of order {order.id}")
-    return contract, plan
+    if actor not in lifecycle.plan_participants(_tree(ctx, contract)) | {order.buyer_id}:
+        raise Refused(f"you have no part in order {order.id}'s plan")
+    return contract, plan_of(ctx, contract)
+
+
+def _tree(ctx: Context, contract: Contract) -> list:
+    return ctx.session.get(PlanRow, contract.plan_id).tree
+
+
+def decide(
+    ctx: Context, contract: Contract, participant_id: str, decision: Decision, reason: str = ""
+) -> None:
+    """A party's word on its part: one row per party and contract, changed as they change it
+    (the events keep every word)."""
+    row = ctx.session.exec(
+        select(Agreement).where(
+            Agreement.contract_id == contract.id, Agreement.participant_id == participant_id
+        )
+    ).first() or Agreement(contract_id=contract.id, participant_id=participant_id)
+    row.decision, row.reason, row.at = decision.value, reason, ctx.now
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
+def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
+    """Say whom a negotiating or running order waits for; returns it."""
+    awaited = lifecycle.awaited(ctx.session, contract, order)
+    network = ctx.network()
+    names = [_name(network, p) for p in awaited]
+    if awaited:
+        reason = f"waiting for {', '.join(names)} to agree"
+    else:
+        reason = "under way" if contract.status == ContractStatus.AGREED else "agreed"
+    if order.status in (OrderStatus.NEGOTIATING, OrderStatus.IN_PROGRESS):
+        move(ctx, order, OrderStatus(order.status), reason)
+    return reason
+
+
+def _name(network: Network, participant_id: str) -> str:
+    found = network.participants.get(participant_id)
+    return found.name if found else participant_id
+
+
+def startable_stages(ctx: Context, contract: Contract, participant_id: str) -> list[str]:
+    """The stages of this person that can start now: pending, their inputs done."""
+    graph = records.stage_graph(ctx.session, contract.id)
+    return [s.id for s in graph if s.owner == participant_id and graph.ready(s.id)]
 
 
 def plan_of(ctx: Context, contract: Contract) -> Plan:

@@ -113,7 +113,7 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
 # What each kind of event says in a timeline, from its data.
 _SAYS = {
     "order_placed": lambda d: (
-        f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else f"; {d['plan_count']} plans")
+        f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else "")
     ),
     "order_woven": lambda d: f"woven: {d['plan_count']} plans",
     "plan_chosen": lambda d: f"chose plan {d['rank']}",
@@ -128,6 +128,15 @@ _SAYS = {
     "rewoven": lambda d: f"woven again; {d['plan_count']} plans",
     "quoted": lambda d: f"quoted {d['variable']} = {d['value']:.2f}",
     "completed": lambda d: "completed",
+    "order_state": lambda d: f"now {d['to'].replace('_', ' ')}"
+    + (f": {d['reason']}" if d.get("reason") else ""),
+    "contract_state": lambda d: f"contract {d['to']}",
+    "blocked": lambda d: f"blocked ({d['cause']})",
+    "reweave": lambda d: f"looked for another way ({d['cause']})"
+    + ("" if d.get("nodes") else ": nothing missing"),
+    "disruption_affects": lambda d: f"{d['resource']} out of service, its part re-planned",
+    "resource_restored": lambda d: f"{d['resource']} back in service",
+    "substitution_proposed": lambda d: f"substitute proposed: {d['by']} for {d['item']}",
     "said": lambda d: f"said: {d['text']}",
     "refused": lambda d: f"refused {d['command']}: {d['reason']}",
 }
@@ -177,29 +186,27 @@ def assess(services, session: Session, order_id: int) -> list[str]:
 
 def _fold(state: OrderState, event: EventRow) -> None:
     data, kind = event.data, event.kind
-    if kind == "order_placed" and data.get("weaving"):
+    if kind == "order_state":
+        state.status = data["to"]
+    elif kind == "order_placed" and data.get("weaving"):
         state.status = "weaving"
-    elif kind in ("order_placed", "order_woven"):
-        state.status = "open" if data.get("plans") else "unplannable"
+    elif kind == "contract_state" and data["contract"] == state.contract:
+        state.contract_status = data["to"]
     elif kind == "plan_chosen":
         state.contract, state.contract_status = data["contract"], "potential"
-        state.tree, state.status = data["tree"], "negotiating"
+        state.tree = data["tree"]
         state.agreements, state.stages = {event.actor_id: "agreed"}, {}
-    elif kind == "agreed":
-        state.agreements[event.actor_id] = "agreed"
-    elif kind == "declined":
-        state.agreements[event.actor_id] = "declined"
-        state.contract_status = "cancelled"
-    elif kind == "rewoven":
-        state.status = "open" if data.get("plans") else "unplannable"
+    elif kind in ("agreed", "declined"):
+        state.agreements[event.actor_id] = kind
     elif kind == "contract_agreed":
-        state.contract_status, state.status = "agreed", "in_progress"
         state.stages = {s["id"]: s["status"] for s in data["stages"]}
     elif kind == "stage_asserted":
         state.stages[data["stage"]] = {"reset": "pending"}.get(data["status"], data["status"])
+    elif kind == "stage_handed":
+        pass  # who owns a stage is not part of the state compared here
     elif kind == "replanned":
         state.tree = data["tree"]
+        for party in data.get("asked", ()):
+            state.agreements[party] = "asked"
         if data.get("stages") is not None:
             state.stages = {s["id"]: s["status"] for s in data["stages"]}
-    elif kind == "completed":
-        state.contract_status, state.status = "completed", "completed"

@@ -117,12 +117,15 @@ def write_stage(row: StageRow, stage: Stage, at) -> StageRow:
     return row
 
 
-def gaps(network: Network, row: PlanRow) -> list[str]:
-    """Assess F_A: the outermost nodes of a stored plan whose source `network` lacks."""
+def gaps(network: Network, row: PlanRow, delivered: frozenset[str] = frozenset()) -> list[str]:
+    """Assess F_A: the outermost nodes of a stored plan whose source `network` lacks, leaving
+    out what was delivered already (a source that goes afterwards takes nothing back)."""
     index = SupplyIndex(network)
     found: list[str] = []
 
     def visit(node: dict, path: str) -> None:
+        if path in delivered:  # visited top-down: what lies under it is skipped too
+            return
         try:
             node_from_document(network, index, {**node, "inputs": []})
         except PlanGap:
@@ -134,6 +137,21 @@ def gaps(network: Network, row: PlanRow) -> list[str]:
     for line_index, line in enumerate(row.tree):
         visit(line, str(line_index))
     return found
+
+
+def delivered_paths(graph: StageGraph) -> frozenset[str]:
+    """Plan nodes whose goods have arrived where they are used (their `receive` is done);
+    everything under them went into those goods (`within`)."""
+    return frozenset(s.node for s in graph if s.kind == "receive" and s.status == "done")
+
+
+def within(path: str, nodes: frozenset[str]) -> bool:
+    """Whether the node at `path` is one of `nodes` or lies under one."""
+    return any(path == node or path.startswith(node + ".") for node in nodes)
+
+
+def live_delivered(session: Session, contract: Contract) -> frozenset[str]:
+    return delivered_paths(stage_graph(session, contract.id))
 
 
 def _dependencies_first(rows: list[StageRow]) -> list[StageRow]:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from core.service import records
-from core.service.bus import Context, handles
+from core.service import lifecycle, records
+from core.service.bus import Context, bounded, handles
 from core.service.commands import DecideSubstitution, ProposeSubstitution, Reweave
+from core.service.lifecycle import ENDED, OrderStatus
 from core.service.orders import plan_of, plans_payload, plans_text, weave_plans
 from core.service.replan import decision_buttons, replan
 from core.service.results import Refused
+from core.stages.progress import affected_nodes, root_causes
 from core.store.tables import OrderRow, SubstitutionRow
 from core.weave import Demand
+from core.weave.plan import outermost
 
 
 @handles(Reweave)
@@ -20,12 +21,35 @@ def reweave(command: Reweave, ctx: Context) -> int:
     order = records.order(ctx.session, command.order_id, lock=True)
     if command.actor != order.buyer_id and not records.is_coordinator(ctx.session, command.actor):
         raise Refused(f"only the buyer of order {order.id} or a coordinator asks for a reweave")
-    if order.status in ("completed", "cancelled"):
+    if order.status in ENDED:
         raise Refused(f"order {order.id} is {order.status}")
-    return reweave_order(ctx, order, "asked for a reweave", command.actor)
+    if order.status == OrderStatus.WEAVING:
+        raise Refused(f"order {order.id} is being planned right now; its plans follow shortly")
+    name = ctx.network().participants.get(command.actor)
+    cause = f"{name.name if name else command.actor} asked to re-plan"
+    found = reweave_order(ctx, order, cause, command.actor)
+    if not ctx.told_outcome(command.actor):
+        ctx.outcome(command.actor, _reweave_outcome(order, found), order.id, kind="noted")
+    return found
+
+
+def _reweave_outcome(order: OrderRow, found: int) -> str:
+    if order.status == OrderStatus.OPEN:
+        return f"Order {order.id}: new plans are ready; /plans {order.id} shows them."
+    if order.status in (OrderStatus.UNPLANNABLE, OrderStatus.BLOCKED):
+        return (
+            f"Order {order.id}: still no way to deliver it ({order.reason}). A coordinator "
+            "knows; you will hear when that changes."
+        )
+    if found:
+        return f"Order {order.id}: re-planned — {order.reason}. /stages {order.id} shows it."
+    return f"Order {order.id}: nothing is missing from its plan; it goes on as planned."
 
 
 def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None = None) -> int:
+    """Weave again what the order lacks: all of it before a plan is chosen, else the parts of
+    its plan the network no longer serves or whose stages failed. Returns how many plans or
+    re-planned parts were found (0: nothing missing, or still no way)."""
     contract = records.live_contract(ctx.session, order.id)
     if contract is None:
         demands = [
@@ -35,24 +59,26 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
         ctx.record(
             "rewoven", {"cause": cause, "plan_count": str(count), "plans": offered}, order.id, actor
         )
-        if offered:
-            ctx.tell(
-                order.buyer_id,
-                "plans",
-                f"{cause.capitalize()}. " + plans_text(ctx.network(), order.id, count, offered),
-                order.id,
-                plans_payload(order.id, offered),
-            )
+        text = f"{cause}. " + plans_text(ctx.network(), order.id, count, offered)
+        payload = plans_payload(order.id, offered)
+        ctx.tell(order.buyer_id, "plans", text, order.id, payload, outcome=actor == order.buyer_id)
         return len(offered)
-    paths = records.gaps(ctx.network(), ctx.session.get(records.PlanRow, contract.plan_id))
+    graph = records.stage_graph(ctx.session, contract.id)
+    delivered = records.delivered_paths(graph)
+    row = ctx.session.get(records.PlanRow, contract.plan_id)
+    causes = root_causes(graph)
+    paths = outermost(
+        [
+            *records.gaps(ctx.network(), row, delivered),
+            *affected_nodes(graph, [c.id for c in causes]),
+        ]
+    )
+    ctx.record("reweave", {"cause": cause, "nodes": paths}, order.id, actor)
     if not paths:
         return 0
     plan = plan_of(ctx, contract)
-    if replan(ctx, order, contract, plan, paths, set(), cause) is None:
+    if replan(ctx, order, contract, plan, paths, {c.source for c in causes}, cause) is None:
         return 0
-    for row in _proposed(ctx, order.id):
-        row.status, row.decided_at = "withdrawn", ctx.now
-        ctx.session.add(row)
     return len(paths)
 
 
@@ -64,9 +90,9 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     if contract is None:
         raise Refused(f"order {order.id} has no plan under way")
     plan = plan_of(ctx, contract)
-    party = command.actor in records.parties(plan) or command.actor == order.buyer_id
-    if not party and not records.is_coordinator(ctx.session, command.actor):
+    if not lifecycle.is_party(ctx.session, order, command.actor):
         raise Refused(f"you are not a party of order {order.id}")
+    reason = bounded(command.reason, "reason", 500)
     network = ctx.network()
     item, by = network.find_item(command.item), network.find_item(command.by)
     if item is None or by is None:
@@ -81,30 +107,38 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     ctx.session.flush()
     ctx.record(
         "substitution_proposed",
-        {"substitution": row.id, "item": item.id, "by": by.id, "node": nodes[0]},
+        {
+            "substitution": row.id,
+            "item": item.id,
+            "by": by.id,
+            "node": nodes[0],
+            "reason": reason,
+        },
         order.id,
         command.actor,
         command.origin,
     )
+    proposer = network.participants.get(command.actor)
+    who = proposer.name if proposer else command.actor
     ctx.tell(
         order.buyer_id,
         "substitution",
-        f"Order {order.id}: {by.name} is proposed instead of {item.name}. "
+        f"Order {order.id}: {who} proposes {by.name} instead of {item.name}"
+        f"{' — ' + reason if reason else ''}. "
         f"/approve {order.id} {row.id} or /reject {order.id} {row.id}.",
         order.id,
         {"substitution": row.id, "buttons": decision_buttons(order.id, [row.id])},
+        outcome=command.actor == order.buyer_id,
     )
-    return row.id
-
-
-def _proposed(ctx: Context, order_id: int) -> list[SubstitutionRow]:
-    return list(
-        ctx.session.exec(
-            select(SubstitutionRow).where(
-                SubstitutionRow.order_id == order_id, SubstitutionRow.status == "proposed"
-            )
+    if command.actor != order.buyer_id:
+        ctx.outcome(
+            command.actor,
+            f"Order {order.id}: your proposal of {by.name} instead of {item.name} went to the "
+            f"buyer, who decides; /history {order.id} shows the answer.",
+            order.id,
+            kind="noted",
         )
-    )
+    return row.id
 
 
 @handles(DecideSubstitution)
@@ -117,6 +151,9 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
         raise Refused(f"order {order.id} has no substitution {command.substitution_id}")
     if row.status != "proposed":
         raise Refused(f"substitution {row.id} was already {row.status}")
+    contract = records.live_contract(ctx.session, order.id)
+    if contract is None:
+        raise Refused(f"order {order.id} has no plan under way")
     row.status, row.decided_at = ("approved" if command.approve else "rejected"), ctx.now
     ctx.session.add(row)
     ctx.record(
@@ -128,22 +165,43 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
     )
     network = ctx.network()
     if not command.approve:
-        ctx.tell(
+        ctx.outcome(
             order.buyer_id,
-            "noted",
-            f"Order {order.id}: {network.items[row.by_item_id].name} "
-            "will not be used. The order waits for a source to come back.",
+            f"Order {order.id}: {_item(network, row.by_item_id)} will not be used. "
+            + (
+                "It waits for a source to come back; a coordinator knows."
+                if order.status == OrderStatus.BLOCKED
+                else f"/stages {order.id} shows how it stands."
+            ),
             order.id,
+            kind="noted",
         )
         return row.status
-    contract = records.live_contract(ctx.session, order.id)
-    if contract is None:
-        raise Refused(f"order {order.id} has no plan under way")
-    plan = plan_of(ctx, contract)
-    cause = f"{network.items[row.item_id].name} replaced by {network.items[row.by_item_id].name}"
-    if (
-        replan(ctx, order, contract, plan, [row.node], set(), cause, {row.node: row.by_item_id})
-        is None
-    ):
-        raise Refused(f"no source of {network.items[row.by_item_id].name} either; nothing changed")
+    cause = f"{_item(network, row.item_id)} replaced by {_item(network, row.by_item_id)}"
+    replanned = replan(
+        ctx,
+        order,
+        contract,
+        plan_of(ctx, contract),
+        [row.node],
+        set(),
+        cause,
+        {row.node: row.by_item_id},
+    )
+    if replanned is None:
+        raise Refused(
+            f"no source of {_item(network, row.by_item_id)} is left either; nothing changed"
+        )
+    ctx.outcome(
+        order.buyer_id,
+        f"Order {order.id}: {cause} — re-planned; now {order.reason}. /stages {order.id} "
+        "shows the stages.",
+        order.id,
+        kind="noted",
+    )
     return row.status
+
+
+def _item(network, item_id: str) -> str:
+    found = network.items.get(item_id)
+    return found.name if found else item_id

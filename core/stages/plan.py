@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from core.network.model import Design, Network
 from core.stages.graph import Stage, StageError, StageGraph, stage_id
 from core.weave.plan import Plan, PlanNode
-from core.weave.sources import Bought, Source
+from core.weave.sources import Bought, Source, is_held
 
 
 @dataclass
@@ -80,14 +80,24 @@ def plan_stages(network: Network, plan: Plan, buyer: str) -> StageGraph:
         path = str(line_number)
         delivered = _node_stages(builder, line, path, receiver=buyer)
         label = source_label(line.source)
-        builder.add("accept", line.item, line.quantity, buyer, path, label, (delivered,))
+        after = (delivered,) if delivered else ()
+        builder.add("accept", line.item, line.quantity, buyer, path, label, after)
     return StageGraph(builder.stages)
 
 
-def _node_stages(builder: _Builder, node: PlanNode, path: str, receiver: str | None) -> str:
-    """Add the stages of a node and everything under it; returns the id of its `receive`."""
+def _node_stages(builder: _Builder, node: PlanNode, path: str, receiver: str | None) -> str | None:
+    """Add the stages of a node and everything under it; returns the id of its `receive`
+    (None: the goods are already where they are used)."""
     source = node.source
     label = source_label(source)
+    if is_held(source):
+        # Work in progress: a forward leg from its holder, or nothing if it is held here.
+        holder = source.offer.supplier
+        if holder == receiver:
+            return None
+        return builder.chain(
+            ("ship", "receive"), node.item, node.quantity, (holder, receiver), path, label
+        )
     if isinstance(source, Bought):
         supplier = source.offer.supplier
         return builder.chain(
@@ -100,8 +110,9 @@ def _node_stages(builder: _Builder, node: PlanNode, path: str, receiver: str | N
         )
     operator = source.facility.operator
     inputs_received = tuple(
-        _node_stages(builder, child, f"{path}.{k}", receiver=operator)
+        received
         for k, child in enumerate(node.inputs)
+        if (received := _node_stages(builder, child, f"{path}.{k}", receiver=operator))
     )
     return builder.chain(
         ("make", "inspect", "ship", "receive"),

@@ -116,7 +116,9 @@ class OrderRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     buyer_id: str = Field(foreign_key="participant.id", index=True)
-    status: str = Field(default="open", max_length=20)
+    status: str = Field(default="open", max_length=20)  # core/service/lifecycle.OrderStatus
+    # Why it is in that state, in words for people: whom or what it waits for.
+    reason: str = Field(default="", max_length=500)
     criteria: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Participants who declined this order: its re-plans go without them.
     excluded: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.network.model import Network
 from core.weave.plan import PlanNode
-from core.weave.sources import Bought, Made, Source, SupplyIndex
+from core.weave.sources import HELD, Bought, Made, Source, SupplyIndex, held_offer, is_held
 
 
 class PlanGap(LookupError):
@@ -13,10 +13,22 @@ class PlanGap(LookupError):
 
 def node_document(node: PlanNode) -> dict:
     source = node.source
-    if isinstance(source, Bought):
+    if is_held(source):
+        described = {
+            "kind": "held",
+            "stage": source.offer.id.removeprefix(HELD),
+            "holder": source.offer.supplier,
+            "held": source.offer.capacity,
+        }
+    elif isinstance(source, Bought):
         described = {"kind": "offer", "offer": source.offer.id, "supplier": source.offer.supplier}
     else:
-        described = {"kind": "design", "design": source.design.id, "facility": source.facility.id}
+        described = {
+            "kind": "design",
+            "design": source.design.id,
+            "facility": source.facility.id,
+            "operator": source.facility.operator,
+        }
     return {
         "item": node.item,
         "quantity": node.quantity,
@@ -30,6 +42,11 @@ def node_from_document(network: Network, index: SupplyIndex, document: dict) -> 
     """Rebuild a plan node over `network`; raises PlanGap naming the first missing source."""
     item = document["item"]
     wanted = document["source"]
+    if wanted["kind"] == "held":  # stock with a party of the order: no network record
+        offer = held_offer(wanted["stage"], wanted["holder"], item, wanted["held"])
+        return PlanNode(
+            item, document["quantity"], Bought(offer, -1), (), document.get("distance_km")
+        )
     source = _find_source(index, item, wanted)
     if source is None:
         raise PlanGap(f"{item}: {source_label(wanted)} is no longer in the network")
@@ -38,6 +55,8 @@ def node_from_document(network: Network, index: SupplyIndex, document: dict) -> 
 
 
 def source_label(described: dict) -> str:
+    if described["kind"] == "held":
+        return f"offer:{HELD}{described['stage']}"
     if described["kind"] == "offer":
         return f"offer:{described['offer']}"
     return f"design:{described['design']}@{described['facility']}"

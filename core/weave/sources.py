@@ -44,6 +44,28 @@ class Made(NamedTuple):
 
 Source = Bought | Made
 
+# Work in progress (DESIGN.md, Stages): goods an order's party already made or received, held
+# at their place for that order. A re-plan offers them to the weave as an offer at no price,
+# sold by their holder, named after the stage that put them there: `held:s5`.
+HELD = "held:"
+
+
+def is_held(source: Source) -> bool:
+    return isinstance(source, Bought) and source.offer.id.startswith(HELD)
+
+
+def held_offer(stage: str, holder: str | None, item: str, quantity: int, criteria=()) -> Offer:
+    """The stock a done stage left with its holder, as the weave sees it: free, limited to what
+    is held, qualifying for the order's criteria (it was made or bought under them)."""
+    return Offer(
+        id=f"{HELD}{stage}",
+        supplier=holder,
+        item=item,
+        price=0.0,
+        capacity=quantity,
+        properties={criterion: True for criterion in criteria},
+    )
+
 
 def asserts(record_properties, item_properties, criterion: str) -> bool:
     """A record asserts a property itself; silent, it inherits what its item asserts."""

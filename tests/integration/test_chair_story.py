@@ -13,8 +13,10 @@ from chair_world import NETWORK, Clock, agree_all, done, order_two_chairs, owner
 
 from core.importers import load_network
 from core.service.bus import Services
-from core.service.commands import ChoosePlan, DecideSubstitution, Disrupt, LoadNetwork
+from core.service.commands import Agree, ChoosePlan, DecideSubstitution, Disrupt, LoadNetwork
 from core.service.queries import error_analysis, history_at, order_state
+from core.service.results import Refused
+from core.store.tables import OrderRow
 
 
 @pytest.fixture
@@ -77,6 +79,14 @@ def test_the_chair_story(story):
     ]
     assert owners(services, order)[after[("seat", "make")]] == "ivy"
     assert after[("seat", "make")] not in code.values()
+    # Ivy agrees before her stages can start (DESIGN.md, Work in progress)
+    with pytest.raises(Refused, match="agree to your part"):
+        done(services, order, "ivy", after[("seat", "make")], "too-soon")
+    assert "waiting for Ivy Okafor Upholstery to agree" in services.read(
+        lambda s: s.get(OrderRow, order).reason
+    )
+    agreed_ivy = services.handle(Agree("ivy", order))
+    assert any(m.payload.get("outcome") for m in agreed_ivy.messages if m.participant_id == "ivy")
 
     who = owners(services, order)  # dependencies first, as people would go
     for n, stage in enumerate(who):

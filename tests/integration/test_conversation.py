@@ -148,7 +148,7 @@ def test_a_whole_order_through_the_conversation(chat):
 
     # Not the owner: the service refuses and says so through the outbox.
     chat.says("ana", f"/done {order} s2")
-    assert "belongs to fern" in chat.outbox("ana", "refusal")[-1].text
+    assert "belongs to Fern & Co. Chair Parts" in chat.outbox("ana", "refusal")[-1].text
 
     assert "Passing it on" in chat.says(zoe, f"/say {order} Thank you all!")
     said = chat.outbox("hal", "said")[-1]

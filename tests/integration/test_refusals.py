@@ -83,8 +83,8 @@ CASES = [
     (lambda a, w: ChoosePlan("dana", 999, 1), "unknown order"),
     (lambda a, w: ChoosePlan("fern", w, 1), "only the buyer"),
     (lambda a, w: ChoosePlan("dana", w, 1), "already has a plan"),
-    (lambda a, w: Agree("carol", w), "not a party"),
-    (lambda a, w: Agree("ana", a), "agreed to it already"),
+    (lambda a, w: Agree("carol", w), "no part in order"),
+    (lambda a, w: Agree("ana", a), "agreed to order"),
     (lambda a, w: Agree("nobody", w), "unknown participant"),
     (lambda a, w: Decline("dana", w, "no"), "buyer"),
     (lambda a, w: Decline("ana", w, LONG), "too long"),
@@ -93,7 +93,7 @@ CASES = [
     (lambda a, w: QuotePrice("gus", w, "p[gus-backs]", -1.0), "number ≥ 0"),
     (lambda a, w: QuotePrice("gus", w, "p[gus-backs]", math.nan), "number ≥ 0"),
     (lambda a, w: AssertStage("fern", a, "s99", "done"), "s99"),
-    (lambda a, w: AssertStage("gus", a, "s1", "done"), "belongs to fern"),
+    (lambda a, w: AssertStage("gus", a, "s1", "done"), "belongs to Fern & Co. Chair Parts"),
     (lambda a, w: AssertStage("fern", a, "s1", "maybe"), "done, failed or reset"),
     (lambda a, w: AssertStage("fern", a, "s1", "done", LONG), "too long"),
     (lambda a, w: AssertStage("fern", a, "s1", "failed", ""), "say what went wrong"),
@@ -145,7 +145,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(world, case):
 def test_a_stranger_cannot_assert_someone_elses_stage_and_it_is_recorded(world):
     services, agreed, _ = world
     before = snapshot(services)
-    with pytest.raises(Refused, match="belongs to fern"):
+    with pytest.raises(Refused, match="belongs to Fern & Co. Chair Parts"):
         services.handle(AssertStage("hal", agreed, "s1", "done", "", Origin("telegram", "x1")))
     assert snapshot(services) == before
     assert refusals(services)[0][0] == "hal"

@@ -139,10 +139,12 @@ def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded
     )
     assert picture.startswith(b"\x89PNG")
     history = as_party(services, "rita", order, "history", lambda s: timeline(s, order))
-    assert [e.kind for e in history][:2] == ["order_placed", "plan_chosen"]
+    kinds = [e.kind for e in history if e.kind not in ("order_state", "order_woven")]
+    assert kinds[:2] == ["order_placed", "plan_chosen"]
     readable = timeline_text(history)
     # 12 plans of examples/chair.yaml, 12 more through Hal's and Ivy's upholstered seats
-    assert readable[0].endswith("dana: ordered 1 × chair; 24 plans")
+    assert readable[0].endswith("dana: ordered 1 × chair")
+    assert any(line.endswith("SCIS: woven: 24 plans") for line in readable)
     assert any(f"fern: {fern_confirm} done [telegram p1]" in line for line in readable)
     with pytest.raises(Refused, match="only shown to its parties"):
         as_party(services, "carol", order, "history", lambda s: timeline(s, order))
@@ -159,19 +161,22 @@ def test_restoring_a_resource_replans_the_orders_that_waited_for_it(services):
     services.handle(Disrupt("rita", "ivy", "away"))
     order = agreed_order(services)
     flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
-    assert any(m.kind == "substitution" for m in flood.messages)  # foam seats proposed
-    assert services.read(lambda s: order_state(s, order)).stages  # the plan waits
+    # foam seats have no source either: nothing is proposed, the coordinator hears it
+    assert not any(m.kind == "substitution" for m in flood.messages)
+    assert ("rita", "stuck") in {(m.participant_id, m.kind) for m in flood.messages}
+    state = services.read(lambda s: order_state(s, order))
+    assert state.stages and state.status == "blocked"  # the plan waits
     assert services.read(lambda s: assess(services, s, order)) == ["0.1"]  # for a seat
     back = services.handle(Restore("rita", "gus-seats"))
     replanned = next(e for e in back.events if e.kind == "replanned")
     seat = replanned.data["tree"][0]["inputs"][1]
     assert seat["source"] == {"kind": "offer", "offer": "gus-seats", "supplier": "gus"}
-    with services.engine.connect() as connection:
-        statuses = connection.execute(text("SELECT status FROM substitution")).scalars().all()
-    assert statuses == ["withdrawn"]
+    told = next(m for m in back.messages if m.participant_id == "rita" and m.payload.get("outcome"))
+    assert f"{order} goes on" in told.text
+    assert services.read(lambda s: order_state(s, order)).status == "in_progress"
 
 
-def test_a_replan_that_drops_the_last_party_to_agree_completes_the_agreement(services):
+def test_a_replan_that_drops_the_last_party_to_agree_waits_for_new_work_to_be_agreed(services):
     services.handle(Disrupt("rita", "ivy", "away"))
     order = services.handle(PlaceOrder("dana", (("chair", 1),))).value
     services.handle(ChoosePlan("dana", order, 1))
@@ -180,7 +185,10 @@ def test_a_replan_that_drops_the_last_party_to_agree_completes_the_agreement(ser
     assert services.read(lambda s: order_state(s, order)).contract_status == "potential"
     flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
     seat = next(e for e in flood.events if e.kind == "replanned").data["tree"][0]["inputs"][1]
-    assert seat["source"]["offer"] == "gus-seats"  # Gus, who has agreed already
+    assert seat["source"]["offer"] == "gus-seats"  # Gus, who agreed to his backs already
+    # the seats are new work for Gus: he agrees to them too; Hal is no longer awaited
+    assert services.read(lambda s: order_state(s, order)).contract_status == "potential"
+    services.handle(Agree("gus", order))
     state = services.read(lambda s: order_state(s, order))
     assert state.contract_status == "agreed" and len(state.stages) == 14
 

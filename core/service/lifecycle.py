@@ -1,0 +1,229 @@
+"""The life of an order and its contracts, in one place: the states, the moves allowed between
+them, what each state waits for, and the one rule of who the parties of an order are.
+
+Every handler that changes an order's state goes through `move`: it refuses a move the life of
+an order does not allow, records the change as an event (so `/history` and a rebuild from events
+see it), and, when the order is stuck, tells its buyer and the network's coordinators why and
+what they can do. Every read and every write asks `parties` who may see or act on an order.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from core.service.results import buttons
+from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow
+
+
+class OrderStatus(StrEnum):
+    WEAVING = "weaving"  # waiting for the weave (a worker)
+    OPEN = "open"  # plans offered: waiting for the buyer to choose
+    UNPLANNABLE = "unplannable"  # no plan: waiting for the network to change
+    NEGOTIATING = "negotiating"  # a plan chosen: waiting for its parties to agree
+    IN_PROGRESS = "in_progress"  # agreed: waiting for its stages
+    BLOCKED = "blocked"  # part of the live plan has no source: waiting for a decision
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ContractStatus(StrEnum):
+    POTENTIAL = "potential"
+    AGREED = "agreed"
+    COMPLETED = "completed"
+    CONTESTED = "contested"
+    CANCELLED = "cancelled"
+
+
+class Decision(StrEnum):
+    """A party's word on its part of a contract."""
+
+    ASKED = "asked"  # a re-plan gave them a new part: they have not agreed to it yet
+    AGREED = "agreed"
+    DECLINED = "declined"
+
+
+S = OrderStatus
+ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.WEAVING: frozenset({S.OPEN, S.UNPLANNABLE, S.CANCELLED}),
+    S.OPEN: frozenset({S.OPEN, S.UNPLANNABLE, S.NEGOTIATING, S.IN_PROGRESS, S.CANCELLED}),
+    S.UNPLANNABLE: frozenset({S.OPEN, S.UNPLANNABLE, S.CANCELLED}),
+    S.NEGOTIATING: frozenset(
+        {S.NEGOTIATING, S.OPEN, S.UNPLANNABLE, S.IN_PROGRESS, S.BLOCKED, S.CANCELLED}
+    ),
+    S.IN_PROGRESS: frozenset({S.IN_PROGRESS, S.BLOCKED, S.COMPLETED, S.CANCELLED}),
+    S.BLOCKED: frozenset({S.BLOCKED, S.NEGOTIATING, S.IN_PROGRESS, S.COMPLETED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+C = ContractStatus
+CONTRACT_MOVES: dict[ContractStatus, frozenset[ContractStatus]] = {
+    C.POTENTIAL: frozenset({C.AGREED, C.CANCELLED}),
+    C.AGREED: frozenset({C.COMPLETED, C.CANCELLED, C.CONTESTED}),
+    C.CONTESTED: frozenset({C.AGREED, C.CANCELLED}),
+    C.COMPLETED: frozenset(),
+    C.CANCELLED: frozenset(),
+}
+LIVE_CONTRACT = (C.POTENTIAL, C.AGREED)
+ENDED = frozenset({S.COMPLETED, S.CANCELLED})
+# States in which the order cannot go on by itself: its buyer and the coordinators are told.
+STUCK = frozenset({S.UNPLANNABLE, S.BLOCKED})
+
+# How each state reads to a person, in /orders and /history.
+DESCRIBED = {
+    S.WEAVING: "being planned",
+    S.OPEN: "waiting for the buyer to choose a plan",
+    S.UNPLANNABLE: "no plan can deliver it",
+    S.NEGOTIATING: "waiting for its parties to agree",
+    S.IN_PROGRESS: "under way",
+    S.BLOCKED: "blocked",
+    S.COMPLETED: "completed",
+    S.CANCELLED: "cancelled",
+}
+
+
+class IllegalMove(RuntimeError):
+    """A handler tried a change the life of an order does not allow: a bug, not bad input."""
+
+
+def move(
+    ctx,
+    order: OrderRow,
+    to: OrderStatus,
+    reason: str = "",
+    actor: str | None = None,
+    tell_buyer: bool = True,
+) -> None:
+    """Put the order in state `to`, saying why; stuck states are pushed to the coordinators
+    with what they can do, and to the buyer unless the caller tells them itself."""
+    now = OrderStatus(order.status)
+    if to not in ORDER_MOVES[now]:
+        raise IllegalMove(f"order {order.id} cannot go from {now} to {to}")
+    changed = now != to or (order.reason or "") != reason
+    order.status, order.reason = to.value, reason
+    ctx.session.add(order)
+    if not changed:
+        return
+    ctx.record(
+        "order_state", {"from": now.value, "to": to.value, "reason": reason}, order.id, actor
+    )
+    if to in STUCK:
+        tell_stuck(ctx, order, to, reason, tell_buyer)
+
+
+def tell_stuck(
+    ctx, order: OrderRow, state: OrderStatus, reason: str, tell_buyer: bool = True
+) -> None:
+    """The buyer hears why and what happens next; every coordinator hears it with the commands
+    that can get the order moving again."""
+    what = reason or DESCRIBED[state]
+    if tell_buyer:
+        ctx.tell(
+            order.buyer_id,
+            "blocked",
+            f"Order {order.id} is stuck: {what}. A coordinator has been told; you will hear as "
+            f"soon as that changes. /cancel {order.id} if you no longer need it.",
+            order.id,
+        )
+    for coordinator in coordinators(ctx.session):
+        if coordinator == order.buyer_id:
+            continue
+        ctx.tell(
+            coordinator,
+            "stuck",
+            f"Order {order.id} of {order.buyer_id} is stuck: {what}. You can /reweave "
+            f"{order.id}, /substitute {order.id} ITEM BY, /hand {order.id} STAGE PARTICIPANT or "
+            f"/cancel {order.id}; /orders lists every stuck order.",
+            order.id,
+            {
+                "buttons": buttons(
+                    ("Re-plan", f"/reweave {order.id}"), ("Cancel", f"/cancel {order.id}")
+                )
+            },
+        )
+
+
+def move_contract(contract: Contract, to: ContractStatus, ctx=None) -> None:
+    """Put the contract in state `to`; with `ctx`, the change is an event of its order (every
+    handler passes it; history is rebuilt from these)."""
+    now = ContractStatus(contract.status)
+    if to not in CONTRACT_MOVES[now]:
+        raise IllegalMove(f"contract {contract.id} cannot go from {now} to {to}")
+    contract.status = to.value
+    if ctx is not None:
+        if to in (C.COMPLETED, C.CANCELLED):
+            contract.ended_at = ctx.now
+        ctx.session.add(contract)
+        ctx.record(
+            "contract_state",
+            {"contract": contract.id, "from": now.value, "to": to.value},
+            contract.order_id,
+        )
+
+
+# -- who the parties are -------------------------------------------------------------------------
+
+
+def coordinators(session: Session) -> list[str]:
+    rows = session.exec(select(ParticipantRow)).all()
+    return sorted(row.id for row in rows if "coordinator" in row.roles)
+
+
+def plan_participants(tree: list) -> set[str]:
+    """Everyone a stored plan tree needs: suppliers, makers, holders forwarding stock."""
+    found: set[str] = set()
+
+    def visit(node: dict) -> None:
+        source = node["source"]
+        who = source.get("supplier") or source.get("operator") or source.get("holder")
+        if who:
+            found.add(who)
+        for child in node["inputs"]:
+            visit(child)
+
+    for line in tree:
+        visit(line)
+    return found
+
+
+def live_contract(session: Session, order_id: int) -> Contract | None:
+    return session.exec(
+        select(Contract)
+        .where(Contract.order_id == order_id, Contract.status.in_(LIVE_CONTRACT))
+        .order_by(Contract.id.desc())
+    ).first()
+
+
+def plan_parties(session: Session, order: OrderRow) -> set[str]:
+    """The participants of the order's live plan: the chosen one, as re-planned; for an order
+    that ended, the plan it ended with."""
+    contract = live_contract(session, order.id)
+    if contract is None and order.status in ENDED:
+        contract = session.exec(
+            select(Contract).where(Contract.order_id == order.id).order_by(Contract.id.desc())
+        ).first()
+    if contract is None:
+        return set()
+    return plan_participants(session.get(PlanRow, contract.plan_id).tree)
+
+
+def parties(session: Session, order: OrderRow) -> set[str]:
+    """The one rule: the buyer, the participants of the live plan, and the coordinators."""
+    return {order.buyer_id, *plan_parties(session, order), *coordinators(session)}
+
+
+def is_party(session: Session, order: OrderRow, participant_id: str | None) -> bool:
+    return participant_id is not None and participant_id in parties(session, order)
+
+
+def decisions(session: Session, contract: Contract) -> dict[str, str]:
+    rows = session.exec(select(Agreement).where(Agreement.contract_id == contract.id))
+    return {row.participant_id: row.decision for row in rows}
+
+
+def awaited(session: Session, contract: Contract, order: OrderRow) -> list[str]:
+    """The participants of the contract's plan who have not agreed to their part (yet)."""
+    decided = decisions(session, contract)
+    required = plan_participants(session.get(PlanRow, contract.plan_id).tree) | {order.buyer_id}
+    return sorted(p for p in required if decided.get(p) != Decision.AGREED)
