@@ -11,7 +11,7 @@ from __future__ import annotations
 from core.network.model import Network
 from core.pricing.equation import Equation
 from core.weave.plan import Plan
-from core.weave.sources import Bought
+from core.weave.sources import Bought, is_held
 
 LEGEND_LINES = 20  # beyond this a frame lists only the prices its reader sets
 
@@ -33,8 +33,11 @@ def negotiation_frame(
         lines.append("You are the buyer.")
     for node in own:
         item = network.items[node.item].name
-        verb = "supply" if isinstance(node.source, Bought) else "make"
         by = f", by {due:%Y-%m-%d}" if due else ""
+        if is_held(node.source):
+            lines.append(f"Your part: send on the {node.quantity} × {item} you hold for it{by}.")
+            continue
+        verb = "supply" if isinstance(node.source, Bought) else "make"
         lines.append(f"Your part: {verb} {node.quantity} × {item}{by}.")
     lines.append("Parties:")
     everyone = {buyer: {"buyer"}, **roles}

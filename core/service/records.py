@@ -18,7 +18,7 @@ from core.store.tables import (
 )
 from core.weave.plan import Plan
 from core.weave.plan_document import PlanGap, node_from_document
-from core.weave.sources import Bought, SupplyIndex
+from core.weave.sources import Bought, SupplyIndex, is_held
 
 LIVE = ("potential", "agreed")
 
@@ -179,7 +179,9 @@ def parties(plan: Plan) -> dict[str, set[str]]:
     """Every participant a plan needs, with the roles they play in it (buyer excluded)."""
     found: dict[str, set[str]] = {}
     for node in plan.nodes():
-        if isinstance(node.source, Bought):
+        if is_held(node.source):
+            who, role = node.source.offer.supplier, "sends on stock"
+        elif isinstance(node.source, Bought):
             who, role = node.source.offer.supplier, "supplier"
         else:
             who, role = node.source.facility.operator, "maker"
