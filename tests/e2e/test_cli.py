@@ -84,7 +84,7 @@ def check_tree(node: dict) -> None:
         assert node["inputs"] == []
     else:
         assert source["kind"] == "design"
-        assert set(source) == {"kind", "design", "facility"}
+        assert set(source) == {"kind", "design", "facility", "operator"}
         assert node["inputs"]
     assert isinstance(node["inputs"], list)
     distance = node.get("distance_km")

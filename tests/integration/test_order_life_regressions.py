@@ -1,0 +1,209 @@
+"""One test for each way an order's life broke when people tried it (issue 13's list), on the
+hurricane city and the chair network, through the service layer."""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import count
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from core.importers import load_network
+from core.service import lifecycle, records
+from core.service.bus import Services
+from core.service.commands import (
+    Agree,
+    AssertStage,
+    ChoosePlan,
+    Decline,
+    Disrupt,
+    LoadNetwork,
+    PlaceOrder,
+    Restore,
+    Reweave,
+)
+from core.service.queries import timeline
+from core.service.results import Origin, Refused
+from core.store.tables import Agreement, Notification, OrderRow, SubstitutionRow
+
+PROJECT = Path(__file__).resolve().parents[2]
+HURRICANE = [PROJECT / "examples" / "hurricane-city.yaml"]
+CHAIR = [PROJECT / "examples" / "chair.yaml"]
+HOSPITAL, COORDINATOR = "hospital-santurce", "marisol"
+MESSAGES = count(1)
+
+
+@cache
+def _network(files: tuple[Path, ...]):
+    loaded = load_network(list(files))
+    assert loaded.errors == []
+    return loaded.network
+
+
+def _services(engine, files) -> Services:
+    services = Services(engine)
+    services.handle(LoadNetwork(None, _network(tuple(files))))
+    return services
+
+
+@pytest.fixture
+def city(engine) -> Services:
+    return _services(engine, HURRICANE)
+
+
+def graph(services, order):
+    return services.read(lambda s: records.stage_graph(s, lifecycle.live_contract(s, order).id))
+
+
+def agreed_order(services, buyer, item, quantity, criteria=()) -> int:
+    order = services.handle(PlaceOrder(buyer, ((item, quantity),), tuple(criteria))).value
+    chosen = services.handle(ChoosePlan(buyer, order, 1))
+    for party in sorted({m.participant_id for m in chosen.messages if m.kind == "frame"}):
+        if party != buyer:
+            services.handle(Agree(party, order))
+    return order
+
+
+def done(services, order, *kinds_items):
+    """Each stage of (kind, item) asserted done by its owner."""
+    for kind, item in kinds_items:
+        stage = next(s for s in graph(services, order) if (s.kind, s.item) == (kind, item))
+        services.handle(
+            AssertStage(stage.owner, order, stage.id, "done", "", Origin("t", f"m{next(MESSAGES)}"))
+        )
+
+
+def shields_with_sheets_at_fab_lab(city) -> int:
+    order = agreed_order(city, HOSPITAL, "face-shield", 10)
+    done(
+        city,
+        order,
+        *[(k, "visor") for k in ("confirm", "ship", "receive")],
+        *[(k, "pp-sheet") for k in ("confirm", "ship", "receive")],
+    )
+    return order
+
+
+def fail_headband_make(city, order):
+    make = next(s for s in graph(city, order) if (s.kind, s.item) == ("make", "headband"))
+    return city.handle(
+        AssertStage(make.owner, order, make.id, "failed", "half the headbands cracked")
+    )
+
+
+def test_1_sheets_already_at_fab_lab_are_forwarded_to_the_new_maker(city):
+    order = shields_with_sheets_at_fab_lab(city)
+    failed = fail_headband_make(city, order)
+    stages = graph(city, order)
+    forward = [s for s in stages if s.item == "pp-sheet"]
+    assert [(s.kind, s.owner) for s in forward] == [
+        ("ship", "fablab-santurce"),
+        ("receive", "upr-rp"),
+    ]
+    assert all(s.source.startswith("offer:held:") for s in forward)
+    assert not any(s.owner == "plasticos-caribe" and s.item == "pp-sheet" for s in stages)
+    told = {m.participant_id for m in failed.messages}
+    assert {"plasticos-caribe", "fablab-santurce", "upr-rp"} <= told
+
+
+def test_2_a_maker_brought_in_agrees_before_its_stages_can_start(city):
+    order = shields_with_sheets_at_fab_lab(city)
+    fail_headband_make(city, order)
+    decided = city.read(lambda s: {a.participant_id: a.decision for a in s.exec(select(Agreement))})
+    assert decided["upr-rp"] == "asked" and decided["fablab-santurce"] == "asked"
+    ship = next(s for s in graph(city, order) if (s.kind, s.item) == ("ship", "pp-sheet"))
+    with pytest.raises(Refused, match="agree to your part of order"):
+        city.handle(AssertStage("fablab-santurce", order, ship.id, "done"))
+    reason = city.read(lambda s: s.get(OrderRow, order).reason)
+    assert "Fab Lab Santurce" in reason and "UPR" in reason and "to agree" in reason
+    city.handle(Agree("fablab-santurce", order))
+    city.handle(AssertStage("fablab-santurce", order, ship.id, "done"))
+
+
+def test_3_what_was_delivered_is_not_replanned_when_its_supplier_goes_down(city):
+    order = shields_with_sheets_at_fab_lab(city)
+    down = city.handle(Disrupt(COORDINATOR, "plasticos-caribe", "warehouse roof gone"))
+    assert down.value == []  # no live order still needs them
+    assert not any("nothing can replace" in m.text for m in down.messages)
+    assert city.read(lambda s: s.get(OrderRow, order).status) == "in_progress"
+    assert all(s.status != "failed" for s in graph(city, order))
+
+
+def test_4_restore_and_reweave_always_answer_and_show_in_history(city):
+    order = agreed_order(city, HOSPITAL, "face-shield", 10)
+    for offer in ("pc-visors",):
+        city.handle(Disrupt(COORDINATOR, offer, "sold out"))
+    for laser in (
+        "mf-santurce",
+        "mf-rio-piedras",
+        "mf-catano",
+        "taller-edwin",
+        "taller-xavier",
+        "taller-hector",
+        "taller-fernando",
+        "taller-david",
+    ):
+        city.handle(Disrupt(COORDINATOR, laser, "no power"))
+    assert city.read(lambda s: s.get(OrderRow, order).status) == "blocked"
+    back = city.handle(Restore(COORDINATOR, "pc-visors"))
+    outcome = [
+        m for m in back.messages if m.participant_id == COORDINATOR and m.payload.get("outcome")
+    ]
+    assert len(outcome) == 1 and f"{order} goes on" in outcome[0].text
+    again = city.handle(Reweave(HOSPITAL, order))
+    outcome = [
+        m for m in again.messages if m.participant_id == HOSPITAL and m.payload.get("outcome")
+    ]
+    assert len(outcome) == 1
+    kinds = [e.kind for e in city.read(lambda s: timeline(s, order))]
+    assert "resource_restored" in kinds and "reweave" in kinds
+
+
+def test_5_the_coordinator_is_told_of_an_order_no_plan_can_serve(city):
+    placed = city.handle(PlaceOrder(HOSPITAL, (("n95-respirator", 30),)))
+    stuck = [m for m in placed.messages if m.participant_id == COORDINATOR]
+    assert (
+        len(stuck) == 1 and "stuck" in stuck[0].text and f"/reweave {placed.value}" in stuck[0].text
+    )
+    row = city.read(lambda s: s.get(OrderRow, placed.value))
+    assert row.status == "unplannable" and row.reason
+
+
+def test_6_a_substitute_is_proposed_higher_in_the_tree_and_only_when_it_can_be_planned(engine):
+    city = _services(engine, HURRICANE)
+    order = agreed_order(city, HOSPITAL, "surgical-mask", 100)
+    city.handle(Disrupt(COORDINATOR, "ms-meltblown", "out of stock"))
+    city.handle(Disrupt(COORDINATOR, "polc-meltblown", "out of stock"))
+    proposed = city.read(
+        lambda s: [(r.item_id, r.by_item_id, r.node) for r in s.exec(select(SubstitutionRow))]
+    )
+    assert proposed == [("surgical-mask", "cloth-mask", "0")]
+
+
+def test_6b_a_substitute_that_breaks_the_criteria_is_not_offered(engine):
+    chair = _services(engine, CHAIR)
+    order = agreed_order(chair, "dana", "chair", 2, ["latex-free"])
+    chair.handle(Disrupt("rita", "fern-seats", "sold out"))
+    assert chair.read(lambda s: s.exec(select(SubstitutionRow)).all()) == []
+    told = chair.read(
+        lambda s: s.exec(select(Notification).where(Notification.participant_id == "rita")).all()
+    )
+    assert any(n.order_id == order and n.kind == "stuck" for n in told)
+
+
+def test_9_agree_then_decline_replans_cleanly(city):
+    order = city.handle(PlaceOrder(HOSPITAL, (("face-shield", 10),))).value
+    city.handle(ChoosePlan(HOSPITAL, order, 1))
+    city.handle(Agree("textiles-borinquen", order))
+    declined = city.handle(Decline("textiles-borinquen", order, "no stock after all"))
+    outcome = [
+        m
+        for m in declined.messages
+        if m.participant_id == "textiles-borinquen" and m.payload.get("outcome")
+    ]
+    assert len(outcome) == 1
+    row = city.read(lambda s: s.get(OrderRow, order))
+    assert row.status == "open" and "textiles-borinquen" in row.excluded
+    assert ("hospital-santurce", "plans") in {(m.participant_id, m.kind) for m in declined.messages}
