@@ -1,10 +1,11 @@
 """The conversation: one chat message in, the replies out — the same on every platform.
 
-Reads (/catalog, /plans, /stages, /history, /tasks, /help) are answered here from the queries,
-for the order's parties only. Changes go to `submit` (in production `workers.actors.take_in`:
-the command is kept, then a worker carries it out); their outcome reaches people through the
-outbox, so the immediate reply says what happens next. /join and /register are how an account
-becomes a participant, so they are carried out here and answered with their outcome.
+Reads (/catalog, /plans, /stages, /history, /tasks, /orders, /help) are answered here from the
+queries, for the order's parties only. Changes go to `submit` (in production
+`workers.actors.take_in`: the command is kept, then a worker carries it out); their outcome
+reaches people through the outbox, so the immediate reply says what happens next. /join and
+/register are how an account becomes a participant, so they are carried out here and answered
+with their outcome.
 
 `answer` never raises, and input that is not understood changes nothing.
 """
@@ -26,7 +27,8 @@ from core.service.bus import Services
 from core.service.commands import FROM_CHAT, ApplyInbound, ReadOrder, Receive
 from core.service.inbound import rebuild
 from core.service.intents import intents_of, matches_of, preview
-from core.service.listings import catalog, duties, plan_page, stage_list
+from core.service.lifecycle import ENDED, OrderStatus
+from core.service.listings import catalog, duties, order_list, plan_page, stage_list
 from core.service.participants import who_is
 from core.service.queries import may_read, stage_picture, timeline, timeline_text
 from core.service.results import Refused, Result
@@ -203,6 +205,12 @@ class ChatConversation:
             return self._enrol(incoming, person, command, values)
         if command.name == "choose" and "rank" not in values:
             command = BY_NAME["plans"]  # choosing by button: show the plans to press
+        if command.name == "cancel":
+            if "order_id" not in values:
+                return [self._read_cancel(incoming, person, values)]  # forget the question
+            refused = self._may_cancel(incoming, person, command, values)
+            if refused is not None:
+                return [refused]
         if command.party:
             refused = self._not_a_party(incoming, person, command, values)
             if refused is not None:
@@ -254,6 +262,36 @@ class ChatConversation:
             f"Only the parties of order {order_id} can use /{command.name}, and you are not "
             "one of them. /tasks lists the orders you are part of."
         )
+
+    def _may_cancel(self, incoming, person: Person | None, command: Command, values: dict):
+        """`/cancel ORDER` is for the order's buyer or a coordinator, and for an order that has
+        not ended: what is refused is told here, before anything is acknowledged (and recorded,
+        like every refusal); None: go on."""
+        if person is None:
+            return views.reply(f"/cancel ORDER is for participants. {views.JOIN_HINT}")
+        order_id = values["order_id"]
+
+        def check(session: Session) -> str | None:
+            order = session.get(OrderRow, order_id)
+            if order is None:
+                return "unknown"
+            if order.buyer_id != person.id and "coordinator" not in person.roles:
+                return f"only the buyer of order {order_id} or a coordinator cancels it"
+            if order.status == OrderStatus.CANCELLED:
+                return f"order {order_id} is cancelled already"
+            if order.status in ENDED:
+                return f"order {order_id} is {order.status}; it can no longer be cancelled"
+            return None
+
+        outcome = self.services.read(check)
+        if outcome is None:
+            return None
+        if outcome == "unknown":
+            return views.reply(f"I don't know order {order_id}. /orders lists yours.")
+        self.services.record_refusal(
+            self._refused_command(incoming, person, command, values), Refused(outcome)
+        )
+        return views.reply(f"Sorry — {outcome}. /orders lists the orders you are part of.")
 
     def _refused_command(self, incoming, person: Person, command: Command, values: dict):
         """The command as the service would have had it, for the record of its refusal."""
@@ -414,3 +452,14 @@ class ChatConversation:
     def _read_tasks(self, incoming, person: Person, values: dict) -> Reply:
         owed = self.services.read(lambda session: duties(self.services, session, person.id))
         return views.tasks(owed)
+
+    def _read_orders(self, incoming, person: Person, values: dict) -> Reply:
+        state = values.get("state")
+        try:
+            listing = self.services.read(
+                lambda session: order_list(self.services, session, person.id, state)
+            )
+        except Refused as refusal:
+            said = str(refusal)
+            return views.reply(f"{said[0].upper()}{said[1:]}. Usage: /orders [STATE]")
+        return views.orders(listing)

@@ -163,7 +163,18 @@ COMMANDS: tuple[Command, ...] = (
         ANYONE,
         "What can be ordered, and in how many ways; words narrow the list.",
     ),
-    Command("cancel", (), ANYONE, "Forget the question I just asked you."),
+    Command(
+        "cancel",
+        (
+            Arg("ORDER", "order_id", order_number, optional=True),
+            Arg("REASON", "reason", optional=True, rest=True),
+        ),
+        ANYONE,
+        "Forget my last question; with ORDER, call that order off (its buyer or a coordinator).",
+        service="CancelOrder",  # with an ORDER; alone it is answered here (conversation.py)
+        then="Cancelling order {order_id} — every party is told and released; I'll confirm in a "
+        "moment.",
+    ),
     Command(
         "invite",
         (
@@ -333,6 +344,35 @@ COMMANDS: tuple[Command, ...] = (
         then="Re-planning order {order_id} — I'll tell you what changes.",
     ),
     Command(
+        "substitute",
+        (
+            ORDER,
+            Arg("ITEM", "item", word("ITEM")),
+            Arg("BY", "by", word("BY")),
+            Arg("REASON", "reason", optional=True, rest=True),
+        ),
+        REGISTERED,
+        "Propose another item instead of one an order uses, and why; its buyer decides.",
+        party=True,
+        service="ProposeSubstitution",
+        then="Passing on your proposal of {by} instead of {item} for order {order_id} — its "
+        "buyer decides.",
+    ),
+    Command(
+        "hand",
+        (
+            ORDER,
+            Arg("STAGE", "stage", word("STAGE")),
+            Arg("PARTICIPANT", "to", word("PARTICIPANT")),
+        ),
+        COORDINATOR,
+        "Give a stage that is not done to another owner; both are told.",
+        party=True,
+        service="HandStage",
+        then="Handing {stage} of order {order_id} to {to} — both are told; I'll confirm in a "
+        "moment.",
+    ),
+    Command(
         "history",
         (ORDER,),
         REGISTERED,
@@ -348,6 +388,12 @@ COMMANDS: tuple[Command, ...] = (
         then="Setting up alerts for {target} — I'll confirm in a moment.",
     ),
     Command("tasks", (), REGISTERED, "The stages you owe and the plans waiting for your word."),
+    Command(
+        "orders",
+        (Arg("STATE", "state", word("STATE"), optional=True),),
+        REGISTERED,
+        "Your orders by state, stuck ones first (a coordinator: every order); STATE narrows it.",
+    ),
     Command(
         "risk",
         (ORDER,),

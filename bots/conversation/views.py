@@ -7,7 +7,8 @@ from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
 from bots.conversation.messages import Button, Picture, Reply
 from core.frames import how_many, short_equation
 from core.service.intents import IntentLine, MatchLine
-from core.service.listings import Duties, PlanPage, StageList
+from core.service.lifecycle import DESCRIBED, STUCK, OrderStatus
+from core.service.listings import SHOWN_WORDS, WAITING, Duties, OrderList, PlanPage, StageList
 from core.service.risk import RISKIEST, OrderRisk, outlook_text, percent
 from core.weave import CatalogEntry
 
@@ -17,6 +18,7 @@ STAGE_LINES = 40
 HISTORY_LINES = 15
 INTENT_LINES = 15
 TASK_BUTTONS = 6
+ORDER_LINES = 12
 
 JOIN_HINT = (
     "To take part: /register buyer YOUR NAME to order things, or /join CODE with the invite "
@@ -251,3 +253,70 @@ def tasks(duties: Duties) -> Reply:
             f"  order {s.order_id}: {s.stage} {s.kind} {s.quantity} × {s.item}" for s in later[:10]
         ]
     return reply("\n".join(lines), rows)
+
+
+# How each state of an order reads in /orders, in a word or two.
+_STATE = {
+    OrderStatus.WEAVING: "being planned",
+    OrderStatus.OPEN: "choosing a plan",
+    OrderStatus.UNPLANNABLE: "no plan",
+    OrderStatus.NEGOTIATING: "agreeing",
+    OrderStatus.IN_PROGRESS: "under way",
+    OrderStatus.BLOCKED: "blocked",
+    OrderStatus.COMPLETED: "completed",
+    OrderStatus.CANCELLED: "cancelled",
+}
+
+
+def orders(listing: OrderList) -> Reply:
+    """One short line per order, stuck ones first, with why each is where it is."""
+    whose = "Every order" if listing.everyone else "Your orders"
+    narrowed = f" ({listing.state})" if listing.state else ""
+    if not listing.orders:
+        if listing.state:
+            return reply(f"No orders{narrowed} right now. /orders lists them all.")
+        if listing.everyone:
+            return reply("There are no orders yet.")
+        return reply("You are part of no order yet. /catalog shows what can be ordered.")
+    groups = [
+        ("stuck", lambda s: s in STUCK),
+        ("waiting", lambda s: s in WAITING),
+        ("under way", lambda s: s == OrderStatus.IN_PROGRESS),
+        ("completed", lambda s: s == OrderStatus.COMPLETED),
+        ("cancelled", lambda s: s == OrderStatus.CANCELLED),
+    ]
+    counts = [
+        f"{n} {label}"
+        for label, member in groups
+        if (n := sum(member(o.status) for o in listing.orders))
+    ]
+    lines = [f"{whose}{narrowed}: {', '.join(counts)}."]
+    for order in listing.orders[:ORDER_LINES]:
+        what = ", ".join(f"{quantity} × {_short(name, 40)}" for quantity, name in order.lines[:2])
+        if len(order.lines) > 2:
+            what += " …"
+        buyer = "" if order.buyer == listing.reader else f" for {_short(order.buyer_name, 30)}"
+        mark = "⚠ " if order.status in STUCK else ""
+        lines.append(f"{mark}{order.order_id} · {what}{buyer} — {_state(order)}")
+    hidden = len(listing.orders) - ORDER_LINES
+    if hidden > 0:
+        lines.append(f"… and {hidden} more: /orders STATE narrows the list ({SHOWN_WORDS}).")
+    if listing.everyone and any(o.status in STUCK for o in listing.orders):
+        lines.append("/reweave, /substitute, /hand or /cancel gets a stuck order moving.")
+    else:
+        lines.append("/stages ORDER or /history ORDER tells more about one.")
+    return reply("\n".join(lines))
+
+
+def _state(order) -> str:
+    label = _STATE[order.status]
+    reason = _short(order.reason.strip(), 90)
+    if not reason or reason.casefold() == label:
+        return label
+    if reason.casefold().startswith(label) or reason == DESCRIBED[order.status]:
+        return reason  # "cancelled by Dana: …", "waiting for the buyer to choose a plan"
+    return f"{label}: {reason}"
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"

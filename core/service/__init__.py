@@ -12,6 +12,7 @@ from datetime import datetime
 from core.service import (  # noqa: F401
     assertions,
     console,
+    coordination,
     disruptions,
     inbound,
     intents,

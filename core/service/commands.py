@@ -172,6 +172,29 @@ class ProposeSubstitution:
     item: str
     by: str
     origin: Origin = field(default_factory=Origin)
+    reason: str = ""  # why the proposer suggests it, for the buyer who decides
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """The buyer (or a coordinator) calls an order off: its contract ends, every party is
+    released and told what to do with what it holds for the order."""
+
+    actor: str
+    order_id: int
+    reason: str = ""
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class HandStage:
+    """A coordinator gives a stage that is not done to another owner."""
+
+    actor: str
+    order_id: int
+    stage: str
+    to: str
+    origin: Origin = field(default_factory=Origin)
 
 
 @dataclass(frozen=True)
@@ -302,6 +325,8 @@ FROM_CHAT = {
         Complete,
         Reweave,
         ProposeSubstitution,
+        CancelOrder,
+        HandStage,
         CreateInvite,
         Join,
         Register,

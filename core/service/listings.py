@@ -9,10 +9,19 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core.network.model import Network
-from core.service import records
+from core.service import lifecycle, records
+from core.service.lifecycle import ENDED, STUCK, OrderStatus
 from core.service.results import Refused
 from core.stages.progress import progress
-from core.store.tables import Agreement, Contract, EventRow, PlanRow
+from core.store.tables import (
+    Agreement,
+    Contract,
+    EventRow,
+    OrderLine,
+    OrderRow,
+    ParticipantRow,
+    PlanRow,
+)
 from core.weave import CatalogEntry, orderable_catalog
 from core.weave.plan_document import PlanGap
 
@@ -205,6 +214,120 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
         for s in graph
     ]
     return StageList(order_id, contract.status, share.done, share.total, share.percent, lines)
+
+
+# -- orders by state -------------------------------------------------------------------------
+
+S = OrderStatus
+# How /orders lists the states: stuck ones first, ended ones last.
+LISTED = (
+    S.UNPLANNABLE,
+    S.BLOCKED,
+    S.NEGOTIATING,
+    S.OPEN,
+    S.WEAVING,
+    S.IN_PROGRESS,
+    S.COMPLETED,
+    S.CANCELLED,
+)
+WAITING = frozenset({S.WEAVING, S.OPEN, S.NEGOTIATING})  # in the normal course of things
+# The words a person may give /orders, and the states each means.
+STATE_WORDS: dict[str, frozenset[OrderStatus]] = {
+    **{status.value: frozenset({status}) for status in OrderStatus},
+    "stuck": STUCK,
+    "no_plan": frozenset({S.UNPLANNABLE}),
+    "waiting": WAITING,
+    "choosing": frozenset({S.OPEN}),
+    "agreeing": frozenset({S.NEGOTIATING}),
+    "planning": frozenset({S.WEAVING}),
+    "open": frozenset(OrderStatus) - ENDED,  # not ended: what still needs something
+    "active": frozenset(OrderStatus) - ENDED,
+    "live": frozenset(OrderStatus) - ENDED,
+    "under_way": frozenset({S.IN_PROGRESS}),
+    "underway": frozenset({S.IN_PROGRESS}),
+    "progress": frozenset({S.IN_PROGRESS}),
+    "running": frozenset({S.IN_PROGRESS}),
+    "complete": frozenset({S.COMPLETED}),
+    "done": frozenset({S.COMPLETED}),
+    "delivered": frozenset({S.COMPLETED}),
+    "canceled": frozenset({S.CANCELLED}),
+    "ended": ENDED,
+    "all": frozenset(OrderStatus),
+}
+SHOWN_WORDS = "stuck, waiting, under-way, completed, cancelled, open or all"
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    order_id: int
+    status: OrderStatus
+    reason: str  # why it is in that state (OrderRow.reason)
+    lines: list[tuple[int, str]]  # quantity, the item's name
+    buyer: str
+    buyer_name: str
+
+
+@dataclass(frozen=True)
+class OrderList:
+    reader: str
+    everyone: bool  # a coordinator reads every order; anyone else those they are a party of
+    state: str | None  # the word the reader narrowed the list by
+    orders: list[OrderSummary]  # stuck first (LISTED), oldest first within a state
+
+
+def order_states(word: str | None) -> frozenset[OrderStatus]:
+    """The states a person means by `word` (None: every state); Refused when it means none."""
+    if word is None or not word.strip():
+        return frozenset(OrderStatus)
+    key = word.strip().casefold().replace("-", "_").replace(" ", "_")
+    found = STATE_WORDS.get(key)
+    if found is None:
+        raise Refused(f"{word[:30]!r} is not a state of an order; try {SHOWN_WORDS}")
+    return found
+
+
+def order_list(services, session: Session, reader: str, state: str | None = None) -> OrderList:
+    """The orders `reader` may see (lifecycle.parties: a coordinator sees them all), in the
+    states `state` names."""
+    wanted = order_states(state)
+    person = session.get(ParticipantRow, reader)
+    everyone = person is not None and "coordinator" in person.roles
+    rows = [
+        row for row in session.exec(select(OrderRow).order_by(OrderRow.id)) if row.status in wanted
+    ]
+    if not everyone:
+        rows = [
+            row
+            for row in rows
+            if row.buyer_id == reader or reader in lifecycle.plan_parties(session, row)
+        ]
+    network = services.current_network(session)
+    ids = [row.id for row in rows]
+    lines: dict[int, list[tuple[int, str]]] = {}
+    if ids:
+        for line in session.exec(
+            select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.id)
+        ):
+            lines.setdefault(line.order_id, []).append(
+                (line.quantity, _item_name(network, line.item_id))
+            )
+    names: dict[str, str] = {}
+    for buyer in {row.buyer_id for row in rows}:
+        found = session.get(ParticipantRow, buyer)
+        names[buyer] = found.name if found else buyer
+    summaries = [
+        OrderSummary(
+            row.id,
+            OrderStatus(row.status),
+            row.reason or "",
+            lines.get(row.id, []),
+            row.buyer_id,
+            names[row.buyer_id],
+        )
+        for row in rows
+    ]
+    summaries.sort(key=lambda o: (LISTED.index(o.status), o.order_id))
+    return OrderList(reader, everyone, state, summaries)
 
 
 # -- the catalog ----------------------------------------------------------------------------

@@ -137,6 +137,8 @@ _SAYS = {
     "disruption_affects": lambda d: f"{d['resource']} out of service, its part re-planned",
     "resource_restored": lambda d: f"{d['resource']} back in service",
     "substitution_proposed": lambda d: f"substitute proposed: {d['by']} for {d['item']}",
+    "order_cancelled": lambda d: f"cancelled the order: {d.get('reason') or 'no reason given'}",
+    "stage_handed": lambda d: f"handed {d['stage']} from {d['from'] or 'nobody'} to {d['to']}",
     "said": lambda d: f"said: {d['text']}",
     "refused": lambda d: f"refused {d['command']}: {d['reason']}",
 }

@@ -199,7 +199,9 @@ def test_help_lists_only_what_this_person_may_use(chat):
     assert "/order" in buyer and "/choose" in buyer and "/invite" not in buyer
     assert "/register" not in buyer and "/offer" in buyer
     maker = chat.says("ana", "/help")
-    assert "/done" in maker and "/order" not in maker and "/approve" not in maker
+    assert "/done" in maker and "/order " not in maker and "/approve" not in maker
+    assert "/orders [STATE]" in maker and "/hand" not in maker and "/substitute" in maker
+    assert "/hand ORDER STAGE PARTICIPANT" in chat.says("rita", "/help")
     coordinator = chat.says("rita", "/help")
     assert "/invite" in coordinator and "/order" in coordinator
     assert "/choose ORDER [PLAN]" in chat.says("dana", "/help choose")
