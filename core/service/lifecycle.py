@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from core.service.results import buttons
-from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow
+from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow, StageRow
 
 
 class OrderStatus(StrEnum):
@@ -205,7 +205,19 @@ def plan_parties(session: Session, order: OrderRow) -> set[str]:
         ).first()
     if contract is None:
         return set()
-    return plan_participants(session.get(PlanRow, contract.plan_id).tree)
+    return contract_parties(session, contract)
+
+
+def contract_parties(session: Session, contract: Contract) -> set[str]:
+    """Everyone the contract needs: the participants of its plan and whoever a coordinator
+    handed one of its stages to."""
+    owners = session.exec(
+        select(StageRow.owner_id).where(
+            StageRow.contract_id == contract.id, StageRow.status != "superseded"
+        )
+    )
+    tree = plan_participants(session.get(PlanRow, contract.plan_id).tree)
+    return tree | {owner for owner in owners if owner}
 
 
 def parties(session: Session, order: OrderRow) -> set[str]:
@@ -225,5 +237,5 @@ def decisions(session: Session, contract: Contract) -> dict[str, str]:
 def awaited(session: Session, contract: Contract, order: OrderRow) -> list[str]:
     """The participants of the contract's plan who have not agreed to their part (yet)."""
     decided = decisions(session, contract)
-    required = plan_participants(session.get(PlanRow, contract.plan_id).tree) | {order.buyer_id}
+    required = contract_parties(session, contract) | {order.buyer_id}
     return sorted(p for p in required if decided.get(p) != Decision.AGREED)

@@ -532,7 +532,7 @@ def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential"
     contract = records.live_contract(ctx.session, order.id)
     if contract is None or contract.status not in open_to:
         raise Refused(f"order {order.id} has no plan waiting for agreement")
-    if actor not in lifecycle.plan_participants(_tree(ctx, contract)) | {order.buyer_id}:
+    if actor not in lifecycle.contract_parties(ctx.session, contract) | {order.buyer_id}:
         raise Refused(f"you have no part in order {order.id}'s plan")
     return contract, plan_of(ctx, contract)
 

@@ -13,12 +13,11 @@ from typing import TypeVar
 
 from sqlmodel import Session, select
 
-from core.service import records
+from core.service import lifecycle, records
 from core.service.commands import ReadOrder
 from core.service.results import Refused
 from core.stages.progress import Progress, progress, root_causes
 from core.store.tables import Agreement, EventRow
-from core.weave.plan_document import PlanGap
 
 T = TypeVar("T")
 
@@ -36,18 +35,9 @@ class OrderState:
 
 
 def may_read(services, session: Session, actor: str, order_id: int) -> None:
-    order = records.order(session, order_id)
-    if actor == order.buyer_id or records.is_coordinator(session, actor):
-        return
-    for row in records.plans(session, order_id):
-        network = services.network_at(session, row.network_version)
-        try:
-            plan = records.rebuild_plan(network, row)
-        except PlanGap:
-            continue
-        if actor in records.parties(plan):
-            return
-    raise Refused(f"order {order_id} is only shown to its parties")
+    """The one rule (lifecycle.parties): the buyer, the live plan's parties, coordinators."""
+    if not lifecycle.is_party(session, records.order(session, order_id), actor):
+        raise Refused(f"order {order_id} is only shown to its parties")
 
 
 def as_party(services, actor: str, order_id: int, what: str, query: Callable[[Session], T]) -> T:
@@ -112,9 +102,7 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
 
 # What each kind of event says in a timeline, from its data.
 _SAYS = {
-    "order_placed": lambda d: (
-        f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else "")
-    ),
+    "order_placed": lambda d: f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else ""),
     "order_woven": lambda d: f"woven: {d['plan_count']} plans",
     "plan_chosen": lambda d: f"chose plan {d['rank']}",
     "agreed": lambda d: "agreed",
@@ -128,12 +116,14 @@ _SAYS = {
     "rewoven": lambda d: f"woven again; {d['plan_count']} plans",
     "quoted": lambda d: f"quoted {d['variable']} = {d['value']:.2f}",
     "completed": lambda d: "completed",
-    "order_state": lambda d: f"now {d['to'].replace('_', ' ')}"
-    + (f": {d['reason']}" if d.get("reason") else ""),
+    "order_state": lambda d: (
+        f"now {d['to'].replace('_', ' ')}" + (f": {d['reason']}" if d.get("reason") else "")
+    ),
     "contract_state": lambda d: f"contract {d['to']}",
     "blocked": lambda d: f"blocked ({d['cause']})",
-    "reweave": lambda d: f"looked for another way ({d['cause']})"
-    + ("" if d.get("nodes") else ": nothing missing"),
+    "reweave": lambda d: (
+        f"looked for another way ({d['cause']})" + ("" if d.get("nodes") else ": nothing missing")
+    ),
     "disruption_affects": lambda d: f"{d['resource']} out of service, its part re-planned",
     "resource_restored": lambda d: f"{d['resource']} back in service",
     "substitution_proposed": lambda d: f"substitute proposed: {d['by']} for {d['item']}",

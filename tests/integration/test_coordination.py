@@ -385,11 +385,6 @@ def test_orders_hand_and_substitute_from_chat(chat):
     assert "you are not one of them" in chat.says("carol", f"/substitute {order} seat foam-seat")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders._negotiation (Agree) and queries.may_read (the chat's party check) count only "
-    "the plan tree's participants, not the owners of handed stages",
-)
 def test_agreeing_to_a_handed_stage_is_possible(services):
     """A participant a stage is handed to who had no part in the plan agrees, then does it."""
     order = agreed_order(services)
