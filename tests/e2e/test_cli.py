@@ -155,6 +155,7 @@ def test_weave_json_is_one_object_with_the_documented_shape():
         "kind": "design",
         "design": "chair-okh",
         "facility": "ana-shop",
+        "operator": "ana",
     }
     # the header's price table, known parts only
     assert [p["score"] for p in document["plans"]] == pytest.approx(
@@ -422,6 +423,7 @@ def test_a_corpus_folder_is_a_network_and_its_broken_files_only_warn(corpus):
         "kind": "design",
         "design": "okh-chair-helpful",
         "facility": "james-maker-space-facility",
+        "operator": "james-maker-space",
     }
     assert [c["source"]["supplier"] for c in tree["inputs"]] == ["chair-supplies"] * 3
     # nobody has priced anything: the labour and all three parts are unknown

@@ -193,6 +193,10 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
     refused = screen.type("/stages 1", "Sorry — order 1 is only shown to its parties.")
     assert "s1 confirm" not in refused
 
+    # Hana, whom the re-plan brought in, agrees before her stages can start.
+    be(screen, "hana")
+    screen.type("/agree 1", f"→ {NAMES['hana']} Thanks — noted. Order 1 goes on with you.")
+
     # Every remaining stage, by its owner, dependencies first.
     be(screen, "dana")
     remaining = [s for s in stages(screen, "1") if s[4] != "done"]
