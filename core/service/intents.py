@@ -31,6 +31,7 @@ from core.service.commands import (
     SyncDependentDemand,
     WithdrawIntent,
 )
+from core.service.matched import network_offer_id, plans_use_match
 from core.service.orders import place_order, plan_of
 from core.service.participants import load_network
 from core.service.results import Refused, buttons
@@ -393,7 +394,7 @@ def _with_offer(ctx: Context, network: Network, offer: IntentRow) -> Network:
                 f"{who}-workshop", who, frozenset({offer.resource_id}), location=_place(offer)
             )
         return network.with_records(facilities=[facility])
-    sold = Offer(f"{who}-{offer.resource_id}-{offer.id}", who, offer.resource_id, capacity=capacity)
+    sold = Offer(network_offer_id(offer), who, offer.resource_id, capacity=capacity)
     return network.with_records(offers=[sold])
 
 
@@ -421,15 +422,58 @@ def _tell_accepted(ctx, match: IntentMatch, request: IntentRow, offers, actor: s
     name = records.participant(ctx.session, actor).name
     everyone = {request.participant_id, *(o.participant_id for o in offers)} - {actor}
     order = match.commitment.get("order")
-    then = f" Order {order} is being planned with it." if order else ""
+    used = _used(ctx, order)
     for who in everyone:
-        ctx.tell(who, "match", f"{name} accepted match {match.id}.{then}")
+        ctx.tell(who, "match", f"{name} accepted match {match.id}.{_then(order, used, who)}")
     ctx.tell(
         actor,
         "match",
-        f"Match {match.id} accepted.{then}"
+        f"Match {match.id} accepted.{_then(order, used, actor)}"
         if order
         else f"Match {match.id} accepted: your part is in the network now.",
+    )
+
+
+def _used(ctx: Context, order_id: int | None) -> dict[str, str]:
+    """For an order born from the match: each offerer → whether its plans use their offers
+    ("all", "some" or "none"; see core/service/matched.py)."""
+    if not order_id:
+        return {}
+    order = records.order(ctx.session, order_id)
+    verdicts = plans_use_match(ctx.session, ctx.network(), order)
+    by_person: dict[str, list[str]] = {}
+    for intent_id, verdict in verdicts.items():
+        by_person.setdefault(ctx.session.get(IntentRow, intent_id).participant_id, []).append(
+            verdict
+        )
+    return {who: _least(found) for who, found in by_person.items()} | {
+        "": _least(list(verdicts.values()))
+    }
+
+
+def _least(verdicts: list[str]) -> str:
+    for verdict in ("unplanned", "none", "some"):
+        if verdict in verdicts:
+            return verdict
+    return "all" if verdicts else "none"
+
+
+def _then(order: int | None, used: dict[str, str], who: str) -> str:
+    """What the order does with the matched offers, truthfully, for an offerer (their own
+    offers) or the requester (all of them)."""
+    if not order:
+        return ""
+    verdict = used.get(who, used.get("", "none"))
+    yours = "it" if who in used else "the matched offers"
+    if verdict == "all":
+        return f" Order {order} is being planned with {yours}."
+    if verdict == "unplanned":
+        return f" Order {order} has no plan yet with the network as it is; a coordinator knows."
+    if verdict == "some":
+        return f" Order {order} has plans with {yours} and plans without; the buyer chooses."
+    return (
+        f" Order {order} could not be planned with {yours} as the network stands, so its "
+        "plans use other sources for now."
     )
 
 

@@ -139,6 +139,9 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
 def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):
     """Weave the order over `network` and store the best plans as a new batch."""
     network = network.without(participants=order.excluded)
+    from core.service.matched import matched_network  # an accepted match's offers are used
+
+    network = matched_network(ctx.session, network, order)
     buyer = network.participants.get(order.buyer_id)
     weave = Weave(network, demands, order.criteria, PRICE, buyer.location if buyer else None)
     count = weave.count()

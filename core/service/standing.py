@@ -6,18 +6,34 @@ capacities read per day). A use signal (`/used masks 50`) is a kanban card: it o
 was used, through the person's standing order of that item, with the same best plan chosen so
 that the frames — and the dependent requests for inputs nobody has committed to — travel
 upstream at once.
+
+The replenishment keeps the standing order's chosen plan (its live or latest contract's): the
+same source at every node, quantities recomputed for what was used (n·⌈q/yield⌉ under a design).
+Only when one of those sources no longer stands (gone from the network, out of service, or a
+party that declined the standing order) is the order woven afresh, and the buyer is told which
+source changed.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import select
 
+from core.frames import short_equation
+from core.network.model import Network
+from core.pricing.equation import plan_equation
 from core.service import records
 from core.service.bus import Context, handles
 from core.service.commands import ChoosePlan, PlaceOrder, ReportUse
-from core.service.orders import MAX_QUANTITY, choose_plan, place_order
+from core.service.lifecycle import OrderStatus, move
+from core.service.orders import MAX_QUANTITY, choose_plan, place_order, plans_payload
 from core.service.results import Refused
-from core.store.tables import OrderLine, OrderRow
+from core.service.risk import outlook_text, plan_outlook, reliability
+from core.store.tables import OrderLine, OrderRow, PlanRow
+from core.weave.plan import Plan, PlanNode
+from core.weave.plan_document import PlanGap, node_document, node_from_document
+from core.weave.sources import Bought, SupplyIndex
 
 
 @handles(ReportUse)
@@ -44,16 +60,32 @@ def report_use(command: ReportUse, ctx: Context) -> int:
         command.actor,
         command.origin,
     )
-    order_id = place_order(
-        PlaceOrder(
-            command.actor,
-            ((item.id, quantity),),
-            criteria=tuple(standing.criteria),
-            origin=command.origin,
-            provenance={"used": quantity, "standing": standing.id},
-        ),
-        ctx,
-    )
+    kept, changed = _standing_plan(ctx, standing, item.id, quantity)
+    if kept is not None:
+        order_id = _replenish(ctx, command, standing, kept)
+    else:
+        order_id = place_order(
+            PlaceOrder(
+                command.actor,
+                ((item.id, quantity),),
+                criteria=tuple(standing.criteria),
+                origin=command.origin,
+                provenance={"used": quantity, "standing": standing.id},
+            ),
+            ctx,
+        )
+        if changed:
+            ctx.record(
+                "standing_source_changed", {"standing": standing.id, "source": changed}, order_id
+            )
+            ctx.tell(
+                command.actor,
+                "replenish",
+                f"Order {order_id} replenishes {quantity} × {item.name} for standing order "
+                f"{standing.id}, but not from the same sources: {changed}. It takes the best "
+                "plan the network has now.",
+                order_id,
+            )
     if records.order(ctx.session, order_id).status == "open":
         choose_plan(ChoosePlan(command.actor, order_id, 1), ctx)
     return order_id
@@ -72,3 +104,169 @@ def _standing_order(ctx: Context, buyer: str, item_id: str) -> OrderRow | None:
         if any(line.item_id == item_id for line in lines):
             return row
     return None
+
+
+# -- the standing order's plan, kept ----------------------------------------------------------
+
+
+def _standing_plan(
+    ctx: Context, standing: OrderRow, item_id: str, quantity: int
+) -> tuple[PlanNode | None, str | None]:
+    """The standing order's chosen plan of the item for `quantity`, every source as chosen;
+    else None and, when a chosen source no longer stands, which one (in words)."""
+    contract = records.live_contract(ctx.session, standing.id) or records.latest_contract(
+        ctx.session, standing.id
+    )
+    if contract is None:
+        return None, None  # never chosen: the weave's best, as for any order
+    row = ctx.session.get(PlanRow, contract.plan_id)
+    line = next((line for line in row.tree if line["item"] == item_id), None)
+    if line is None:
+        return None, None
+    then = ctx.network_at(row.network_version)
+    network = ctx.network()
+    index = SupplyIndex(network)
+    gone = _first_gone(network, index, line, set(standing.excluded))
+    if gone is not None:
+        return None, _gone_words(ctx, then, network, gone, set(standing.excluded))
+    node = node_from_document(network, index, line)
+    try:
+        return _scaled(node, quantity), None
+    except PlanGap as gap:
+        return None, str(gap)
+
+
+def _first_gone(network: Network, index: SupplyIndex, document: dict, excluded: set[str]):
+    """The first node of the plan (tree order) whose source no longer stands, or None."""
+    described = document["source"]
+    if described["kind"] == "held":
+        return document  # stock held for the standing order is not there for a new one
+    if _provider(described) in excluded:
+        return document
+    try:
+        node_from_document(network, index, {**document, "inputs": []})
+    except PlanGap:
+        return document
+    for child in document["inputs"]:
+        gone = _first_gone(network, index, child, excluded)
+        if gone is not None:
+            return gone
+    return None
+
+
+def _provider(described: dict) -> str | None:
+    return described.get("supplier") or described.get("operator") or described.get("holder")
+
+
+def _gone_words(ctx: Context, then: Network, now: Network, document: dict, excluded) -> str:
+    """ "Cotton quilting fabric from Textiles Borinquen (offer tb-cotton) is out of service"."""
+    described = document["source"]
+    item = then.items.get(document["item"])
+    what = item.name if item else document["item"]
+    who = _provider(described)
+    person = then.participants.get(who) if who else None
+    name = person.name if person else (who or "nobody")
+    if described["kind"] == "held":
+        return f"{what} came from stock {name} held for the standing order, which is used up"
+    if described["kind"] == "offer":
+        source = f"{what} from {name} (offer {described['offer']})"
+    else:
+        facility = then.facilities.get(described["facility"])
+        place = (facility.name if facility else None) or described["facility"]
+        source = f"{what} made at {place} ({name})"
+    if who in excluded:
+        return f"{source}: {name} declined the standing order"
+    newest = ctx.network_at(records.network_version(ctx.session))
+    kept = SupplyIndex(newest)
+    try:
+        node_from_document(newest, kept, {**document, "inputs": []})
+    except PlanGap:
+        return f"{source} is no longer in the network"
+    return f"{source} is out of service"
+
+
+def _scaled(node: PlanNode, quantity: int) -> PlanNode:
+    """The same sources for `quantity`: under a design, n·⌈quantity/yield⌉ of each input."""
+    if isinstance(node.source, Bought):
+        return replace(node, quantity=quantity, inputs=())
+    design = node.source.design
+    if len(design.inputs) != len(node.inputs):
+        raise PlanGap(f"{node.item}: the plan's inputs are not those of {design.id}")
+    batches = -(-quantity // design.yield_)
+    inputs = tuple(
+        _scaled(child, n * batches)
+        for (_, n), child in zip(design.inputs, node.inputs, strict=True)
+    )
+    return replace(node, quantity=quantity, inputs=inputs)
+
+
+def _replenish(ctx: Context, command: ReportUse, standing: OrderRow, node: PlanNode) -> int:
+    """A new order for what was used, with the kept plan as its plan 1."""
+    network = ctx.network()
+    order = OrderRow(
+        buyer_id=command.actor,
+        criteria=list(standing.criteria),
+        provenance={"used": node.quantity, "standing": standing.id},
+        created_at=ctx.now,
+    )
+    ctx.session.add(order)
+    ctx.session.flush()
+    ctx.session.add(OrderLine(order_id=order.id, item_id=node.item, quantity=node.quantity))
+    ctx.record(
+        "order_placed",
+        {
+            "lines": [[node.item, node.quantity]],
+            "criteria": list(standing.criteria),
+            "provenance": dict(order.provenance),
+        },
+        order.id,
+        command.actor,
+        command.origin,
+    )
+    plan = Plan(lines=(node,), score=(0, 0.0), rank=1)
+    equation = plan_equation(network, plan)
+    outlook = plan_outlook(network, reliability(ctx.session, network), plan, order.buyer_id)
+    tree = [node_document(node)]
+    ctx.session.add(
+        PlanRow(
+            order_id=order.id,
+            batch=1,
+            rank=1,
+            network_version=records.network_version(ctx.session),
+            tree=tree,
+            equation=equation.text(),
+            price=equation.price,
+            unknowns=equation.unknowns,
+            outlook=outlook,
+            created_at=ctx.now,
+        )
+    )
+    offered = [
+        {
+            "rank": 1,
+            "equation": equation.text(),
+            "price": equation.price,
+            "outlook": outlook,
+            "tree": tree,
+        }
+    ]
+    ctx.record(
+        "order_woven",
+        {"plan_count": "1", "plans": offered, "kept_from": standing.id},
+        order.id,
+    )
+    move(ctx, order, OrderStatus.OPEN, "waiting for the buyer to choose a plan")
+    item = network.items[node.item]
+    price = "price not known yet" if equation.price is None else f"{equation.price:,.2f}"
+    risk = outlook_text(outlook)
+    ctx.tell(
+        command.actor,
+        "plans",
+        f"Order {order.id}: {node.quantity:,} × {item.name} again, from the same sources as "
+        f"standing order {standing.id}'s plan: {price} — {short_equation(equation.text())}"
+        + (f" · {risk}" if risk else "")
+        + ". Choosing it now; every party gets its frame.",
+        order.id,
+        plans_payload(order.id, offered),
+    )
+    return order.id
