@@ -66,9 +66,8 @@ class Play:
 
     def __post_init__(self):
         from bots.conversation.conversation import ChatConversation
-        from workers.actors import deliver_results, take_in
-
         from bots.conversation.rate_limit import RateLimiter
+        from workers.actors import deliver_results, take_in
 
         # The replay packs days of typing into seconds: no person is typing too fast.
         unlimited = RateLimiter(per_minute=1e9, burst=10**9)

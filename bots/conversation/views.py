@@ -123,7 +123,9 @@ def stages(listing: StageList, picture: bytes | None) -> Reply:
         f"({listing.percent}%)."
     ]
     for stage in listing.stages[:STAGE_LINES]:
-        state = "ready to start" if stage.ready else stage.status
+        state = stage.status
+        if stage.ready and stage.status == "pending":
+            state = "ready to start" if stage.agreed else "ready once its owner agrees"
         owner = stage.owner or "nobody yet"
         lines.append(
             f"{_MARK.get(stage.status, '·')} {stage.id} {stage.kind} {stage.quantity} × "

@@ -145,6 +145,8 @@ class MatrixSender:
             await self._join_order_room(address, message)
             if await self._relayed(client, address, message):
                 return
+            if await self._said_in_room(client, message):
+                return
             room_id = await self._direct_rooms.room_for(address)
             buttons = tuple((button,) for button in outbox_buttons(message.payload))
             await post(client, room_id, text_content(message.text, buttons))
@@ -180,6 +182,15 @@ class MatrixSender:
                 raise
             await asyncio.to_thread(self.memory.put, key, event_id)
         return True
+
+    async def _said_in_room(self, client: AsyncClient, message: Outgoing) -> bool:
+        """True for the "passed on" answer to words typed in the order's own room: the words
+        stand there for everyone to read, so the answer would only be noise."""
+        typed = _typed_in(message)
+        if message.kind != "passed" or message.order_id is None or typed is None:
+            return False
+        room_id = await self._order_rooms.room_of(message.order_id)
+        return room_id is not None and await _holds(client, room_id, typed)
 
     async def _open_order_room(self, order_id: int, parties: list[str]) -> str:
         await self._connected()

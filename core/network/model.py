@@ -164,6 +164,16 @@ class Network:
             substitutes=tuple(substitutes),
         )
 
+    def item_name(self, item_id: str) -> str:
+        """What people call the item; its id when the network does not know it (any more)."""
+        found = self.items.get(item_id)
+        return found.name if found else item_id
+
+    def participant_name(self, participant_id: str | None) -> str:
+        """What people call the participant; the id when the network does not know them."""
+        found = self.participants.get(participant_id) if participant_id else None
+        return found.name if found else str(participant_id)
+
     def with_records(self, **kinds: Iterable) -> Network:
         """A copy with the given records added or replaced, e.g. `with_records(offers=[o])`."""
         changes = {}

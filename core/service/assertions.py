@@ -24,7 +24,7 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     if origin.message_id is not None and _seen(ctx, origin.platform, origin.message_id):
         return "already applied"  # a redelivered message changes nothing twice
     records.participant(ctx.session, command.actor)
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None or contract.status != "agreed":
         raise Refused(f"order {order.id} has no agreed plan with stages yet")
     if command.status not in ("done", "failed", "reset"):
@@ -39,10 +39,10 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     except StageError as unknown:
         raise Refused(str(unknown)) from unknown
     stage = graph.resolve(command.stage)
+    owner = ctx.network().participant_name(stage.owner)
     if not allowed:
         raise Refused(
-            f"stage {stage.id} belongs to {_name(ctx, stage.owner)}; only they or a coordinator "
-            "can assert it"
+            f"stage {stage.id} belongs to {owner}; only they or a coordinator may assert it"
         )
     decided = lifecycle.decisions(ctx.session, contract)
     if command.status == "done" and stage.owner and decided.get(stage.owner) != Decision.AGREED:
@@ -52,7 +52,7 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
                 f"{stage.id} can be done"
             )
         raise Refused(
-            f"{_name(ctx, stage.owner)} has not agreed to their part of order {order.id} yet; "
+            f"{owner} has not agreed to their part of order {order.id} yet; "
             f"{stage.id} waits for that"
         )
     applied = apply(
@@ -101,12 +101,17 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
         " (noted as out of order: an earlier stage is not done yet)" if applied.out_of_order else ""
     )
     share = progress(applied.graph).overall
+    complete = command.status == "done" and all(s.status == "done" for s in applied.graph)
     ctx.outcome(
         command.actor,
-        f"Order {order.id}: {stage.id} {stage.kind} "
-        f"{_word(command.status)}{flag}. {share.percent}% of the stages are done.",
+        f"Order {order.id}: {stage.id} {stage.kind} {_word(command.status)}{flag}. "
+        + (
+            f"Order {order.id} is complete. Thank you all!"
+            if complete
+            else f"{share.percent}% of the stages are done."
+        ),
         order.id,
-        kind="noted",
+        kind="completed" if complete else "noted",
     )
     for waiting in applied.unblocked:
         agreed = decided.get(waiting.owner) == Decision.AGREED
@@ -121,7 +126,7 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
             )
     if command.status == "failed":
         _after_failure(ctx, order, contract, applied.graph, stage, evidence)
-    elif all(s.status == "done" for s in applied.graph):
+    elif complete:
         finish(ctx, order, contract, command.actor)
     return applied.graph[stage.id].status
 
@@ -137,11 +142,6 @@ def _after_failure(ctx, order, contract, graph, stage, reason: str) -> None:
     avoid = {c.source for c in causes}
     cause = f"{stage.id} {stage.kind} of {stage.item} failed: {reason}"
     replan(ctx, order, contract, plan, paths, avoid, cause)
-
-
-def _name(ctx: Context, participant_id: str | None) -> str:
-    found = ctx.network().participants.get(participant_id) if participant_id else None
-    return found.name if found else str(participant_id)
 
 
 def _seen(ctx: Context, platform: str, message_id: str) -> bool:

@@ -116,7 +116,9 @@ def holdings(graph: StageGraph, network: Network, buyer: str) -> dict[str, list[
             continue
         if holder and holder != buyer:
             sample = next(iter(stages.values()))
-            held.setdefault(holder, []).append(f"{sample.quantity} × {_item(network, sample.item)}")
+            held.setdefault(holder, []).append(
+                f"{sample.quantity} × {network.item_name(sample.item)}"
+            )
     return held
 
 
@@ -204,7 +206,7 @@ def hand_stage(command: HandStage, ctx: Context) -> str:
         command.origin,
     )
     network = ctx.network()
-    what = f"{stage.id} {stage.kind} of {stage.quantity} × {_item(network, stage.item)}"
+    what = f"{stage.id} {stage.kind} of {stage.quantity} × {network.item_name(stage.item)}"
     agreed = lifecycle.decisions(ctx.session, contract).get(new.id) == Decision.AGREED
     coordinator = _name(ctx.session, command.actor)
     if new.id != command.actor:
@@ -260,11 +262,6 @@ def _names(session: Session, held: dict[str, list[str]]) -> str:
     if len(names) > MAX_NAMED:
         names = [*names[:MAX_NAMED], f"{len(names) - MAX_NAMED} more"]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _item(network: Network, item_id: str) -> str:
-    found = network.items.get(item_id)
-    return found.name if found else item_id
 
 
 def _keep(held: dict[str, list[str]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.network.model import Network
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
 from core.service.lifecycle import OrderStatus
@@ -68,7 +68,8 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         command.actor,
         f"Noted: {_name(whole, command.resource)} is out of service. "
         + (
-            f"{orders} used it and are being re-planned; their parties hear what changes."
+            f"{orders} used it and {'is' if len(affected) == 1 else 'are'} being re-planned; "
+            "their parties hear what changes."
             if affected
             else "No live order uses it; /restore it when it is back."
         ),
@@ -193,7 +194,7 @@ def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
     """Fail the order's stages that used the resource, name the root causes, re-plan."""
     order = records.order(ctx.session, order_id, lock=True)
     ctx.session.add(DisruptionEffect(disruption_id=disruption.id, order_id=order.id, at=ctx.now))
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         return
     plan = plan_of(ctx, contract)
@@ -315,7 +316,9 @@ def _waiting_orders(ctx: Context) -> list[OrderRow]:
 def _live_contracts(ctx: Context) -> list[Contract]:
     return list(
         ctx.session.exec(
-            select(Contract).where(Contract.status.in_(records.LIVE)).order_by(Contract.id)
+            select(Contract)
+            .where(Contract.status.in_(lifecycle.LIVE_CONTRACT))
+            .order_by(Contract.id)
         )
     )
 

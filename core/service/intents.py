@@ -18,7 +18,7 @@ from core.intents.grammar import IntentError, describe, parse_intent
 from core.intents.matching import Match, Matcher
 from core.intents.model import ITEM, OFFER, OPEN, PROCESS, REQUEST, Intent, Quantity, Resource
 from core.network.model import Facility, Location, Network, Offer, Participant
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import (
     AcceptMatch,
@@ -143,11 +143,11 @@ def cast_intent(command: CastIntent, ctx: Context) -> int:
         actor=command.actor,
         origin=command.origin,
     )
-    ctx.tell(
+    ctx.outcome(
         command.actor,
-        "intent",
         f"{NAMES[row.kind]} {row.id} is out: {described(intent, ctx.network())}. I'll tell you "
         f"when it finds a match; /withdraw {row.id} takes it back.",
+        kind="intent",
     )
     ctx.result.jobs.append(("match_intent", (row.id,)))
     return row.id
@@ -169,10 +169,10 @@ def edit_intent(command: EditIntent, ctx: Context) -> int:
         actor=command.actor,
         origin=command.origin,
     )
-    ctx.tell(
+    ctx.outcome(
         command.actor,
-        "intent",
         f"{NAMES[row.kind]} {row.id} now reads: {describe(intent, ctx.network())}.",
+        kind="intent",
     )
     ctx.result.jobs.append(("match_intent", (row.id,)))
     return row.id
@@ -187,7 +187,7 @@ def withdraw_intent(command: WithdrawIntent, ctx: Context) -> int:
     ctx.session.add(row)
     _stale_matches(ctx, row.id)
     ctx.record("intent_withdrawn", {"intent": row.id}, actor=command.actor, origin=command.origin)
-    ctx.tell(command.actor, "intent", f"{NAMES[row.kind]} {row.id} is withdrawn.")
+    ctx.outcome(command.actor, f"{NAMES[row.kind]} {row.id} is withdrawn.", kind="intent")
     return row.id
 
 
@@ -523,7 +523,7 @@ def sync_dependent_demand(command: SyncDependentDemand, ctx: Context) -> list[in
 def _uncommitted_inputs(ctx: Context, order) -> dict[str, tuple[str, str, int, str | None]]:
     """node path → (who receives it, item, quantity, its supplier) for each bought input of the
     live plan whose supplier has not agreed."""
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None or order.status in ("completed", "cancelled"):
         return {}
     agreed = {

@@ -53,7 +53,10 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
         {S.NEGOTIATING, S.OPEN, S.UNPLANNABLE, S.IN_PROGRESS, S.BLOCKED, S.CANCELLED}
     ),
     S.IN_PROGRESS: frozenset({S.IN_PROGRESS, S.BLOCKED, S.COMPLETED, S.CANCELLED}),
-    S.BLOCKED: frozenset({S.BLOCKED, S.NEGOTIATING, S.IN_PROGRESS, S.COMPLETED, S.CANCELLED}),
+    # A plan blocked before everyone agreed may be given up (a party declines): choose again.
+    S.BLOCKED: frozenset(
+        {S.BLOCKED, S.OPEN, S.UNPLANNABLE, S.NEGOTIATING, S.IN_PROGRESS, S.COMPLETED, S.CANCELLED}
+    ),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
 }

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service import lifecycle, records
-from core.service.lifecycle import ENDED, STUCK, OrderStatus
+from core.service.lifecycle import ENDED, STUCK, Decision, OrderStatus
 from core.service.results import Refused
 from core.stages.progress import progress
 from core.store.tables import (
@@ -39,7 +39,7 @@ class Owed:
     kind: str
     item: str  # the item's name
     quantity: int
-    ready: bool  # everything it depends on is done
+    ready: bool  # everything it depends on is done, and its owner agreed to their part
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,15 @@ def duties(services, session: Session, participant_id: str) -> Duties:
     owed: list[Owed] = []
     for contract in agreed:
         graph = records.stage_graph(session, contract.id)
+        agreed_to = lifecycle.decisions(session, contract).get(participant_id) == Decision.AGREED
         owed.extend(
             Owed(
                 contract.order_id,
                 s.id,
                 s.kind,
-                _item_name(network, s.item),
+                network.item_name(s.item),
                 s.quantity,
-                graph.ready(s.id),
+                graph.ready(s.id) and agreed_to,
             )
             for s in graph
             if s.owner == participant_id and s.status == "pending"
@@ -134,7 +135,7 @@ def plan_page(session: Session, order_id: int, page: int = 1) -> PlanPage:
     if page < 1 or page > pages:
         raise Refused(f"order {order_id} has {pages} page{'s' if pages > 1 else ''} of plans")
     shown = batch[(page - 1) * PLANS_PER_PAGE : page * PLANS_PER_PAGE]
-    contract = records.live_contract(session, order_id)
+    contract = lifecycle.live_contract(session, order_id)
     chosen = next((r.rank for r in batch if contract and r.id == contract.plan_id), None)
     return PlanPage(
         order_id=order.id,
@@ -174,7 +175,8 @@ class StageLine:
     quantity: int
     owner: str | None
     status: str
-    ready: bool
+    ready: bool  # everything it depends on is done
+    agreed: bool  # its owner agreed to their part (a re-plan may have asked them anew)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ class StageList:
 
 def stage_list(services, session: Session, order_id: int) -> StageList:
     records.order(session, order_id)
-    contract = records.live_contract(session, order_id) or records.latest_contract(
+    contract = lifecycle.live_contract(session, order_id) or records.latest_contract(
         session, order_id
     )
     if contract is None:
@@ -201,15 +203,17 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
         )
     network = services.current_network(session)
     share = progress(graph).overall
+    decided = lifecycle.decisions(session, contract)
     lines = [
         StageLine(
             s.id,
             s.kind,
-            _item_name(network, s.item),
+            network.item_name(s.item),
             s.quantity,
             s.owner,
             s.status,
             graph.ready(s.id),
+            s.owner is None or decided.get(s.owner) == Decision.AGREED,
         )
         for s in graph
     ]
@@ -309,7 +313,7 @@ def order_list(services, session: Session, reader: str, state: str | None = None
             select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.id)
         ):
             lines.setdefault(line.order_id, []).append(
-                (line.quantity, _item_name(network, line.item_id))
+                (line.quantity, network.item_name(line.item_id))
             )
     names: dict[str, str] = {}
     for buyer in {row.buyer_id for row in rows}:
@@ -354,8 +358,3 @@ def catalog(services, session: Session, words: str = "") -> list[CatalogEntry]:
         if all(w in text for w in wanted):
             found.append(entry)
     return found
-
-
-def _item_name(network: Network, item_id: str) -> str:
-    item = network.items.get(item_id)
-    return item.name if item else item_id

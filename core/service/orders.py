@@ -54,7 +54,9 @@ MAX_QUANTITY = 1_000_000
 
 
 @handles(PlaceOrder)
-def place_order(command: PlaceOrder, ctx: Context) -> int:
+def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> int:
+    """`choosing`: the caller chooses plan 1 at once when there is one, and the frame that
+    follows is the buyer's answer instead of the list of plans."""
     buyer = records.participant(ctx.session, command.actor)
     if "buyer" not in buyer.roles and "coordinator" not in buyer.roles:
         raise Refused("only a buyer places orders (/register buyer YOUR NAME)")
@@ -106,6 +108,8 @@ def place_order(command: PlaceOrder, ctx: Context) -> int:
     ctx.record("order_placed", placed, order.id, buyer.id, command.origin)
     count, offered = weave_plans(ctx, order, demands, network)
     ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
+    if choosing and order.status == OrderStatus.OPEN:
+        return order.id
     ctx.outcome(
         buyer.id,
         plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
@@ -253,8 +257,14 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     _must_be_buyer(ctx, order, command.actor, "chooses a plan")
     if order.status in ENDED:
         raise Refused(f"order {order.id} is {order.status}")
-    if records.live_contract(ctx.session, order.id) is not None:
+    if lifecycle.live_contract(ctx.session, order.id) is not None:
         raise Refused(f"order {order.id} already has a plan under way; /stages {order.id} shows it")
+    if order.status == OrderStatus.UNPLANNABLE:
+        # The plans listed before are gone (a party declined, a source went out of service).
+        raise Refused(
+            f"order {order.id} has no plan now: {order.reason}. A coordinator has been "
+            f"told; /cancel {order.id} if you no longer need it"
+        )
     row = offered_plan(ctx, order.id, command.rank)
     try:
         plan = records.rebuild_plan(ctx.network(), row)
@@ -307,7 +317,7 @@ def agree(command: Agree, ctx: Context) -> str:
         refresh_reason(ctx, order, contract)
         return contract.status
     validate(ctx, order, contract, plan, outcome_for=command.actor)
-    if contract.status == ContractStatus.POTENTIAL:
+    if contract.status == ContractStatus.POTENTIAL and not ctx.told_outcome(command.actor):
         waiting = refresh_reason(ctx, order, contract)
         ctx.outcome(
             command.actor,
@@ -442,7 +452,7 @@ def decline(command: Decline, ctx: Context) -> int:
 @handles(QuotePrice)
 def quote_price(command: QuotePrice, ctx: Context) -> float:
     order = _locked(ctx, command.order_id)
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         raise Refused(f"order {order.id} has no plan under way")
     plan = plan_of(ctx, contract)
@@ -500,7 +510,7 @@ def quote_price(command: QuotePrice, ctx: Context) -> float:
 def complete(command: Complete, ctx: Context) -> None:
     order = _locked(ctx, command.order_id)
     _must_be_buyer(ctx, order, command.actor, "completes an order", coordinator_too=True)
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None or contract.status != ContractStatus.AGREED:
         raise Refused(f"order {order.id} has no agreed plan to complete")
     finish(ctx, order, contract, command.actor)
@@ -511,6 +521,8 @@ def finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None)
     ctx.record("completed", {"contract": contract.id}, order.id, actor)
     move(ctx, order, OrderStatus.COMPLETED, "delivered and accepted", actor)
     for party in sorted({order.buyer_id, *lifecycle.plan_participants(_tree(ctx, contract))}):
+        if party == actor and ctx.told_outcome(actor):
+            continue  # the answer to their own command said it already
         text = f"Order {order.id} is complete. Thank you all!"
         ctx.tell(party, "completed", text, order.id, outcome=party == actor)
 
@@ -532,7 +544,7 @@ def _must_be_buyer(ctx, order, actor, what, coordinator_too=False) -> None:
 
 def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential",)):
     records.participant(ctx.session, actor)
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None or contract.status not in open_to:
         raise Refused(f"order {order.id} has no plan waiting for agreement")
     if actor not in lifecycle.contract_parties(ctx.session, contract) | {order.buyer_id}:
@@ -563,7 +575,7 @@ def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
     """Say whom a negotiating or running order waits for; returns it."""
     awaited = lifecycle.awaited(ctx.session, contract, order)
     network = ctx.network()
-    names = [_name(network, p) for p in awaited]
+    names = [network.participant_name(p) for p in awaited]
     if awaited:
         reason = f"waiting for {', '.join(names)} to agree"
     else:
@@ -571,11 +583,6 @@ def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
     if order.status in (OrderStatus.NEGOTIATING, OrderStatus.IN_PROGRESS):
         move(ctx, order, OrderStatus(order.status), reason)
     return reason
-
-
-def _name(network: Network, participant_id: str) -> str:
-    found = network.participants.get(participant_id)
-    return found.name if found else participant_id
 
 
 def startable_stages(ctx: Context, contract: Contract, participant_id: str) -> list[str]:

@@ -55,7 +55,7 @@ def stage_picture(session: Session, services, order_id: int) -> bytes:
     """The order's stage graph as a PNG."""
     from core.stages.render import render_png  # matplotlib loads only when a picture is asked
 
-    contract = records.live_contract(session, order_id) or records.latest_contract(
+    contract = lifecycle.live_contract(session, order_id) or records.latest_contract(
         session, order_id
     )
     if contract is None:
@@ -152,7 +152,7 @@ def _lines(data: dict) -> str:
 
 
 def order_progress(session: Session, order_id: int) -> Progress:
-    contract = records.live_contract(session, order_id) or records.latest_contract(
+    contract = lifecycle.live_contract(session, order_id) or records.latest_contract(
         session, order_id
     )
     if contract is None:
@@ -169,7 +169,7 @@ def error_analysis(session: Session, order_id: int) -> list[str]:
 
 def assess(services, session: Session, order_id: int) -> list[str]:
     """F_A: where the live plan's sources are missing from the network as it is now."""
-    contract = records.live_contract(session, order_id)
+    contract = lifecycle.live_contract(session, order_id)
     if contract is None:
         return []
     row = session.get(records.PlanRow, contract.plan_id)

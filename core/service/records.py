@@ -20,8 +20,6 @@ from core.weave.plan import Plan
 from core.weave.plan_document import PlanGap, node_from_document
 from core.weave.sources import Bought, SupplyIndex, is_held
 
-LIVE = ("potential", "agreed")
-
 
 def participant(session: Session, participant_id: str | None) -> ParticipantRow:
     row = session.get(ParticipantRow, participant_id) if participant_id else None
@@ -53,14 +51,6 @@ def lines(session: Session, order_id: int) -> list[OrderLine]:
     return list(
         session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
     )
-
-
-def live_contract(session: Session, order_id: int) -> Contract | None:
-    return session.exec(
-        select(Contract)
-        .where(Contract.order_id == order_id, Contract.status.in_(LIVE))
-        .order_by(Contract.id.desc())
-    ).first()
 
 
 def latest_contract(session: Session, order_id: int) -> Contract | None:

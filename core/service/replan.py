@@ -204,7 +204,7 @@ def replan_without(ctx: Context, order: OrderRow, contract: Contract, who: str, 
     """Re-plan the part of someone who turned it down (already in `order.excluded`)."""
     plan = plan_of(ctx, contract)
     paths = [path for path, node in plan.positioned() if _provider(node) == who]
-    name = _name(ctx.network(), who)
+    name = ctx.network().participant_name(who)
     cause = f"{name} declined their part" + (f" ({reason})" if reason else "")
     return replan(ctx, order, contract, plan, outermost(paths), set(), cause)
 
@@ -301,10 +301,10 @@ def _adopt(
     elif order.status == OrderStatus.BLOCKED:
         move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
     waiting = refresh_reason(ctx, order, contract)
-    names = ", ".join(_name(network, p) for p in joined)
+    names = ", ".join(network.participant_name(p) for p in joined)
     forwarded = [
-        f"{_name(network, n.source.offer.supplier)} forwards {n.quantity} × "
-        f"{_item_name(network, n.item)}"
+        f"{network.participant_name(n.source.offer.supplier)} forwards {n.quantity} × "
+        f"{network.item_name(n.item)}"
         for n in new_plan.nodes()
         if is_held(n.source) and n.source.offer.supplier != _receiver(new_plan, n, order)
     ]
@@ -331,13 +331,13 @@ def _holding(ctx: Context, contract: Contract, party: str) -> str:
     """What a released party still holds for the order, and what to do with it."""
     graph = records.stage_graph(ctx.session, contract.id)
     kept = [
-        f"{s.quantity} × {_item_name(ctx.network(), s.item)}"
+        f"{s.quantity} × {ctx.network().item_name(s.item)}"
         for s in graph
         if s.owner == party and s.kind in ("receive", "inspect") and s.status == "done"
     ]
     rows = records.stage_rows(ctx.session, contract.id)
     kept += [
-        f"{r.quantity} × {_item_name(ctx.network(), r.item_id)}"
+        f"{r.quantity} × {ctx.network().item_name(r.item_id)}"
         for r in rows
         if r.status == "superseded"
         and r.owner_id == party
@@ -359,16 +359,6 @@ def _was_done(ctx: Context, row: StageRow) -> bool:
         .order_by(AssertionRow.id.desc())
     ).first()
     return last == "done"
-
-
-def _item_name(network: Network, item: str) -> str:
-    found = network.items.get(item)
-    return found.name if found else item
-
-
-def _name(network: Network, participant_id: str | None) -> str:
-    found = network.participants.get(participant_id) if participant_id else None
-    return found.name if found else str(participant_id)
 
 
 def _newest_version(ctx: Context, fallback: int) -> int:
@@ -426,13 +416,13 @@ def _block(ctx: Context, order: OrderRow, network: Network, plan: Plan, stuck, c
     proposed: list[SubstitutionRow] = []
     names = []
     for path, node in stuck:
-        names.append(_item_name(network, node.item))
+        names.append(network.item_name(node.item))
         proposed += _propose_substitutes(ctx, order, network, plan, path)
     what = " and ".join(dict.fromkeys(names))
     if proposed:
         reason = f"no source of {what} is left; waiting for the buyer to decide on a substitute"
         choices = "; ".join(
-            f"{_item_name(network, r.by_item_id)} instead of {_item_name(network, r.item_id)} "
+            f"{network.item_name(r.by_item_id)} instead of {network.item_name(r.item_id)} "
             f"(/approve {order.id} {r.id} or /reject {order.id} {r.id})"
             for r in proposed
         )

@@ -50,7 +50,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     """Weave again what the order lacks: all of it before a plan is chosen, else the parts of
     its plan the network no longer serves or whose stages failed. Returns how many plans or
     re-planned parts were found (0: nothing missing, or still no way)."""
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         demands = [
             Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)
@@ -86,7 +86,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
 def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     order = records.order(ctx.session, command.order_id, lock=True)
     records.participant(ctx.session, command.actor)
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         raise Refused(f"order {order.id} has no plan under way")
     plan = plan_of(ctx, contract)
@@ -151,7 +151,7 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
         raise Refused(f"order {order.id} has no substitution {command.substitution_id}")
     if row.status != "proposed":
         raise Refused(f"substitution {row.id} was already {row.status}")
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         raise Refused(f"order {order.id} has no plan under way")
     row.status, row.decided_at = ("approved" if command.approve else "rejected"), ctx.now
@@ -167,7 +167,7 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
     if not command.approve:
         ctx.outcome(
             order.buyer_id,
-            f"Order {order.id}: {_item(network, row.by_item_id)} will not be used. "
+            f"Order {order.id}: {network.item_name(row.by_item_id)} will not be used. "
             + (
                 "It waits for a source to come back; a coordinator knows."
                 if order.status == OrderStatus.BLOCKED
@@ -177,7 +177,7 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
             kind="noted",
         )
         return row.status
-    cause = f"{_item(network, row.item_id)} replaced by {_item(network, row.by_item_id)}"
+    cause = f"{network.item_name(row.item_id)} replaced by {network.item_name(row.by_item_id)}"
     replanned = replan(
         ctx,
         order,
@@ -190,7 +190,7 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
     )
     if replanned is None:
         raise Refused(
-            f"no source of {_item(network, row.by_item_id)} is left either; nothing changed"
+            f"no source of {network.item_name(row.by_item_id)} is left either; nothing changed"
         )
     ctx.outcome(
         order.buyer_id,
@@ -200,8 +200,3 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
         kind="noted",
     )
     return row.status
-
-
-def _item(network, item_id: str) -> str:
-    found = network.items.get(item_id)
-    return found.name if found else item_id

@@ -19,7 +19,7 @@ from core.risk.bottlenecks import name as resource_name
 from core.risk.bottlenecks import separable_paths, single_points_of_failure, supply_graph
 from core.risk.locality import Locality, locality
 from core.risk.reliability import History, Reliability
-from core.service import records
+from core.service import lifecycle, records
 from core.service.results import Refused
 from core.store.tables import AssertionRow, PlanRow, StageRow
 from core.weave.plan import Demand, Plan
@@ -124,7 +124,7 @@ def order_risk(services, session: Session, order_id: int) -> OrderRisk:
     order = records.order(session, order_id)
     network = services.current_network(session)
     learned = reliability(session, network)
-    contract = records.live_contract(session, order_id)
+    contract = lifecycle.live_contract(session, order_id)
     row = _plan_row(session, order_id, contract)
     plan = records.rebuild_plan(services.network_at(session, row.network_version), row)
     if contract is not None:  # what is done cannot fail any more

@@ -23,7 +23,7 @@ from sqlmodel import select
 from core.frames import short_equation
 from core.network.model import Network
 from core.pricing.equation import plan_equation
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, handles
 from core.service.commands import ChoosePlan, PlaceOrder, ReportUse
 from core.service.lifecycle import OrderStatus, move
@@ -73,6 +73,7 @@ def report_use(command: ReportUse, ctx: Context) -> int:
                 provenance={"used": quantity, "standing": standing.id},
             ),
             ctx,
+            choosing=True,
         )
         if changed:
             ctx.record(
@@ -114,7 +115,7 @@ def _standing_plan(
 ) -> tuple[PlanNode | None, str | None]:
     """The standing order's chosen plan of the item for `quantity`, every source as chosen;
     else None and, when a chosen source no longer stands, which one (in words)."""
-    contract = records.live_contract(ctx.session, standing.id) or records.latest_contract(
+    contract = lifecycle.live_contract(ctx.session, standing.id) or records.latest_contract(
         ctx.session, standing.id
     )
     if contract is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import Say
 from core.service.orders import plan_of
@@ -36,12 +36,15 @@ def say(command: Say, ctx: Context) -> int:
         }
     for party in listeners:
         ctx.tell(party, "said", f"{speaker.name} on order {order.id}: {text}", order.id, payload)
+    names = ", ".join(records.participant(ctx.session, p).name for p in listeners)
+    # Kind "passed": a platform where the words already stand in the order's room drops it.
+    ctx.outcome(command.actor, f"Passed on to {names}.", order.id, payload, kind="passed")
     return event.id
 
 
 def order_parties(ctx: Context, order: OrderRow) -> set[str]:
     """The buyer and everyone the plan under way needs (or needed, once it is completed)."""
-    contract = records.live_contract(ctx.session, order.id)
+    contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         latest = records.latest_contract(ctx.session, order.id)
         contract = latest if latest is not None and latest.status == "completed" else None

@@ -133,6 +133,7 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
     screen.type("/as rita", "You are now Rita Osei")
     for resource in ("fern-seats", "gus-seats", "ivy"):
         screen.type(f"/disrupt {resource} unavailable", f"Recording that {resource} is out")
+        screen.wait("is out of service. No live order uses it")  # done: the workers took it in
 
     be(screen, "dana")
     screen.type("/order chair 2", "I'll message you when your plans are ready")
@@ -206,8 +207,9 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
         be(screen, owner)
         last = screen.mark
         screen.type(f"/done 1 {stage}", f"→ {NAMES[owner]} Order 1: {stage} {kind} is done.")
-    completed = [
-        f"→ {NAMES[p]} Order 1 is complete." for p in ("dana", "ana", "fern", "gus", "hana")
+    # The last stage's owner (Dana, who accepts) hears it in the answer to her /done.
+    completed = [f"→ {NAMES['dana']} Order 1: {stage} {kind} is done. Order 1 is complete."] + [
+        f"→ {NAMES[p]} Order 1 is complete." for p in ("ana", "fern", "gus", "hana")
     ]
     screen.wait(*completed, since=last)
     final = stages(screen, "1")

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from core.importers import load_network
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import Agree, AssertStage, ChoosePlan, LoadNetwork, PlaceOrder
 from core.service.queries import order_state
@@ -48,7 +48,7 @@ def stages(services: Services, order_id: int) -> dict[tuple[str, str], str]:
     """(item, kind) → the stage id a person would type, for the live stages."""
 
     def read(session):
-        contract = records.live_contract(session, order_id) or records.latest_contract(
+        contract = lifecycle.live_contract(session, order_id) or records.latest_contract(
             session, order_id
         )
         return {(s.item, s.kind): s.id for s in records.stage_graph(session, contract.id)}

@@ -54,6 +54,8 @@ ROUNDS = [
     (("chair", "ship"), ("chair", "accept")),
 ]
 NOTED = re.compile(r"Order \d+: (\S+) .*?(\d+)% of the stages are done\.")
+# The answer to the assertion that completes the order says so instead of "100%".
+COMPLETING = re.compile(r"Order \d+: (\S+) \w+ is done\. Order \d+ is complete\.")
 UNBLOCKED = re.compile(r"Order \d+: (\S+) ")
 MOMENT = datetime(2026, 11, 23, 12, 0)  # when the model applies an assertion; it plays no part
 
@@ -118,6 +120,8 @@ def outcome(engine, order_id: int, since: tuple[int, int], messages: list[str]) 
         if note.kind == "noted":
             stage, percent = NOTED.match(note.text).groups()
             found[("noted", note.participant_id, stage, int(percent))] += 1
+        elif note.kind == "completed" and (completing := COMPLETING.match(note.text)):
+            found[("noted", note.participant_id, completing.group(1), 100)] += 1
         elif note.kind == "unblocked":
             found[("unblocked", note.participant_id, UNBLOCKED.match(note.text).group(1))] += 1
     for code, flag in flags:

@@ -12,7 +12,7 @@ from test_conversation import Chat
 from test_conversation import agreed_order as chat_agreed_order
 
 from bots.conversation import views
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import (
     Agree,
@@ -168,7 +168,7 @@ def test_a_completed_order_is_not_cancelled(services):
 
 def stage_owner(services: Services, order: int, code: str) -> str:
     def read(session):
-        contract = records.live_contract(session, order)
+        contract = lifecycle.live_contract(session, order)
         return session.exec(
             select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == code)
         ).one()

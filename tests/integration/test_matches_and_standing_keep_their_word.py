@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from test_intents_scenario import IntentChat
 
 from core.importers import load_network
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import Disrupt, LoadNetwork
 from core.service.matched import matched_network
@@ -180,7 +180,7 @@ def standing_masks_from_plan_2(chat: IntentChat) -> tuple[int, dict]:
 
 def chosen_tree(chat: IntentChat, order_id: int) -> list[dict]:
     with Session(chat.services.engine) as session:
-        contract = records.live_contract(session, order_id)
+        contract = lifecycle.live_contract(session, order_id)
         return session.get(PlanRow, contract.plan_id).tree
 
 

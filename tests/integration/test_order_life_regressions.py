@@ -24,6 +24,7 @@ from core.service.commands import (
     Restore,
     Reweave,
 )
+from core.service.listings import stage_list
 from core.service.queries import timeline
 from core.service.results import Origin, Refused
 from core.store.tables import Agreement, Notification, OrderRow, SubstitutionRow
@@ -118,7 +119,12 @@ def test_2_a_maker_brought_in_agrees_before_its_stages_can_start(city):
         city.handle(AssertStage("fablab-santurce", order, ship.id, "done"))
     reason = city.read(lambda s: s.get(OrderRow, order).reason)
     assert "Fab Lab Santurce" in reason and "UPR" in reason and "to agree" in reason
+    # /stages does not call the forward leg ready to start while its owner has not agreed.
+    listed = city.read(lambda s: {x.id: x for x in stage_list(city, s, order).stages})
+    assert listed[ship.id].ready and not listed[ship.id].agreed
     city.handle(Agree("fablab-santurce", order))
+    listed = city.read(lambda s: {x.id: x for x in stage_list(city, s, order).stages})
+    assert listed[ship.id].agreed
     city.handle(AssertStage("fablab-santurce", order, ship.id, "done"))
 
 
@@ -173,7 +179,7 @@ def test_5_the_coordinator_is_told_of_an_order_no_plan_can_serve(city):
 
 def test_6_a_substitute_is_proposed_higher_in_the_tree_and_only_when_it_can_be_planned(engine):
     city = _services(engine, HURRICANE)
-    order = agreed_order(city, HOSPITAL, "surgical-mask", 100)
+    agreed_order(city, HOSPITAL, "surgical-mask", 100)
     city.handle(Disrupt(COORDINATOR, "ms-meltblown", "out of stock"))
     city.handle(Disrupt(COORDINATOR, "polc-meltblown", "out of stock"))
     proposed = city.read(

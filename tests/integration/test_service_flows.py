@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from core.importers import load_network
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import (
     Agree,
@@ -61,7 +61,7 @@ def agreed_order(services: Services, quantity: int = 1) -> int:
 
 def stage_of(services, order, item, kind) -> str:
     def read(session):
-        contract = records.live_contract(session, order)
+        contract = lifecycle.live_contract(session, order)
         return next(
             s.id
             for s in records.stage_graph(session, contract.id)

@@ -25,8 +25,12 @@ def services(engine) -> Services:
 def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):
     order = agreed_order(services)
     said = services.handle(Say("hal", order, "Seats ship Tuesday", Origin("telegram", "t1")))
-    heard = {m.participant_id: m for m in said.messages}
+    heard = {m.participant_id: m for m in said.messages if m.kind == "said"}
     assert set(heard) == {"dana", *PARTIES} - {"hal"}
+    # Hal hears whom it reached, once.
+    (passed,) = [m for m in said.messages if m.participant_id == "hal"]
+    assert passed.kind == "passed" and passed.payload["outcome"]
+    assert passed.text.startswith("Passed on to ") and "Dana Whitfield" in passed.text
     assert heard["dana"].kind == "said" and heard["dana"].text.endswith(": Seats ship Tuesday")
     assert heard["dana"].payload == {
         "said": said.value,

@@ -26,9 +26,9 @@ from bots.cli import app
 from core.importers import load_network
 from core.intents.model import ITEM, OFFER, PROCESS, REQUEST, Intent, Quantity, Resource
 from core.intents.valueflows import STAGE_ACTIONS, export, validate
-from core.service import records
+from core.service import lifecycle, records
 from core.service.bus import Services
-from core.service.commands import AssertStage, ImportIntents, LoadNetwork
+from core.service.commands import Agree, AssertStage, ImportIntents, LoadNetwork
 from core.service.results import Origin, Refused
 from core.service.valueflows_io import valueflows_document
 from core.store.tables import (
@@ -172,9 +172,10 @@ def test_a_replanned_orders_assertions_follow_their_stages(engine, corpus):
     hals = stage_of(services, order, "seat", "make")
     services.handle(AssertStage("hal", order, hals, "failed", "broke", Origin("telegram", "a2")))
     ivys = stage_of(services, order, "seat", "make")
+    services.handle(Agree("ivy", order))  # brought in by the re-plan: agrees before working
     services.handle(AssertStage("ivy", order, ivys, "done", "sewn", Origin("telegram", "a3")))
     live = services.read(
-        lambda session: records.stage_graph(session, records.live_contract(session, order).id)
+        lambda session: records.stage_graph(session, lifecycle.live_contract(session, order).id)
     )
     assert int(ivys[1:]) > len(live)  # numbered after every old stage: not Plan P's number
 
