@@ -217,7 +217,8 @@ def plans_text(
     if not offered:
         return (
             f"Order {order_id}: no plan can deliver it with the network as it is. "
-            "A coordinator has been told; you will hear when that changes."
+            f"A coordinator has been told and can re-plan it; /cancel {order_id} if you no "
+            "longer need it."
         )
     lines = [f"Order {order_id}: {how_many(count)} ways to deliver it. The best:"]
     for plan in offered:

@@ -38,8 +38,8 @@ def _reweave_outcome(order: OrderRow, found: int) -> str:
         return f"Order {order.id}: new plans are ready; /plans {order.id} shows them."
     if order.status in (OrderStatus.UNPLANNABLE, OrderStatus.BLOCKED):
         return (
-            f"Order {order.id}: still no way to deliver it ({order.reason}). A coordinator "
-            "knows; you will hear when that changes."
+            f"Order {order.id}: still no way to deliver it ({order.reason}). It waits; "
+            f"/reweave {order.id} again when a source is back or the network is updated."
         )
     if found:
         return f"Order {order.id}: re-planned — {order.reason}. /stages {order.id} shows it."
