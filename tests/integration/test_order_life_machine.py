@@ -22,7 +22,7 @@ After every step, from the database (order_life.py):
   f. no exception but Refused escapes a handler (order_life.Life.handle).
 
 Settings from the environment: SCIS_MACHINE_EXAMPLES (default 30 on SQLite and 10 on
-PostgreSQL; under CI=true 300 and 100), SCIS_MACHINE_STEPS (default 10 on SQLite, 6 on
+PostgreSQL; under CI=true 300 and 100), SCIS_MACHINE_STEPS (default 6 on SQLite, 4 on
 PostgreSQL: every example starts with an order lived up to some stage, so a few steps more
 already reach failures, re-plans and their aftermath, and the suite keeps its time),
 SCIS_MACHINE_SHRINK=0 (report a failure as found), SCIS_MACHINE_LOG (a file for every
@@ -67,8 +67,6 @@ from order_life import (
     view_orders,
 )
 
-from core.service import commands
-
 # `make test` runs these beside the rest of the suite, in a process of their own.
 pytestmark = pytest.mark.order_life
 
@@ -76,7 +74,6 @@ ENABLED = set(os.environ.get("SCIS_MACHINE_CHECKS", "abcdef"))
 STEPS = os.environ.get("SCIS_MACHINE_STEPS")
 SHRINK = os.environ.get("SCIS_MACHINE_SHRINK") != "0"
 LOG = os.environ.get("SCIS_MACHINE_LOG")  # a file each example's transcript is added to
-CANCEL = getattr(commands, "CancelOrder", None)  # being added; the rule waits for it
 
 pick = st.integers(min_value=0, max_value=10_000)  # an index into what is there at that moment
 # How the parties of a new plan answer ("all agree" twice: the common case; shrinking seeks it).
@@ -87,6 +84,17 @@ AGREEMENTS = [
     "one agrees, then declines",
     "one is silent",
 ]
+# An order lived from its placing to agreement and some progress (see `agreed_order`).
+AGREED_ORDER = {
+    "buyer": pick,
+    "item": pick,
+    "quantity": pick,
+    "latex_free": st.booleans(),
+    "rank": st.integers(1, 3),
+    "agreement": st.sampled_from(AGREEMENTS),
+    "who": pick,
+    "progress": st.integers(0, 16),
+}
 
 
 def examples(on_sqlite: bool) -> int:
@@ -101,7 +109,7 @@ def examples(on_sqlite: bool) -> int:
 def machine_settings(on_sqlite: bool) -> settings:
     return settings(
         max_examples=examples(on_sqlite),
-        stateful_step_count=int(STEPS) if STEPS else (10 if on_sqlite else 6),
+        stateful_step_count=int(STEPS) if STEPS else (6 if on_sqlite else 4),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         print_blob=True,
@@ -126,17 +134,7 @@ class OrderLife(RuleBasedStateMachine):
         self._elapsed = stopwatch()
         self._steps = 0
 
-    @initialize(
-        world=st.sampled_from(sorted(WORLDS)),
-        buyer=pick,
-        item=pick,
-        quantity=pick,
-        latex_free=st.booleans(),
-        rank=st.integers(1, 3),
-        agreement=st.sampled_from(AGREEMENTS),
-        who=pick,
-        progress=st.integers(0, 16),
-    )
+    @initialize(world=st.sampled_from(sorted(WORLDS)), **AGREED_ORDER)
     def start(self, world, **first_order):
         """A fresh database with the world's network, and a first order on its way (so that
         every example lives at least one order's life)."""
@@ -216,16 +214,7 @@ class OrderLife(RuleBasedStateMachine):
         self.say(choose(list(world.buyers), buyer), "PlaceOrder", lag=lag, **arguments)
 
     @precondition(lambda self: self.life is not None)
-    @rule(
-        buyer=pick,
-        item=pick,
-        quantity=pick,
-        latex_free=st.booleans(),
-        rank=st.integers(1, 3),
-        agreement=st.sampled_from(AGREEMENTS),
-        who=pick,
-        progress=st.integers(0, 16),
-    )
+    @rule(**AGREED_ORDER)
     def agreed_order(self, buyer, item, quantity, latex_free, rank, agreement, who, progress):
         """The ordinary start of a life, in one step: order, choose a plan, the parties agree
         (or one declines, agrees and then declines, or never answers), and then the first
@@ -503,7 +492,7 @@ class OrderLife(RuleBasedStateMachine):
         actor = self.coordinator() if by_coordinator else view.buyer
         self.say(actor, "Reweave", order_id=view.id)
 
-    @precondition(lambda self: CANCEL is not None and self.has_orders())
+    @precondition(lambda self: self.has_orders())
     @rule(order=pick, by_coordinator=st.booleans())
     def cancel(self, order, by_coordinator):
         view = choose(self.orders(), order)
