@@ -40,6 +40,9 @@ class ChatIdentity(SQLModel, table=True):
     platform: str = Field(max_length=40)
     address: str = Field(max_length=200)
     participant_id: str = Field(foreign_key="participant.id", index=True)
+    # How others recognise the account on its platform (@alice, @alice:example.org): shown
+    # beside the name when a message is relayed, since two people may choose one name.
+    handle: str | None = Field(default=None, max_length=200)
 
 
 class Invite(SQLModel, table=True):
@@ -50,8 +53,22 @@ class Invite(SQLModel, table=True):
     participant_id: str | None = Field(default=None, max_length=120)
     created_by: str | None = Field(default=None, max_length=120)
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime)
     used_by: str | None = Field(default=None, max_length=120)
     used_at: datetime | None = Field(default=None, sa_type=DateTime)
+
+
+class JoinAttempt(SQLModel, table=True):
+    """A /join with a code that did not work, kept so that guessing is limited per chat account
+    across processes and restarts."""
+
+    __tablename__ = "join_attempt"
+    __table_args__ = (Index("ix_join_attempt_account", "platform", "address", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=40)
+    address: str = Field(max_length=200)
+    at: datetime = Field(default_factory=now, sa_type=DateTime)
 
 
 class NetworkVersion(SQLModel, table=True):
@@ -109,6 +126,11 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = Field(default_factory=now, sa_type=DateTime)
     processed_at: datetime | None = Field(default=None, sa_type=DateTime, index=True)
     outcome: str | None = Field(default=None, max_length=1000)
+    # A command that keeps failing is tried a bounded number of times, later each time; then it
+    # is a dead letter: processed, with failed_at set, and never tried again.
+    attempts: int = 0
+    next_try_at: datetime | None = Field(default=None, sa_type=DateTime)
+    failed_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class OrderRow(SQLModel, table=True):
@@ -262,6 +284,9 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now, sa_type=DateTime)
     status: str = Field(default="pending", max_length=20, index=True)  # pending, sent, failed
     attempts: int = 0
+    # Set, and committed, before the message goes out: a crash between the send and the commit
+    # that marks it sent repeats this one message at most.
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime)
     sent_at: datetime | None = Field(default=None, sa_type=DateTime)
     platform: str | None = Field(default=None, max_length=40)  # where it went, once sent
     # A platform asked to wait (rate limit): nothing more goes to this person before then.
