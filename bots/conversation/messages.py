@@ -16,11 +16,14 @@ from typing import Protocol
 @dataclass(frozen=True)
 class Incoming:
     platform: str  # "telegram", "matrix", "console"
-    address: str  # the chat account: Telegram chat id, Matrix user id, console participant
+    # The person's own account, never the chat they wrote in: Telegram user id, Matrix user id,
+    # console participant. In a group, each member is themselves.
+    address: str
     message_id: str  # unique within the platform: Telegram "CHAT:MESSAGE", a Matrix event id
     text: str
     room: str | None = None  # the Matrix room it was said in (an order's thread, or a DM)
     display_name: str | None = None
+    handle: str | None = None  # how others know the account there: @alice, @alice:example.org
 
 
 @dataclass(frozen=True)
