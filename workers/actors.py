@@ -3,7 +3,10 @@ twice and sends nothing twice, because the state it acts on says whether the wor
 
 from __future__ import annotations
 
+import logging
 import os
+import traceback
+from datetime import datetime
 from functools import cache
 
 import dramatiq
@@ -20,7 +23,8 @@ from core.service.commands import (
     SyncDependentDemand,
     WeaveOrder,
 )
-from core.service.results import Result
+from core.service.inbound import InboundFailed
+from core.service.results import Refused, Result
 from workers.broker import make_broker
 from workers.delivery import deliver_pending
 from workers.metrics import WEAVE_SECONDS
@@ -28,6 +32,8 @@ from workers.senders import Sender, senders_from_environment
 from workers.sweeper import stale_work
 
 dramatiq.set_broker(make_broker())
+
+log = logging.getLogger(__name__)
 
 _configured: dict = {}
 
@@ -54,11 +60,16 @@ def _environment_services() -> Services:
 
 
 def deliver_results(result: Result) -> None:
-    """After a commit: the work the command left, and each recipient's new messages."""
-    for name, arguments in result.jobs:
-        JOBS[name].send(*arguments)
-    for participant in dict.fromkeys(m.participant_id for m in result.messages):
-        deliver.send(participant)
+    """After a commit: the work the command left, and each recipient's new messages. A broker
+    away for a moment loses none of it: the sweeper finds the pending messages and unfinished
+    work in the database."""
+    try:
+        for name, arguments in result.jobs:
+            JOBS[name].send(*arguments)
+        for participant in dict.fromkeys(m.participant_id for m in result.messages):
+            deliver.send(participant)
+    except Exception as problem:
+        log.warning("work not queued (%s); the sweeper will hand it out", _named(problem))
 
 
 @dramatiq.actor(max_retries=20, time_limit=30 * 60 * 1000)
@@ -70,7 +81,50 @@ def weave_order(order_id: int) -> None:
 
 @dramatiq.actor(max_retries=20)
 def apply_inbound(inbound_id: int) -> None:
-    deliver_results(services().handle(ApplyInbound(inbound_id)))
+    """A command that fails is counted in a transaction of its own and tried again later by
+    this actor (the sweeper if the broker loses it); after the last try it is a dead letter and
+    this job ends normally, so Dramatiq does not retry it either. Only an error in the counting
+    itself (the database away) is left to Dramatiq's retries."""
+    try:
+        applied = services().handle(ApplyInbound(inbound_id))
+    except Refused:  # no such kept message: an error of whoever sent the job, Dramatiq's to count
+        raise
+    except Exception as problem:
+        _failed(inbound_id, problem)
+        return
+    deliver_results(applied)
+
+
+def _failed(inbound_id: int, problem: Exception) -> None:
+    # The frames say where; the exception's text and the SQL parameters (the person's words)
+    # are left out of the log.
+    log.error(
+        "inbound message %s failed with %s; traceback (most recent call last):\n%s",
+        inbound_id,
+        _named(problem),
+        "".join(traceback.format_tb(problem.__traceback__)).rstrip(),
+    )
+    counted = services().handle(InboundFailed(inbound_id, _named(problem)))
+    deliver_results(counted)
+    next_try: datetime | None = counted.value
+    if next_try is None:
+        log.error(
+            "inbound message %s is a dead letter; its sender and coordinators are told", inbound_id
+        )
+        return
+    wait = max(0.0, (next_try - services().clock()).total_seconds())
+    try:
+        apply_inbound.send_with_options(args=(inbound_id,), delay=int(wait * 1000) + 50)
+    except Exception as lost:  # the sweeper tries it once its time has come
+        log.warning("inbound message %s: next try not queued (%s)", inbound_id, _named(lost))
+
+
+def _named(problem: BaseException) -> str:
+    """The exception's class, and the database driver's beneath SQLAlchemy's (UniqueViolation
+    says more than IntegrityError); never its text."""
+    cause = getattr(problem, "orig", None)
+    name = type(problem).__name__
+    return f"{name} ({type(cause).__name__})" if cause is not None else name
 
 
 @dramatiq.actor(max_retries=20)
@@ -146,8 +200,20 @@ def bind(broker: dramatiq.Broker) -> None:
 
 def take_in(platform: str, message_id: str, command: str, arguments: dict) -> int:
     """What a bot does with a command from chat: keep it, then let a worker carry it out. A
-    message delivered twice is kept once and carried out once."""
+    message delivered twice is kept once and carried out once.
+
+    Once kept, the command will be carried out: when the broker cannot take it now, the
+    sweeper hands it to a worker later, so this returns normally and the person is told it was
+    received (never "try again", which would make it twice). Only a command that was not kept
+    raises."""
     inbound_id, new = services().handle(Receive(platform, message_id, command, arguments)).value
     if new:
-        apply_inbound.send(inbound_id)
+        try:
+            apply_inbound.send(inbound_id)
+        except Exception as problem:
+            log.warning(
+                "inbound message %s kept but not queued (%s); the sweeper will carry it out",
+                inbound_id,
+                _named(problem),
+            )
     return inbound_id

@@ -1,16 +1,22 @@
-"""Draining the outbox: a participant's pending messages, oldest first, a batch at a time.
+"""Draining the outbox: a participant's pending messages, oldest first, one at a time.
 
-A batch is sent in one transaction holding the recipient's row lock, so two workers never send
-one person's messages out of order, and each message is marked sent in the transaction that
-sent it: a crash before the commit sends the batch again (at least once, never lost). A
+Each message is claimed (claimed_at set and committed, under the recipient's row lock), sent
+outside any transaction, and marked sent in a short transaction of its own. A crash anywhere
+repeats at most the one message that was claimed and maybe sent; everything before it is
+marked sent, everything after it was never touched. While a message's claim is fresh, no other
+worker sends to that recipient, so each person's messages leave in order; a claim older than
+the claim time (a worker that died with it) is taken over, found again by the sweeper. A
 platform's rate limit parks the recipient until the time it names; nothing is dropped.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from core.service.bus import Services
@@ -19,9 +25,13 @@ from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantR
 from workers.metrics import message_out
 from workers.senders import PREFERENCE, Outgoing, PermanentFailure, RateLimited, Sender
 
-# Small enough that a crash repeats little, large enough that a busy person's queue drains in
-# a few transactions instead of one per message.
-BATCH = 20
+# Longer than any send may take (the Matrix sender waits up to 90 s): a claim this old belongs
+# to a worker that died, and its message is sent again.
+CLAIM_SECONDS = 120.0
+
+
+def claim_seconds(environ=os.environ) -> float:
+    return float(environ.get("SCIS_DELIVERY_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
 @dataclass
@@ -32,69 +42,131 @@ class Drained:
     told: set[str] = field(default_factory=set)  # coordinators told of a failure
 
 
+@dataclass(frozen=True)
+class Claimed:
+    outgoing: Outgoing
+    sender: Sender
+    address: str
+
+
 def deliver_pending(
-    services: Services, senders: dict[str, Sender], participant_id: str, batch: int = BATCH
+    services: Services,
+    senders: dict[str, Sender],
+    participant_id: str,
+    claim_for: float | None = None,
 ) -> Drained:
+    """Sends the recipient's pending messages until none is left, a rate limit parks them, or
+    another worker is sending to them; `claim_for`: seconds after which a claim is stale."""
+    stale = timedelta(seconds=claim_seconds() if claim_for is None else claim_for)
     drained = Drained()
     while True:
         with Session(writing(services.engine)) as session, session.begin():
-            taken = _deliver_batch(services, session, senders, participant_id, batch, drained)
-        # A message queued after this look gets a delivery of its own from the command that
-        # made it, so a short batch means the queue is empty.
-        if taken < batch or drained.retry_after is not None:
+            claimed = _claim(services, session, senders, participant_id, stale, drained)
+        if claimed is None:
+            return drained
+        if claimed is True:  # a message that could go nowhere, recorded as failed
+            continue
+        if not _send(services, claimed, drained):
             return drained
 
 
-def _deliver_batch(services, session: Session, senders, participant_id, batch, drained) -> int:
-    """Sends up to `batch` of the recipient's oldest pending messages; how many it looked at."""
-    # The recipient's row is the lock that keeps their messages in order.
+def _claim(services, session: Session, senders, participant_id, stale: timedelta, drained):
+    """The recipient's oldest pending message, claimed; True when it failed without a send;
+    None when there is nothing to send now."""
+    # The recipient's row is the lock under which one message at a time is claimed.
     session.exec(
         select(ParticipantRow.id).where(ParticipantRow.id == participant_id).with_for_update()
     ).first()
-    messages = session.exec(
+    message = session.exec(
         select(Notification)
         .where(Notification.participant_id == participant_id, Notification.status == "pending")
         .order_by(Notification.id)
-        .limit(batch)
-    ).all()
-    if not messages:
-        return 0
+        .limit(1)
+    ).first()
+    if message is None:
+        return None
     now = services.clock()
+    if message.claimed_at is not None and message.claimed_at > now - stale:
+        return None  # another worker is sending it; what follows waits for it, in order
+    if message.not_before is not None and message.not_before > now:
+        drained.retry_after = (message.not_before - now).total_seconds()
+        return None
+    message.attempts += 1
+    session.add(message)
     route = _route(session, senders, participant_id)
-    for message in messages:
-        if message.not_before is not None and message.not_before > now:
-            drained.retry_after = (message.not_before - now).total_seconds()
-            break
-        message.attempts += 1
-        session.add(message)
-        if route is None:
-            message_out("none", "failed")
-            drained.failed += 1
-            drained.told |= _fail(session, message, now, "no chat account this SCIS can reach")
-            continue
-        sender, address = route
-        try:
-            sender.send(
-                address,
-                Outgoing(message.id, message.text, message.kind, message.order_id, message.payload),
-            )
-        except RateLimited as limit:
-            message_out(sender.platform, "rate_limited")
-            message.not_before = now + timedelta(seconds=limit.retry_after)
-            drained.retry_after = limit.retry_after
-            break
-        except PermanentFailure as failure:
-            message_out(sender.platform, "failed")
-            drained.failed += 1
-            drained.told |= _fail(session, message, now, str(failure))
-            continue
-        except Exception:  # tried again by the actor's retry
-            message_out(sender.platform, "failed")
-            raise
-        message_out(sender.platform, "sent")
+    if route is None:
+        message_out("none", "failed")
+        drained.failed += 1
+        drained.told |= _fail(session, message, now, "no chat account this SCIS can reach")
+        return True
+    message.claimed_at = now
+    sender, address = route
+    outgoing = Outgoing(message.id, message.text, message.kind, message.order_id, message.payload)
+    return Claimed(outgoing, sender, address)
+
+
+def _send(services: Services, claimed: Claimed, drained: Drained) -> bool:
+    """Sends one claimed message and records how it went; whether to go on with the next."""
+    sender = claimed.sender
+    try:
+        sender.send(claimed.address, claimed.outgoing)
+    except RateLimited as limit:
+        message_out(sender.platform, "rate_limited")
+        wait = limit.retry_after
+
+        def park(session, message, now):
+            message.claimed_at = None
+            message.not_before = now + timedelta(seconds=wait)
+
+        _settle(services, claimed.outgoing.id, park)
+        drained.retry_after = wait
+        return False
+    except PermanentFailure as failure:
+        message_out(sender.platform, "failed")
+        drained.failed += 1
+        reason = str(failure)
+
+        def fail(session, message, now):
+            drained.told |= _fail(session, message, now, reason)
+
+        _settle(services, claimed.outgoing.id, fail)
+        return True
+    except Exception:  # tried again by the actor's retry, at once: the claim is given back
+        message_out(sender.platform, "failed")
+        _settle(services, claimed.outgoing.id, _unclaim)
+        raise
+    message_out(sender.platform, "sent")
+
+    def sent(session, message, now):
         message.status, message.sent_at, message.platform = "sent", now, sender.platform
-        drained.sent += 1
-    return len(messages)
+
+    _settle(services, claimed.outgoing.id, sent)
+    drained.sent += 1
+    return True
+
+
+def _unclaim(session: Session, message: Notification, now: datetime) -> None:
+    message.claimed_at = None
+
+
+def _settle(
+    services: Services,
+    notification_id: int,
+    change: Callable[[Session, Notification, datetime], None],
+) -> None:
+    """Records what became of a sent message, in a transaction of its own. A connection lost
+    just now (a restarted or failed-over database) is tried once more on a new one: the
+    message is out, and only this commit stands between it and a duplicate."""
+    for attempt in (1, 2):
+        try:
+            with Session(writing(services.engine)) as session, session.begin():
+                message = session.get(Notification, notification_id)
+                change(session, message, services.clock())
+                session.add(message)
+            return
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
 
 
 def _route(session: Session, senders: dict[str, Sender], participant_id: str):

@@ -1,11 +1,13 @@
-"""What the state says is unfinished: the sweeper's list of work to hand out again."""
+"""What the state says is unfinished: the sweeper's list of work to hand out again. A dead
+letter is processed, so never among it; a recipient whose message a dead worker claimed is
+(its pending message stays pending), and delivery takes the claim over once it is stale."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from core.service.bus import Services
 from core.store.tables import Disruption, InboundMessage, Notification, OrderRow
@@ -34,7 +36,14 @@ def stale_work(services: Services, older_than_seconds: float) -> StaleWork:
                 session.exec(
                     select(InboundMessage.id)
                     .where(
-                        InboundMessage.processed_at.is_(None), InboundMessage.received_at <= cutoff
+                        InboundMessage.processed_at.is_(None),
+                        InboundMessage.received_at <= cutoff,
+                        # A failed command's next try is queued for its time; only when that
+                        # is past by the sweep's age was it lost.
+                        or_(
+                            InboundMessage.next_try_at.is_(None),
+                            InboundMessage.next_try_at <= cutoff,
+                        ),
                     )
                     .order_by(InboundMessage.id)
                 )

@@ -13,7 +13,8 @@ with their outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
 from sqlmodel import Session
@@ -21,15 +22,16 @@ from sqlmodel import Session
 from bots.conversation import flows, views
 from bots.conversation.declarations import BY_NAME, NEWCOMER, Command, may_use
 from bots.conversation.messages import Incoming, Reply
-from bots.conversation.parsing import Parsed, Problem, is_command, parse
+from bots.conversation.parsing import Parsed, Problem, is_command, parse, storable
 from bots.conversation.rate_limit import RateLimiter
 from core.service.bus import Services
-from core.service.commands import FROM_CHAT, ApplyInbound, ReadOrder, Receive
+from core.service.commands import FROM_CHAT, INVITE_DAYS, ApplyInbound, ReadOrder, Receive
 from core.service.inbound import rebuild
 from core.service.intents import intents_of, matches_of, preview
 from core.service.lifecycle import ENDED, OrderStatus
 from core.service.listings import catalog, duties, order_list, plan_page, stage_list
-from core.service.participants import who_is
+from core.service.orders import criterion_of, known_criteria
+from core.service.participants import MAX_INVITE_DAYS, who_is
 from core.service.queries import may_read, stage_picture, timeline, timeline_text
 from core.service.results import Refused, Result
 from core.service.risk import order_risk, risk_picture
@@ -43,6 +45,19 @@ CAST_WORDS = {"yes", "y", "ok", "okay", "cast", "cast it", "send", "send it", "s
 
 # (platform, message_id, command name, JSON arguments) → the kept command's id
 Submit = Callable[[str, str, str, dict], int]
+
+
+def invite_days_from_environment(environ: Mapping[str, str] = os.environ) -> int:
+    """SCIS_INVITE_DAYS: how many days an invite code works (default 7, at most 365)."""
+    text = environ.get("SCIS_INVITE_DAYS", "").strip()
+    if not text:
+        return INVITE_DAYS
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_INVITE_DAYS):
+        raise ValueError(
+            f"SCIS_INVITE_DAYS should be a whole number of days from 1 to {MAX_INVITE_DAYS}, "
+            f"not {text!r}"
+        )
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,15 @@ class ChatConversation:
         *,
         limiter: RateLimiter | None = None,
         on_result: Callable[[Result], None] | None = None,
+        invite_days: int | None = None,
     ):
         self.services = services
         self.submit = submit
         self.limiter = limiter or RateLimiter()
         self.on_result = on_result
+        # How long the codes of /invite work: given, or SCIS_INVITE_DAYS (read here, at start,
+        # so that a bad value stops `scis serve` instead of refusing every /invite later).
+        self.invite_days = invite_days or invite_days_from_environment()
 
     # -- the way in ----------------------------------------------------------------------------
 
@@ -101,8 +120,7 @@ class ChatConversation:
                     f"{MAX_INPUT:,}). Please send a shorter one."
                 )
             ]
-        # Databases refuse NUL characters; no person means one.
-        text = text.replace("\x00", "").strip()
+        text = storable(text).strip()
         if not text:
             return [views.reply("I got an empty message. /help lists what I can do.")]
         person = self._person(incoming)
@@ -140,7 +158,7 @@ class ChatConversation:
             refused = self._not_a_party(incoming, person, command, problem.values)
             if refused is not None:
                 return [refused]
-        words = incoming.text.replace("\x00", "").strip().split(maxsplit=1)
+        words = storable(incoming.text).strip().split(maxsplit=1)
         given = words[1] if len(words) > 1 else ""
         step = flows.Pending(command.name, given)
         now = self.services.clock()
@@ -217,7 +235,23 @@ class ChatConversation:
                 return [refused]
         if command.service is None:
             return [getattr(self, f"_read_{command.name}")(incoming, person, values)]
+        if values.get("criteria") and (unknown := self._unknown_criterion(values["criteria"])):
+            return [views.reply(f"{unknown[0].upper()}{unknown[1:]}. Usage: {command.usage}")]
         return self._change(incoming, person, command, values)
+
+    def _unknown_criterion(self, criteria: list[str]) -> str | None:
+        """Said before the order is accepted (PlaceOrder checks again: it trusts no adapter)."""
+
+        def check(session: Session) -> str | None:
+            known = known_criteria(self.services.current_network(session))
+            try:
+                for criterion in criteria:
+                    criterion_of(criterion, known)
+            except Refused as refusal:
+                return str(refusal)
+            return None
+
+        return self.services.read(check)
 
     def _change(self, incoming, person: Person, command: Command, values: dict) -> list[Reply]:
         arguments = self._arguments(person, command, values)
@@ -228,6 +262,8 @@ class ChatConversation:
         """The service command's arguments, as JSON (what Receive keeps)."""
         names = {f.name for f in fields(FROM_CHAT[command.service])}
         given = {"actor": person.id, **command.fixed, **values}
+        if command.service == "CreateInvite":
+            given["days"] = self.invite_days
         return {key: value for key, value in given.items() if key in names}
 
     def _not_a_party(self, incoming, person: Person, command: Command, values: dict):
@@ -314,7 +350,12 @@ class ChatConversation:
             return [
                 views.reply("What name should the others see? Usage: /register buyer YOUR NAME")
             ]
-        arguments = {"platform": incoming.platform, "address": incoming.address, "name": name}
+        arguments = {
+            "platform": incoming.platform,
+            "address": incoming.address,  # the person's own account (see Incoming)
+            "name": name,
+            "handle": incoming.handle,
+        }
         arguments.update(
             {"code": values["code"]} if command.name == "join" else {"role": values["role"]}
         )

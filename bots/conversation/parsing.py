@@ -14,8 +14,10 @@ from bots.conversation.declarations import (
     MAX_REST,
     Arg,
     Command,
+    criterion,
+    digits,
     iso_date,
-    whole,
+    quantity,
     word,
 )
 
@@ -46,6 +48,12 @@ class Problem:
         if self.command is None:
             return f"{self.sentence}. /help lists what you can do."
         return f"{self.sentence}. Usage: {self.command.usage}"
+
+
+def storable(text: str) -> str:
+    """The text without what no database keeps: NUL goes (no person means one), and a lone
+    surrogate (what a JSON "\\ud800" escape decodes to; UTF-8 cannot encode it) becomes U+FFFD."""
+    return text.replace("\x00", "").encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def is_command(text: str) -> bool:
@@ -116,7 +124,7 @@ def _count(arguments: tuple[Arg, ...]) -> str:
     return f"{least} to {most} arguments"
 
 
-RATE = re.compile(r"^(\d+)/(day|week|month)$", re.I)
+RATE = re.compile(r"^([0-9]+)/(day|week|month)$", re.I)
 PERIOD_WORDS = {
     "day": "day",
     "daily": "day",
@@ -145,14 +153,14 @@ def _order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Prob
     if any(not c for c in criteria):
         return Problem("a criterion follows the +, like +latex-free", command)
     words, per = _rate([w for w in words if not w.startswith("+")])
-    if words and (odd := re.fullmatch(r"\d+/(\w+)", words[-1])):
+    if words and (odd := re.fullmatch(r"[0-9]+/(\w+)", words[-1])):
         return Problem(f"a rate is per day, week or month, not per {odd[1]}", command)
     found = _item_and_quantity(command, words)
     if isinstance(found, Problem):
         return found
     item, quantity = found
     try:
-        criteria = [word("CRITERION")(c) for c in criteria]
+        criteria = [criterion(c) for c in criteria]
     except ValueError as wrong:
         return Problem(str(wrong), command)
     values = {
@@ -182,11 +190,11 @@ def _rate(words: list[str]) -> tuple[list[str], str | None]:
         return [*words[:-1], m[1]], m[2].lower()
     if len(words) >= 2 and words[-1].lower() in ("daily", "weekly", "monthly"):
         return words[:-1], PERIOD_WORDS[words[-1].lower()]
-    if len(words) >= 2 and words[-1].lower() in PERIOD_WORDS and words[-2].isdigit():
+    if len(words) >= 2 and words[-1].lower() in PERIOD_WORDS and digits(words[-2]):
         return words[:-1], PERIOD_WORDS[words[-1].lower()]
     if len(words) >= 3 and words[-2].lower() in ("per", "a", "every", "each"):
         period = PERIOD_WORDS.get(words[-1].lower())
-        if period is not None and words[-3].isdigit():
+        if period is not None and digits(words[-3]):
             return words[:-2], period
     return words, None
 
@@ -194,18 +202,26 @@ def _rate(words: list[str]) -> tuple[list[str], str | None]:
 def _item_and_quantity(command: Command, words: list[str]) -> tuple[str, int] | Problem:
     if not words:
         return Problem("ITEM and QTY are missing", command)
-    if len(words) >= 2 and words[-1].isdigit():
+    if len(words) >= 2 and _number_like(words[-1]):
         quantity_text, item_words = words[-1], words[:-1]
-    elif len(words) >= 2 and words[0].isdigit():
+    elif len(words) >= 2 and _number_like(words[0]):
         quantity_text, item_words = words[0], words[1:]
-    elif len(words) == 1 and not words[0].isdigit():
+    elif len(words) == 1 and not _number_like(words[0]):
         return Problem(f"QTY is missing: how many {words[0]}?", command)
     else:
         return Problem("Say what and how many", command)
     try:
-        return word("ITEM")(" ".join(item_words)), whole("QTY")(quantity_text)
+        return word("ITEM")(" ".join(item_words)), quantity("QTY")(quantity_text)
     except ValueError as wrong:
         return Problem(str(wrong), command)
+
+
+def _number_like(text: str) -> bool:
+    """Meant as the quantity: 0–9 digits, or digits of another script, "²" or "1,000", which
+    `whole` then refuses with the fix (read as part of the item, they would be misunderstood)."""
+    return digits(text) or (
+        any(c.isnumeric() for c in text) and all(c.isnumeric() or c in ",." for c in text)
+    )
 
 
 GRAMMARS = {"order": _order, "used": _used}

@@ -265,6 +265,7 @@ _STATE = {
     OrderStatus.NEGOTIATING: "agreeing",
     OrderStatus.IN_PROGRESS: "under way",
     OrderStatus.BLOCKED: "blocked",
+    OrderStatus.FAILED: "planning failed",
     OrderStatus.COMPLETED: "completed",
     OrderStatus.CANCELLED: "cancelled",
 }

@@ -8,6 +8,9 @@ stream's position (and the invites waiting).
 
 Several processes may share the bot's account (MATRIX_SHARD=i/N): each follows the whole
 stream but answers only its shard's rooms and invites, and keeps its own position.
+
+In an order's room, anyone who joins or is invited without being one of the order's readers
+(let in by someone else, or by a room made before only the bot could invite) is removed at once.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bots.conversation.messages import Conversation, Incoming, Reply
 from bots.matrix.connection import MatrixLoginFailed, connect
 from bots.matrix.invites import answer_invite
 from bots.matrix.memory import NEXT_BATCH, Memory, sync_position_key
-from bots.matrix.order_rooms import order_of
+from bots.matrix.order_rooms import PRESENT, OrderRooms, order_of, readers
 from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
 from bots.matrix.rendering import text_content
 from bots.matrix.settings import ALL_ROOMS, MatrixSettings, Shard
@@ -80,6 +83,7 @@ class MatrixAdapter:
         self.position_key = sync_position_key(shard)
         self.since: str | None = None
         self._orders: dict[str, int] = {}  # order rooms seen: a room never changes its order
+        self._order_rooms = OrderRooms(client, self.memory)
 
     async def start(self) -> None:
         """Take up the stored position, or on the first start the present one."""
@@ -189,11 +193,26 @@ class MatrixAdapter:
                 await self._try(room_id, event, notice)
             elif isinstance(event, RoomMessageText) and not _is_edit(event):
                 await self._try(room_id, event, self._answer(room_id, event))
+            elif isinstance(event, RoomMemberEvent) and event.membership in PRESENT:
+                await self._try(room_id, event, self._admit(room_id, event.state_key))
+
+    async def _admit(self, room_id: str, user: str) -> None:
+        """Someone joined or was invited: in an order's room they stay only if they may read
+        the order (the bot itself aside)."""
+        order_id = await self._order_of(room_id)
+        if order_id is None or user == self.client.user_id:
+            return
+        await self._order_rooms.secure(room_id)  # a room made before the lock-down gets it now
+        allowed = await asyncio.to_thread(readers, self.engine, order_id)
+        if allowed is not None and user not in allowed.now:
+            await self._order_rooms.remove(room_id, user, allowed.reason(order_id, user))
 
     async def _answer(self, room_id: str, event: RoomMessageText) -> None:
         room = self.client.rooms.get(room_id)
         text = _without_reply_fallback(event.body)
         order_id = await self._order_of(room_id)
+        if order_id is not None:  # the bot answers there: a room made before the lock-down
+            await self._order_rooms.secure(room_id)  # gets it first
         talk = order_id is not None and not text.lstrip().startswith("/")
         if talk:  # in an order's room, plain words are the negotiation thread
             text = f"/say {order_id} {text}"

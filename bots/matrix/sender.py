@@ -4,9 +4,11 @@ The workers are synchronous and matrix-nio is not, so the sender keeps an event 
 own in a thread and hands it each message; a worker's many threads may send at once. A
 message goes to the person's direct room, with its buttons as commands to type. A message
 about an order that only its parties get (a frame, the plans, an alert to the buyer) also makes
-sure the order's room exists and the person is invited to it. A relayed `/say` (kind "said")
-goes to the order's room instead when the person is in it — once for all of the order's parties
-there, attributed to who said it, and not at all when it was typed in that room.
+sure the order's room exists and the person is invited to it. Any message about an order also
+keeps its room to the order's readers: whoever is no longer one (a party a re-plan released) is
+removed, with a reason. A relayed `/say` (kind "said") goes to the order's room instead when
+the person is in it — once for all of the order's parties there, attributed to who said it, and
+not at all when it was typed in that room.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from nio import AsyncClient, RoomGetEventResponse
 from sqlalchemy.engine import Engine
 
 from bots.conversation.messages import outbox_buttons
+from bots.matrix import order_rooms
 from bots.matrix.connection import connect
 from bots.matrix.direct_rooms import REACHABLE, DirectRooms, membership
 from bots.matrix.memory import DeferredMemory
@@ -51,6 +54,7 @@ PARTY_KINDS = frozenset(
         "replanned",
         "substitution",
         "alert",  # with an order: to the parties of a plan a disruption broke
+        "handed",  # a coordinator handed them a stage: they are a party now
         "completed",
     }
 )
@@ -81,6 +85,7 @@ class MatrixSender:
 
     def __init__(self, settings: MatrixSettings, engine: Engine):
         self.settings = settings
+        self.engine = engine
         # Deferred: send() runs inside the delivery's transaction (see DeferredMemory).
         self.memory = DeferredMemory(engine)
         # A relay is claimed in the database before it is posted, so that worker processes
@@ -99,6 +104,9 @@ class MatrixSender:
         self._order_rooms: OrderRooms | None = None
         self._direct_rooms: DirectRooms | None = None
         self._in_order_room: set[tuple[int, str]] = set()  # invited (or found) already
+        # The readers each order's room was last brought to in this process: the room is
+        # looked at again only when they change (outsiders who get in are the adapter's).
+        self._settled: dict[int, frozenset[str]] = {}
         self._logging_in = asyncio.Lock()  # binds to the sender's loop when first awaited
         self._relaying: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -142,7 +150,7 @@ class MatrixSender:
     async def _send(self, address: str, message: Outgoing) -> None:
         try:
             client = await self._connected()
-            await self._join_order_room(address, message)
+            await self._keep_order_room(address, message)
             if await self._relayed(client, address, message):
                 return
             if await self._said_in_room(client, message):
@@ -198,18 +206,30 @@ class MatrixSender:
         self._in_order_room.update((order_id, party) for party in parties)
         return room_id
 
-    async def _join_order_room(self, address: str, message: Outgoing) -> None:
+    async def _keep_order_room(self, address: str, message: Outgoing) -> None:
         """A party hearing about an order is invited to its room (created on first use), once:
         whoever left it is not pulled back in. Only the first message per party and order in
-        this process asks the homeserver."""
-        if message.order_id is None or message.kind not in PARTY_KINDS:
+        this process asks the homeserver. Whoever may no longer read the order is removed."""
+        if message.order_id is None:
             return
-        if (message.order_id, address) in self._in_order_room:
-            return
+        order_id = message.order_id
+        allowed = await asyncio.to_thread(order_rooms.readers, self.engine, order_id)
         try:
-            await self._open_order_room(message.order_id, [address])
+            if (
+                message.kind in PARTY_KINDS
+                and (order_id, address) not in self._in_order_room
+                and (allowed is None or address in allowed.now)
+            ):
+                await self._open_order_room(order_id, [address])
+            # An order SCIS does not know (None) has no readers to go by: nobody is removed.
+            if allowed is not None and self._settled.get(order_id) != allowed.now:
+                await self._connected()
+                removed, complete = await self._order_rooms.settle(order_id, allowed)
+                self._in_order_room.difference_update((order_id, user) for user in removed)
+                if complete:  # else the next message about the order tries again
+                    self._settled[order_id] = allowed.now
         except PermanentFailure as failure:  # the message itself may still reach them directly
-            log.warning("no room for order %s: %s", message.order_id, failure)
+            log.warning("no room for order %s: %s", order_id, failure)
 
 
 def _typed_in(message: Outgoing) -> str | None:

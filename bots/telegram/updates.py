@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from sqlalchemy.engine import Engine
-from telegram import Update
+from telegram import Update, User
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -26,6 +26,10 @@ from bots.telegram.seen import SeenUpdates
 PLATFORM = "telegram"
 TEXT_LIMIT = 4096  # what Telegram lets a person send; more cannot be a real message
 EXPIRED_BUTTON = "That button no longer works; send the command instead (/help lists them)."
+NOBODY = (
+    "I can only act for a person: please write from your own account, not as a channel or an "
+    "anonymous group admin."
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +57,28 @@ class Updates:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         user = message.from_user
+        if user is None or message.sender_chat is not None:
+            # A channel's post, or a group admin writing anonymously as the group: no person
+            # to act as, and the chat itself is nobody.
+            await self._reply(update, context, message.chat_id, [Reply(NOBODY)])
+            return
         incoming = Incoming(
             platform=PLATFORM,
-            address=str(message.chat_id),
+            # The person, not the chat: in a group every member is themselves, and the answer
+            # still goes to the chat they wrote in. Accounts linked before this (by chat id)
+            # came from private chats, whose id is the user's id, so they still speak for them.
+            address=str(user.id),
             message_id=f"{message.chat_id}:{message.message_id}",
             text=_without_bot_name(message.text[:TEXT_LIMIT], context.bot.username),
-            display_name=user.full_name if user else None,
+            display_name=user.full_name,
+            handle=_handle(user),
         )
         await self._answer(update, context, message.chat_id, incoming)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         await query.answer()  # stops the button's spinner while the conversation thinks
+        # The answer goes where the button is; who pressed it is who acts.
         chat_id = query.message.chat.id if query.message else query.from_user.id
         command = await asyncio.to_thread(buttons.command_of, query.data or "", self.engine)
         if command is None:
@@ -72,10 +86,11 @@ class Updates:
             return
         incoming = Incoming(
             platform=PLATFORM,
-            address=str(chat_id),
+            address=str(query.from_user.id),
             message_id=f"callback:{query.id}",
             text=command,
             display_name=query.from_user.full_name,
+            handle=_handle(query.from_user),
         )
         await self._answer(update, context, chat_id, incoming)
 
@@ -87,6 +102,10 @@ class Updates:
     async def _reply(self, update, context, chat_id: int, replies: list[Reply]) -> None:
         await send_replies(context.bot, chat_id, replies, self.engine)
         await asyncio.to_thread(self.seen.remember, update.update_id)
+
+
+def _handle(user: User) -> str | None:
+    return f"@{user.username}" if user.username else None
 
 
 def _without_bot_name(text: str, bot_username: str | None) -> str:

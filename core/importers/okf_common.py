@@ -13,6 +13,7 @@ import yaml
 from core.importers.naming import slug
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import Item, Origin
+from core.network.yaml_source import compose_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
 _TOP_KEY = re.compile(r"^([A-Za-z][\w.-]*)[ \t]*:", re.MULTILINE)
@@ -64,8 +65,20 @@ def find_duplicates(text: str) -> list[Duplicate]:
     """Every repeated key with both lines. Composing (not constructing) keeps both values, so
     a repeat can be told apart from a contradiction."""
     found: list[Duplicate] = []
-
-    def walk(node, path):
+    # Aliases make the document a graph: a node reached again was looked at already (an alias
+    # bomb walked as a tree never ends). Tasks are kept in file order without recursion.
+    seen: set[int] = set()
+    tasks: list = [(compose_yaml(text), ())]
+    while tasks:
+        task = tasks.pop()
+        if isinstance(task, Duplicate):
+            found.append(task)
+            continue
+        node, path = task
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        later: list = []
         if isinstance(node, yaml.MappingNode):
             first: dict[str, tuple[int, yaml.Node]] = {}
             for key_node, value_node in node.value:
@@ -74,19 +87,19 @@ def find_duplicates(text: str) -> list[Duplicate]:
                 if key in first:
                     first_line, first_value = first[key]
                     same = _same_node(first_value, value_node)
-                    found.append(Duplicate(path + (key,), line, first_line, same))
+                    later.append(Duplicate(path + (key,), line, first_line, same))
                 else:
                     first[key] = (line, value_node)
-                walk(value_node, path + (key,))
+                later.append((value_node, path + (key,)))
         elif isinstance(node, yaml.SequenceNode):
-            for index, child in enumerate(node.value):
-                walk(child, path + (index,))
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
+            later.extend((child, path + (index,)) for index, child in enumerate(node.value))
+        tasks.extend(reversed(later))
     return found
 
 
 def _same_node(a, b) -> bool:
+    if a is b:
+        return True
     if type(a) is not type(b) or a.tag != b.tag:
         return False
     if isinstance(a, yaml.ScalarNode):

@@ -139,6 +139,10 @@ RATE_RE = re.compile(
 AMOUNT_RE = re.compile(
     r"(?<![\w.,/-])(?:[x×]\s*)?(?P<amount>-?[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?)(?:\s*[x×](?!\w))?"
 )
+# A comma that does not group thousands: 1,5 is 1.5 to some and a typo of 1,500 to others.
+UNCLEAR_AMOUNT_RE = re.compile(
+    r"(?<![\w.,])(?P<whole>[0-9]+),(?P<part>[0-9]{1,2}|[0-9]{4,})(?![\w,.])"
+)
 AFTER_AMOUNT_RE = re.compile(r"[0-9]\s*(?P<unit>[^\W\d_]+)?\s*$")  # "10 h" before "/fortnight"
 WORD_RE = re.compile(rf"{_SPACE}*(?P<word>[^\W_]+)(?!\w)")
 PLACE_RE = re.compile(rf"(?<!\w)(?:near|around|in)(?![\w-]){_SPACE}*(?P<place>[^{CUT}]*)", re.I)
@@ -361,6 +365,12 @@ def _quantity_and_resource(
     units: dict[str, str],
 ) -> tuple[str, Quantity | None, Resource]:
     """Choose which number is the quantity, by the resource the other words then name."""
+    if unclear := UNCLEAR_AMOUNT_RE.search(text):
+        whole, part = unclear["whole"], unclear["part"]
+        thousands = f"{whole}{part.ljust(3, '0')}"
+        raise IntentError(
+            _explain(f"{unclear[0]!r} is unclear: write {whole}.{part} or {thousands}", kind)
+        )
     choices = []
     for rank, amount in enumerate(_amounts(text, units)):
         rest = text[: amount.start] + CUT + text[amount.end :]

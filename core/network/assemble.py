@@ -9,6 +9,7 @@ error at its own line, and the rest of the network still loads.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from core.network.diagnostics import Diagnostic, error
@@ -54,6 +55,11 @@ class Fragment:
 
 _UNIQUE_KINDS = ("participants", "designs", "facilities", "offers", "transport")
 
+# How many designs may stand on one another. Real bills of materials are a few levels deep; a
+# plan is a tree as deep as its design chain, and the weave, pricing, stages, risk and the stored
+# plan documents all walk it, so bounding it here keeps every one of those walks safe.
+MAX_DESIGN_DEPTH = 200
+
 
 def assemble(fragments: list[Fragment]) -> tuple[Network, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
@@ -96,6 +102,7 @@ def assemble(fragments: list[Fragment]) -> tuple[Network, list[Diagnostic]]:
         if _known(o.supplier, participants, "participant", o, "supplier", diagnostics)
         and _known(o.item, items, "item", o, "item", diagnostics)
     ]
+    kept_designs = _not_too_deep(kept_designs, {o.item for o in kept_offers}, diagnostics)
     kept_transport = [
         t
         for t in unique["transport"].values()
@@ -155,3 +162,100 @@ def _known(ref, table, what, record, field_name, diagnostics) -> bool:
         )
     )
     return False
+
+
+def _not_too_deep(designs: list[Design], bought: set[str], diagnostics: list[Diagnostic]):
+    """The designs whose chain of designs below is at most MAX_DESIGN_DEPTH deep.
+
+    The depth of a design is that of its deepest input plus the size of its item's cycle (a
+    plan never repeats an item along a path, so a cycle adds at most its size). A design too
+    deep is left out with one error; the designs built only on what it made go with it.
+    """
+    making: dict[str, list[Design]] = defaultdict(list)
+    for design in designs:
+        making[design.makes].append(design)
+    depth: dict[str, int] = {}
+    lost: dict[str, str] = {}  # an item left with no source by a cut: the id of the design cut
+    dropped: dict[str, list[Design]] = defaultdict(list)  # a cut design's id: what went with it
+    for component in _components(making):
+        members = set(component)
+        deepest = 0
+        cut_of: dict[str, str] = {}  # an item of this component: a cut that took its design
+        for item_id in component:
+            for design in making.get(item_id, ()):
+                inputs = [i for i, _ in design.inputs if i not in members]
+                root = next((lost[i] for i in inputs if i in lost), None)
+                if root is None:
+                    level = len(component) + max((depth.get(i, 0) for i in inputs), default=0)
+                    if level <= MAX_DESIGN_DEPTH:
+                        deepest = max(deepest, level)
+                        cut_of[item_id] = ""  # a design of it stays
+                        continue
+                    root = design.id
+                dropped[root].append(design)
+                cut_of.setdefault(item_id, root)
+        for item_id in component:
+            depth[item_id] = deepest
+            if cut_of.get(item_id) and item_id not in bought:
+                lost[item_id] = cut_of[item_id]
+    if not dropped:
+        return designs
+    gone: set[str] = set()
+    for root_id, went in dropped.items():
+        gone.update(d.id for d in went)
+        root = next(d for d in went if d.id == root_id)
+        also = len(went) - 1
+        diagnostics.append(
+            error(
+                f"a design chain deeper than {MAX_DESIGN_DEPTH} designs: {root_id!r} is left out"
+                + (f", with the {also:,} designs built on it" if also else ""),
+                root.origin.file,
+                root.origin.line,
+                "inputs",
+            )
+        )
+    return [d for d in designs if d.id not in gone]
+
+
+def _components(making: dict[str, list[Design]]) -> list[list[str]]:
+    """The strongly connected components of the graph item → input, inputs first (Tarjan's
+    algorithm without recursion: a chain of thousands of designs must not overflow the stack)."""
+    edges = {m: [i for d in ds for i, _ in d.inputs] for m, ds in making.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for start in edges:
+        if start in index:
+            continue
+        work = [(start, iter(edges.get(start, ())))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found

@@ -28,6 +28,9 @@ from core.network.model import (
 from core.network.yaml_source import LocatedDict, LocatedList, read_yaml
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
+# Beyond these no price, capacity or quantity is meant, and float() of a longer integer overflows.
+MAX_NUMBER = 10**12
+MAX_WHOLE = 10**9  # units of one input per batch, or a batch's yield
 SECTIONS = ("participants", "items", "designs", "facilities", "offers", "transport", "substitutes")
 
 
@@ -55,7 +58,7 @@ def _fragment_from(data, diagnostics: list[Diagnostic], source: str) -> Fragment
     for key in data:
         if key != "scis" and key not in SECTIONS:
             fragment.diagnostics.append(
-                error(f"unknown section {key!r}", source, data.line_of(key), str(key))
+                error(f"unknown section {_shown(key)}", source, data.line_of(key), str(key)[:40])
             )
     reader = _Reader(source, fragment.diagnostics)
     fragment.participants = reader.section(data, "participants", reader.participant)
@@ -115,7 +118,9 @@ class _Reader:
         for role in roles:
             if role not in ROLES:
                 self._fail(
-                    e.line_of("roles"), "roles", f"unknown role {role!r}; use {', '.join(ROLES)}"
+                    e.line_of("roles"),
+                    "roles",
+                    f"unknown role {_shown(role)}; use {', '.join(ROLES)}",
                 )
         contacts = self._contacts(e)
         return Participant(
@@ -147,17 +152,20 @@ class _Reader:
         inputs = self._opt(e, "inputs", dict, default={})
         parsed_inputs = []
         for item_id, quantity in inputs.items():
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            if not _is_whole(quantity):
                 self._fail(
                     inputs.line_of(item_id),
                     f"inputs.{item_id}",
-                    f"quantity must be a positive whole number, not {quantity!r}",
+                    f"quantity must be a positive whole number up to {MAX_WHOLE:,}, not "
+                    f"{_shown(quantity)}",
                 )
             parsed_inputs.append((str(item_id), quantity))
         yield_ = e.get("yield", 1)
-        if isinstance(yield_, bool) or not isinstance(yield_, int) or yield_ <= 0:
+        if not _is_whole(yield_):
             self._fail(
-                e.line_of("yield"), "yield", f"must be a positive whole number, not {yield_!r}"
+                e.line_of("yield"),
+                "yield",
+                f"must be a positive whole number up to {MAX_WHOLE:,}, not {_shown(yield_)}",
             )
         return Design(
             id=self._id(e),
@@ -178,11 +186,11 @@ class _Reader:
         )
         capacity = self._opt(e, "capacity", dict, default={})
         for item_id, amount in capacity.items():
-            if not _is_number(amount) or amount < 0:
+            if not _is_number(amount) or amount < 0 or amount > MAX_NUMBER:
                 self._fail(
                     capacity.line_of(item_id),
                     f"capacity.{item_id}",
-                    f"must be a number ≥ 0, not {amount!r}",
+                    f"must be a number from 0 to {MAX_NUMBER:,}, not {_shown(amount)}",
                 )
         return Facility(
             id=self._id(e),
@@ -255,7 +263,9 @@ class _Reader:
             self._fail(e.line, "id", "missing")
         value = str(value)
         if not SLUG.match(value):
-            self._fail(e.line_of("id"), "id", f"{value!r} is not a slug (letters, digits, - _ .)")
+            self._fail(
+                e.line_of("id"), "id", f"{_shown(value)} is not a slug (letters, digits, - _ .)"
+            )
         return value
 
     def _required(self, e: LocatedDict, key: str, kind):
@@ -270,7 +280,7 @@ class _Reader:
         if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, kind):
-            self._fail(e.line_of(key), key, f"must be a {_kind_name(kind)}, not {value!r}")
+            self._fail(e.line_of(key), key, f"must be a {_kind_name(kind)}, not {_shown(value)}")
         return value
 
     def _list(self, e: LocatedDict, key: str, default):
@@ -280,7 +290,7 @@ class _Reader:
         if isinstance(value, str):
             return [value]
         if not isinstance(value, list):
-            self._fail(e.line_of(key), key, f"must be a list, not {value!r}")
+            self._fail(e.line_of(key), key, f"must be a list, not {_shown(value)}")
         return value
 
     def _number(self, e: LocatedDict, key: str) -> float | None:
@@ -288,9 +298,11 @@ class _Reader:
         if value is None:
             return None
         if not _is_number(value):
-            self._fail(e.line_of(key), key, f"must be a number, not {value!r}")
+            self._fail(e.line_of(key), key, f"must be a number, not {_shown(value)}")
         if value < 0:
-            self._fail(e.line_of(key), key, f"must not be negative ({value})")
+            self._fail(e.line_of(key), key, f"must not be negative ({_shown(value)})")
+        if value > MAX_NUMBER:
+            self._fail(e.line_of(key), key, f"must be at most {MAX_NUMBER:,}, not {_shown(value)}")
         return float(value)
 
     def _probability(self, e: LocatedDict, key: str) -> float | None:
@@ -305,7 +317,7 @@ class _Reader:
         for platform, address in contacts.items():
             line, field_name = contacts.line_of(platform), f"contacts.{platform}"
             if isinstance(address, (dict, list)):
-                self._fail(line, field_name, f"must be text, not {address!r}")
+                self._fail(line, field_name, f"must be text, not {_shown(address)}")
             if address is None or not str(address).strip():
                 self.diagnostics.append(warning("empty, left out", self.source, line, field_name))
                 continue
@@ -338,11 +350,34 @@ def _is_number(value) -> bool:
     return isinstance(value, int) or math.isfinite(value)
 
 
+def _is_whole(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value <= MAX_WHOLE
+
+
+def _shown(value) -> str:
+    """A value quoted back to the person, cut short: a hostile file's values can be huge."""
+    text = repr(value) if isinstance(value, (str, int, float, bool)) or value is None else None
+    if text is None:
+        text = "a list" if isinstance(value, list) else "a mapping"
+    return text if len(text) <= 40 else f"{text[:20]}… ({len(text):,} characters)"
+
+
 def _has_duplicate_keys(value) -> bool:
-    if isinstance(value, LocatedDict):
-        return bool(value.duplicate_keys) or any(_has_duplicate_keys(v) for v in value.values())
-    if isinstance(value, LocatedList):
-        return any(_has_duplicate_keys(v) for v in value)
+    # Aliases make the data a graph where one mapping is reached many times: each is looked at
+    # once, and without recursion.
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, LocatedDict):
+            if current.duplicate_keys:
+                return True
+            stack.extend(current.values())
+        elif isinstance(current, LocatedList):
+            stack.extend(current)
     return False
 
 

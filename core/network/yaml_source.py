@@ -1,6 +1,9 @@
 """YAML that remembers lines: every mapping and list knows where it starts and where each key is.
 
-Plain loaders keep the last of two duplicated keys without a word; this one reports them.
+Plain loaders keep the last of two duplicated keys without a word; this one reports them. A network
+file comes from anyone, so the loader also refuses, at the line where it happens, what would make
+reading it hang or crash: aliases that expand beyond reason (the "billion laughs"), nesting deeper
+than any manifest needs, and values Python cannot hold (a NUL, a 5,000-digit integer).
 """
 
 from __future__ import annotations
@@ -10,6 +13,13 @@ from pathlib import Path
 import yaml
 
 from core.network.diagnostics import Diagnostic, error, warning
+
+# A document may repeat, through aliases, this many nodes in all: shared properties fit easily; an
+# alias bomb (9 aliases of 9 aliases ... ) crosses it within a few lines instead of after 10^9.
+MAX_ALIAS_EXPANSION = 100_000
+# SCIS and OKH/OKW manifests nest a handful of levels; the composer and every walk of the data
+# recurse once a level, so a bound far below Python's recursion limit keeps them all safe.
+MAX_NESTING = 100
 
 
 class LocatedDict(dict):
@@ -34,6 +44,58 @@ class _LineLoader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicate_keys: list[tuple[str, int]] = []
+        self.depth = 0
+        self.expansion = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                # Nodes are composed bottom-up, so a target without its size is still open:
+                # the alias is inside what it names, an endless expansion.
+                size = getattr(target, "expanded", None)
+                if size is None:
+                    raise _refusal("an alias inside the very node it names", event)
+                self.expansion += size
+                if self.expansion > MAX_ALIAS_EXPANSION:
+                    raise _refusal(
+                        f"aliases repeat more than {MAX_ALIAS_EXPANSION:,} values (an alias "
+                        "bomb?); write the repeated part out, or repeat it less",
+                        event,
+                    )
+            return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise _refusal(f"nested more than {MAX_NESTING} levels deep", self.peek_event())
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            node.expanded = 1 + sum(k.expanded + v.expanded for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            node.expanded = 1 + sum(child.expanded for child in node.value)
+        else:
+            node.expanded = 1
+        return node
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            # int() past 4,300 digits, a date like 2024-02-30: say where, not a traceback.
+            raise yaml.constructor.ConstructorError(
+                None, None, _unreadable(node, exc), node.start_mark
+            ) from None
+
+    def construct_yaml_str(self, node):
+        value = super().construct_yaml_str(node)
+        if "\x00" in value:  # "\0" in double quotes; PostgreSQL cannot store it
+            raise yaml.constructor.ConstructorError(
+                None, None, "a NUL character (\\0) in text", node.start_mark
+            )
+        return value
 
     def construct_mapping(self, node, deep=False):
         self.flatten_mapping(node)
@@ -65,6 +127,29 @@ class _LineLoader(yaml.SafeLoader):
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _LineLoader.construct_yaml_str)
+
+
+def _refusal(problem: str, event) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, problem, event.start_mark)
+
+
+def _unreadable(node, exc: Exception) -> str:
+    text = str(getattr(node, "value", ""))
+    if text.lstrip("+-").isdigit() and len(text) > 40:
+        return f"a number of {len(text):,} digits; no quantity or price needs more than 15"
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return f"cannot read {shown!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}"
+
+
+def compose_yaml(text: str):
+    """The node graph of `text`, with the same bounds as `parse_yaml` (for checks that must see
+    both values of a repeated key)."""
+    loader = _LineLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: Path | str, duplicates_are_errors: bool = True):
@@ -82,16 +167,24 @@ def read_yaml(path: Path | str, duplicates_are_errors: bool = True):
 
 
 def parse_yaml(text: str, path, duplicates_are_errors: bool = True):
-    loader = _LineLoader(text)
+    loader = None
     try:
+        loader = _LineLoader(text)  # the reader refuses control characters here, at once
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"character U+{exc.character:04X} is not allowed in a YAML file"
+        return None, [error(f"not valid YAML: {problem}", path, line)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [error(f"not valid YAML: {problem}", path, line)]
+    except RecursionError:  # the bounds above should make this unreachable; never a traceback
+        return None, [error("not valid YAML: nested too deeply", path)]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     report = error if duplicates_are_errors else warning
     diagnostics: list[Diagnostic] = [
         report(

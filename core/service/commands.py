@@ -8,6 +8,8 @@ from datetime import datetime
 from core.network.model import Network
 from core.service.results import Origin
 
+INVITE_DAYS = 7  # an invite code works this many days unless its coordinator's SCIS says
+
 
 @dataclass(frozen=True)
 class LoadNetwork:
@@ -21,14 +23,16 @@ class CreateInvite:
     actor: str
     role: str
     participant_id: str | None = None
+    days: int = INVITE_DAYS  # how long the code works (SCIS_INVITE_DAYS reaches it from chat)
 
 
 @dataclass(frozen=True)
 class Join:
     platform: str
-    address: str
+    address: str  # the person's own account, never a group chat's
     code: str
     name: str | None = None
+    handle: str | None = None  # how others know the account there: @alice, @alice:example.org
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Register:
     address: str
     role: str
     name: str
+    handle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,25 +4,47 @@ A bot `Receive`s a message (a second delivery of the same platform message finds
 changes nothing), hands the id to a worker, and the worker `ApplyInbound`s it: the command runs
 in the worker's transaction and the message is marked processed in the same commit, so a worker
 killed half-way leaves it unprocessed for the next one, and a redelivered job does nothing.
+
+A command that fails with an error (not a refusal) is `InboundFailed`: tried again later each
+time, and after `TRIES` tries a dead letter, done with for good, its sender and the coordinators
+told. Only the error's class is kept: its text may quote what the person typed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
 from core.service.bus import HANDLERS, Context, handles
 from core.service.commands import FROM_CHAT, ApplyInbound, Receive
 from core.service.results import Origin, Refused
-from core.store.tables import InboundMessage
+from core.store.tables import InboundMessage, ParticipantRow
 
 log = logging.getLogger(__name__)
 
 # What a command did, for the rare handler that ends without saying so itself.
 FALLBACK = {"Watch": "you are watching it", "Say": "passed on"}
+
+# A command that keeps failing is tried this many times in all, waiting FIRST_WAIT, then twice
+# as long each time (5 s, 10 s, 20 s, 40 s: a lock or a connection lost for a moment is over
+# by then, a bug is not).
+TRIES = 5
+FIRST_WAIT = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class InboundFailed:
+    """A kept command's try ended in an error; its transaction is rolled back already."""
+
+    inbound_id: int
+    error: str  # the exception's class name, never its text
+
+
+def wait_after(attempts: int) -> timedelta:
+    return FIRST_WAIT * 2 ** (attempts - 1)
 
 
 @handles(Receive)
@@ -98,6 +120,69 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
     row.processed_at, row.outcome = ctx.now, "done"
     ctx.session.add(row)
     return value
+
+
+@handles(InboundFailed)
+def inbound_failed(command: InboundFailed, ctx: Context) -> datetime | None:
+    """Counts the failed try: when to try again, or None when the message is done with (a dead
+    letter now, or done before)."""
+    row = ctx.session.exec(
+        select(InboundMessage).where(InboundMessage.id == command.inbound_id).with_for_update()
+    ).first()
+    if row is None:
+        raise Refused(f"unknown inbound message {command.inbound_id}")
+    if row.processed_at is not None:
+        return None
+    row.attempts += 1
+    ctx.session.add(row)
+    if row.attempts < TRIES:
+        row.next_try_at = ctx.now + wait_after(row.attempts)
+        return row.next_try_at
+    row.processed_at = row.failed_at = ctx.now
+    row.next_try_at = None
+    row.outcome = f"failed: {command.error}"[:1000]
+    arguments = row.arguments if isinstance(row.arguments, dict) else {}
+    actor = arguments.get("actor") if isinstance(arguments.get("actor"), str) else None
+    order_id = arguments.get("order_id") if isinstance(arguments.get("order_id"), int) else None
+    sender = ctx.session.get(ParticipantRow, actor) if actor else None
+    coordinators = [
+        p.id
+        for p in ctx.session.exec(select(ParticipantRow).order_by(ParticipantRow.id))
+        if "coordinator" in p.roles and p.id != actor
+    ]
+    ctx.record(
+        "dead_letter",
+        {"inbound": row.id, "command": row.command, "error": command.error, "tries": row.attempts},
+        order_id,
+        actor,
+        inner_origin(row),
+    )
+    about_order = f" for order {order_id}" if order_id is not None else ""
+    if sender is not None:
+        told = "A coordinator has been told" if coordinators else "Please tell a coordinator"
+        ctx.outcome(
+            sender.id,
+            f"Sorry — I could not carry out your {spoken(row.command)}{about_order}. {told}; "
+            "nothing of it was changed.",
+            order_id,
+            kind="failed",
+        )
+    for coordinator in coordinators:
+        # The command's name and order, never the person's words.
+        ctx.tell(
+            coordinator,
+            "dead_letter",
+            f"A command could not be carried out: {row.command}{about_order} from "
+            f"{actor or 'an unknown sender'} failed {row.attempts} times ({command.error}; "
+            f"inbound message {row.id}). It will not be tried again.",
+            order_id,
+        )
+    return None
+
+
+def spoken(command: str) -> str:
+    """The command as a person would say it: "ChoosePlan" → "choose plan"."""
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in command).strip()
 
 
 def rebuild(row: InboundMessage):

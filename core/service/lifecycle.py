@@ -24,6 +24,7 @@ class OrderStatus(StrEnum):
     NEGOTIATING = "negotiating"  # a plan chosen: waiting for its parties to agree
     IN_PROGRESS = "in_progress"  # agreed: waiting for its stages
     BLOCKED = "blocked"  # part of the live plan has no source: waiting for a decision
+    FAILED = "failed"  # the weave itself failed: waiting for a coordinator's /reweave or /cancel
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
@@ -46,7 +47,8 @@ class Decision(StrEnum):
 
 S = OrderStatus
 ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.WEAVING: frozenset({S.OPEN, S.UNPLANNABLE, S.CANCELLED}),
+    S.WEAVING: frozenset({S.OPEN, S.UNPLANNABLE, S.FAILED, S.CANCELLED}),
+    S.FAILED: frozenset({S.FAILED, S.OPEN, S.UNPLANNABLE, S.CANCELLED}),
     S.OPEN: frozenset({S.OPEN, S.UNPLANNABLE, S.NEGOTIATING, S.IN_PROGRESS, S.CANCELLED}),
     S.UNPLANNABLE: frozenset({S.OPEN, S.UNPLANNABLE, S.CANCELLED}),
     S.NEGOTIATING: frozenset(
@@ -71,7 +73,7 @@ CONTRACT_MOVES: dict[ContractStatus, frozenset[ContractStatus]] = {
 LIVE_CONTRACT = (C.POTENTIAL, C.AGREED)
 ENDED = frozenset({S.COMPLETED, S.CANCELLED})
 # States in which the order cannot go on by itself: its buyer and the coordinators are told.
-STUCK = frozenset({S.UNPLANNABLE, S.BLOCKED})
+STUCK = frozenset({S.UNPLANNABLE, S.BLOCKED, S.FAILED})
 
 # How each state reads to a person, in /orders and /history.
 DESCRIBED = {
@@ -81,6 +83,7 @@ DESCRIBED = {
     S.NEGOTIATING: "waiting for its parties to agree",
     S.IN_PROGRESS: "under way",
     S.BLOCKED: "blocked",
+    S.FAILED: "planning it failed",
     S.COMPLETED: "completed",
     S.CANCELLED: "cancelled",
 }

@@ -227,6 +227,7 @@ S = OrderStatus
 LISTED = (
     S.UNPLANNABLE,
     S.BLOCKED,
+    S.FAILED,
     S.NEGOTIATING,
     S.OPEN,
     S.WEAVING,

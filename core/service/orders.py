@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 import math
+from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from core.frames import how_many, short_equation
@@ -45,12 +49,46 @@ from core.store.tables import (
     Quote,
     StageRow,
 )
-from core.weave import PRICE, Demand, Weave
+from core.weave import PRICE, Demand, Weave, WeaveError
 from core.weave.plan import Plan
 from core.weave.plan_document import PlanGap, node_document
 
 PLANS_OFFERED = 5
 MAX_QUANTITY = 1_000_000
+DUE_YEARS = 5  # an order due further ahead is a typo (9999-12-31), not a plan
+
+
+def due_problem(due: date, today: date) -> str | None:
+    """Why a due date cannot be an order's, or None. A day of slack before today: somewhere on
+    Earth it is still yesterday."""
+    if due < today - timedelta(days=1):
+        return f"the due date {due.isoformat()} has passed; give a date from {today} on"
+    latest = today + timedelta(days=365 * DUE_YEARS + 1)
+    if due > latest:
+        return (
+            f"the due date {due.isoformat()} is more than {DUE_YEARS} years away; "
+            f"give a date by {latest}"
+        )
+    return None
+
+
+def known_criteria(network: Network) -> list[str]:
+    """The criteria an order may ask for: the yes/no properties the network's items, designs and
+    offers state (a criterion nothing states would silently filter every plan away)."""
+    stating = (*network.items.values(), *network.designs.values(), *network.offers.values())
+    return sorted({k for r in stating for k, v in r.properties.items() if isinstance(v, bool)})
+
+
+def criterion_of(text: str, known: list[str]) -> str:
+    """The known criterion `text` names (case aside), or Refused listing the known ones."""
+    by_fold = {k.casefold(): k for k in known}
+    if text.casefold() in by_fold:
+        return by_fold[text.casefold()]
+    shown = text if len(text) <= 30 else text[:27] + "…"
+    close = difflib.get_close_matches(text.casefold(), list(by_fold), n=1)
+    hint = f"; did you mean +{by_fold[close[0]]}?" if close else ""
+    listing = ", ".join(f"+{k}" for k in known) if known else "none in this network"
+    raise Refused(f"unknown criterion {shown!r} (known: {listing}){hint}")
 
 
 @handles(PlaceOrder)
@@ -73,7 +111,16 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
         if quantity > MAX_QUANTITY:
             raise Refused(f"quantity must be at most {MAX_QUANTITY:,}")
         demands.append(Demand(item.id, quantity))
-    criteria = [bounded(c, "criterion", 60) for c in command.criteria]
+    if any(not isinstance(c, str) for c in command.criteria):
+        raise Refused("a criterion is a word like latex-free")
+    known = known_criteria(network)
+    criteria = [criterion_of(bounded(c, "criterion", 60), known) for c in command.criteria]
+    if command.due is not None:
+        if not isinstance(command.due, date):  # a datetime is a date too
+            raise Refused(f"a due date is a date like 2026-12-20, not {command.due!r}")
+        due = command.due.date() if isinstance(command.due, datetime) else command.due
+        if (problem := due_problem(due, ctx.now.date())) is not None:
+            raise Refused(problem)
     if command.per is not None and command.per not in PERIODS:
         raise Refused(f"a standing order is per {', '.join(PERIODS)}, not per {command.per}")
     order = OrderRow(
@@ -126,9 +173,27 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
     order = records.order(ctx.session, command.order_id, lock=True)
     if order.status != OrderStatus.WEAVING:
         return None
-    network = ctx.network()
-    demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
-    count, offered = weave_plans(ctx, order, demands, network)
+    # A weave that fails fails again when retried (the network is what it is): the order goes
+    # to FAILED, so that it does not wait "being planned" for ever, and people are told.
+    savepoint = ctx.session.begin_nested()
+    try:
+        network = ctx.network()
+        lines = records.lines(ctx.session, order.id)
+        demands = [Demand(line.item_id, line.quantity) for line in lines]
+        count, offered = weave_plans(ctx, order, demands, network)
+    except OperationalError:
+        raise  # the database away for a moment: the worker tries again
+    except Exception as exc:
+        savepoint.rollback()
+        logging.getLogger(__name__).exception("weaving order %s failed", order.id)
+        ctx.result.messages.clear()
+        ctx.result.events.clear()
+        ctx.result.jobs.clear()
+        reason = f"planning it failed: {_weave_failure(exc)}"
+        ctx.record("weave_failed", {"error": type(exc).__name__, "reason": reason}, order.id)
+        move(ctx, order, OrderStatus.FAILED, reason)  # tells the buyer and the coordinators
+        return None
+    savepoint.commit()
     ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
     ctx.tell(
         order.buyer_id,
@@ -138,6 +203,15 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
         plans_payload(order.id, offered),
     )
     return count
+
+
+def _weave_failure(exc: Exception) -> str:
+    """Why, in words a buyer can read; the details are in the log."""
+    if isinstance(exc, WeaveError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "the network's designs nest too deeply to plan"
+    return "an unexpected error, logged for the operators"
 
 
 def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):

@@ -6,6 +6,7 @@ from core.service import lifecycle, records
 from core.service.bus import Context, bounded, handles
 from core.service.commands import Say
 from core.service.orders import plan_of
+from core.service.participants import handle_of
 from core.service.results import Refused
 from core.store.tables import OrderRow
 
@@ -26,7 +27,17 @@ def say(command: Say, ctx: Context) -> int:
         raise Refused(f"order {order.id} has nobody else to talk to yet; /choose a plan first")
     event = ctx.record("said", {"text": text}, order.id, command.actor, command.origin)
     ctx.session.flush()  # the event's id is what names this message on every platform
-    payload = {"said": event.id, "from": speaker.id, "from_name": speaker.name}
+    # Names may look alike (or be chosen to): the handle, which the platform vouches for, or
+    # else the participant id, tells who really speaks.
+    known_as = handle_of(ctx.session, speaker.id, command.origin.platform) or speaker.id
+    label = f"{speaker.name} ({known_as})"
+    payload = {
+        "said": event.id,
+        "from": speaker.id,
+        "from_name": speaker.name,
+        "from_handle": known_as,
+        "text": text,  # the words alone, for a platform that shows the author its own way
+    }
     if command.origin.message_id is not None:
         # Where the words were typed: a platform that shows them there already (a Matrix order
         # room) must not post them there a second time, yet still tell everyone elsewhere.
@@ -35,7 +46,7 @@ def say(command: Say, ctx: Context) -> int:
             "message_id": command.origin.message_id,
         }
     for party in listeners:
-        ctx.tell(party, "said", f"{speaker.name} on order {order.id}: {text}", order.id, payload)
+        ctx.tell(party, "said", f"{label} on order {order.id}: {text}", order.id, payload)
     names = ", ".join(records.participant(ctx.session, p).name for p in listeners)
     # Kind "passed": a platform where the words already stand in the order's room drops it.
     ctx.outcome(command.actor, f"Passed on to {names}.", order.id, payload, kind="passed")

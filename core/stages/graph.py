@@ -122,7 +122,7 @@ class StageGraph:
     def resolve(self, text: str) -> Stage:
         """The stage a person means: `s7`, `S7` or `7`."""
         cleaned = text.strip().lower()
-        if cleaned.isdigit():
+        if cleaned.isascii() and cleaned.isdecimal():  # isdigit() passes "²", which int() refuses
             cleaned = stage_id(int(cleaned))
         return self[cleaned]
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
 
 DEFAULT_URL = "sqlite:///scis.db"
@@ -25,10 +25,34 @@ def database_url(environ: Mapping[str, str] = os.environ) -> str:
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        private_sqlite_file(url)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         _sqlite_takes_the_write_lock_at_begin(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # SQL parameters hold what people typed: an error names the statement, never its values.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def private_sqlite_file(url: str) -> None:
+    """The database holds invite codes and every chat line: only its owner reads it. SQLite
+    gives its -journal, -wal and -shm files the database file's mode, so creating that one 0600
+    is enough; a file left wider by an older version is narrowed."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return  # no such folder, or not ours to write: SQLite says so in its own words
+    try:
+        if os.fstat(descriptor).st_mode & 0o077:
+            os.fchmod(descriptor, 0o600)
+    except OSError:
+        pass  # another account's file: not ours to narrow
+    finally:
+        os.close(descriptor)
 
 
 def _sqlite_takes_the_write_lock_at_begin(engine: Engine) -> None:

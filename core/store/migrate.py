@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import make_url
 
-from core.store.database import database_url
+from core.store.database import database_url, private_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -104,6 +104,8 @@ def upgrade(url: str | None = None, revision: str = "head") -> tuple[str | None,
     cfg = config(url)
     ScriptDirectory.from_config(cfg).get_revisions(revision)  # an unknown revision fails here,
     before = current(url)  # before a SQLite file is created for nothing
+    if make_url(normalised(url)).get_backend_name() == "sqlite":
+        private_sqlite_file(normalised(url))  # the migration would create it world-readable
     command.upgrade(cfg, revision)
     return before, current(url)
 

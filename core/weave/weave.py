@@ -25,6 +25,9 @@ from core.weave.ranking import PRICE, ZERO, Ranking, delivery_distance_km
 from core.weave.sources import Bought, SupplyIndex
 
 BUYER = "@buyer"  # the destination of the root of every order line
+# No plan needs more units of anything; far beyond, prices overflow floats (10^9 a batch, 200
+# designs deep, would be 10^1800 units).
+MAX_UNITS = 10**15
 _NO_CONTEXT: frozenset[str] = frozenset()
 
 
@@ -52,6 +55,8 @@ class Weave:
             quantity = demand.quantity
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
                 raise WeaveError(f"quantity must be a positive whole number, not {quantity!r}")
+            if quantity > MAX_UNITS:
+                raise WeaveError(f"quantity must be at most {MAX_UNITS:,}")
         self.criteria = frozenset(criteria)
         self.ranking = ranking
         self.deliver_to = deliver_to
@@ -222,6 +227,12 @@ class _Hypergraph:
             tails = tails_of.get((design.id, where))
             if tails is None:
                 runs = -(-quantity // design.yield_)
+                for input_id, per_batch in design.inputs:
+                    if per_batch * runs > MAX_UNITS:
+                        raise WeaveError(
+                            f"{quantity:,} {network.item_name(item_id)} would need more than "
+                            f"{MAX_UNITS:,} {network.item_name(input_id)} (design {design.id})"
+                        )
                 tails = tails_of[(design.id, where)] = tuple(
                     (
                         input_id,

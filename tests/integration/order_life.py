@@ -66,9 +66,9 @@ FAR_FUTURE = datetime(9999, 12, 31)
 
 # core/service/lifecycle.OrderStatus, spelled out so that a state added there without thought
 # shows up here as a failure of (d).
-WAITING = ("weaving", "open", "unplannable", "negotiating", "in_progress", "blocked")
+WAITING = ("weaving", "open", "unplannable", "negotiating", "in_progress", "blocked", "failed")
 ENDED = ("completed", "cancelled")
-STUCK = ("unplannable", "blocked")
+STUCK = ("unplannable", "blocked", "failed")
 LIVE_CONTRACT = ("potential", "agreed")
 
 

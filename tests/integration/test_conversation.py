@@ -152,7 +152,7 @@ def test_a_whole_order_through_the_conversation(chat):
 
     assert "Passing it on" in chat.says(zoe, f"/say {order} Thank you all!")
     said = chat.outbox("hal", "said")[-1]
-    assert said.text == f"Zoe on order {order}: Thank you all!"
+    assert said.text == f"Zoe (zoe) on order {order}: Thank you all!"  # no handle: the id
     assert said.payload["from"] == "zoe" and said.payload["from_name"] == "Zoe"
     assert not chat.outbox("zoe", "said")  # not echoed to the speaker
     assert "What would you like to tell" in chat.says("hal", f"/say {order}")

@@ -235,9 +235,9 @@ def test_a_long_queue_goes_out_in_batches_in_order_and_a_limit_mid_batch_parks_t
                 raise RateLimited(0.0)
             limited.inner.send(address, message)
 
-    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana", batch=3)
-    assert (drained.sent, drained.retry_after) == (4, 0.0)  # a batch of 3, then 1 before the limit
-    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana", batch=3)
+    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana")
+    assert (drained.sent, drained.retry_after) == (4, 0.0)  # four, then the limit parks the rest
+    drained = deliver_pending(services, {"telegram": LimitOnFifth()}, "dana")
     assert drained.sent == 4 and drained.retry_after is None
     assert [line["text"] for line in recorded(record)] == [f"message {n}" for n in range(8)]
     assert pending(services) == 0

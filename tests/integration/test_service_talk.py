@@ -36,6 +36,8 @@ def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):
         "said": said.value,
         "from": "hal",
         "from_name": "Hal's Upholstery",
+        "from_handle": "hal",  # no chat handle known for hal: the id tells who speaks
+        "text": "Seats ship Tuesday",
         "origin": {"platform": "telegram", "message_id": "t1"},
     }
     # A say from no chat message names no origin.

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
 from bots.conversation.parsing import Parsed, Problem, command_word, parse
 from bots.conversation.rate_limit import RateLimiter
 from core.service.commands import FROM_CHAT
+
+SOON = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()  # due dates may not pass
 
 USAGE = {
     "start": "/start",
@@ -60,14 +64,14 @@ VALID = {
     "cancel": ("/cancel 12 not needed now", {"order_id": 12, "reason": "not needed now"}),
     "invite": ("/invite maker ana", {"role": "maker", "participant_id": "ana"}),
     "order": (
-        "/order chair 2 +latex-free by 2026-12-20",
-        {"lines": [["chair", 2]], "criteria": ["latex-free"], "due": "2026-12-20"},
+        f"/order chair 2 +latex-free by {SOON}",
+        {"lines": [["chair", 2]], "criteria": ["latex-free"], "due": SOON},
     ),
     "plans": ("/plans 12 2", {"order_id": 12, "page": 2}),
     "choose": ("/choose #12 3", {"order_id": 12, "rank": 3}),
     "agree": ("/agree 12", {"order_id": 12}),
     "decline": ("/decline 12 out of maple", {"order_id": 12, "reason": "out of maple"}),
-    "quote": ("/quote 12 B 9,50", {"order_id": 12, "variable": "B", "value": 9.5}),
+    "quote": ("/quote 12 B 1,009.50", {"order_id": 12, "variable": "B", "value": 1009.5}),
     "say": ("/say 12 see you\nat nine", {"order_id": 12, "text": "see you\nat nine"}),
     "stages": ("/stages 12", {"order_id": 12}),
     "done": ("/done 12 s7 photo sent", {"order_id": 12, "stage": "s7", "evidence": "photo sent"}),

@@ -156,13 +156,15 @@ async def test_one_order_negotiated_between_matrix_and_telegram(
         assert posted["body"] == "Ana's Woodshop: Legs get glued Monday"
         assert posted["formatted_body"] == "<b>Ana&#x27;s Woodshop</b>: Legs get glued Monday"
         heard = await gus.gets("Legs get glued Monday")
-        assert shown_text(heard) == f"Ana's Woodshop on order {order}: Legs get glued Monday"
+        # Ana has no Telegram username: her participant id tells who speaks.
+        assert shown_text(heard) == f"Ana's Woodshop (ana) on order {order}: Legs get glued Monday"
 
         await fern.say(room, "Legs leave my shop Friday")  # plain words, typed in the room
         for person in (ana, gus):
             heard = await person.gets("Legs leave my shop Friday")
             assert shown_text(heard) == (
-                f"Fern & Co. Chair Parts on order {order}: Legs leave my shop Friday"
+                f"Fern & Co. Chair Parts ({fern.user_id}) on order {order}: "
+                "Legs leave my shop Friday"
             )
         # Dana read it in the room; the bot did not post it there again.
         assert [c["body"] for c in await dana.from_bot(room)] == [posted["body"]]
