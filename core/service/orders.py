@@ -86,7 +86,7 @@ def criterion_of(text: str, known: list[str]) -> str:
         return by_fold[text.casefold()]
     shown = text if len(text) <= 30 else text[:27] + "…"
     close = difflib.get_close_matches(text.casefold(), list(by_fold), n=1)
-    hint = f"; did you mean +{by_fold[close[0]]}?" if close else ""
+    hint = f" — perhaps +{by_fold[close[0]]}" if close else ""
     listing = ", ".join(f"+{k}" for k in known) if known else "none in this network"
     raise Refused(f"unknown criterion {shown!r} (known: {listing}){hint}")
 

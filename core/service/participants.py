@@ -100,11 +100,11 @@ def create_invite(command: CreateInvite, ctx: Context) -> str:
     )
     shown = shown_code(code)
     # Chat carries this command out later, through a worker: the code reaches its asker here.
-    ctx.tell(
+    ctx.outcome(
         command.actor,
-        "invite",
         f"Invite code for a {command.role}: {shown} — they send /join {shown} to take part. "
         f"It works once, until {_when(expires)}.",
+        kind="invite",
     )
     return code
 

@@ -5,6 +5,7 @@ whole order runs in-process: register, order, plans, choose, agree, stages, done
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -224,14 +225,15 @@ def test_catalog_and_order_arguments(chat):
     assert "Chair (chair) — 24" in chat.says(("telegram", "5005"), "/catalog")
     assert "Chair leg" in chat.says(("telegram", "5005"), "/catalog leg")
     assert "Nothing matching" in chat.says(("telegram", "5005"), "/catalog spaceship")
-    assert "Working on it" in chat.says("dana", "/order chair leg 4 +latex-free by 2026-12-20")
+    due = (date.today() + timedelta(days=15)).isoformat()  # due dates must lie ahead
+    assert "Working on it" in chat.says("dana", f"/order chair leg 4 +latex-free by {due}")
     assert chat.submitted[-1] == (
         "PlaceOrder",
         {
             "actor": "dana",
             "lines": [["chair leg", 4]],
             "criteria": ["latex-free"],
-            "due": "2026-12-20",
+            "due": due,
             "weave_now": False,
         },
     )

@@ -147,7 +147,7 @@ def test_finding_11_unknown_criteria_are_refused_with_the_known_ones(chat):
     said = chat.says("dana", "/order chair 1 +${jndi:x}")
     assert "A criterion is a word like +latex-free" in said, said
     said = chat.says("dana", "/order chair 1 +latex-fre")
-    assert "Unknown criterion 'latex-fre'" in said and "did you mean +latex-free?" in said, said
+    assert "Unknown criterion 'latex-fre' (known: +latex-free) — perhaps +latex-free." in said
     assert "known: +latex-free" in said
     assert len(chat.submitted) == submitted and dump(chat.services) == before
     assert "Working on it" in chat.says("dana", "/order chair 1 +Latex-Free")  # case aside
