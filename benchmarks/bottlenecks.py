@@ -13,17 +13,13 @@ max-flow, no goal) are timed last.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import project_paths  # noqa: F401 — the project on sys.path
+from layered_network import layered_network, top_item
 
-from layered_network import layered_network, top_item  # noqa: E402
-
-from core.risk.bottlenecks import MustUse, separable_paths, supply_graph  # noqa: E402
-from core.weave import PlanCounter, SupplyIndex  # noqa: E402
+from core.risk.bottlenecks import MustUse, separable_paths, supply_graph
+from core.weave import PlanCounter, SupplyIndex
 
 LARGE = dict(items=10_000, depth=10, fan_in=3, alternatives=2)  # as in benchmarks/weave.py
 GOAL_SECONDS = 1.0

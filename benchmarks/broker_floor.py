@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 import dramatiq
+import project_paths  # noqa: F401 — the integration tests' redis_servers on sys.path
 import psutil
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 WORKER_FLAG = "SCIS_BROKER_FLOOR_REDIS"
 
@@ -54,9 +53,9 @@ def cpu(processes) -> float:
 def over_redis(count: int, processes: int, threads: int) -> dict:
     import redis
     from dramatiq.brokers.redis import RedisBroker
-    from pipeline import RedisServer
+    from redis_servers import start_redis
 
-    server = RedisServer()
+    server = start_redis()
     environment = {**os.environ, WORKER_FLAG: server.url, "PYTHONPATH": str(Path(__file__).parent)}
     workers = subprocess.Popen(
         [sys.executable, "-m", "dramatiq", "broker_floor", "--processes", str(processes),

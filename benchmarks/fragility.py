@@ -13,17 +13,14 @@ Goal on a 2-core machine: ≥ 1,000,000 samples/s.
 from __future__ import annotations
 
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+import project_paths  # noqa: F401 — the project on sys.path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.network.model import Design, Facility, Item, Network, Offer, Participant  # noqa: E402
-from core.risk.fragility import fragility, rank_additions  # noqa: E402
-from core.risk.supply import SupplyModel  # noqa: E402
+from core.network.model import Design, Facility, Item, Network, Offer, Participant
+from core.risk.fragility import fragility, rank_additions
+from core.risk.supply import SupplyModel
 
 GOAL = 1_000_000
 SAMPLES = 4_000_000

@@ -21,19 +21,17 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import project_paths
 
-from core.importers import load_network  # noqa: E402
-from core.intents.matching import Matcher, _meeting  # noqa: E402
-from core.intents.model import ITEM, PROCESS, Intent, Quantity, Resource  # noqa: E402
-from core.network.geo import haversine_km  # noqa: E402
-from core.network.model import Location  # noqa: E402
+from core.importers import load_network
+from core.intents.matching import Matcher
+from core.intents.meeting import meeting
+from core.intents.model import ITEM, PROCESS, Intent, Quantity, Resource
+from core.network.geo import haversine_km
+from core.network.model import Location
 
 TODAY = date(2026, 11, 1)
 GOAL_MS = 100.0
@@ -43,7 +41,7 @@ AREAS = [(18.35, -66.3, 0.15, 0.6), (18.05, -66.5, 0.1, 0.5), (39.3, -76.6, 0.3,
 
 
 def hurricane_city_without_face_shields():
-    city = load_network([ROOT / "examples" / "hurricane-city.yaml"]).network
+    city = load_network([project_paths.PROJECT / "examples" / "hurricane-city.yaml"]).network
     printers = [f.id for f in city.facilities.values() if "3d-printing" in f.processes]
     return city.without(facilities=printers, offers=["pc-visors", "pc-pet", "pc-pp-sheet"])
 
@@ -106,7 +104,7 @@ class _ScanAll:
                 distance = haversine_km(reference.place, intent.place)
                 if distance > radius_km:
                     continue
-            found.append(_meeting(reference, intent, today, distance))
+            found.append(meeting(reference, intent, today, distance))
         return found
 
 

@@ -6,8 +6,8 @@
 One run, two parts, both end to end (a command kept by `take_in` → a worker applies it → the
 outbox → a worker hands the message to the sender):
 
-1. Assertions. AssertStage commands go through `workers.actors.take_in`, each with its own
-   message id, paced (--rate per second for --seconds, from --drivers threads, as a bot's
+1. Assertions. AssertStage commands go through `Actors.take_in` (workers/actors.py), each with
+   its own message id, paced (--rate per second for --seconds, from --drivers threads, as a bot's
    concurrent handlers would call it), to `scis worker --processes 2 --threads THREADS` on a
    redis-server of this script's own. Each stage is asserted by its owner, the stages of one
    order in dependency order, the orders interleaved at random (seeded), so that asserters and
@@ -54,7 +54,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -68,21 +67,29 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+import project_paths
+from redis_servers import RedisUnavailable, start_redis
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from bots.bootstrap import application
+from bots.platforms import platform_senders
+from core.importers import load_network
+from core.network.model import Network, Participant
+from core.service import lifecycle, records
+from core.service.bus import Services
+from core.service.commands import (
+    Agree,
+    AssertStage,
+    ChoosePlan,
+    Disrupt,
+    LoadNetwork,
+    PlaceOrder,
+)
+from core.store import migrate
+from core.store.database import database_url, make_engine
 
-from core.importers import load_network  # noqa: E402
-from core.network.model import Network, Participant  # noqa: E402
-from core.service import records  # noqa: E402
-from core.service.bus import Services  # noqa: E402
-from core.service.commands import Agree, ChoosePlan, Disrupt, LoadNetwork, PlaceOrder  # noqa: E402
-from core.store import migrate  # noqa: E402
-from core.store.database import database_url, make_engine  # noqa: E402
-
-NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
+PROJECT = project_paths.PROJECT
 PARTIES = ["ana", "fern", "gus", "hal", "bob"]  # who agrees to a chair order, besides its buyer
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GOAL_RATE, GOAL_P99_MS, GOAL_DISRUPTION_S = 300.0, 250.0, 30.0
@@ -96,74 +103,10 @@ PROFILE_VARIABLE = "SCIS_BENCH_PROFILE"  # a directory: the profiled workers wri
 # -- the servers ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of this script's own: a child process on a free port, persisting nothing."""
-
-    def __init__(self):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise SystemExit("redis-server is not on PATH (Debian: apt-get install redis-server)")
-        self.directory = Path(tempfile.mkdtemp(prefix="scis-bench-redis-"))
-        self.port = free_port()
-        self.version = (
-            subprocess.run([binary, "--version"], capture_output=True, text=True)
-            .stdout.split()[2]
-            .removeprefix("v=")
-        )
-        command = [
-            binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--dir", str(self.directory),
-        ]  # fmt: skip
-        with (self.directory / "redis.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        self._wait_for_ping()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _wait_for_ping(self) -> None:
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not answer PING within 10 s")
-                time.sleep(0.02)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        shutil.rmtree(self.directory, ignore_errors=True)
+def redis_version(binary: Path) -> str:
+    """What `redis-server --version` says its version is, for the report."""
+    said = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout
+    return said.split()[2].removeprefix("v=")
 
 
 class Database:
@@ -447,15 +390,18 @@ def postgres_processes(database: str) -> Callable[[], list]:
 
 
 def profiled_workers() -> None:
-    """`python -m dramatiq pipeline:profiled_workers`: the actors of workers.actors on their
-    broker, each message run under cProfile with a CPU clock, and each actor's count, wall time
-    and CPU time; all written to $SCIS_BENCH_PROFILE when the worker process stops."""
+    """`python -m dramatiq pipeline:profiled_workers`: SCIS as each `scis worker` process puts
+    it together (bots.bootstrap:worker_process), each message run under cProfile with a CPU
+    clock, and each actor's count, wall time and CPU time; all written to $SCIS_BENCH_PROFILE
+    when the worker process stops."""
     import cProfile
 
     import dramatiq
     from dramatiq.middleware import Middleware
 
-    import workers.actors  # noqa: F401 — binds the actors to the broker REDIS_URL names
+    from bots.bootstrap import worker_process
+
+    worker_process()  # the actors on the broker REDIS_URL names, as Dramatiq's global broker
 
     directory = Path(os.environ[PROFILE_VARIABLE])
     local = threading.local()
@@ -528,7 +474,11 @@ def profile_report(directory: Path) -> None:
         print(f"  {name:<28} {spent:>7.2f} s  {spent / whole:>6.1%}")
     print("\nThe project's functions by cumulative CPU")
     rows = [
-        (cumulative, calls, f"{Path(filename).relative_to(PROJECT)}:{line}({function})")
+        (
+            cumulative,
+            calls,
+            f"{Path(filename).relative_to(PROJECT)}:{line}({function})",
+        )
         for (filename, line, function), (_, calls, _, cumulative, _) in stats.stats.items()
         if filename.startswith(str(PROJECT)) and "/.venv/" not in filename
     ]
@@ -551,7 +501,7 @@ def layer(filename: str) -> str:
 
 def buyers(count: int) -> list[Participant]:
     """Dana's neighbours: buyers at her address, each with a chat of their own."""
-    network = load_network(NETWORK).network
+    network = load_network(project_paths.CHAIR_NETWORK).network
     dana = network.participants["dana"]
     return [
         Participant(
@@ -566,7 +516,7 @@ def buyers(count: int) -> list[Participant]:
 
 
 def the_network(buyer_count: int) -> Network:
-    loaded = load_network(NETWORK)
+    loaded = load_network(project_paths.CHAIR_NETWORK)
     assert loaded.errors == [], loaded.errors
     return loaded.network.with_records(participants=buyers(buyer_count))
 
@@ -575,7 +525,7 @@ def agreed_orders(url: str, buyer_ids: list[str]) -> list[int]:
     """One order of two chairs per buyer id, plan 1 chosen and agreed (in a set-up process)."""
     engine = make_engine(url)
     try:
-        services = Services(engine)
+        services = application(engine)
         orders = []
         for buyer in buyer_ids:
             order = services.handle(PlaceOrder(buyer, (("chair", 2),))).value
@@ -622,7 +572,7 @@ def stage_owners(services: Services, orders: list[int]) -> dict[int, list[tuple[
     def read(session):
         found = {}
         for order in orders:
-            contract = records.live_contract(session, order)
+            contract = lifecycle.live_contract(session, order)
             found[order] = [(s.id, s.owner) for s in records.stage_graph(session, contract.id)]
         return found
 
@@ -714,7 +664,7 @@ def drive(workload, rate: float, drivers: int, run: str, take_in) -> dict:
                 take_in(
                     "telegram",
                     f"bench-{run}-{i}",
-                    "AssertStage",
+                    AssertStage,
                     {"actor": owner, "order_id": order, "stage": stage, "status": "done"},
                 )
             except BaseException as problem:  # raised again below, once the others stop
@@ -738,10 +688,9 @@ def drive(workload, rate: float, drivers: int, run: str, take_in) -> dict:
     return sent
 
 
-def measure(name, workload, rate, drivers, run, recording, services, meter, timeout) -> Figures:
-    """Send the workload, wait for every "noted", then until the outbox is empty."""
-    from workers import actors
-
+def measure(name, workload, rate, drivers, run, recording, actors, meter, timeout) -> Figures:
+    """Send the workload through `actors`, wait for every "noted", then until the outbox is
+    empty."""
     before = len(recording.read().lines)
     meter.start()
     sent = drive(workload, rate, drivers, run, actors.take_in)
@@ -756,7 +705,7 @@ def measure(name, workload, rate, drivers, run, recording, services, meter, time
         timeout,
         lambda: f"{name}: every 'noted' ({sum(k in recording.noted for k in keys)}/{len(keys)})",
     )
-    settle(services, recording, timeout)
+    settle(actors.services, recording, timeout)
     cpu = meter.stop()
     calls = sorted(sent[k][0] for k in keys)
     done = sorted(recording.noted[k] for k in keys)
@@ -787,12 +736,11 @@ class InProcess:
         from dramatiq import Worker
         from dramatiq.brokers.stub import StubBroker
 
-        from workers import actors
-        from workers.senders import PREFERENCE, RecordingSender
+        from workers.actors import Actors
 
         self.broker = StubBroker()
-        actors.bind(self.broker)
-        actors.configure(services, {p: RecordingSender(record, p) for p in PREFERENCE})
+        recording = {"SCIS_RECORDING_SENDER": str(record)}
+        self.actors = Actors(self.broker, services, platform_senders(services.engine, recording))
         self.worker = Worker(self.broker, worker_threads=threads)
         self.worker.start()
 
@@ -810,10 +758,9 @@ class DisruptionFigures:
     cpu: dict[str, float]
 
 
-def disruption(services, recording, expected: int, meter: CpuMeter, timeout: float):
-    """Hal's shop floods; the workers analyse and re-plan every order that used it."""
-    from workers import actors
-
+def disruption(actors, recording, expected: int, meter: CpuMeter, timeout: float):
+    """Hal's shop floods; the workers of `actors` analyse and re-plan every order that used it."""
+    services = actors.services
     recording.read()
     last_event = scalar(services, "SELECT max(id) FROM event")
     last_message = scalar(services, "SELECT max(id) FROM notification")
@@ -914,7 +861,7 @@ def main() -> None:
     # SIGTERM ends the run as Ctrl-C does: through the `finally` that stops what it started.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
-    from workers import actors
+    from workers.actors import Actors
     from workers.broker import make_broker
 
     database = redis_server = workers = in_process = engine = None
@@ -925,7 +872,7 @@ def main() -> None:
         if database.note:
             print(database.note)
         engine = make_engine(database.url)
-        services = Services(engine)
+        services = application(engine)
         services.handle(LoadNetwork(None, the_network(options.buyers)))
 
         probe = agreed_orders(database.url, ["dana"])  # finished by the baseline's warm-up
@@ -960,7 +907,9 @@ def main() -> None:
         def workload(orders, seed):
             return interleaved(stage_owners(services, orders), seed)  # every stage: completed
 
-        def run(name, orders, seed, recording, meter, rate=options.rate, drivers=options.drivers):
+        def run(
+            name, orders, seed, actors, recording, meter, rate=options.rate, drivers=options.drivers
+        ):
             return measure(
                 name,
                 workload(orders, seed),
@@ -968,7 +917,7 @@ def main() -> None:
                 drivers,
                 f"{name}-{seed}",
                 recording,
-                services,
+                actors,
                 meter,
                 options.timeout,
             )
@@ -982,19 +931,29 @@ def main() -> None:
         base_recording = Recording(directory / "in-process.jsonl")
         postgres_url = database.url if database.admin is not None else None
         base_meter = CpuMeter({"this process": this_process, **postgres}, postgres_url)
-        run("warm-up", warm_base, 1, base_recording, base_meter, rate=50, drivers=2)
+        base_actors = in_process.actors
+        run("warm-up", warm_base, 1, base_actors, base_recording, base_meter, rate=50, drivers=2)
         database.tidy()
         base_light = run(
-            "in-process", base_light_orders, 5, base_recording, base_meter, rate=options.light_rate
+            "in-process",
+            base_light_orders,
+            5,
+            base_actors,
+            base_recording,
+            base_meter,
+            rate=options.light_rate,
         )
         database.tidy()
-        base = run("in-process", base_orders, 2, base_recording, base_meter)
+        base = run("in-process", base_orders, 2, base_actors, base_recording, base_meter)
         base_wall, base_sessions = base_meter.wall, base_meter.sessions
         in_process.stop()
         in_process = None
 
         # Redis and two `scis worker` processes.
-        redis_server = RedisServer()
+        try:
+            redis_server = start_redis()  # the integration tests' private redis-server
+        except RedisUnavailable as unavailable:
+            raise SystemExit(str(unavailable)) from None
         if profile is not None:
             profile.mkdir()
         workers = WorkerGroup(
@@ -1006,8 +965,7 @@ def main() -> None:
             options.threads,
             profile,
         )
-        actors.bind(make_broker(redis_server.url))
-        actors.configure(services, {})
+        actors = Actors(make_broker(redis_server.url), services, {})  # here, only to send
         recording = Recording(directory / "redis.jsonl")
         meter = CpuMeter(
             {
@@ -1018,11 +976,13 @@ def main() -> None:
             },
             postgres_url,
         )
-        run("warm-up", warm_redis, 3, recording, meter, rate=50, drivers=2)
+        run("warm-up", warm_redis, 3, actors, recording, meter, rate=50, drivers=2)
         database.tidy()
-        redis_light = run("redis", redis_light_orders, 6, recording, meter, rate=options.light_rate)
+        redis_light = run(
+            "redis", redis_light_orders, 6, actors, recording, meter, rate=options.light_rate
+        )
         database.tidy()
-        redis = run("redis", redis_orders, 4, recording, meter)
+        redis = run("redis", redis_orders, 4, actors, recording, meter)
         redis_wall, redis_sessions = meter.wall, meter.sessions
 
         live = scalar(
@@ -1030,7 +990,7 @@ def main() -> None:
         )
         assert live == len(disrupted), f"{live} live orders, {len(disrupted)} expected"
         database.tidy()
-        hit = disruption(services, recording, live, meter, options.timeout)
+        hit = disruption(actors, recording, live, meter, options.timeout)
         hit_wall, hit_sessions = meter.wall, meter.sessions
         workers.stop()  # the profiled workers write their profiles as they stop
 
@@ -1104,8 +1064,8 @@ def main() -> None:
         print(
             f"\nbaseline: the in-process broker (StubBroker, {processes * options.threads} "
             f"Dramatiq worker threads in this process), measured in the same run on the same "
-            f"database. Workers: {workers.command}. Redis {redis_server.version} of this "
-            f"script's own; {database.description}; {os.cpu_count()} CPUs."
+            f"database. Workers: {workers.command}. Redis {redis_version(redis_server.binary)} "
+            f"of this script's own; {database.description}; {os.cpu_count()} CPUs."
         )
         if profile is not None:
             print("PROFILED: the workers ran under cProfile; their figures above are slowed.")
@@ -1121,7 +1081,6 @@ def main() -> None:
             workers.stop()
         if redis_server is not None:
             redis_server.stop()
-        actors.configure(None, None)
         if engine is not None:
             engine.dispose()
         if database is not None:

@@ -32,15 +32,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-
-HERE = Path(__file__).resolve().parent
-INTEGRATION = HERE.parent / "tests" / "integration"  # the harnesses this soak starts servers with
-sys.path[:0] = [str(HERE), str(HERE.parent), str(INTEGRATION), str(INTEGRATION / "matrix")]
-
-from matrix_people import MatrixPerson  # noqa: E402
-from soak_ledger import Books, balance, latency_rows, percentile, table  # noqa: E402
-from soak_people import (  # noqa: E402
+import project_paths  # noqa: F401 — the project and the harnesses this soak starts servers with
+from matrix_people import MatrixPerson
+from soak_ledger import Books, balance, latency_rows, percentile, table
+from soak_people import (
     MatrixParticipant,
     Outbox,
     People,
@@ -48,8 +43,9 @@ from soak_people import (  # noqa: E402
     TelegramParticipant,
     read_telegram,
 )
-from soak_traffic import COORDINATOR, Pace, Reader, Traffic  # noqa: E402
-from soak_world import ON_MATRIX, ON_TELEGRAM, World, memory  # noqa: E402
+from soak_traffic import COORDINATOR, Pace, Reader, Traffic
+from soak_world import ON_MATRIX, ON_TELEGRAM, World, memory
+from sqlalchemy import text
 
 TELEGRAM_LOOK_EVERY_S = 0.3  # how often each Telegram chat is read (latency uses its clock)
 

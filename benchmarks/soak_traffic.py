@@ -18,7 +18,7 @@ from soak_people import Participant
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core.service.bus import Services
+from bots.bootstrap import application
 from core.service.listings import Duties, duties
 
 # Cycled through: each is out of service for a minute, then back for a minute. Every one is
@@ -54,7 +54,7 @@ class Reader:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.services = Services(engine)
+        self.services = application(engine)
 
     async def _scalar(self, sql: str, **values):
         def query():

@@ -2,49 +2,35 @@
 harnesses (tests/integration), and the chair network with the soak's own chat accounts.
 
 PostgreSQL (a fresh database), a private Redis, a private Synapse, the Telegram emulator behind a
-long-polling Bot API (see LongPollingBotApi), two `scis worker` commands and one `scis serve`
-configured for Telegram and Matrix — each a separate process whose memory can be read.
+long-polling Bot API (bot_api_proxy.BotApiProxy with hold_s), two `scis worker` commands and one
+`scis serve` configured for Telegram and Matrix — each a separate process whose memory can be read.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import sys
-import threading
-import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
 
+import project_paths  # noqa: F401 — the project and the integration tests' harnesses
 import psutil
-import yaml
-from aiohttp import ClientSession, web
+from bot_api_proxy import BotApiProxy
+from bot_processes import ServeProcess
+from database_servers import resolve_postgres
+from matrix_people import add_buyers, chair_network
+from redis_servers import start_redis
 from sqlalchemy import text
+from synapse_server import Person, start_synapse
+from telegram_emulator import start_emulator
+from worker_processes import WorkerProcesses, wait_until
 
-PROJECT = Path(__file__).resolve().parent.parent
-INTEGRATION = PROJECT / "tests" / "integration"
-for folder in (PROJECT, INTEGRATION, INTEGRATION / "matrix"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from bot_processes import ServeProcess  # noqa: E402
-from database_servers import free_port, resolve_postgres  # noqa: E402
-from emulator_request import adapt  # noqa: E402
-from matrix_people import chair_network  # noqa: E402
-from redis_servers import start_redis  # noqa: E402
-from synapse_server import Person, start_synapse  # noqa: E402
-from telegram_emulator import start_emulator  # noqa: E402
-from worker_processes import WorkerProcesses, wait_until  # noqa: E402
-
-from core.importers import load_network  # noqa: E402
-from core.service.bus import Services  # noqa: E402
-from core.service.commands import LoadNetwork  # noqa: E402
-from core.store import migrate  # noqa: E402
-from core.store.database import make_engine  # noqa: E402
+from bots.bootstrap import application
+from core.importers import load_network
+from core.service.commands import LoadNetwork
+from core.store import migrate
+from core.store.database import make_engine
 
 # The people of examples/chair.yaml and tests/scenarios/seat-maker.yaml, split between the two
 # platforms so that every order has parties on both (the parties of plan 1: ana, fern, gus, hal,
@@ -56,91 +42,6 @@ WORKER_THREADS = 4
 # How long the Bot API holds a bot's getUpdates when nothing waits, as Telegram does; the
 # emulator answers at once, and PTB polling without a pause would spin.
 HOLD_S = 10.0
-HOLD_STEP_S = 0.02
-
-
-class LongPollingBotApi:
-    """The Telegram emulator as `scis serve` and the workers see it through TELEGRAM_API_URL:
-    each Bot API call passed on with its answer mended (emulator_request.adapt), and a bot's
-    `getUpdates` held until an update arrives or HOLD_S pass — Telegram's long polling, which
-    the emulator lacks. Runs in a thread of its own with its own event loop."""
-
-    def __init__(self, emulator_url: str):
-        self.emulator_url = emulator_url.rstrip("/")
-        self.port = free_port()
-        self.calls: Counter[str] = Counter()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stopping: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="bot-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LongPollingBotApi:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the Bot API did not start")
-        return self
-
-    def stop(self) -> None:
-        if self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
-        self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
-        async with ClientSession() as upstream:
-
-            async def call(request: web.Request, body: bytes) -> tuple[int, bytes]:
-                async with upstream.request(
-                    request.method,
-                    f"{self.emulator_url}{request.path}",
-                    data=body,
-                    headers={"Content-Type": request.headers.get("Content-Type", "")},
-                ) as answer:
-                    return adapt(request.match_info["method"], answer.status, await answer.read())
-
-            async def forward(request: web.Request) -> web.Response:
-                method = request.match_info["method"]
-                self.calls[method] += 1
-                body = await request.read()
-                code, payload = await call(request, body)
-                deadline = time.monotonic() + min(HOLD_S, poll_timeout(body))
-                while (
-                    method == "getUpdates"
-                    and code == 200
-                    and payload.replace(b" ", b"").endswith(b'"result":[]}')
-                    and time.monotonic() < deadline
-                    and not self._stopping.is_set()
-                ):
-                    await asyncio.sleep(HOLD_STEP_S)
-                    code, payload = await call(request, body)
-                return web.Response(status=code, body=payload, content_type="application/json")
-
-            server = web.Application()
-            server.router.add_route("*", "/{token}/{method}", forward)
-            runner = web.AppRunner(server, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", self.port).start()
-            self._ready.set()
-            await self._stopping.wait()
-            await runner.cleanup()
-
-
-def poll_timeout(body: bytes) -> float:
-    """A getUpdates' `timeout` (form or JSON, as a bot sends it): how long it may be held."""
-    try:
-        values = json.loads(body) if body.lstrip().startswith(b"{") else parse_qs(body.decode())
-        given = values.get("timeout", 0)
-        return float(given[0] if isinstance(given, list) else given)
-    except (ValueError, TypeError, AttributeError):
-        return 0.0
 
 
 @dataclass
@@ -156,24 +57,9 @@ def network_files(directory: Path, accounts: Accounts) -> list[Path]:
     and the soak's extra buyers added to chair.yaml beside Dana."""
     matrix = {who: person.user_id for who, person in accounts.matrix.items()}
     paths = chair_network(directory, matrix=matrix, telegram=accounts.telegram)
-    chair = next(path for path in paths if path.name == "chair.yaml")
-    document = yaml.safe_load(chair.read_text())
-    known = {p["id"] for path in paths for p in yaml.safe_load(path.read_text())["participants"]}
-    dana = next(p for p in document["participants"] if p["id"] == "dana")
     extra = [(who, {"telegram": str(chat)}) for who, chat in accounts.telegram.items()]
     extra += [(who, {"matrix": person.user_id}) for who, person in accounts.matrix.items()]
-    for who, contacts in extra:
-        if who not in known:
-            document["participants"].append(
-                {
-                    "id": who,
-                    "name": f"Buyer {who}",
-                    "roles": ["buyer"],
-                    "location": dana["location"],
-                    "contacts": contacts,
-                }
-            )
-    chair.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    add_buyers(paths, extra)
     return paths
 
 
@@ -221,7 +107,7 @@ class World:
         say(f"Redis {self.redis.url}; Synapse {self.synapse.url} ({self.synapse.started_in:.1f}s)")
         self.emulator = start_emulator()
         self._closers.append(self.emulator.stop)
-        self.bot_api = LongPollingBotApi(self.emulator.url).start()
+        self.bot_api = BotApiProxy(self.emulator.url, hold_s=HOLD_S).start()
         self._closers.append(self.bot_api.stop)
         self.token = self.emulator.new_token("soak")
         say(f"Telegram emulator {self.emulator.url}; Bot API {self.bot_api.url}")
@@ -234,7 +120,7 @@ class World:
         loaded = load_network(network_files(self.directory, self.accounts))
         if loaded.errors:
             raise RuntimeError(f"the soak's network does not load: {loaded.errors}")
-        Services(self.engine).handle(LoadNetwork(None, loaded.network, note="the soak"))
+        application(self.engine).handle(LoadNetwork(None, loaded.network, note="the soak"))
 
         platforms = {
             "TELEGRAM_TOKEN": self.token,
@@ -276,7 +162,7 @@ class World:
             synced = connection.execute(
                 text("SELECT count(*) FROM platform_state WHERE key LIKE 'next_batch%'")
             ).scalar_one()
-        return synced > 0 and self.bot_api.calls["getUpdates"] > 0
+        return synced > 0 and self.bot_api.called("getUpdates") > 0
 
     def serve_log_tail(self, chars: int = 4000) -> str:
         return self.serve.log_text()[-chars:] if self.serve else ""

@@ -19,15 +19,12 @@ import subprocess
 import sys
 import time
 from functools import partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import project_paths  # noqa: F401 — the project on sys.path
+from layered_network import layered_network, top_item
 
-from layered_network import layered_network, top_item  # noqa: E402
-
-from core.weave import Demand, SupplyIndex, Weave  # noqa: E402
-from core.weave.literal import literal_plans  # noqa: E402
+from core.weave import Demand, SupplyIndex, Weave
+from core.weave.literal import literal_plans
 
 SMALL = [  # (items, depth, fan-in, alternatives)
     (12, 3, 2, 2),

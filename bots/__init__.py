@@ -1,1 +1,2 @@
-"""Front ends: the `scis` command line now, chat adapters later."""
+"""The front ends: the conversation, the Telegram, Matrix and terminal adapters, the `scis`
+command line, the platform registry and the composition root (bootstrap.py)."""

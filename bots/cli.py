@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from bots.cli_arguments import delivery_place, find_item, positive_int, read_criteria, read_network
 from bots.cli_db import db_app
 from bots.cli_demo import demo
+from bots.cli_fragility import fragility
 from bots.cli_health import health
-from bots.cli_options import NetworkOption
-from bots.cli_risk import fragility, risk, survival
+from bots.cli_options import JsonOption, NetworkOption
+from bots.cli_output import fail, out
+from bots.cli_risk import risk
 from bots.cli_serve import serve
+from bots.cli_survival import survival
 from bots.cli_valueflows import export_app, import_app
 from bots.cli_worker import worker
 from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
-from core.importers import LoadResult, load_network
-from core.network.model import Location, Network
 from core.risk.reliability import Reliability
 from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
 
@@ -41,49 +41,6 @@ app.command()(demo)
 app.command(context_settings={"ignore_unknown_options": True})(risk)
 app.command()(fragility)
 app.command()(survival)
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 1):
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _load(paths: list[Path]) -> LoadResult:
-    result = load_network(paths)
-    for diagnostic in result.diagnostics:
-        tone = "red" if diagnostic in result.blocking_errors else "yellow"
-        err.print(f"[{tone}]{diagnostic}[/]", highlight=False, soft_wrap=True)
-    if result.blocking_errors:
-        count = len(result.blocking_errors)
-        _fail(f"{count} problem{'s' if count > 1 else ''} in the network; nothing was woven")
-    return result
-
-
-def _positive_int(text: str, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        _fail(f"{what} must be a positive whole number, not {text!r}")
-    if value <= 0:
-        _fail(f"{what} must be a positive whole number, not {text!r}")
-    return value
-
-
-def _place(network: Network, text: str | None) -> Location | None:
-    if text is None:
-        return None
-    if text in network.participants:
-        location = network.participants[text].location
-        if location is None:
-            _fail(f"participant {text!r} has no location")
-        return location
-    try:
-        lat, lon = (float(part) for part in text.split(","))
-    except ValueError:
-        _fail(f"--deliver-to takes LAT,LON or a participant id, not {text!r}")
-    return Location(lat, lon)
 
 
 # Unknown options pass through as arguments so that `weave chair -1` meets the quantity check.
@@ -100,17 +57,15 @@ def weave(
     deliver_to: Annotated[
         str | None, typer.Option(help="Where the goods go: LAT,LON or a participant id.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    as_json: JsonOption = False,
 ):
     """In how many ways can the network deliver QUANTITY of ITEM, and which are the best?"""
-    count = _positive_int(quantity, "quantity")
+    count = positive_int(quantity, "quantity")
     if rank not in RANKINGS:
-        _fail(f"--rank must be one of {', '.join(RANKINGS)}, not {rank!r}")
-    loaded = _load(network).network
-    found = loaded.find_item(item)
-    if found is None:
-        _fail(f"unknown item {item!r}; `scis catalog` lists what the network knows")
-    wanted = frozenset(c.strip() for c in criteria.split(",") if c.strip())
+        fail(f"--rank must be one of {', '.join(RANKINGS)}, not {rank!r}")
+    loaded = read_network(network)
+    found = find_item(loaded, item)
+    wanted = read_criteria(criteria)
     try:
         woven = Weave(
             loaded,
@@ -118,12 +73,12 @@ def weave(
             criteria=wanted,
             # Risk is per stage, as plans and `scis risk` show it (declared figures: no history).
             ranking=RANKINGS[rank].with_reliability(Reliability(loaded)),
-            deliver_to=_place(loaded, deliver_to),
+            deliver_to=delivery_place(loaded, deliver_to),
         )
         total = woven.count()
         plans = woven.best(top)
     except WeaveError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         document = {
             "item": found.id,
@@ -144,8 +99,8 @@ def catalog(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list on stdout.")] = False,
 ):
     """Every item of the network, whether it can be ordered, and in how many ways."""
-    loaded = _load(network).network
-    wanted = frozenset(c.strip() for c in criteria.split(",") if c.strip())
+    loaded = read_network(network)
+    wanted = read_criteria(criteria)
     entries = orderable_catalog(loaded, wanted)
     if as_json:
         json.dump(catalog_json(entries), sys.stdout, indent=2, ensure_ascii=False)

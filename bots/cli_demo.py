@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
 
-if TYPE_CHECKING:  # the CLI starts fast: the runtime is imported when a demo runs
-    from bots.runtime import Runtime
+if TYPE_CHECKING:  # the CLI starts fast: SCIS is put together when a demo runs
+    from bots.bootstrap import App
     from core.service.listings import StageLine
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -59,21 +59,17 @@ class CollectingSender:
 class Play:
     """People typing to SCIS on the console, one line at a time, the workers settled after each."""
 
-    runtime: Runtime
+    app: App
     console: Console
     collected: CollectingSender
     problems: list[str] = field(default_factory=list)
 
     def __post_init__(self):
-        from bots.conversation.conversation import ChatConversation
         from bots.conversation.rate_limit import RateLimiter
-        from workers.actors import deliver_results, take_in
 
         # The replay packs days of typing into seconds: no person is typing too fast.
         unlimited = RateLimiter(per_minute=1e9, burst=10**9)
-        self.conversation = ChatConversation(
-            self.runtime.services, take_in, on_result=deliver_results, limiter=unlimited
-        )
+        self.conversation = self.app.conversation(limiter=unlimited)
         self._ids = itertools.count(1)
 
     def say(self, who: str, text: str) -> str:
@@ -81,7 +77,7 @@ class Play:
 
         incoming = Incoming("console", who, f"demo:{next(self._ids)}", text)
         replies = self.conversation.answer(incoming)
-        if not self.runtime.settle(timeout=30):
+        if not self.app.settle(timeout=30):
             self.problems.append(f"the workers were still busy 30 s after {who}: {text}")
         answer = "\n".join(reply.text for reply in replies)
         self.console.print(f"  [bold]{escape(who)}>[/] {escape(text)}")
@@ -110,7 +106,7 @@ class Play:
         from core.service.listings import stage_list
 
         self.say(who, f"/stages {order}")
-        services = self.runtime.services
+        services = self.app.services
         return services.read(lambda session: stage_list(services, session, order)).stages
 
     def finish(self, who: str, order: int) -> None:
@@ -132,13 +128,13 @@ class Play:
             row = records.order(session, order)
             return [] if contract is None else lifecycle.awaited(session, contract, row)
 
-        return self.runtime.services.read(read)
+        return self.app.services.read(read)
 
     def completed(self, order: int) -> None:
         """Say how the order ended; a story that does not end in a completed order failed."""
         from core.service import records
 
-        row = self.runtime.services.read(lambda session: records.order(session, order))
+        row = self.app.services.read(lambda session: records.order(session, order))
         self.console.print(f"[bold]Order {order}: {row.status.replace('_', ' ')}.")
         if row.status != "completed":
             self.problems.append(f"order {order} ended {row.status}: {row.reason}")
@@ -249,22 +245,24 @@ def demo(
 
 
 def _replay(console: Console, workdir: Path, name: str) -> list[str]:
-    from bots.runtime import start
-    from core.service.commands import OpenConsole
+    from bots.bootstrap import Settings, bootstrap
+    from core.service.commands import SpeakForEveryone
 
     title, network, play_it = SCENARIOS[name]
     began = time.monotonic()
     console.print(Rule(f"[bold]{escape(title)}"))
     collected = CollectingSender()
-    runtime = start({"console": collected}, network, url=f"sqlite:///{workdir / name}.db")
+    settings = Settings(database_url=f"sqlite:///{workdir / name}.db")
+    app = bootstrap(settings, senders={collected.platform: collected})
     try:
-        runtime.services.handle(OpenConsole())
-        names = runtime.participants()
-        play = Play(runtime, console, collected)
+        app.load_networks(network)
+        app.services.handle(SpeakForEveryone(collected.platform))
+        names = app.participants()
+        play = Play(app, console, collected)
         console.print("[bold]What was typed[/] (who> what; SCIS's answer below it)")
         play_it(play)
     finally:
-        runtime.stop()
+        app.stop()
     console.print()
     console.print("[bold]What each participant received[/]")
     by_participant: dict[str, list[Received]] = {}
@@ -306,7 +304,7 @@ class _Errors(logging.Handler):
 
 def _log_to(path: Path) -> _Errors:
     """The workers' log goes to a file; errors are also kept, to fail the demo."""
-    from bots.runtime import log_to_file
+    from bots.logs import log_to_file
 
     log_to_file(path)
     errors = _Errors()

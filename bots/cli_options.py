@@ -15,3 +15,15 @@ NetworkOption = Annotated[
         help="A scis YAML network, or any manifest or folder the importers read. Repeatable.",
     ),
 ]
+ScenarioOption = Annotated[
+    Path,
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="A scis-risk YAML or JSON file: demand, losses, rates, stock, recovery times.",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
+PlotOption = Annotated[
+    Path | None, typer.Option("--plot", help="Also draw it, as a PNG written to this file.")
+]

@@ -28,60 +28,60 @@ def serve(
 ):
     """Chat with SCIS: on Telegram (TELEGRAM_TOKEN) and Matrix (MATRIX_HOMESERVER …) when set,
     else on this terminal, where /as PARTICIPANT switches who you are."""
+    from bots.bootstrap import EXAMPLE_NETWORK, NetworkProblem, Settings, bootstrap
     from bots.console.greeting import greeting
     from bots.console.sender import ConsoleSender
     from bots.console.terminal import Terminal
-    from bots.conversation.conversation import ChatConversation
-    from bots.logs import setup_logging
+    from bots.logs import log_to_file, setup_logging
     from bots.matrix.settings import MatrixNotConfigured
-    from bots.platforms import configured, platform_senders, serve_platforms
-    from bots.runtime import NetworkProblem, log_to_file, start
-    from core.service.commands import OpenConsole
-    from workers.actors import deliver_results, take_in
+    from bots.platforms import configured, serve_platforms
+    from core.service.commands import SpeakForEveryone
     from workers.metrics import serve_from_environment
 
     try:
-        chat_platforms = configured()
-    except MatrixNotConfigured as problem:
+        chat_platforms = [platform.name for platform in configured()]
+        settings = Settings.from_environment(threads=threads)
+    except (MatrixNotConfigured, ValueError) as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1) from None
     console = Console(highlight=False)
     names: dict[str, str] = {}
     sender = ConsoleSender(console, lambda p: names.get(p, p))
-    senders = {} if chat_platforms else {"console": sender}
     if not chat_platforms:  # the terminal is for the conversation; the workers log to a file
         log_to_file(Path("scis.log"))
     else:
         setup_logging()
+    # With chat platforms, their senders (bootstrap's default); else the terminal's.
+    app = bootstrap(settings, senders=None if chat_platforms else {sender.platform: sender})
     try:
-        runtime = start(senders, list(network), threads=threads)
+        app.load_networks(network, example=EXAMPLE_NETWORK)
     except NetworkProblem as problem:
+        app.stop()
         typer.echo(f"error: the network cannot be loaded:\n{problem}", err=True)
         raise typer.Exit(1) from None
     try:
-        runtime.sweep_every(15.0)
-        serve_from_environment(runtime.broker, runtime.services.engine)  # SCIS_METRICS_PORT
-        conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
+        app.sweep_every(15.0)
+        serve_from_environment(app.broker, app.services.engine)  # SCIS_METRICS_PORT
+        conversation = app.conversation()
         if chat_platforms:
-            runtime.senders.update(platform_senders(runtime.services.engine))
             console.print(f"SCIS serving on {' and '.join(chat_platforms)}; Ctrl-C stops it.")
-            _until_interrupted(serve_platforms, conversation, runtime.services.engine)
+            _until_interrupted(serve_platforms, conversation, app.services.engine)
             return
-        runtime.services.handle(OpenConsole())
-        names.update(runtime.participants())
+        app.services.handle(SpeakForEveryone(sender.platform))
+        names.update(app.participants())
         where = os.environ.get("DATABASE_URL") or "scis.db (SQLite)"
-        console.print(greeting(runtime, where, Path("scis.log")))
+        console.print(greeting(app, where, Path("scis.log")))
 
         def participants():
-            names.update(runtime.participants())
+            names.update(app.participants())
             return names
 
         terminal = Terminal(conversation, console, participants, Path("scis-pictures"))
         sender.prompt = terminal.pending_prompt  # messages arriving while one types
         terminal.run()
-        runtime.settle(timeout=10)
+        app.settle(timeout=10)
     finally:
-        runtime.stop()
+        app.stop()
 
 
 def _until_interrupted(serve_platforms, conversation, engine) -> None:

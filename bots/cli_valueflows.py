@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from bots.cli_db import UrlOption
+from bots.cli_output import fail, first_line, plain
 
 export_app = typer.Typer(
     help="Write what the database holds in a form other tools read.",
@@ -30,37 +29,26 @@ import_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True, highlight=False, markup=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DEFAULT_BASE = "https://scis.example/"
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(1)
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _services(url: str | None):
     """The application over a database that has its schema (else one line saying how to get
     it); a SQLite file that is not there is not created by asking."""
-    from core.service import bootstrap
+    from bots.bootstrap import application
     from core.store import migrate
+    from core.store.database import make_engine
 
     url = migrate.normalised(url)
     where = migrate.shown(url)
     try:
         revision = migrate.current(url)
     except Exception as exc:  # unreachable server: one line, no traceback
-        _fail(f"cannot read {where}: {_first_line(exc)}")
+        fail(f"cannot read {where}: {first_line(exc)}")
     if revision is None:
-        _fail(f"{where} has no schema yet; `scis db upgrade` creates it")
-    return bootstrap(url), where
+        fail(f"{where} has no schema yet; `scis db upgrade` creates it")
+    return application(make_engine(url)), where
 
 
 # Typer makes a sub-app with one command that command itself; a callback keeps the group, so
@@ -90,7 +78,7 @@ def export_valueflows(
     try:
         document = services.read(lambda session: valueflows_document(services, session, base))
     except Exception as exc:
-        _fail(f"cannot read {where}: {_first_line(exc)}")
+        fail(f"cannot read {where}: {first_line(exc)}")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if out_file == "-":
         sys.stdout.write(text)
@@ -98,13 +86,13 @@ def export_valueflows(
     try:
         Path(out_file).write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"cannot write {out_file}: {exc.strerror or exc}")
+        fail(f"cannot write {out_file}: {exc.strerror or exc}")
     graph = document["@graph"]
     counts = {
         kind: sum(node["@type"] == f"vf:{kind}" for node in graph)
         for kind in ("Intent", "Plan", "Commitment", "EconomicEvent")
     }
-    out.print(
+    plain.print(
         f"Wrote {out_file}: {_many(counts['Intent'], 'intent')}, "
         f"{_many(counts['Plan'], 'order')} with {_many(counts['Commitment'], 'commitment')} and "
         f"{_many(counts['EconomicEvent'], 'event')}."
@@ -130,23 +118,23 @@ def import_valueflows(
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror or exc}")
+        fail(f"cannot read {file}: {exc.strerror or exc}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _fail(f"{file} is not JSON: {exc}")
+        fail(f"{file} is not JSON: {exc}")
     if not isinstance(document, dict):
-        _fail(f"{file} is not a Value Flows document: it is not a JSON object")
+        fail(f"{file} is not a Value Flows document: it is not a JSON object")
     services, where = _services(url)
     try:
         ids = services.handle(ImportIntents(None, document, file.name)).value
     except Refused as refusal:
-        _fail(f"{file}: {refusal}")
+        fail(f"{file}: {refusal}")
     except Exception as exc:
-        _fail(f"cannot import into {where}: {_first_line(exc)}")
+        fail(f"cannot import into {where}: {first_line(exc)}")
     # No worker is needed to match them: matching is a command like any other, safe to repeat.
     matches = sum(len(services.handle(MatchIntent(i)).value) for i in ids)
     if not ids:
-        out.print(f"Cast 0 intents from {file.name}: none in it is open.")
+        plain.print(f"Cast 0 intents from {file.name}: none in it is open.")
         return
     shown = ", ".join(str(i) for i in ids)
     found = f"{matches} match{'' if matches == 1 else 'es'} found"
-    out.print(f"Cast {_many(len(ids), 'intent')} from {file.name}: {shown}; {found}.")
+    plain.print(f"Cast {_many(len(ids), 'intent')} from {file.name}: {shown}; {found}.")

@@ -31,22 +31,20 @@ def worker(
             err=True,
         )
         raise typer.Exit(1)
+    from bots.bootstrap import bootstrap
     from workers.metrics import serve_from_environment, share_with_worker_processes
 
     samples = share_with_worker_processes()  # before the worker processes start
-    from workers.actors import sweep  # binds the actors to the Redis broker
-
+    # This process only sends the sweeper's ticks; the worker processes put SCIS together
+    # themselves (bots.bootstrap:worker_process).
+    app = bootstrap(upgrade=False, work_here=False, senders={})
     if samples is not None:  # SCIS_METRICS_PORT: the worker processes' metrics, served here
-        import dramatiq
-
-        from core.store.database import make_engine
-
-        serve_from_environment(dramatiq.get_broker(), make_engine(), samples)
+        serve_from_environment(app.broker, app.services.engine, samples)
     command = [
         sys.executable,
         "-m",
         "dramatiq",
-        "bots.logs:worker_process",  # SCIS's log format and redaction, then the actors
+        "bots.bootstrap:worker_process",  # SCIS's log format and redaction, then SCIS
         "--processes",
         str(processes),
         "--threads",
@@ -70,7 +68,7 @@ def worker(
         while child.poll() is None:
             if time.monotonic() >= next_sweep:
                 try:
-                    sweep.send(sweep_age)
+                    app.actors.sweep.send(sweep_age)
                 except Exception as problem:  # Redis away for a moment: the next sweep will do
                     typer.echo(f"sweep not sent: {problem}", err=True)
                 next_sweep = time.monotonic() + sweep_every

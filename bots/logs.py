@@ -11,7 +11,6 @@ of DATABASE_URL and REDIS_URL) wherever they appear.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -174,9 +174,15 @@ def setup_logging(
         root.setLevel(level)
 
 
-def worker_process() -> None:
-    """What `scis worker` asks Dramatiq to load in each worker process
-    (`python -m dramatiq bots.logs:worker_process`): Dramatiq has pointed logging at its pipe
-    by then (at its level: `-v`); SCIS's format and redaction go on it before the actors load."""
-    setup_logging(level=None)
-    importlib.import_module("bots.worker_actors")
+def log_to_file(path: Path, level: int = logging.INFO) -> None:
+    """Send every log record (SCIS's, Dramatiq's) to `path`, not to the terminal where a person
+    is chatting: a worker's retry or traceback belongs in the log, not in the conversation."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    prepare(handler)  # secrets out; the order and participant in; JSON if SCIS_LOG_FORMAT says
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,1 +1,2 @@
-"""Dramatiq actors around core (the workers issue fills this in)."""
+"""The workers: Dramatiq actors around core (actors.py), the outbox delivery, the sweeper, the
+broker and the metrics. ARCHITECTURE.md shows where they sit."""

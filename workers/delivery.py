@@ -23,7 +23,7 @@ from core.service.bus import Services
 from core.store.database import writing
 from core.store.tables import ChatIdentity, EventRow, Notification, ParticipantRow
 from workers.metrics import message_out
-from workers.senders import PREFERENCE, Outgoing, PermanentFailure, RateLimited, Sender
+from workers.senders import Outgoing, PermanentFailure, RateLimited, Sender
 
 # Longer than any send may take (the Matrix sender waits up to 90 s): a claim this old belongs
 # to a worker that died, and its message is sent again.
@@ -93,7 +93,7 @@ def _claim(services, session: Session, senders, participant_id, stale: timedelta
         return None
     message.attempts += 1
     session.add(message)
-    route = _route(session, senders, participant_id)
+    route = _route(session, services, senders, participant_id)
     if route is None:
         message_out("none", "failed")
         drained.failed += 1
@@ -169,12 +169,12 @@ def _settle(
                 raise
 
 
-def _route(session: Session, senders: dict[str, Sender], participant_id: str):
+def _route(session: Session, services: Services, senders: dict[str, Sender], participant_id: str):
     identities = session.exec(
         select(ChatIdentity).where(ChatIdentity.participant_id == participant_id)
     ).all()
     by_platform = {i.platform: i.address for i in identities}
-    for platform in PREFERENCE:
+    for platform in services.platforms:  # in delivery preference
         if platform in by_platform and platform in senders:
             return senders[platform], by_platform[platform]
     return None

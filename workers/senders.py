@@ -1,20 +1,20 @@
 """How a message leaves SCIS: one `Sender` per platform, chosen by the recipient's identities.
 
-The chat adapters bring the Telegram, Matrix and console senders; `RecordingSender` writes every
-message it is given to a file, one JSON line each, for tests and for trying SCIS without chat.
+The chat adapters bring the Telegram, Matrix and console senders (bots/platforms.py registers
+them); `RecordingSender` writes every message it is given to a file, one JSON line each, for
+tests and for trying SCIS without chat. Which sender a message takes is delivery's to choose:
+the first of the platforms, in the order Services.platforms gives them, that the recipient has
+an identity on and a sender exists for.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-
-PREFERENCE = ("telegram", "matrix", "console")  # the first identity a sender exists for wins
 
 
 class RateLimited(Exception):  # noqa: N818 — the platform's own word for it
@@ -78,11 +78,3 @@ def recorded(path: str | Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def senders_from_environment(environ=os.environ) -> dict[str, Sender]:
-    """The senders this process can use. SCIS_RECORDING_SENDER=FILE records every platform."""
-    recording = environ.get("SCIS_RECORDING_SENDER")
-    if recording:
-        return {platform: RecordingSender(recording, platform) for platform in PREFERENCE}
-    return {}

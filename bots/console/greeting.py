@@ -7,18 +7,18 @@ from pathlib import Path
 from rich.markup import escape
 from sqlmodel import select
 
-from bots.runtime import Runtime
+from bots.bootstrap import App
 from core.store.tables import ParticipantRow
 
 
-def greeting(runtime: Runtime, where: str, log: Path) -> str:
+def greeting(app: App, where: str, log: Path) -> str:
     """Rich markup for the first screen: a newcomer learns how to become someone and order."""
 
     def read(session):
         return list(session.exec(select(ParticipantRow).order_by(ParticipantRow.id)))
 
-    people = runtime.services.read(read)
-    loaded = ", ".join(path.name for path in runtime.loaded)
+    people = app.services.read(read)
+    loaded = ", ".join(path.name for path in app.loaded)
     network = f", network {escape(loaded)} loaded" if loaded else ""
     buyer = next((p for p in people if "buyer" in p.roles), people[0] if people else None)
     lines = [

@@ -3,12 +3,14 @@ message is the rest of it.
 
 The pending step lives in the PlatformState table (platform, "flow:<address>"), so the answer
 may reach another bot process than the question did. A step older than FLOW_TIMEOUT is
-forgotten: a plain message that much later is a new conversation.
+forgotten: a plain message that much later is a new conversation. `Flow` is one account's
+step while one message is answered: it is read from the table at most once.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,3 +62,30 @@ def clear(engine: Engine, platform: str, address: str) -> bool:
     """Forget the step; True when there was one."""
     flow_key = key(address)
     return flow_key is not None and PlatformMemory(engine, platform).forget(flow_key)
+
+
+class Flow:
+    """The pending step of one account while one message is answered."""
+
+    _UNREAD = object()
+
+    def __init__(self, engine: Engine, platform: str, address: str, clock: Callable[[], datetime]):
+        self.engine, self.platform, self.address, self.clock = engine, platform, address, clock
+        self._known: Pending | None | object = self._UNREAD
+
+    def pending(self) -> Pending | None:
+        if self._known is self._UNREAD:
+            self._known = pending(self.engine, self.platform, self.address, self.clock())
+        return self._known
+
+    def begin(self, step: Pending) -> bool:
+        """Remember the step; False when this address cannot keep one."""
+        kept = begin(self.engine, self.platform, self.address, step, self.clock())
+        if kept:
+            self._known = step
+        return kept
+
+    def clear(self) -> bool:
+        """Forget the step; True when there was one."""
+        self._known = None
+        return clear(self.engine, self.platform, self.address)

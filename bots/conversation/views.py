@@ -3,12 +3,15 @@ Platform-neutral; each adapter renders a `Reply` natively."""
 
 from __future__ import annotations
 
-from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
+from collections.abc import Iterable
+
+from bots.conversation.declaration import Command, may_use, who_may
 from bots.conversation.messages import Button, Picture, Reply
 from core.frames import how_many, short_equation
 from core.service.intents import IntentLine, MatchLine
 from core.service.lifecycle import DESCRIBED, STUCK, OrderStatus
 from core.service.listings import SHOWN_WORDS, WAITING, Duties, OrderList, PlanPage, StageList
+from core.service.queries import OrderState
 from core.service.risk import RISKIEST, OrderRisk, outlook_text, percent
 from core.weave import CatalogEntry
 
@@ -43,8 +46,8 @@ def start(name: str | None) -> Reply:
     return reply(f"Hello, {name}! /tasks shows what you owe; /help lists what you can do.")
 
 
-def help_list(roles: list[str] | None) -> Reply:
-    usable = [c for c in COMMANDS if may_use(c, roles)]
+def help_list(commands: Iterable[Command], roles: list[str] | None) -> Reply:
+    usable = [c for c in commands if may_use(c, roles)]
     lines = ["What you can do:"]
     lines += [f"{c.usage} — {c.help}" for c in usable]
     lines.append("/help COMMAND tells more about one.")
@@ -53,23 +56,13 @@ def help_list(roles: list[str] | None) -> Reply:
     return reply("\n".join(lines))
 
 
-def help_topic(topic: str, roles: list[str] | None) -> Reply:
-    command = BY_NAME.get(topic.removeprefix("/").lower())
+def help_topic(command: Command | None, topic: str, roles: list[str] | None) -> Reply:
     if command is None:
         return reply(f"I have no /{topic[:30]} command. /help lists what you can do.")
     text = f"{command.usage} — {command.help}"
     if not may_use(command, roles):
         text += f" (for {who_may(command.who)}; {'join first' if roles is None else 'not for you'})"
     return reply(text)
-
-
-def who_may(who: str) -> str:
-    return {
-        "newcomer": "accounts that have not joined yet",
-        "registered": "participants",
-        "buyer": "buyers",
-        "coordinator": "coordinators",
-    }[who]
 
 
 def catalog(entries: list[CatalogEntry], words: str) -> Reply:
@@ -117,11 +110,26 @@ def plans(page: PlanPage, reader: str) -> Reply:
 _MARK = {"done": "✓", "failed": "✗", "pending": "·"}
 
 
-def stages(listing: StageList, picture: bytes | None) -> Reply:
-    lines = [
-        f"Order {listing.order_id}: {listing.done} of {listing.total} stages done "
-        f"({listing.percent}%)."
-    ]
+def stages(
+    listing: StageList, picture: bytes | None, unserved: list[str] = (), blocked: bool = False
+) -> Reply:
+    """`unserved`: the plan's sources the network can no longer serve (assess); `blocked`:
+    the order waits because nothing could replace them."""
+    order = listing.order_id
+    lines = [f"Order {order}: {listing.done} of {listing.total} stages done ({listing.percent}%)."]
+    if unserved:
+        # Only what is sure to follow is said: a blocked order is planned again when its buyer
+        # approves a substitute or a disrupted source is restored, and otherwise waits; a
+        # network loaded without a source re-plans nothing by itself. /reweave re-plans in
+        # every case (a disruption's own re-plan, once done, has replaced the source or
+        # blocked the order).
+        follows = (
+            f"order {order} waits for a substitute or for a source to come back; "
+            f"/reweave {order} looks again"
+            if blocked
+            else f"/reweave {order} looks for another way (its buyer or a coordinator)"
+        )
+        lines.append(f"Can no longer be served now: {'; '.join(unserved)} — {follows}.")
     for stage in listing.stages[:STAGE_LINES]:
         state = stage.status
         if stage.ready and stage.status == "pending":
@@ -223,11 +231,45 @@ def matches(lines: list[MatchLine]) -> Reply:
 def history(order_id: int, lines: list[str]) -> Reply:
     if not lines:
         return reply(f"Nothing has happened to order {order_id} yet.")
+    return reply("\n".join(_timeline(f"Order {order_id}, oldest first", lines)))
+
+
+def history_at(order_id: int, when: str, state: OrderState, lines: list[str]) -> Reply:
+    """The order as it was at `when` (rebuilt from its events), then its events until then."""
+    if not lines:
+        return reply(f"Order {order_id} was not placed yet at {when} UTC.")
+    status = _STATE.get(state.status) or state.status.replace("_", " ")
+    said = [f"Order {order_id} as it was at {when} UTC: {status}."]
+    if state.contract is None:
+        said.append("No plan chosen yet.")
+    else:
+        contract = _CONTRACT.get(state.contract_status, state.contract_status)
+        said.append(f"Plan chosen, contract {contract}{_decisions(state)}.")
+    if state.stages:
+        count = {mark: sum(s == mark for s in state.stages.values()) for mark in _MARK}
+        failed = f", {count['failed']} failed" if count["failed"] else ""
+        said.append(f"Stages: {count['done']} of {len(state.stages)} done{failed}.")
+    return reply("\n".join([*said, *_timeline("Until then, oldest first", lines)]))
+
+
+_CONTRACT = {"potential": "waiting for agreement"}
+
+
+def _decisions(state: OrderState) -> str:
+    """Each party's word on the plan then: "; agreed: ana, bob; asked anew: fern"."""
+    said = []
+    for decision, word in (("agreed", "agreed"), ("declined", "declined"), ("asked", "asked anew")):
+        who = sorted(p for p, d in state.agreements.items() if d == decision)
+        if who:
+            said.append(f"; {word}: {', '.join(who)}")
+    return "".join(said)
+
+
+def _timeline(head: str, lines: list[str]) -> list[str]:
     shown = lines[-HISTORY_LINES:]
-    head = f"Order {order_id}, oldest first"
     if len(lines) > len(shown):
         head += f" (the last {len(shown)} of {len(lines)} events)"
-    return reply("\n".join([head + ":", *shown]))
+    return [head + ":", *shown]
 
 
 def tasks(duties: Duties) -> Reply:

@@ -1,5 +1,5 @@
 """Which homeserver and account the bot uses, and which of its rooms this process answers, from
-the environment (see DESIGN.md, Runtime)."""
+the environment (README: Run it for a community)."""
 
 from __future__ import annotations
 

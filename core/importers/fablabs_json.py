@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.importers.naming import slug
+from core.importers.naming import slug, unique_id
 from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
@@ -119,7 +119,7 @@ def _lab(entry, index: int, line: int, source: str, taken: set[str], diagnostics
     url = str(facility.get("url") or "").strip()
     key = url.rstrip("/").rsplit("/", 1)[-1] if url else ""
     key = slug(key or str(facility.get("facility_id") or "") or lab_name)
-    lab_id = _unique(f"fablabs:{key}", taken)
+    lab_id = unique_id(f"fablabs:{key}", taken)
     region = entry.get("region") if isinstance(entry.get("region"), dict) else {}
     place = ", ".join(
         part
@@ -149,11 +149,3 @@ def _location(geocoding, place, source, line, field, diagnostics: list[Diagnosti
         diagnostics.append(warning(message, source, line, f"{field}.geocoding"))
         return None
     return Location(float(lat), float(lon), place)
-
-
-def _unique(wanted: str, taken: set[str]) -> str:
-    candidate, n = wanted, 2
-    while candidate in taken:
-        candidate, n = f"{wanted}-{n}", n + 1
-    taken.add(candidate)
-    return candidate

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from core.importers import okf_common as okf
-from core.importers.naming import slug
+from core.importers.naming import slug, unique_id
 from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
@@ -133,7 +133,7 @@ def _offers(data, participant_id: str, source: str, diagnostics: list[Diagnostic
                 diagnostics.append(warning(message, source, line, f"{key}[{index}]"))
                 continue
             items[item.id] = item
-            offer_id = _unique(f"{participant_id}-{_short(slug(item.name))}", taken)
+            offer_id = unique_id(f"{participant_id}-{_short(slug(item.name))}", taken)
             offers.append(Offer(offer_id, participant_id, item.id, origin=Origin(source, line)))
     return list(items.values()), offers
 
@@ -143,14 +143,6 @@ def _short(text: str, limit: int = 32) -> str:
     if len(text) <= limit:
         return text
     return text[: text.rfind("-", 0, limit + 1)] if "-" in text[: limit + 1] else text[:limit]
-
-
-def _unique(wanted: str, taken: set[str]) -> str:
-    candidate, n = wanted, 2
-    while candidate in taken:
-        candidate, n = f"{wanted}-{n}", n + 1
-    taken.add(candidate)
-    return candidate
 
 
 def _contacts(contact) -> dict[str, str]:

@@ -1,2 +1,2 @@
-"""Intents and Value Flows (DESIGN.md glossary: intent): offers, requests and proposals cast by
-participants, matched against each other and against the network's needs."""
+"""Intents and Value Flows (ARCHITECTURE.md, the paper's words): offers, requests and proposals
+cast by participants, matched against each other and against the network's needs."""

@@ -5,10 +5,10 @@ Baltimore", "200 face shields by Dec 20", "pet-sheet 500/week -- pickup only". T
 in passes, each cutting out what it understood, so that the order of the parts is free:
 
 1. note: the words after " -- " (or " — "), and anything in double quotes;
-2. dates: "from A to B", "from A", "by/before/until/till/due B", and a bare date, which is read
-   as the end ("masks 200 tomorrow"). A date is an ISO date, "today", "tomorrow", "next
-   week/month" (7/30 days on), "in N days/weeks/months", "Dec 20" or "20 December" with an
-   optional year (without one, a day that has passed this year is next year's), or, after a
+2. dates (dates.py): "from A to B", "from A", "by/before/until/till/due B", and a bare date,
+   which is read as the end ("masks 200 tomorrow"). A date is an ISO date, "today", "tomorrow",
+   "next week/month" (7/30 days on), "in N days/weeks/months", "Dec 20" or "20 December" with
+   an optional year (without one, a day that has passed this year is next year's), or, after a
    keyword only, a weekday (the next one, today included). "before B" ends on B, like "by";
 3. rate: "/week", "per week", "a week", "every week", "weekly" (day, week or month);
 4. quantity: an amount ("200", "1,000", "2.5", "x200", "200x") and the unit right after it
@@ -26,10 +26,11 @@ in passes, each cutting out what it understood, so that the order of the parts i
 An intent expires when it ends; without an end, EXPIRY_DAYS after today (or after its start,
 when that is later).
 
-The resource is looked up in the network by normalised words (any case, accents, spaces or
-hyphens; a last plural word made singular): an item by id, name or alias, a process (what a
-facility or design does) by id or, if at least 3 letters long and unambiguous, by a prefix of
-it ("3dp", "laser cut"). An offer tries processes first, a request or proposal items first.
+The resource is looked up in the network (resources.py) by normalised words (any case, accents,
+spaces or hyphens; a last plural word made singular): an item by id, name or alias, a process
+(what a facility or design does) by id or, if at least 3 letters long and unambiguous, by a
+prefix of it ("3dp", "laser cut"). An offer tries processes first, a request or proposal items
+first.
 Words the network does not know are kept (`known=False`) with the normalised words as id, so
 that a coordinator can add them later. Their kind: an offer whose last word ends in "-ing"
 ("knitting", "welding") is of a PROCESS; everything else is an ITEM.
@@ -38,22 +39,13 @@ that a coordinator can add them later. Their kind: an offer whose last word ends
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
 
-from core.intents.model import (
-    ITEM,
-    OFFER,
-    PERIODS,
-    PROCESS,
-    PROPOSAL,
-    REQUEST,
-    Intent,
-    Quantity,
-    Resource,
-)
+from core.intents.dates import BARE_DATE_RE, END_RE, RANGE_RE, DateError, named_day
+from core.intents.model import ITEM, OFFER, PROCESS, PROPOSAL, REQUEST, Intent, Quantity, Resource
+from core.intents.resources import find, fold, key_of, known_processes
 from core.network.model import Location, Network
 
 # An intent no one gave an end to stops being matched after this many days, so that stale
@@ -81,54 +73,12 @@ PERIOD_WORDS = {
     **dict.fromkeys(("w", "wk", "wks", "week", "weeks", "weekly"), "week"),
     **dict.fromkeys(("mo", "month", "months", "monthly"), "month"),
 }
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 FILLER = {"of", "some", "a", "an", "the", "for", "please", "each"}
 
 CUT = "\x1e"  # stands where a part was cut out, so that a place stops there
 _SPACE = rf"[^\S{CUT}]"  # Python counts CUT as white space; a word after a cut is not "next"
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?\s+[0-9]{4})?"
-_DATE = (
-    r"(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|today|tomorrow|next\s+(?:week|month)"
-    r"|in\s+(?:[0-9]+|an?|one|two|three|four)\s+(?:day|week|month)s?"
-    rf"|{_MONTH}\s+{_DAY}{_YEAR}|{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR})(?!\w)"
-)
-_WEEKDAY = r"(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?(?!\w)"
-_ANY_DATE = rf"(?:{_DATE}|{_WEEKDAY})"
-
 NOTE_RE = re.compile(r"(?:^|\s+)(?:--|—)\s*(?P<note>.*)$|[\"“”](?P<quoted>[^\"“”]*)[\"“”]", re.S)
-RANGE_RE = re.compile(
-    rf"(?<!\w)(?:from|starting)\s+(?P<start>{_ANY_DATE})"
-    rf"(?:\s*(?:to|until|till|through|thru|-|–)\s*(?P<end>{_ANY_DATE}))?",
-    re.I,
-)
-END_RE = re.compile(
-    rf"(?<!\w)(?:by|before|until|till|til|due|through)\s+(?P<end>{_ANY_DATE})", re.I
-)
-BARE_DATE_RE = re.compile(rf"(?<!\w)(?P<end>{_DATE})", re.I)
-
-ISO_RE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})")
-RELATIVE_RE = re.compile(
-    r"(?:in\s+(?P<count>[0-9]+|an?|one|two|three|four)|(?P<next>next))\s+(?P<period>day|week|month)s?",
-    re.I,
-)
-MONTH_DAY_RE = re.compile(
-    rf"(?P<month>{_MONTH})\s+(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>[0-9]{{4}}))?",
-    re.I,
-)
-DAY_MONTH_RE = re.compile(
-    rf"(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})"
-    rf"(?:,?\s+(?P<year>[0-9]{{4}}))?",
-    re.I,
-)
-
 # "/fortnight" and "per fortnight" are rates with a period we do not know (an error); "a" or
 # "every" before a word that is not a period are just words ("a face shield").
 RATE_RE = re.compile(
@@ -195,7 +145,7 @@ def _parse(kind: str, participant: str, words: str, network: Network, today: dat
     text, starts, ends = _dates(text, today, kind)
     units = _units(network)
     text, per = _rate(text, kind, units)
-    processes = _processes(network)
+    processes = known_processes(network)
     text, quantity, resource = _quantity_and_resource(text, per, kind, network, processes, units)
     place_name = _place_name(text, kind)
     place = _place(place_name, network) if place_name else None
@@ -260,50 +210,11 @@ def _dates(text: str, today: date, kind: str) -> tuple[str, date | None, date | 
     for part, said in found.items():
         if len(said) > 1:
             raise IntentError(_explain(f"two {part} dates ({' and '.join(said)}); give one", kind))
-        bounds.append(_date(said[0], today, kind) if said else None)
-    return text, bounds[0], bounds[1]
-
-
-def _date(words: str, today: date, kind: str) -> date:
-    """The day `words` (one of _ANY_DATE's forms) name, seen from `today`."""
-    words = " ".join(words.split()).casefold()
-    if words == "today":
-        return today
-    if words == "tomorrow":
-        return today + timedelta(days=1)
-    if match := ISO_RE.fullmatch(words):
-        return _day(int(match["year"]), int(match["month"]), int(match["day"]), words, kind)
-    if match := RELATIVE_RE.fullmatch(words):
-        count = match["count"] or "1"
-        count = int(count) if count.isdigit() else SMALL_NUMBERS[count]
         try:
-            return today + timedelta(days=count * PERIODS[match["period"]])
-        except OverflowError:
-            raise IntentError(_explain(f"{words!r} is too far away", kind)) from None
-    if match := MONTH_DAY_RE.fullmatch(words) or DAY_MONTH_RE.fullmatch(words):
-        month = MONTHS.index(match["month"][:3].lower()) + 1
-        day = int(match["day"])
-        if match["year"]:
-            return _day(int(match["year"]), month, day, words, kind)
-        for year in range(today.year, today.year + 9):  # Feb 29 may be years away
-            try:
-                when = date(year, month, day)
-            except ValueError:
-                continue
-            if when >= today:
-                return when
-        raise IntentError(_explain(f"there is no day {words!r}", kind))
-    if re.fullmatch(_WEEKDAY, words):
-        weekday = WEEKDAYS.index(words[:3])
-        return today + timedelta(days=(weekday - today.weekday()) % 7)
-    raise IntentError(_explain(f"I could not read the date {words!r}", kind))
-
-
-def _day(year: int, month: int, day: int, words: str, kind: str) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise IntentError(_explain(f"there is no day {words!r}", kind)) from None
+            bounds.append(named_day(said[0], today) if said else None)
+        except DateError as problem:
+            raise IntentError(_explain(str(problem), kind)) from None
+    return text, bounds[0], bounds[1]
 
 
 # -- quantity ------------------------------------------------------------------------------------
@@ -374,7 +285,7 @@ def _quantity_and_resource(
     choices = []
     for rank, amount in enumerate(_amounts(text, units)):
         rest = text[: amount.start] + CUT + text[amount.end :]
-        found = _find(_resource_words(rest), kind, network, processes)
+        found = find(_resource_words(rest), kind, network, processes)
         choices.append((found is None, amount.unit is None, rank, amount, rest, found))
     if not choices:
         if per is not None:
@@ -404,7 +315,7 @@ def _unknown_unit(
     if after is None or amount.unit or not re.match(rf"{_SPACE}*{CUT}", text[after.end() :]):
         return False
     rest = text[: amount.start] + CUT + text[after.end() :]
-    return _find(_resource_words(rest), kind, network, processes) is not None
+    return find(_resource_words(rest), kind, network, processes) is not None
 
 
 def _default_unit(resource: Resource | None, network: Network) -> str:
@@ -429,11 +340,11 @@ def _place_name(text: str, kind: str) -> str | None:
 def _place(name: str, network: Network) -> Location | None:
     """Where `name` is: the mean of the coordinates of every participant whose place mentions it
     as whole words ("San Juan" in "Santurce, San Juan"); None when no one's does."""
-    wanted = re.compile(rf"(?<!\w){re.escape(_fold(name))}(?!\w)")
+    wanted = re.compile(rf"(?<!\w){re.escape(fold(name))}(?!\w)")
     spots = [
         p.location
         for p in network.participants.values()
-        if p.location and p.location.place and wanted.search(_fold(p.location.place))
+        if p.location and p.location.place and wanted.search(fold(p.location.place))
     ]
     if not spots:
         return None
@@ -458,83 +369,15 @@ def _resource_words(text: str) -> str:
 
 def _resource(text: str, kind: str, network: Network, processes: frozenset[str]) -> Resource:
     words = _resource_words(text)
-    found = _find(words, kind, network, processes)
+    found = find(words, kind, network, processes)
     if found is not None:
         return found
-    key = _key(words)
-    if not key:
+    normalised = key_of(words)
+    if not normalised:
         what = {OFFER: "offer", REQUEST: "request", PROPOSAL: "propose"}[kind]
         raise IntentError(_explain(f"what do you want to {what}?", kind))
-    looks_active = kind == OFFER and key.split("-")[-1].endswith("ing")
-    return Resource(PROCESS if looks_active else ITEM, key, known=False)
-
-
-def _find(words: str, kind: str, network: Network, processes: frozenset[str]) -> Resource | None:
-    """The network's item or process these words name, if any."""
-    if not words:
-        return None
-    forms = [words, _singular(words)]
-    lookups = [_find_item, _find_process]
-    if kind == OFFER:
-        lookups.reverse()
-    for lookup in lookups:
-        found = lookup(forms, network, processes)
-        if found is not None:
-            return found
-    return None
-
-
-def _find_item(forms: list[str], network: Network, processes: frozenset[str]) -> Resource | None:
-    keys = {_key(form) for form in forms}
-    for form in forms:
-        if (item := network.find_item(form)) is not None:
-            return Resource(ITEM, item.id)
-    for item in network.items.values():
-        if keys & {_key(name) for name in (item.id, item.name, *item.aliases)}:
-            return Resource(ITEM, item.id)
-    return None
-
-
-def _find_process(forms: list[str], network: Network, processes: frozenset[str]) -> Resource | None:
-    by_key = {_key(p): p for p in processes}
-    for form in forms:
-        if _key(form) in by_key:
-            return Resource(PROCESS, by_key[_key(form)])
-    compact = _key(forms[0]).replace("-", "")
-    if len(compact) >= 3:
-        starting = [p for k, p in by_key.items() if k.replace("-", "").startswith(compact)]
-        if len(starting) == 1:
-            return Resource(PROCESS, starting[0])
-    return None
-
-
-def _processes(network: Network) -> frozenset[str]:
-    """What the network can do: every process of a facility or a design."""
-    done = [f.processes for f in network.facilities.values()]
-    return frozenset().union(*done, *(d.processes for d in network.designs.values()))
-
-
-def _singular(words: str) -> str:
-    head, _, last = words.rpartition(" ")
-    low = last.casefold()
-    if low.endswith("ies") and len(low) > 4:
-        last = last[:-3] + "y"
-    elif re.search(r"(?:ch|sh|x|ss)es$", low):
-        last = last[:-2]
-    elif low.endswith("s") and not low.endswith("ss") and len(low) > 2:
-        last = last[:-1]
-    return f"{head} {last}" if head else last
-
-
-def _fold(text: str) -> str:
-    """Text compared the way people mean it: any case, with or without accents."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _key(words: str) -> str:
-    """Normalised words: "3D Printing", "3d-printing" and "3d_printing" are all "3d-printing"."""
-    return "-".join(re.findall(r"[^\W_]+", _fold(words)))
+    looks_active = kind == OFFER and normalised.split("-")[-1].endswith("ing")
+    return Resource(PROCESS if looks_active else ITEM, normalised, known=False)
 
 
 def _named(resource: Resource, network: Network) -> str:

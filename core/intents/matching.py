@@ -42,34 +42,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from math import ceil, cos, inf, isnan, radians
+from math import ceil, inf
 
-import numpy as np
-
+from core.intents.covers import (
+    FULL,
+    Cover,
+    ItemNeeds,
+    Offers,
+    RouteNeeds,
+    covered_share,
+    offer_order,
+)
+from core.intents.gaps import Gap, Gaps
+from core.intents.meeting import Near, Side, holds, meeting
 from core.intents.model import ITEM, OPEN, PROCESS, Intent, Quantity
-from core.network.geo import EARTH_RADIUS_KM
 from core.network.model import Network
-from core.weave.count import PlanCounter
-from core.weave.sources import Made, SupplyIndex
 
 DEFAULT_RADIUS_KM = 100.0
-_FULL = 1.0 - 1e-9  # shares summed in floating point: 0.3 + 0.7 must count as covered
-
-
-@dataclass(frozen=True)
-class Cover:
-    """One offer's part in a match: it fills `share` (0..1] of `need` (an item or process id).
-
-    For a direct match `need` is the request's own resource and `share` is of the request; in a
-    composite match it is of that need alone. `measured` is False when the share is assumed,
-    not computed from quantities (see the module's rules).
-    """
-
-    offer: int
-    need: str
-    share: float
-    measured: bool = True
-    distance_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,222 +95,6 @@ def rank_key(match: Match) -> tuple:
     return (-match.covered, distance, starts, match.request, match.offer_ids())
 
 
-@dataclass(frozen=True)
-class Route:
-    """One design that could make a gap's item once its own gaps are filled."""
-
-    design: str
-    yield_: int
-    processes: tuple[str, ...]  # wanted because no facility can run the design
-    inputs: tuple[tuple[Gap, int], ...]  # inputs with no plan, and how many a batch takes
-
-
-@dataclass(frozen=True)
-class Gap:
-    """What the network lacks to make `item`: filling any one route would give it a plan (and
-    so would an offer of the item itself)."""
-
-    item: str
-    routes: tuple[Route, ...]
-
-    def resources(self) -> set[tuple[str, str]]:
-        """Every (kind, id) whose offer could fill part of this gap, the item excepted."""
-        found: set[tuple[str, str]] = set()
-        for route in self.routes:
-            found.update((PROCESS, p) for p in route.processes)
-            for child, _ in route.inputs:
-                found.add((ITEM, child.item))
-                found |= child.resources()
-        return found
-
-
-def covered_share(
-    need: Quantity | None, offered: Quantity | None, span_days: int | None = None
-) -> tuple[float, bool]:
-    """The share of `need` that `offered` covers, and whether it was measured (module rules)."""
-    if need is None or offered is None or not _comparable(need.unit, offered.unit):
-        return 1.0, False
-    if need.is_rate and offered.is_rate:
-        ratio = offered.per_day() / need.per_day()
-    elif need.is_rate != offered.is_rate and span_days is not None:
-        ratio = _total(offered, span_days) / _total(need, span_days)
-    else:
-        ratio = offered.amount / need.amount
-    return min(1.0, ratio), True
-
-
-def _comparable(a: str, b: str) -> bool:
-    return a == b or "each" in (a, b)
-
-
-def _total(quantity: Quantity, days: int) -> float:
-    return quantity.per_day() * days if quantity.is_rate else quantity.amount
-
-
-def holds(intent: Intent, today: date | None) -> bool:
-    """Can the intent meet anyone `today` (None: the date is not checked, only the status)?"""
-    if intent.status != OPEN:
-        return False
-    if today is None:
-        return True
-    return intent.holds_on(today) and (intent.ends is None or intent.ends >= today)
-
-
-class _Near:
-    """An offer that meets a request, with what the pair's ranking needs."""
-
-    __slots__ = ("intent", "distance_km", "starts", "span_days")
-
-    def __init__(self, intent: Intent, distance_km, starts, span_days):
-        self.intent = intent
-        self.distance_km = distance_km
-        self.starts = starts
-        self.span_days = span_days
-
-
-def _meeting(a: Intent, b: Intent, today: date | None, distance_km: float | None) -> _Near:
-    """`b` as met from `a`: when both could start, and how many days they share."""
-    starts = max((d for d in (a.starts, b.starts, today) if d is not None), default=None)
-    ends = min((d for d in (a.ends, b.ends) if d is not None), default=None)
-    span = (ends - starts).days + 1 if starts is not None and ends is not None else None
-    return _Near(b, distance_km, starts, span)
-
-
-class _Side:
-    """The open intents of one resource on one side, with their fields as arrays for scans.
-
-    The arrays are rebuilt lazily after a change: a query then scans a resource's intents in
-    a few vectorised operations instead of a Python loop over each of them.
-    """
-
-    def __init__(self):
-        self.intents: dict[int, Intent] = {}
-        self._arrays: tuple | None = None
-
-    def put(self, intent: Intent) -> None:
-        self.intents[intent.id] = intent
-        self._arrays = None
-
-    def drop(self, intent_id: int) -> None:
-        del self.intents[intent_id]
-        self._arrays = None
-
-    def _columns(self) -> tuple:
-        if self._arrays is None:
-            intents = list(self.intents.values())
-
-            def days(field: str, missing: float) -> np.ndarray:
-                values = (getattr(i, field) for i in intents)
-                return np.array([missing if d is None else d.toordinal() for d in values], float)
-
-            places = [i.place for i in intents]
-            lat = np.radians([np.nan if p is None else p.lat for p in places])
-            lon = np.radians([np.nan if p is None else p.lon for p in places])
-            starts, ends, expires = days("starts", -inf), days("ends", inf), days("expires", inf)
-            self._arrays = (intents, lat, lon, starts, ends, expires)
-        return self._arrays
-
-    def near(self, reference: Intent, today: date | None, radius_km: float) -> list[_Near]:
-        """The intents here that meet `reference` by window, validity and distance."""
-        intents, lat, lon, starts, ends, expires = self._columns()
-        low = -inf if reference.starts is None else reference.starts.toordinal()
-        high = inf if reference.ends is None else reference.ends.toordinal()
-        keep = (starts <= high) & (ends >= low)
-        if today is not None:
-            keep &= (expires >= today.toordinal()) & (ends >= today.toordinal())
-        distance = None
-        if reference.place is not None:
-            distance = _haversine_km(reference.place.lat, reference.place.lon, lat, lon)
-            keep &= ~(distance > radius_km)  # NaN, an unknown place, is kept
-        found = []
-        for k in np.flatnonzero(keep):
-            d = None if distance is None or isnan(distance[k]) else float(distance[k])
-            found.append(_meeting(reference, intents[k], today, d))
-        return found
-
-
-def _haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """`core.network.geo.haversine_km` from one place to many (in radians), NaN where unknown."""
-    lat1, lon1 = radians(lat), radians(lon)
-    with np.errstate(invalid="ignore"):
-        h = (
-            np.sin((lats - lat1) / 2) ** 2
-            + cos(lat1) * np.cos(lats) * np.sin((lons - lon1) / 2) ** 2
-        )
-        return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-
-
-class _Fill:
-    """How far some offers fill a need: coverage in 0..1 and their covers."""
-
-    __slots__ = ("coverage", "covers", "starts")
-
-    def __init__(self, coverage: float, covers: tuple[Cover, ...] = (), starts=()):
-        self.coverage, self.covers, self.starts = coverage, covers, starts
-
-
-_EMPTY = _Fill(0.0)
-
-
-class _Offers:
-    """The offers meeting one need, best first. Offers already used in an earlier match are
-    skipped; as they are taken from the front, skipping costs nothing over a request's life."""
-
-    __slots__ = ("ranked", "front")
-
-    def __init__(self, ranked: list[tuple[Cover, _Near]]):
-        self.ranked, self.front = ranked, 0
-
-    def fill(self, used: set[int]) -> _Fill:
-        ranked = self.ranked
-        while self.front < len(ranked) and ranked[self.front][0].offer in used:
-            self.front += 1
-        covers, starts, total = [], [], 0.0
-        for k in range(self.front, len(ranked)):
-            cover, near = ranked[k]
-            if cover.offer in used:
-                continue
-            covers.append(cover)
-            starts.append(near.starts)
-            total += cover.share
-            if total >= _FULL:
-                break
-        return _Fill(min(1.0, total), tuple(covers), tuple(starts)) if covers else _EMPTY
-
-
-class _RouteNeeds:
-    """All of a route's needs: its coverage is their mean."""
-
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: list):
-        self.parts = parts
-
-    def fill(self, used: set[int]) -> _Fill:
-        fills = [part.fill(used) for part in self.parts]
-        if not fills:
-            return _EMPTY
-        return _Fill(
-            sum(f.coverage for f in fills) / len(fills),
-            tuple(c for f in fills for c in f.covers),
-            tuple(s for f in fills for s in f.starts),
-        )
-
-
-class _ItemNeeds:
-    """An item wanted: its offers, or any one of its routes (the best filled is taken)."""
-
-    __slots__ = ("offers", "routes")
-
-    def __init__(self, offers: _Offers | None, routes: list[_RouteNeeds]):
-        self.offers, self.routes = offers, routes
-
-    def fill(self, used: set[int]) -> _Fill:
-        options = [self.offers.fill(used)] if self.offers is not None else []
-        options += [route.fill(used) for route in self.routes]
-        return max(options, key=lambda f: f.coverage, default=_EMPTY)
-
-
 class Matcher:
     """The open intents of a network, indexed by resource and side, and their ranked matches.
 
@@ -338,17 +111,10 @@ class Matcher:
     ):
         self.network = network
         self.radius_km = radius_km
-        self._index = SupplyIndex(network)
-        self._counter = PlanCounter(self._index)
-        self._gaps: dict[tuple[str, frozenset[str]], Gap | None] = {}
-        self._designs: dict[str, list] = {}
-        for design in network.designs.values():
-            if design.inputs_known:
-                self._designs.setdefault(design.makes, []).append(design)
-        self._processes = {p for f in network.facilities.values() for p in f.processes}
+        self._gaps = Gaps(network)
         self._all: dict[int, Intent] = {}
-        self._sides: dict[tuple[bool, str, str], _Side] = {}
-        self._helps = self._needs_by_resource()
+        self._sides: dict[tuple[bool, str, str], Side] = {}
+        self._helps = self._gaps.helps
         for intent in intents:
             self.add(intent)
 
@@ -398,10 +164,10 @@ class Matcher:
     def _key(provides: bool, intent: Intent) -> tuple[bool, str, str]:
         return (provides, intent.resource.kind, intent.resource.id)
 
-    def _side_of(self, intent: Intent, create: bool = False) -> _Side:
+    def _side_of(self, intent: Intent, create: bool = False) -> Side:
         key = self._key(intent.provides, intent)
         if create:
-            return self._sides.setdefault(key, _Side())
+            return self._sides.setdefault(key, Side())
         return self._sides[key]
 
     # -- matching --------------------------------------------------------------------------
@@ -423,7 +189,7 @@ class Matcher:
         else:
             found = []
             for request, distance in self._requests_helped(intent, today):
-                met = _meeting(request, intent, today, distance)
+                met = meeting(request, intent, today, distance)
                 match = self._offer_alone(request, met)
                 if match is not None:
                     found.append(match)
@@ -432,7 +198,7 @@ class Matcher:
     def gap(self, item_id: str) -> Gap | None:
         """What the network lacks to make the item, if it has no plan yet and designs that
         could make it; None when it can be served (or nothing but an offer of it would do)."""
-        return self._gap(item_id, frozenset())
+        return self._gaps.gap(item_id)
 
     def _requests_helped(self, offer: Intent, today: date | None) -> list[tuple[Intent, float]]:
         """Requests and proposals an offer meets and could be part of a match of (of its own
@@ -453,9 +219,9 @@ class Matcher:
         return _in_unit(request.quantity, self._unit(request.resource.id))
 
     def _request_matches(self, request: Intent, today: date | None) -> list[Match]:
-        pools: dict[tuple[str, str], list[_Near]] = {}
+        pools: dict[tuple[str, str], list[Near]] = {}
 
-        def pool(resource: tuple[str, str]) -> list[_Near]:
+        def pool(resource: tuple[str, str]) -> list[Near]:
             if resource not in pools:
                 side = self._sides.get((True, *resource))
                 near = side.near(request, today, self.radius_km) if side is not None else []
@@ -469,7 +235,7 @@ class Matcher:
             found += self._composites(request.id, self._needs(gap, need, pool, top=True))
         return found
 
-    def _offer_alone(self, request: Intent, offer: _Near) -> Match | None:
+    def _offer_alone(self, request: Intent, offer: Near) -> Match | None:
         need, resource = self._need(request), self._resource(offer.intent)
         if resource == self._resource(request):
             [(cover, _)] = self._ranked_covers(request.resource.id, need, [offer])
@@ -481,30 +247,30 @@ class Matcher:
             return None
         return self._match(request.id, fill.covers, fill.coverage, fill.starts, True)
 
-    def _bundles(self, request_id: int, need_id: str, need, offers: list[_Near]) -> list[Match]:
+    def _bundles(self, request_id: int, need_id: str, need, offers: list[Near]) -> list[Match]:
         """Offers best first, gathered into matches that each cover the need once."""
         found, covers, starts, total = [], [], [], 0.0
         for cover, near in self._ranked_covers(need_id, need, offers):
             covers.append(cover)
             starts.append(near.starts)
             total += cover.share
-            if total >= _FULL:
+            if total >= FULL:
                 found.append(self._match(request_id, covers, 1.0, starts))
                 covers, starts, total = [], [], 0.0
         if covers:
             found.append(self._match(request_id, covers, total, starts))
         return found
 
-    def _ranked_covers(self, need_id: str, need, offers: list[_Near]):
+    def _ranked_covers(self, need_id: str, need, offers: list[Near]):
         covers = []
         for near in offers:
             share, measured = covered_share(need, near.intent.quantity, near.span_days)
             cover = Cover(near.intent.id, need_id, share, measured, near.distance_km)
             covers.append((cover, near))
-        covers.sort(key=lambda pair: _offer_order(*pair))
+        covers.sort(key=lambda pair: offer_order(*pair))
         return covers
 
-    def _composites(self, request_id: int, needs: _ItemNeeds) -> list[Match]:
+    def _composites(self, request_id: int, needs: ItemNeeds) -> list[Match]:
         """Matches of an unservable request against what is missing to make its item, each
         offer used once: the best fill first, then the best of the offers left, and so on."""
         used: set[int] = set()
@@ -516,21 +282,21 @@ class Matcher:
             found.append(self._match(request_id, fill.covers, fill.coverage, fill.starts, True))
             used.update(c.offer for c in fill.covers)
 
-    def _needs(self, gap: Gap, need, pool: Callable, top: bool = False) -> _ItemNeeds:
+    def _needs(self, gap: Gap, need, pool: Callable, top: bool = False) -> ItemNeeds:
         """A request's gap with the offers meeting each of its needs ranked, once."""
         offers = (
-            None if top else _Offers(self._ranked_covers(gap.item, need, pool((ITEM, gap.item))))
+            None if top else Offers(self._ranked_covers(gap.item, need, pool((ITEM, gap.item))))
         )
         routes = []
         for route in gap.routes:
             parts: list = [
-                _Offers(self._ranked_covers(p, None, pool((PROCESS, p)))) for p in route.processes
+                Offers(self._ranked_covers(p, None, pool((PROCESS, p)))) for p in route.processes
             ]
             for child, amount in route.inputs:
                 child_need = _scaled(need, route.yield_, amount, self._unit(child.item))
                 parts.append(self._needs(child, child_need, pool))
-            routes.append(_RouteNeeds(parts))
-        return _ItemNeeds(offers, routes)
+            routes.append(RouteNeeds(parts))
+        return ItemNeeds(offers, routes)
 
     def _match(self, request_id, covers, covered, starts, composite=False) -> Match:
         distances = [c.distance_km for c in covers]
@@ -553,64 +319,9 @@ class Matcher:
     def _resource(intent: Intent) -> tuple[str, str]:
         return (intent.resource.kind, intent.resource.id)
 
-    def _needs_by_resource(self) -> dict[tuple[str, str], tuple[str, ...]]:
-        """For each resource, the unservable items whose gaps an offer of it could fill."""
-        helps: dict[tuple[str, str], list[str]] = {}
-        for item_id in self.network.items:
-            gap = self.gap(item_id)
-            if gap is not None:
-                for resource in sorted(gap.resources()):
-                    helps.setdefault(resource, []).append(item_id)
-        return {resource: tuple(items) for resource, items in helps.items()}
-
     def _unit(self, item_id: str) -> str:
         item = self.network.items.get(item_id)
         return item.unit if item is not None else "each"
-
-    def _servable(self, item_id: str) -> bool:
-        return self._counter.count(item_id) > 0
-
-    def _gap(self, item_id: str, path: frozenset[str]) -> Gap | None:
-        # Only the items above on the path that lie on a cycle with this one change its gap
-        # (as for `SupplyIndex.child_context`): shared, the work stays linear on a DAG.
-        key = (item_id, path & self._index.recursive_groups.get(item_id, frozenset()))
-        if key not in self._gaps:
-            self._gaps[key] = self._gap_of(item_id, key[1])
-        return self._gaps[key]
-
-    def _gap_of(self, item_id: str, path: frozenset[str]) -> Gap | None:
-        if item_id not in self.network.items or self._servable(item_id):
-            return None
-        routes = []
-        below = path | {item_id}
-        for design in self._designs.get(item_id, ()):
-            if any(input_id in below for input_id, _ in design.inputs):
-                continue  # it would need what it makes: no way through here
-            inputs = []
-            for input_id, amount in design.inputs:
-                if not self._servable(input_id):
-                    child = self._gap(input_id, below) or Gap(input_id, ())
-                    inputs.append((child, amount))
-            processes = self._missing_processes(design, item_id)
-            if processes or inputs:
-                routes.append(Route(design.id, design.yield_, processes, tuple(inputs)))
-        return Gap(item_id, tuple(routes)) if routes else None
-
-    def _missing_processes(self, design, item_id: str) -> tuple[str, ...]:
-        """The processes wanted for a design no facility can run: those no facility has, or,
-        when each is somewhere but never together, all of them."""
-        sources = self._index.sources(item_id)
-        if any(isinstance(s, Made) and s.design.id == design.id for s in sources):
-            return ()
-        missing = sorted(p for p in design.processes if p not in self._processes)
-        return tuple(missing or sorted(design.processes))
-
-
-def _offer_order(cover: Cover, near: _Near) -> tuple:
-    """Offers for one need, best first: larger share, nearer, sooner, then by id."""
-    distance = inf if cover.distance_km is None else cover.distance_km
-    starts = -inf if near.starts is None else near.starts.toordinal()
-    return (-cover.share, distance, starts, cover.offer)
 
 
 def _in_unit(quantity: Quantity | None, unit: str | None) -> Quantity | None:

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 ROLES = ("buyer", "maker", "supplier", "transporter", "coordinator")
 
-# The failure probability assumed for a source whose operator declared none (DESIGN: Risk).
+# The failure probability assumed for a source whose operator declared none (ARCHITECTURE.md, Risk).
 DEFAULT_FAILURE_PROBABILITY = 0.05
 
 
@@ -154,14 +154,14 @@ class Network:
         substitutes: Iterable[Substitute] = (),
     ) -> Network:
         """Build from records; a later record with the same id replaces an earlier one."""
-        return cls(
-            participants=frozen_mapping({p.id: p for p in participants}),
-            items=frozen_mapping({i.id: i for i in items}),
-            designs=frozen_mapping({d.id: d for d in designs}),
-            facilities=frozen_mapping({f.id: f for f in facilities}),
-            offers=frozen_mapping({o.id: o for o in offers}),
-            transport=frozen_mapping({t.id: t for t in transport}),
-            substitutes=tuple(substitutes),
+        return cls().with_records(
+            participants=participants,
+            items=items,
+            designs=designs,
+            facilities=facilities,
+            offers=offers,
+            transport=transport,
+            substitutes=substitutes,
         )
 
     def item_name(self, item_id: str) -> str:
@@ -246,6 +246,18 @@ class Network:
     def _participant_failure(self, participant_id: str | None) -> float | None:
         participant = self.participants.get(participant_id) if participant_id else None
         return participant.failure_probability if participant else None
+
+
+# A network's records that have an id, by the name of the field that holds them (substitutes,
+# which have none, are a tuple of their own).
+KEYED_RECORDS = {
+    "participants": Participant,
+    "items": Item,
+    "designs": Design,
+    "facilities": Facility,
+    "offers": Offer,
+    "transport": Transport,
+}
 
 
 def _first_declared(*values: float | None) -> float:

@@ -1,4 +1,4 @@
-"""The native network format, `scis: 1` YAML (DESIGN.md, "The network format").
+"""The native network format, `scis: 1` YAML (ARCHITECTURE.md, The network format).
 
 Every problem is reported with file, line and field. A record with a bad field is left out with
 an error; the rest of the file still loads, so one typo does not hide the whole network.

@@ -4,32 +4,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from core.network.model import (
-    Design,
-    Facility,
-    Item,
-    Location,
-    Network,
-    Offer,
-    Origin,
-    Participant,
-    Substitute,
-    Transport,
-    frozen_mapping,
-)
-
-_KINDS = {
-    "participants": Participant,
-    "items": Item,
-    "designs": Design,
-    "facilities": Facility,
-    "offers": Offer,
-    "transport": Transport,
-}
+from core.network.model import KEYED_RECORDS, Location, Network, Origin, Substitute, frozen_mapping
 
 
 def to_document(network: Network) -> dict:
-    document = {kind: [_plain(r) for r in getattr(network, kind).values()] for kind in _KINDS}
+    document = {
+        kind: [_plain(r) for r in getattr(network, kind).values()] for kind in KEYED_RECORDS
+    }
     document["substitutes"] = [_plain(s) for s in network.substitutes]
     return document
 
@@ -37,7 +18,7 @@ def to_document(network: Network) -> dict:
 def from_document(document: dict) -> Network:
     records = {
         kind: [_record(cls, data) for data in document.get(kind, [])]
-        for kind, cls in _KINDS.items()
+        for kind, cls in KEYED_RECORDS.items()
     }
     substitutes = [_record(Substitute, data) for data in document.get("substitutes", [])]
     return Network.of(**records, substitutes=substitutes)

@@ -1,7 +1,7 @@
 """Bottlenecks: the resources every plan of an item uses, and its separable supply paths.
 
-Must-use resources (DESIGN.md, Risk). A resource is an offer, a facility, or a participant (the
-supplier of an offer, the operator of a facility); a plan uses the resources of every source it
+Must-use resources (ARCHITECTURE.md, Risk). A resource is an offer, a facility, or a participant
+(the supplier of an offer, the operator of a facility); a plan uses the resources of every source it
 picks. A resource every plan of an item uses is a single point of failure: lose it and no plan
 is left. Over the AND-OR graph of the weave (same sources, same criteria filtering, same
 path-local cycle cut) by dynamic programming, never listing a plan:

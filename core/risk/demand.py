@@ -118,11 +118,7 @@ class RelativeShortage:
 
     def __call__(self, demand: np.ndarray, supply: float) -> np.ndarray:
         demand = np.asarray(demand, dtype=float)
-        short = np.maximum(demand - supply, 0.0)
-        share = np.divide(
-            short, demand, out=np.zeros(np.broadcast(short, demand).shape), where=demand > 0
-        )
-        return share * self.value
+        return _share_of(np.maximum(demand - supply, 0.0), demand) * self.value
 
 
 @dataclass(frozen=True)
@@ -159,11 +155,14 @@ class MaskAsWritten:
 
     def __call__(self, demand: np.ndarray, supply: float) -> np.ndarray:
         demand = np.asarray(demand, dtype=float)
-        surplus = np.minimum(demand - supply, 0.0)
-        share = np.divide(
-            surplus, demand, out=np.zeros(np.broadcast(surplus, demand).shape), where=demand > 0
-        )
-        return share * self.value
+        return _share_of(np.minimum(demand - supply, 0.0), demand) * self.value
+
+
+def _share_of(amount: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """amount / demand, and 0 where there is no demand (nothing at stake)."""
+    return np.divide(
+        amount, demand, out=np.zeros(np.broadcast(amount, demand).shape), where=demand > 0
+    )
 
 
 VENTILATOR_AS_WRITTEN = VentilatorAsWritten()

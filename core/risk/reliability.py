@@ -1,6 +1,6 @@
 """Reliability: how likely each stage of a plan is to fail, declared and then learned.
 
-Every stage has an owner and a kind (DESIGN.md, Stages). Its failure probability starts from
+Every stage has an owner and a kind (ARCHITECTURE.md, Stages). Its failure probability starts from
 what the network declares — the offer's, else the facility's, else the participant's
 `failure_probability`, else DEFAULT_FAILURE_PROBABILITY — and moves towards what the owner has
 actually done with stages of that kind, by additive smoothing:
@@ -131,7 +131,7 @@ class Reliability:
         failed, total = self.observed(owner, kind)
         return smoothed(failed, total, prior, self.pseudo_count)
 
-    # -- one source, for the weave ---------------------------------------------------------
+    # -- one source, for the weave (core.weave.ranking.SourceRisks) ------------------------
 
     def source_risk(self, source: Source) -> float:
         """Σ −log(1 − p) over the stages the source's own party carries in a plan.

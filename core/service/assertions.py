@@ -5,19 +5,18 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
+from core.service.agreement import plan_of, plan_tree
+from core.service.bus import Context, bounded
 from core.service.commands import AssertStage
-from core.service.lifecycle import Decision
-from core.service.orders import finish, plan_of
+from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move, move_contract
 from core.service.replan import replan
-from core.service.results import Refused
+from core.service.results import Origin, Refused
 from core.stages.graph import StageError
 from core.stages.progress import affected_nodes, progress, root_causes
-from core.stages.update import Assertion, apply, may_assert
-from core.store.tables import AssertionRow, StageRow
+from core.stages.update import Applied, Assertion, apply, may_assert
+from core.store.tables import AssertionRow, Contract, OrderRow, StageRow
 
 
-@handles(AssertStage)
 def assert_stage(command: AssertStage, ctx: Context) -> str:
     order = records.order(ctx.session, command.order_id, lock=True)
     origin = command.origin
@@ -67,36 +66,7 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
             evidence,
         ),
     )
-    row = ctx.session.exec(
-        select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == stage.id)
-    ).one()
-    row.status, row.updated_at = applied.graph[stage.id].status, ctx.now
-    ctx.session.add(row)
-    ctx.session.add(
-        AssertionRow(
-            stage_id=row.id,
-            participant_id=command.actor,
-            status=command.status,
-            at=ctx.now,
-            platform=origin.platform,
-            message_id=origin.message_id or f"{origin.platform}:{ctx.now.isoformat()}",
-            evidence=evidence,
-            out_of_order=applied.out_of_order,
-        )
-    )
-    ctx.record(
-        "stage_asserted",
-        {
-            "contract": contract.id,
-            "stage": stage.id,
-            "status": command.status,
-            "evidence": evidence,
-            "out_of_order": applied.out_of_order,
-        },
-        order.id,
-        command.actor,
-        origin,
-    )
+    keep_assertion(ctx, order.id, contract, applied, command.actor, origin)
     flag = (
         " (noted as out of order: an earlier stage is not done yet)" if applied.out_of_order else ""
     )
@@ -127,8 +97,65 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     if command.status == "failed":
         _after_failure(ctx, order, contract, applied.graph, stage, evidence)
     elif complete:
-        finish(ctx, order, contract, command.actor)
+        _finish(ctx, order, contract, command.actor)
     return applied.graph[stage.id].status
+
+
+def keep_assertion(
+    ctx: Context,
+    order_id: int,
+    contract: Contract,
+    applied: Applied,
+    actor: str | None,
+    origin: Origin | None = None,
+) -> None:
+    """Store an applied assertion: its stage's row takes the new status, the assertion is kept
+    with the message it came in (one made up from its platform and time when it has none), and
+    the order's history says it. `actor` is whom the history names."""
+    said = applied.assertion
+    row = ctx.session.exec(
+        select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == said.stage)
+    ).one()
+    row.status, row.updated_at = applied.graph[said.stage].status, ctx.now
+    ctx.session.add(row)
+    ctx.session.add(
+        AssertionRow(
+            stage_id=row.id,
+            participant_id=said.by,
+            status=said.status,
+            at=said.at,
+            platform=said.platform,
+            message_id=said.message_id or f"{said.platform}:{said.at.isoformat()}",
+            evidence=said.evidence,
+            out_of_order=applied.out_of_order,
+        )
+    )
+    ctx.record(
+        "stage_asserted",
+        {
+            "contract": contract.id,
+            "stage": said.stage,
+            "status": said.status,
+            "evidence": said.evidence,
+            "out_of_order": applied.out_of_order,
+        },
+        order_id,
+        actor,
+        origin,
+    )
+
+
+def _finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:
+    """Its last stage done, the order is complete: its contract and it close, and every party
+    is thanked (the one whose assertion finished it was told already)."""
+    move_contract(contract, ContractStatus.COMPLETED, ctx)
+    ctx.record("completed", {"contract": contract.id}, order.id, actor)
+    move(ctx, order, OrderStatus.COMPLETED, "delivered and accepted", actor)
+    for party in sorted({order.buyer_id, *lifecycle.plan_participants(plan_tree(ctx, contract))}):
+        if party == actor and ctx.told_outcome(actor):
+            continue  # the answer to their own command said it already
+        text = f"Order {order.id} is complete. Thank you all!"
+        ctx.tell(party, "completed", text, order.id, outcome=party == actor)
 
 
 def _after_failure(ctx, order, contract, graph, stage, reason: str) -> None:

@@ -3,7 +3,6 @@ committed together, or — when the command is refused — nothing but the refus
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,9 +21,8 @@ from core.store.tables import Disruption, EventRow, NetworkVersion, Notification
 from core.store.unit_of_work import UnitOfWork
 
 Handler = Callable[[Any, "Context"], Any]
-HANDLERS: dict[type, Handler] = {}
 
-# Bounds on what a person may type into a field (DESIGN: input lengths bounded).
+# Bounds on what a person may type into a field (ARCHITECTURE.md, Limits).
 MAX_TEXT = 1000
 MAX_ID = 120
 MAX_MESSAGE = 4000
@@ -59,21 +57,6 @@ def _subject(command) -> dict[str, object]:
         "order_id": getattr(command, "order_id", None),
         "participant": getattr(command, "actor", None),
     }
-
-
-def handles(command_type: type):
-    """Declare the handler of one command type: one handler per use case."""
-
-    def register(function: Handler) -> Handler:
-        @functools.wraps(function)
-        def handler(command, context: Context):
-            with about(**_subject(command)):
-                return function(command, context)
-
-        HANDLERS[command_type] = handler
-        return function
-
-    return register
 
 
 class Context:
@@ -172,22 +155,38 @@ class Context:
 
 
 class Services:
-    """The application: give it commands, get results. Built once by the bootstrap."""
+    """The application: give it commands, get results. Built once per process by the
+    composition root (bots/bootstrap.py), which gives it the handler table
+    (core/service/handlers.py) and the names of the chat platforms, in delivery preference."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = now):
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = now,
+        *,
+        handlers: Mapping[type, Handler],
+        platforms: tuple[str, ...],
+    ):
         self.engine = engine
         self.clock = clock
+        self.handlers = handlers
+        self.platforms = platforms
         self._networks: dict[tuple, Network] = {}
 
-    def handle(self, command) -> Result:
-        handler = HANDLERS.get(type(command))
+    def dispatch(self, command, context: Context):
+        """Run `command`'s handler in `context` (a kept chat command runs its inner one so)."""
+        handler = self.handlers.get(type(command))
         if handler is None:
             raise TypeError(f"no handler for {type(command).__name__}")
+        with about(**_subject(command)):
+            return handler(command, context)
+
+    def handle(self, command) -> Result:
         for attempt in (1, 2):
             with UnitOfWork(self.engine) as uow:
                 context = Context(uow.session, self.clock, self)
                 try:
-                    context.result.value = handler(command, context)
+                    context.result.value = self.dispatch(command, context)
                 except Refused as refusal:
                     uow.rollback()
                     self.record_refusal(command, refusal)

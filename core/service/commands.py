@@ -155,13 +155,6 @@ class DecideSubstitution:
 
 
 @dataclass(frozen=True)
-class Complete:
-    actor: str
-    order_id: int
-    origin: Origin = field(default_factory=Origin)
-
-
-@dataclass(frozen=True)
 class Reweave:
     """Re-plan what the network can no longer serve (or, before a plan is chosen, weave anew)."""
 
@@ -264,7 +257,7 @@ class SyncDependentDemand:
 
 @dataclass(frozen=True)
 class ImportIntents:
-    """Cast the open intents of a Value Flows document, all or none (core/intents/valueflows.py);
+    """Cast the open intents of a Value Flows document, all or none (core/intents/valueflows/);
     `source` says where it came from (a file name). actor None: the command line."""
 
     actor: str | None
@@ -314,6 +307,9 @@ class ApplyInbound:
     inbound_id: int
 
 
+# The work a command leaves for the workers (Result.jobs): each is carried out by one actor.
+FollowUp = WeaveOrder | AffectedOrders | MatchIntent | SyncDependentDemand
+
 # The commands a chat message may carry, by name (what Receive stores and ApplyInbound rebuilds).
 FROM_CHAT = {
     cls.__name__: cls
@@ -327,7 +323,6 @@ FROM_CHAT = {
         Disrupt,
         Restore,
         DecideSubstitution,
-        Complete,
         Reweave,
         ProposeSubstitution,
         CancelOrder,
@@ -347,6 +342,9 @@ FROM_CHAT = {
 
 
 @dataclass(frozen=True)
-class OpenConsole:
-    """The terminal speaks for every participant (one person plays them all with `/as`): each
-    gets a console identity, so their messages are shown there."""
+class SpeakForEveryone:
+    """One place speaks for every participant — the terminal, where one person plays them all
+    with `/as`: each gets an identity on `platform`, its id as the address, so that their
+    messages are shown there."""
+
+    platform: str

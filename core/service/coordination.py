@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
-from core.service.commands import CancelOrder, HandStage
+from core.service.bus import Context, bounded
+from core.service.commands import CancelOrder, HandStage, SyncDependentDemand
 from core.service.lifecycle import ENDED, STUCK, ContractStatus, Decision, OrderStatus
 from core.service.results import Refused, buttons
 from core.stages.graph import Stage, StageError, StageGraph
@@ -26,7 +26,6 @@ MAX_NAMED = 4  # holders named in one message; the rest are counted
 # -- cancel ------------------------------------------------------------------------------------
 
 
-@handles(CancelOrder)
 def cancel_order(command: CancelOrder, ctx: Context) -> list[str]:
     """Returns the participants told (besides the sender)."""
     order = records.order(ctx.session, command.order_id, lock=True)
@@ -67,7 +66,7 @@ def cancel_order(command: CancelOrder, ctx: Context) -> list[str]:
     )
     lifecycle.move(ctx, order, OrderStatus.CANCELLED, said, command.actor)
     order.revision += 1
-    ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))  # its requests close
+    ctx.result.jobs.append(SyncDependentDemand(order.id))  # its requests close
 
     told = sorted((released | {order.buyer_id}) - {command.actor})
     for party in told:
@@ -165,7 +164,6 @@ def _cancel_outcome(
 # -- hand a stage to another owner -------------------------------------------------------------
 
 
-@handles(HandStage)
 def hand_stage(command: HandStage, ctx: Context) -> str:
     """Returns the stage's id (s7)."""
     order = records.order(ctx.session, command.order_id, lock=True)

@@ -6,29 +6,28 @@ from sqlmodel import select
 
 from core.network.model import Network
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
+from core.service.agreement import plan_of
+from core.service.assertions import keep_assertion
+from core.service.bus import Context, bounded
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
 from core.service.lifecycle import OrderStatus
-from core.service.orders import plan_of
-from core.service.replan import node_at, replan, uses
+from core.service.plan_paths import node_at, uses
+from core.service.replan import replan
 from core.service.results import Refused
 from core.service.reweaving import reweave_order
 from core.stages.progress import affected_nodes, root_causes
 from core.stages.update import Assertion, apply
 from core.store.tables import (
-    AssertionRow,
     Contract,
     Disruption,
     DisruptionEffect,
     OrderRow,
-    StageRow,
     WatchRow,
 )
 from core.weave.plan import outermost
 from core.weave.plan_document import node_document, source_label
 
 
-@handles(Disrupt)
 def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     """The resource is out of service. With `analyse_now`, every live order using it is
     error-analysed and re-planned here and their ids returned; otherwise the disruption's id is
@@ -75,7 +74,7 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         ),
     )
     if not command.analyse_now:
-        ctx.result.jobs.append(("analyse_disruption", (disruption.id,)))
+        ctx.result.jobs.append(AffectedOrders(disruption.id))
         return disruption.id
     for order_id in affected:
         _analyse(ctx, disruption, order_id)
@@ -83,7 +82,6 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     return affected
 
 
-@handles(Watch)
 def watch(command: Watch, ctx: Context) -> str:
     records.participant(ctx.session, command.actor)
     whole = _whole_network(ctx)
@@ -131,7 +129,6 @@ def _items_of(network: Network, resource: str, kind: str) -> set[str]:
     return offered | made
 
 
-@handles(AffectedOrders)
 def affected_orders(command: AffectedOrders, ctx: Context) -> list[int]:
     """The live orders the disruption touches that are not analysed yet; none left marks the
     disruption analysed."""
@@ -152,7 +149,6 @@ def affected_orders(command: AffectedOrders, ctx: Context) -> list[int]:
     return waiting
 
 
-@handles(AnalyseDisruption)
 def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> bool:
     """Returns False when this order was handled for this disruption already."""
     disruption = ctx.session.get(Disruption, command.disruption_id)
@@ -213,7 +209,6 @@ def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
     replan(ctx, order, contract, plan, outermost(paths), _sources(plan, paths), cause)
 
 
-@handles(Restore)
 def restore(command: Restore, ctx: Context) -> None:
     whole = _whole_network(ctx)
     _, operator = _resource(whole, command.resource)
@@ -259,31 +254,11 @@ def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cau
     failing = [s for s in graph if s.node in paths and s.status != "done"]
     who = disruption.actor or "scis"
     for stage in failing:
-        graph = apply(graph, Assertion(stage.id, "failed", who, ctx.now, evidence=cause)).graph
-        row = ctx.session.exec(
-            select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == stage.id)
-        ).one()
-        row.status, row.updated_at = "failed", ctx.now
-        ctx.session.add(row)
-        ctx.session.add(
-            AssertionRow(
-                stage_id=row.id,
-                participant_id=who,
-                status="failed",
-                at=ctx.now,
-                platform="disruption",
-                message_id=f"{disruption.id}:{contract.id}:{stage.id}",
-                evidence=cause,
-            )
-        )
-        event = {
-            "contract": contract.id,
-            "stage": stage.id,
-            "status": "failed",
-            "evidence": cause,
-            "out_of_order": False,
-        }
-        ctx.record("stage_asserted", event, order.id, disruption.actor)
+        message = f"{disruption.id}:{contract.id}:{stage.id}"
+        failed = Assertion(stage.id, "failed", who, ctx.now, "disruption", message, cause)
+        applied = apply(graph, failed)
+        keep_assertion(ctx, order.id, contract, applied, disruption.actor)
+        graph = applied.graph
     if failing:
         causes = root_causes(graph)
         ctx.record(

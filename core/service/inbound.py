@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from core.service.bus import HANDLERS, Context, handles
+from core.service.bus import Context
 from core.service.commands import FROM_CHAT, ApplyInbound, Receive
 from core.service.results import Origin, Refused
 from core.store.tables import InboundMessage, ParticipantRow
@@ -47,7 +47,6 @@ def wait_after(attempts: int) -> timedelta:
     return FIRST_WAIT * 2 ** (attempts - 1)
 
 
-@handles(Receive)
 def receive(command: Receive, ctx: Context) -> tuple[int, bool]:
     """(inbound id, whether it is new)."""
     if command.command not in FROM_CHAT:
@@ -72,19 +71,14 @@ def receive(command: Receive, ctx: Context) -> tuple[int, bool]:
     return row.id, True
 
 
-@handles(ApplyInbound)
 def apply_inbound(command: ApplyInbound, ctx: Context):
-    row = ctx.session.exec(
-        select(InboundMessage).where(InboundMessage.id == command.inbound_id).with_for_update()
-    ).first()
+    row = _waiting(ctx, command.inbound_id)
     if row is None:
-        raise Refused(f"unknown inbound message {command.inbound_id}")
-    if row.processed_at is not None:
         return None
     inner = rebuild(row)
     savepoint = ctx.session.begin_nested()
     try:
-        value = HANDLERS[type(inner)](inner, ctx)
+        value = ctx.services.dispatch(inner, ctx)
     except Refused as refusal:
         # The refused command's own changes go; the message is still done with, and the person
         # is told why in one line.
@@ -122,16 +116,11 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
     return value
 
 
-@handles(InboundFailed)
 def inbound_failed(command: InboundFailed, ctx: Context) -> datetime | None:
     """Counts the failed try: when to try again, or None when the message is done with (a dead
     letter now, or done before)."""
-    row = ctx.session.exec(
-        select(InboundMessage).where(InboundMessage.id == command.inbound_id).with_for_update()
-    ).first()
+    row = _waiting(ctx, command.inbound_id)
     if row is None:
-        raise Refused(f"unknown inbound message {command.inbound_id}")
-    if row.processed_at is not None:
         return None
     row.attempts += 1
     ctx.session.add(row)
@@ -178,6 +167,17 @@ def inbound_failed(command: InboundFailed, ctx: Context) -> datetime | None:
             order_id,
         )
     return None
+
+
+def _waiting(ctx: Context, inbound_id: int) -> InboundMessage | None:
+    """The kept message, locked until commit so that one worker at a time deals with it; None
+    when it is done with already."""
+    row = ctx.session.exec(
+        select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
+    ).first()
+    if row is None:
+        raise Refused(f"unknown inbound message {inbound_id}")
+    return row if row.processed_at is None else None
 
 
 def spoken(command: str) -> str:

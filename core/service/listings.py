@@ -1,6 +1,6 @@
 """Read-only lists people ask for in chat: what they owe, an order's plans and stages, the
 catalog. Each takes a session (and the Services where it needs a network); the caller checks
-that the reader is a party (queries.as_party) before it shows an order."""
+that the reader is a party (queries.may_read) before it shows an order."""
 
 from __future__ import annotations
 

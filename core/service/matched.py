@@ -1,8 +1,8 @@
 """An order born from an accepted match is planned with the matched offers in it (issue 13, 6).
 
-Accepting a match puts its offers into the network (core/service/intents.py): an offer of an
-item becomes a network offer, an offer of a process becomes that process at a facility its maker
-runs. The order the request becomes is then woven over a network in which, for every item a
+Accepting a match puts its offers into the network (core/service/acceptance.py): an offer of
+an item becomes a network offer, an offer of a process becomes that process at a facility its
+maker runs. The order the request becomes is then woven over a network in which, for every item a
 matched offer covers, the other sources of that item are left out:
 
 - an item offered: that item comes only from the matched offers of it (no other offer of it, and

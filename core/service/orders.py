@@ -1,29 +1,30 @@
-"""The life of an order up to agreement: place, weave, choose, agree or decline, quote, complete."""
+"""The life of an order up to agreement: place, weave, choose, agree or decline."""
 
 from __future__ import annotations
 
 import difflib
 import logging
-import math
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
 
-from core.frames import how_many, short_equation
 from core.intents.model import PERIODS
 from core.network.model import Network
-from core.pricing.equation import plan_equation
-from core.risk.supply import SupplyModel
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
+from core.service.agreement import (
+    decide,
+    plan_of,
+    refresh_reason,
+    startable_stages,
+    validate,
+)
+from core.service.bus import Context, bounded
 from core.service.commands import (
     Agree,
     ChoosePlan,
-    Complete,
     Decline,
     PlaceOrder,
-    QuotePrice,
+    SyncDependentDemand,
     WeaveOrder,
 )
 from core.service.lifecycle import (
@@ -35,26 +36,17 @@ from core.service.lifecycle import (
     move,
     move_contract,
 )
-from core.service.negotiation import quoted, send_frames
-from core.service.records import network_version, stage_documents
-from core.service.results import Refused, buttons
-from core.service.risk import outlook_text, plan_outlook, reliability
-from core.stages.plan import plan_stages
-from core.store.tables import (
-    Agreement,
-    Contract,
-    OrderLine,
-    OrderRow,
-    PlanRow,
-    Quote,
-    StageRow,
-)
-from core.weave import PRICE, Demand, Weave, WeaveError
-from core.weave.plan import Plan
-from core.weave.plan_document import PlanGap, node_document
+from core.service.negotiation import send_frames
+from core.service.replan import replan_without
+from core.service.results import Refused
+from core.service.weaving import offered_plan, plans_payload, plans_text, standing_note, weave_plans
+from core.store.tables import Contract, OrderLine, OrderRow
+from core.weave import Demand, WeaveError
+from core.weave.plan_document import PlanGap
 
-PLANS_OFFERED = 5
 MAX_QUANTITY = 1_000_000
+
+
 DUE_YEARS = 5  # an order due further ahead is a typo (9999-12-31), not a plan
 
 
@@ -91,7 +83,6 @@ def criterion_of(text: str, known: list[str]) -> str:
     raise Refused(f"unknown criterion {shown!r} (known: {listing}){hint}")
 
 
-@handles(PlaceOrder)
 def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> int:
     """`choosing`: the caller chooses plan 1 at once when there is one, and the frame that
     follows is the buyer's answer instead of the list of plans."""
@@ -142,7 +133,7 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
         placed["provenance"] = dict(command.provenance)
     if not command.weave_now:
         order.status = OrderStatus.WEAVING
-        ctx.result.jobs.append(("weave_order", (order.id,)))
+        ctx.result.jobs.append(WeaveOrder(order.id))
         ctx.record("order_placed", {**placed, "weaving": True}, order.id, buyer.id, command.origin)
         ctx.outcome(
             buyer.id,
@@ -167,7 +158,6 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
     return order.id
 
 
-@handles(WeaveOrder)
 def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
     """Returns how many plans there are; None when the order was woven already."""
     order = records.order(ctx.session, command.order_id, lock=True)
@@ -214,122 +204,9 @@ def _weave_failure(exc: Exception) -> str:
     return "an unexpected error, logged for the operators"
 
 
-def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):
-    """Weave the order over `network` and store the best plans as a new batch."""
-    network = network.without(participants=order.excluded)
-    from core.service.matched import matched_network  # an accepted match's offers are used
-
-    network = matched_network(ctx.session, network, order)
-    buyer = network.participants.get(order.buyer_id)
-    weave = Weave(network, demands, order.criteria, PRICE, buyer.location if buyer else None)
-    count = weave.count()
-    batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
-    version = network_version(ctx.session)
-    learned = reliability(ctx.session, network)
-    offered = []
-    for plan in weave.best(PLANS_OFFERED):
-        equation = plan_equation(network, plan)
-        outlook = plan_outlook(network, learned, plan, order.buyer_id)
-        ctx.session.add(
-            PlanRow(
-                order_id=order.id,
-                batch=batch,
-                rank=plan.rank,
-                network_version=version,
-                tree=[node_document(line) for line in plan.lines],
-                equation=equation.text(),
-                price=equation.price,
-                unknowns=equation.unknowns,
-                outlook=outlook,
-                created_at=ctx.now,
-            )
-        )
-        offered.append(
-            {
-                "rank": plan.rank,
-                "equation": equation.text(),
-                "price": equation.price,
-                "outlook": outlook,
-                "tree": [node_document(line) for line in plan.lines],
-            }
-        )
-    if offered:
-        move(ctx, order, OrderStatus.OPEN, "waiting for the buyer to choose a plan")
-    else:
-        # The caller tells the buyer with the plans; the coordinators hear it from `move`.
-        move(ctx, order, OrderStatus.UNPLANNABLE, NO_PLAN, tell_buyer=False)
-    return count, offered
-
-
-NO_PLAN = "no plan can deliver it with the network as it is"
-
-
-def rate_note(network: Network, item_id: str, quantity: int, per: str) -> str:
-    """What the declared capacities allow in a period, against the rate asked."""
-    days = PERIODS[per]
-    can = SupplyModel(network).units(item_id) * days
-    name = network.items[item_id].name
-    if can >= quantity:
-        return f"Declared capacities make up to {can:,.0f} {name} a {per}: enough."
-    return (
-        f"Declared capacities make only {can:,.0f} {name} a {per} of the {quantity:,} asked: "
-        "more makers or suppliers are needed (/request tells the network)."
-    )
-
-
-def standing_note(network: Network, order: OrderRow, demands: list[Demand]) -> str:
-    """For a standing order: per period, and what capacities allow; else nothing."""
-    if order.per is None:
-        return ""
-    notes = [rate_note(network, d.item, d.quantity, order.per) for d in demands]
-    return f"Prices are per {order.per}. " + " ".join(notes)
-
-
-def plans_text(
-    network: Network, order_id: int, count: int, offered: list[dict], note: str = ""
-) -> str:
-    if not offered:
-        return (
-            f"Order {order_id}: no plan can deliver it with the network as it is. "
-            f"A coordinator has been told and can re-plan it; /cancel {order_id} if you no "
-            "longer need it."
-        )
-    lines = [f"Order {order_id}: {how_many(count)} ways to deliver it. The best:"]
-    for plan in offered:
-        price = "price not known yet" if plan["price"] is None else f"{plan['price']:,.2f}"
-        outlook = outlook_text(plan.get("outlook"))
-        equation = short_equation(plan["equation"]) + (f" · {outlook}" if outlook else "")
-        lines.append(f"  {plan['rank']}. {price} — {equation}")
-    if note:
-        lines.append(note)
-    lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
-    return "\n".join(lines)
-
-
-def plans_payload(order_id: int, offered: list[dict]) -> dict:
-    """The offered plans, with a button to choose each."""
-    choices = buttons(
-        *((f"Choose {p['rank']}", f"/choose {order_id} {p['rank']}") for p in offered)
-    )
-    return {"plans": offered, "buttons": choices}
-
-
-def offered_plan(ctx: Context, order_id: int, rank: int) -> PlanRow:
-    row = ctx.session.exec(
-        select(PlanRow)
-        .where(PlanRow.order_id == order_id, PlanRow.rank == rank)
-        .order_by(PlanRow.batch.desc())
-    ).first()
-    newest = max((p.batch for p in records.plans(ctx.session, order_id)), default=0)
-    if row is None or row.batch != newest:
-        raise Refused(f"order {order_id} has no plan {rank}; /plans {order_id} lists them")
-    return row
-
-
-@handles(ChoosePlan)
 def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     order = _locked(ctx, command.order_id)
-    _must_be_buyer(ctx, order, command.actor, "chooses a plan")
+    _must_be_buyer(order, command.actor, "chooses a plan")
     if order.status in ENDED:
         raise Refused(f"order {order.id} is {order.status}")
     if lifecycle.live_contract(ctx.session, order.id) is not None:
@@ -364,20 +241,19 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     refresh_reason(ctx, order, contract)
     send_frames(ctx, order, plan, contract, outcome_for=command.actor)
     validate(ctx, order, contract, plan)
-    ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
+    ctx.result.jobs.append(SyncDependentDemand(order.id))
     return contract.id
 
 
-@handles(Agree)
 def agree(command: Agree, ctx: Context) -> str:
     order = _locked(ctx, command.order_id)
     # Someone a re-plan brought into an agreed contract agrees to their new part too.
     contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
-    if _decision(ctx, contract, command.actor) == Decision.AGREED:
+    if lifecycle.decisions(ctx.session, contract).get(command.actor) == Decision.AGREED:
         raise Refused(f"you agreed to order {order.id} already; /tasks shows what you owe")
     decide(ctx, contract, command.actor, Decision.AGREED)
     ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
-    ctx.result.jobs.append(("sync_dependent_demand", (order.id,)))
+    ctx.result.jobs.append(SyncDependentDemand(order.id))
     if contract.status == ContractStatus.AGREED:
         # Someone a re-plan brought in: their stages may start now.
         startable = startable_stages(ctx, contract, command.actor)
@@ -403,70 +279,12 @@ def agree(command: Agree, ctx: Context) -> str:
     return contract.status
 
 
-def validate(
-    ctx: Context, order: OrderRow, contract: Contract, plan: Plan, outcome_for: str | None = None
-) -> None:
-    """F_V: agreed when every required party agreed and Assess finds no gap; then stages.
-    `outcome_for`: the sender of the command, whose message from here says how it ended."""
-    if lifecycle.awaited(ctx.session, contract, order):
-        return
-    missing = records.gaps(ctx.network(), ctx.session.get(PlanRow, contract.plan_id))
-    if missing:
-        reason = "everyone agreed, but part of the plan is no longer available"
-        move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
-        ctx.tell(
-            order.buyer_id,
-            "blocked",
-            f"Order {order.id}: {reason}. /reweave {order.id} finds another way; "
-            "a coordinator has been told.",
-            order.id,
-            {"buttons": buttons(("Find another way", f"/reweave {order.id}"))},
-            outcome=outcome_for == order.buyer_id,
-        )
-        if outcome_for not in (None, order.buyer_id):
-            ctx.outcome(
-                outcome_for,
-                f"Thanks — noted. Order {order.id} is blocked: {reason}; you will hear how it "
-                "goes on.",
-                order.id,
-                kind="noted",
-            )
-        return
-    graph = plan_stages(ctx.network(), plan, order.buyer_id)
-    for stage in graph:
-        ctx.session.add(records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now))
-    move_contract(contract, ContractStatus.AGREED, ctx)
-    contract.agreed_at = ctx.now
-    ctx.session.add(contract)
-    ctx.record(
-        "contract_agreed", {"contract": contract.id, "stages": stage_documents(graph)}, order.id
-    )
-    move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
-    for party in sorted(lifecycle.plan_participants(_tree(ctx, contract)) | {order.buyer_id}):
-        mine = [s.id for s in graph if s.owner == party]
-        todo = (
-            f" Your stages: {', '.join(mine)}; /done {order.id} STAGE when each is done."
-            if mine
-            else ""
-        )
-        ctx.tell(
-            party,
-            "agreed",
-            f"Order {order.id} is agreed by everyone.{todo} /stages {order.id} shows them all.",
-            order.id,
-            outcome=party == outcome_for,
-        )
-    if outcome_for is not None and not ctx.told_outcome(outcome_for):
-        ctx.outcome(outcome_for, f"Order {order.id} is agreed by everyone.", order.id)
-
-
-@handles(Decline)
 def decline(command: Decline, ctx: Context) -> int:
     order = _locked(ctx, command.order_id)
     if command.actor == order.buyer_id:
         raise Refused(f"the buyer cancels with /cancel {order.id}, not by declining")
     contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
-    decided = _decision(ctx, contract, command.actor)
+    decided = lifecycle.decisions(ctx.session, contract).get(command.actor)
     if contract.status == ContractStatus.AGREED and decided == Decision.AGREED:
         raise Refused(
             f"order {order.id} is under way with your agreement; /fail {order.id} STAGE REASON "
@@ -492,8 +310,6 @@ def decline(command: Decline, ctx: Context) -> int:
     )
     if contract.status == ContractStatus.AGREED:
         # Someone a re-plan brought in turns down their new part: re-plan it without them.
-        from core.service.replan import replan_without
-
         replan_without(ctx, order, contract, command.actor, reason)
         return 0
     move_contract(contract, ContractStatus.CANCELLED, ctx)
@@ -524,84 +340,6 @@ def decline(command: Decline, ctx: Context) -> int:
     return count
 
 
-@handles(QuotePrice)
-def quote_price(command: QuotePrice, ctx: Context) -> float:
-    order = _locked(ctx, command.order_id)
-    contract = lifecycle.live_contract(ctx.session, order.id)
-    if contract is None:
-        raise Refused(f"order {order.id} has no plan under way")
-    plan = plan_of(ctx, contract)
-    equation = plan_equation(ctx.network(), plan, quoted(ctx, order.id))
-    variable = equation.variables.get(command.variable)
-    if variable is None:
-        by_letter = {v: k for k, v in equation.letters.items()}
-        variable = equation.variables.get(by_letter.get(command.variable, ""))
-    if variable is None:
-        raise Refused(
-            f"{command.variable!r} is not in the equation of order {order.id}: {equation.text()}"
-        )
-    if variable.setter != command.actor and not records.is_coordinator(ctx.session, command.actor):
-        raise Refused(f"{variable.name} is set by {variable.setter}, not by you")
-    if order.status in ENDED:
-        raise Refused(f"order {order.id} is {order.status}")
-    value = command.value
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise Refused(f"a price is a number ≥ 0, not {value!r}")
-    ctx.session.add(
-        Quote(
-            order_id=order.id,
-            variable=variable.name,
-            value=float(value),
-            participant_id=command.actor,
-            at=ctx.now,
-        )
-    )
-    ctx.session.flush()
-    ctx.record(
-        "quoted",
-        {"variable": variable.name, "value": float(value)},
-        order.id,
-        command.actor,
-        command.origin,
-    )
-    send_frames(ctx, order, plan, contract, outcome_for=command.actor)
-    if not ctx.told_outcome(command.actor):
-        ctx.outcome(
-            command.actor,
-            f"Order {order.id}: {variable.name} = {value:,.2f} recorded; every party has the "
-            "updated price.",
-            order.id,
-            kind="noted",
-        )
-    return float(value)
-
-
-@handles(Complete)
-def complete(command: Complete, ctx: Context) -> None:
-    order = _locked(ctx, command.order_id)
-    _must_be_buyer(ctx, order, command.actor, "completes an order", coordinator_too=True)
-    contract = lifecycle.live_contract(ctx.session, order.id)
-    if contract is None or contract.status != ContractStatus.AGREED:
-        raise Refused(f"order {order.id} has no agreed plan to complete")
-    finish(ctx, order, contract, command.actor)
-
-
-def finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:
-    move_contract(contract, ContractStatus.COMPLETED, ctx)
-    ctx.record("completed", {"contract": contract.id}, order.id, actor)
-    move(ctx, order, OrderStatus.COMPLETED, "delivered and accepted", actor)
-    for party in sorted({order.buyer_id, *lifecycle.plan_participants(_tree(ctx, contract))}):
-        if party == actor and ctx.told_outcome(actor):
-            continue  # the answer to their own command said it already
-        text = f"Order {order.id} is complete. Thank you all!"
-        ctx.tell(party, "completed", text, order.id, outcome=party == actor)
-
-
 # -- shared checks --------------------------------------------------------------------------
 
 
@@ -609,12 +347,9 @@ def _locked(ctx: Context, order_id: int) -> OrderRow:
     return records.order(ctx.session, order_id, lock=True)
 
 
-def _must_be_buyer(ctx, order, actor, what, coordinator_too=False) -> None:
-    if actor == order.buyer_id:
-        return
-    if coordinator_too and records.is_coordinator(ctx.session, actor):
-        return
-    raise Refused(f"only the buyer of order {order.id} {what}")
+def _must_be_buyer(order: OrderRow, actor: str, what: str) -> None:
+    if actor != order.buyer_id:
+        raise Refused(f"only the buyer of order {order.id} {what}")
 
 
 def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential",)):
@@ -625,58 +360,3 @@ def _negotiation(ctx: Context, order: OrderRow, actor: str, open_to=("potential"
     if actor not in lifecycle.contract_parties(ctx.session, contract) | {order.buyer_id}:
         raise Refused(f"you have no part in order {order.id}'s plan")
     return contract, plan_of(ctx, contract)
-
-
-def _tree(ctx: Context, contract: Contract) -> list:
-    return ctx.session.get(PlanRow, contract.plan_id).tree
-
-
-def decide(
-    ctx: Context, contract: Contract, participant_id: str, decision: Decision, reason: str = ""
-) -> None:
-    """A party's word on its part: one row per party and contract, changed as they change it
-    (the events keep every word)."""
-    row = ctx.session.exec(
-        select(Agreement).where(
-            Agreement.contract_id == contract.id, Agreement.participant_id == participant_id
-        )
-    ).first() or Agreement(contract_id=contract.id, participant_id=participant_id)
-    row.decision, row.reason, row.at = decision.value, reason, ctx.now
-    ctx.session.add(row)
-    ctx.session.flush()
-
-
-def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
-    """Say whom a negotiating or running order waits for; returns it."""
-    awaited = lifecycle.awaited(ctx.session, contract, order)
-    network = ctx.network()
-    names = [network.participant_name(p) for p in awaited]
-    if awaited:
-        reason = f"waiting for {', '.join(names)} to agree"
-    else:
-        reason = "under way" if contract.status == ContractStatus.AGREED else "agreed"
-    if order.status in (OrderStatus.NEGOTIATING, OrderStatus.IN_PROGRESS):
-        move(ctx, order, OrderStatus(order.status), reason)
-    return reason
-
-
-def startable_stages(ctx: Context, contract: Contract, participant_id: str) -> list[str]:
-    """The stages of this person that can start now: pending, their inputs done."""
-    graph = records.stage_graph(ctx.session, contract.id)
-    return [s.id for s in graph if s.owner == participant_id and graph.ready(s.id)]
-
-
-def plan_of(ctx: Context, contract: Contract) -> Plan:
-    row = ctx.session.get(PlanRow, contract.plan_id)
-    return records.rebuild_plan(ctx.network_at(row.network_version), row)
-
-
-def _agreements(ctx: Context, contract: Contract) -> list[Agreement]:
-    return list(ctx.session.exec(select(Agreement).where(Agreement.contract_id == contract.id)))
-
-
-def _decision(ctx: Context, contract: Contract, participant_id: str) -> str | None:
-    for agreement in _agreements(ctx, contract):
-        if agreement.participant_id == participant_id:
-            return agreement.decision
-    return None

@@ -14,8 +14,8 @@ from sqlmodel import select
 from core.network.model import ROLES
 from core.network.snapshot import to_document
 from core.service import records
-from core.service.bus import MAX_ID, Context, bounded, handles
-from core.service.commands import CreateInvite, Join, LoadNetwork, Register
+from core.service.bus import MAX_ID, Context, bounded
+from core.service.commands import CreateInvite, Join, LoadNetwork, Register, SpeakForEveryone
 from core.service.names import clean, skeleton, suggestion
 from core.service.results import Refused
 from core.store.tables import ChatIdentity, Invite, JoinAttempt, NetworkVersion, ParticipantRow
@@ -23,7 +23,6 @@ from core.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CHAT_PLATFORMS = ("telegram", "matrix", "console")
 INVITED_ROLES = ("maker", "supplier", "transporter", "coordinator")
 MAX_INVITE_DAYS = 365
 # Guessing an 80-bit code is hopeless anyway; the limit keeps a typo-prone person from being
@@ -32,7 +31,6 @@ MAX_FAILED_JOINS = 5
 FAILED_JOINS_WINDOW = timedelta(hours=1)
 
 
-@handles(LoadNetwork)
 def load_network(command: LoadNetwork, ctx: Context) -> int:
     """A new network version; its participants and their chat accounts become known."""
     if command.actor is not None and not records.is_coordinator(ctx.session, command.actor):
@@ -61,7 +59,7 @@ def load_network(command: LoadNetwork, ctx: Context) -> int:
             row.name, row.roles, row.contacts = name, list(p.roles), dict(p.contacts)
             ctx.session.add(row)
         for platform, address in p.contacts.items():
-            if platform in CHAT_PLATFORMS:
+            if platform in ctx.services.platforms:
                 _link(ctx, platform, str(address), p.id)
     ctx.session.flush()
     ctx.forget_network()
@@ -71,7 +69,6 @@ def load_network(command: LoadNetwork, ctx: Context) -> int:
     return version.version
 
 
-@handles(CreateInvite)
 def create_invite(command: CreateInvite, ctx: Context) -> str:
     if not records.is_coordinator(ctx.session, command.actor):
         raise Refused("only a coordinator invites")
@@ -109,9 +106,8 @@ def create_invite(command: CreateInvite, ctx: Context) -> str:
     return code
 
 
-@handles(Join)
 def join(command: Join, ctx: Context) -> str:
-    _check_platform(command.platform, command.address)
+    _check_platform(ctx, command.platform, command.address)
     _not_guessing(ctx, command.platform, command.address)
     given = bounded(command.code, "code", 40)
     # Claimed by a conditional update, so that of two accounts using one code at the same moment
@@ -156,9 +152,8 @@ def join(command: Join, ctx: Context) -> str:
     return participant_id
 
 
-@handles(Register)
 def register(command: Register, ctx: Context) -> str:
-    _check_platform(command.platform, command.address)
+    _check_platform(ctx, command.platform, command.address)
     if command.role != "buyer":
         if command.role in ROLES:
             raise Refused(
@@ -326,8 +321,8 @@ def handle_of(session, participant_id: str, platform: str | None = None) -> str 
     return min(known)[2] if known else None
 
 
-def _check_platform(platform: str, address: str) -> None:
-    if platform not in CHAT_PLATFORMS:
+def _check_platform(ctx: Context, platform: str, address: str) -> None:
+    if platform not in ctx.services.platforms:
         raise Refused(f"unknown platform {platform!r}")
     if not address or len(address) > 200 or clean(address) != address:
         raise Refused("a chat address is needed")
@@ -340,3 +335,26 @@ def _new_id(ctx: Context, name: str) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def speak_for_everyone(command: SpeakForEveryone, ctx: Context) -> int:
+    """How many participants were linked now (the others already were)."""
+    if command.platform not in ctx.services.platforms:
+        raise Refused(f"unknown platform {command.platform!r}")
+    linked = set(
+        ctx.session.exec(
+            select(ChatIdentity.participant_id).where(ChatIdentity.platform == command.platform)
+        )
+    )
+    added = 0
+    for participant in ctx.session.exec(select(ParticipantRow.id)):
+        if participant not in linked:
+            ctx.session.add(
+                ChatIdentity(
+                    platform=command.platform, address=participant, participant_id=participant
+                )
+            )
+            added += 1
+    if added:
+        ctx.record("speaks_for_everyone", {"platform": command.platform, "participants": added})
+    return added

@@ -1,25 +1,22 @@
-"""Read-only use cases: progress (F_Q), assess (F_A), error analysis (F_E), history H(D, t).
+"""Read-only use cases: assess (F_A), error analysis (F_E), history H(D, t), the stage picture;
+progress (F_Q) is listings.stage_list's.
 
-Only the parties of an order (and coordinators) read it. `order_state` reads the tables;
-`history_at` rebuilds the same state from the event log alone, as it was at any past time.
+Only the parties of an order (and coordinators) read it: the caller asks `may_read` first.
+`order_state` reads the tables; `history_at` rebuilds the same state from the event log alone,
+as it was at any past time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from sqlmodel import Session, select
 
 from core.service import lifecycle, records
-from core.service.commands import ReadOrder
 from core.service.results import Refused
-from core.stages.progress import Progress, progress, root_causes
+from core.stages.progress import root_causes
 from core.store.tables import Agreement, EventRow
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -38,17 +35,6 @@ def may_read(services, session: Session, actor: str, order_id: int) -> None:
     """The one rule (lifecycle.parties): the buyer, the live plan's parties, coordinators."""
     if not lifecycle.is_party(session, records.order(session, order_id), actor):
         raise Refused(f"order {order_id} is only shown to its parties")
-
-
-def as_party(services, actor: str, order_id: int, what: str, query: Callable[[Session], T]) -> T:
-    """Run `query` for `actor` if they may read the order; a refusal is recorded like any other."""
-    try:
-        with Session(services.engine) as session:
-            may_read(services, session, actor, order_id)
-            return query(session)
-    except Refused as refusal:
-        services.record_refusal(ReadOrder(actor, order_id, what), refusal)
-        raise
 
 
 def stage_picture(session: Session, services, order_id: int) -> bytes:
@@ -100,37 +86,38 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
     )
 
 
-# What each kind of event says in a timeline, from its data.
+# What each kind of event says in a timeline: a template filled from its data, or, where the
+# words depend on the data, a function of it.
 _SAYS = {
     "order_placed": lambda d: f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else ""),
-    "order_woven": lambda d: f"woven: {d['plan_count']} plans",
-    "plan_chosen": lambda d: f"chose plan {d['rank']}",
-    "agreed": lambda d: "agreed",
-    "declined": lambda d: f"declined: {d.get('reason') or 'no reason given'}",
+    "order_woven": "woven: {plan_count} plans",
+    "plan_chosen": "chose plan {rank}",
+    "agreed": "agreed",
+    "declined": lambda d: f"declined: {_reason(d)}",
     "contract_agreed": lambda d: f"everyone agreed; {len(d['stages'])} stages",
     "stage_asserted": lambda d: (
         f"{d['stage']} {d['status']}" + (" (out of order)" if d.get("out_of_order") else "")
     ),
     "error_analysis": lambda d: f"root causes: {', '.join(d['root_causes']) or 'none'}",
-    "replanned": lambda d: f"re-planned ({d['cause']})",
-    "rewoven": lambda d: f"woven again; {d['plan_count']} plans",
-    "quoted": lambda d: f"quoted {d['variable']} = {d['value']:.2f}",
-    "completed": lambda d: "completed",
+    "replanned": "re-planned ({cause})",
+    "rewoven": "woven again; {plan_count} plans",
+    "quoted": "quoted {variable} = {value:.2f}",
+    "completed": "completed",
     "order_state": lambda d: (
         f"now {d['to'].replace('_', ' ')}" + (f": {d['reason']}" if d.get("reason") else "")
     ),
-    "contract_state": lambda d: f"contract {d['to']}",
-    "blocked": lambda d: f"blocked ({d['cause']})",
+    "contract_state": "contract {to}",
+    "blocked": "blocked ({cause})",
     "reweave": lambda d: (
         f"looked for another way ({d['cause']})" + ("" if d.get("nodes") else ": nothing missing")
     ),
-    "disruption_affects": lambda d: f"{d['resource']} out of service, its part re-planned",
-    "resource_restored": lambda d: f"{d['resource']} back in service",
-    "substitution_proposed": lambda d: f"substitute proposed: {d['by']} for {d['item']}",
-    "order_cancelled": lambda d: f"cancelled the order: {d.get('reason') or 'no reason given'}",
+    "disruption_affects": "{resource} out of service, its part re-planned",
+    "resource_restored": "{resource} back in service",
+    "substitution_proposed": "substitute proposed: {by} for {item}",
+    "order_cancelled": lambda d: f"cancelled the order: {_reason(d)}",
     "stage_handed": lambda d: f"handed {d['stage']} from {d['from'] or 'nobody'} to {d['to']}",
-    "said": lambda d: f"said: {d['text']}",
-    "refused": lambda d: f"refused {d['command']}: {d['reason']}",
+    "said": "said: {text}",
+    "refused": "refused {command}: {reason}",
 }
 
 
@@ -138,8 +125,8 @@ def timeline_text(events: list[EventRow]) -> list[str]:
     """H(D, t) for people: when, who, what, and the evidence they gave."""
     lines = []
     for event in events:
-        says = _SAYS.get(event.kind)
-        what = says(event.data) if says else event.kind.replace("_", " ")
+        says = _SAYS.get(event.kind, event.kind.replace("_", " "))
+        what = says(event.data) if callable(says) else says.format_map(event.data)
         evidence = event.data.get("evidence")
         told = f" — {evidence}" if evidence else ""
         source = f" [{event.platform} {event.message_id}]" if event.message_id else ""
@@ -151,13 +138,8 @@ def _lines(data: dict) -> str:
     return ", ".join(f"{quantity} × {item}" for item, quantity in data["lines"])
 
 
-def order_progress(session: Session, order_id: int) -> Progress:
-    contract = lifecycle.live_contract(session, order_id) or records.latest_contract(
-        session, order_id
-    )
-    if contract is None:
-        raise Refused(f"order {order_id} has no plan yet")
-    return progress(records.stage_graph(session, contract.id))
+def _reason(data: dict) -> str:
+    return data.get("reason") or "no reason given"
 
 
 def error_analysis(session: Session, order_id: int) -> list[str]:
@@ -168,12 +150,15 @@ def error_analysis(session: Session, order_id: int) -> list[str]:
 
 
 def assess(services, session: Session, order_id: int) -> list[str]:
-    """F_A: where the live plan's sources are missing from the network as it is now."""
+    """F_A: where the live plan's sources are missing from the network as it is now (the paths
+    of their nodes), leaving out what was delivered already: it is in hand, and nothing
+    re-plans it."""
     contract = lifecycle.live_contract(session, order_id)
     if contract is None:
         return []
     row = session.get(records.PlanRow, contract.plan_id)
-    return records.gaps(services.current_network(session), row)
+    delivered = records.live_delivered(session, contract)
+    return records.gaps(services.current_network(session), row, delivered)
 
 
 def _fold(state: OrderState, event: EventRow) -> None:

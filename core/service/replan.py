@@ -2,10 +2,10 @@
 
 Each affected node is woven again on its own (same item and quantity, the order's criteria,
 delivered where the old one was), without the sources that failed. The new sub-plans are
-spliced into the tree; stages the new plan still uses keep their status and their short ids,
-so what people typed stays valid; new stages get new ids. Parties who join get frames, parties
-no longer needed are released, and when a node cannot be re-planned its substitutes are
-proposed to the buyer.
+spliced into the tree and the result adopted (adopting.py): stages the new plan still uses
+keep their status and their short ids, so what people typed stays valid; new stages get new ids;
+parties who join get frames, parties no longer needed are released. When a node cannot be
+re-planned, the order is blocked and its substitutes are proposed to the buyer.
 """
 
 from __future__ import annotations
@@ -15,60 +15,18 @@ from dataclasses import dataclass, replace
 from sqlmodel import select
 
 from core.network.model import Network, frozen_mapping
-from core.pricing.equation import plan_equation
 from core.service import records
+from core.service.adopting import adopt
+from core.service.agreement import plan_of
 from core.service.bus import Context
-from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move
-from core.service.negotiation import send_frames
-from core.service.orders import decide, plan_of, refresh_reason, validate
+from core.service.lifecycle import OrderStatus, move
+from core.service.plan_paths import node_at, parent_place, provider, splice
 from core.service.results import buttons
-from core.service.risk import plan_outlook, reliability
 from core.stages.graph import StageGraph
-from core.stages.plan import plan_stages
-from core.store.tables import (
-    AssertionRow,
-    Contract,
-    Disruption,
-    OrderRow,
-    PlanRow,
-    StageRow,
-    SubstitutionRow,
-)
+from core.store.tables import Contract, Disruption, OrderRow, SubstitutionRow
 from core.weave import PRICE, Demand, Weave
 from core.weave.plan import Plan, PlanNode, outermost
-from core.weave.plan_document import node_document
-from core.weave.ranking import source_location
-from core.weave.sources import HELD, Bought, held_offer, is_held
-
-
-def node_at(plan: Plan, path: str) -> PlanNode:
-    parts = [int(p) for p in path.split(".")]
-    node = plan.lines[parts[0]]
-    for position in parts[1:]:
-        node = node.inputs[position]
-    return node
-
-
-def splice(plan: Plan, path: str, new: PlanNode) -> Plan:
-    parts = [int(p) for p in path.split(".")]
-
-    def put(node: PlanNode, rest: list[int]) -> PlanNode:
-        if not rest:
-            return new
-        inputs = list(node.inputs)
-        inputs[rest[0]] = put(inputs[rest[0]], rest[1:])
-        return replace(node, inputs=tuple(inputs))
-
-    lines = list(plan.lines)
-    lines[parts[0]] = put(lines[parts[0]], parts[1:])
-    return replace(plan, lines=tuple(lines))
-
-
-def parent_place(network: Network, plan: Plan, path: str, buyer_place):
-    if "." not in path:
-        return buyer_place
-    parent = node_at(plan, path.rsplit(".", 1)[0])
-    return source_location(network, parent.source)
+from core.weave.sources import HELD, held_offer, is_held
 
 
 def usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:
@@ -196,22 +154,17 @@ def replan(
     if stuck:
         _block(ctx, order, network, plan, stuck, cause)
         return None
-    _adopt(ctx, order, contract, plan, new_plan, cause)
+    adopt(ctx, order, contract, plan, new_plan, cause)
     return new_plan
 
 
 def replan_without(ctx: Context, order: OrderRow, contract: Contract, who: str, reason: str):
     """Re-plan the part of someone who turned it down (already in `order.excluded`)."""
     plan = plan_of(ctx, contract)
-    paths = [path for path, node in plan.positioned() if _provider(node) == who]
+    paths = [path for path, node in plan.positioned() if provider(node) == who]
     name = ctx.network().participant_name(who)
     cause = f"{name} declined their part" + (f" ({reason})" if reason else "")
     return replan(ctx, order, contract, plan, outermost(paths), set(), cause)
-
-
-def _provider(node: PlanNode) -> str | None:
-    source = node.source
-    return source.offer.supplier if isinstance(source, Bought) else source.facility.operator
 
 
 def _down_participants(ctx: Context) -> set[str]:
@@ -221,193 +174,6 @@ def _down_participants(ctx: Context) -> set[str]:
         )
     )
     return set(rows)
-
-
-def _adopt(
-    ctx: Context, order: OrderRow, contract: Contract, old_plan: Plan, new_plan: Plan, cause: str
-) -> None:
-    network = ctx.network()
-    old_row = ctx.session.get(PlanRow, contract.plan_id)
-    batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
-    equation = plan_equation(network, new_plan)
-    row = PlanRow(
-        order_id=order.id,
-        batch=batch,
-        rank=1,
-        network_version=_newest_version(ctx, old_row.network_version),
-        tree=[node_document(line) for line in new_plan.lines],
-        equation=equation.text(),
-        price=equation.price,
-        unknowns=equation.unknowns,
-        outlook=plan_outlook(network, reliability(ctx.session, network), new_plan, order.buyer_id),
-        created_at=ctx.now,
-    )
-    ctx.session.add(row)
-    ctx.session.flush()
-    contract.plan_id = row.id
-    ctx.session.add(contract)
-    before, after = records.work_of(old_plan), records.work_of(new_plan)
-    joined, released = sorted(set(after) - set(before)), sorted(set(before) - set(after))
-    changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
-    # Whoever has new work agrees to it before its stages can start (DESIGN.md, Stages).
-    gained = sorted(p for p in after if after[p] - before.get(p, set()))
-    for party in gained:
-        if party != order.buyer_id:
-            decide(ctx, contract, party, Decision.ASKED)
-    stages = None
-    if contract.status == ContractStatus.AGREED:
-        stages = _carry_stages(ctx, contract, plan_stages(network, new_plan, order.buyer_id))
-    ctx.record(
-        "replanned",
-        {
-            "contract": contract.id,
-            "plan": row.id,
-            "tree": row.tree,
-            "cause": cause,
-            "joined": joined,
-            "released": released,
-            "changed": changed,
-            "asked": gained,
-            "stages": None if stages is None else _documents(stages),
-        },
-        order.id,
-    )
-    for proposed in _proposed(ctx, order.id):
-        proposed.status, proposed.decided_at = "withdrawn", ctx.now
-        ctx.session.add(proposed)
-    # Whoever has new work gets the new frame to agree to; whoever left is released.
-    send_frames(ctx, order, new_plan, contract, only=set(gained))
-    for party in released:
-        ctx.tell(
-            party,
-            "released",
-            f"Order {order.id} no longer needs your part ({cause}). "
-            "Thank you — nothing more is expected of you." + _holding(ctx, contract, party),
-            order.id,
-        )
-    for party in changed:
-        if party not in gained:
-            ctx.tell(
-                party,
-                "changed",
-                f"Order {order.id}: {cause}. Your part is smaller now; /stages {order.id} "
-                "shows what is still yours.",
-                order.id,
-            )
-    if contract.status == ContractStatus.POTENTIAL:
-        if order.status == OrderStatus.BLOCKED:
-            move(ctx, order, OrderStatus.NEGOTIATING, "waiting for its parties to agree")
-        validate(ctx, order, contract, new_plan)
-    elif order.status == OrderStatus.BLOCKED:
-        move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
-    waiting = refresh_reason(ctx, order, contract)
-    names = ", ".join(network.participant_name(p) for p in joined)
-    forwarded = [
-        f"{network.participant_name(n.source.offer.supplier)} forwards {n.quantity} × "
-        f"{network.item_name(n.item)}"
-        for n in new_plan.nodes()
-        if is_held(n.source) and n.source.offer.supplier != _receiver(new_plan, n, order)
-    ]
-    ctx.tell(
-        order.buyer_id,
-        "replanned",
-        f"Order {order.id}: {cause}. Re-planned{' with ' + names if names else ''}"
-        + (f"; {'; '.join(forwarded)}" if forwarded else "")
-        + f". Now {waiting}. /stages {order.id} shows the stages.",
-        order.id,
-    )
-
-
-def _receiver(plan: Plan, node: PlanNode, order: OrderRow) -> str | None:
-    for path, candidate in plan.positioned():
-        if candidate is node:
-            if "." not in path:
-                return order.buyer_id
-            return _provider(node_at(plan, path.rsplit(".", 1)[0]))
-    return None
-
-
-def _holding(ctx: Context, contract: Contract, party: str) -> str:
-    """What a released party still holds for the order, and what to do with it."""
-    graph = records.stage_graph(ctx.session, contract.id)
-    kept = [
-        f"{s.quantity} × {ctx.network().item_name(s.item)}"
-        for s in graph
-        if s.owner == party and s.kind in ("receive", "inspect") and s.status == "done"
-    ]
-    rows = records.stage_rows(ctx.session, contract.id)
-    kept += [
-        f"{r.quantity} × {ctx.network().item_name(r.item_id)}"
-        for r in rows
-        if r.status == "superseded"
-        and r.owner_id == party
-        and r.kind in ("receive", "inspect")
-        and _was_done(ctx, r)
-    ]
-    if not kept:
-        return ""
-    return (
-        f" You hold {', '.join(dict.fromkeys(kept))} for it: keep it until the buyer or a "
-        "coordinator tells you where it goes."
-    )
-
-
-def _was_done(ctx: Context, row: StageRow) -> bool:
-    last = ctx.session.exec(
-        select(AssertionRow.status)
-        .where(AssertionRow.stage_id == row.id)
-        .order_by(AssertionRow.id.desc())
-    ).first()
-    return last == "done"
-
-
-def _newest_version(ctx: Context, fallback: int) -> int:
-    return records.network_version(ctx.session) or fallback
-
-
-def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageGraph:
-    """Keep the status and id of every stage the new plan still has; retire the others."""
-    rows = records.stage_rows(ctx.session, contract.id)
-    # A stage carries over when the new plan has it at the same place, from the same source,
-    # owed by the same person: anything else is new work.
-    live = {(r.node, r.source, r.kind, r.owner_id): r for r in rows if r.status != "superseded"}
-    used_numbers = [int(r.code[1:]) for r in rows if r.code[1:].isdigit()]
-    next_number = max(used_numbers, default=0) + 1
-    codes: dict[str, str] = {}
-    kept: set[int] = set()
-    for stage in fresh:
-        row = live.get((stage.node, stage.source, stage.kind, stage.owner))
-        if row is not None:
-            codes[stage.id] = row.code
-            kept.add(row.id)
-        else:
-            codes[stage.id] = f"s{next_number}"
-            next_number += 1
-    renamed = []
-    for stage in fresh:
-        row = live.get((stage.node, stage.source, stage.kind, stage.owner))
-        status = row.status if row is not None and row.status == "done" else "pending"
-        renamed.append(
-            replace(
-                stage,
-                id=codes[stage.id],
-                status=status,
-                depends_on=tuple(codes[d] for d in stage.depends_on),
-            )
-        )
-    for row in rows:
-        if row.id not in kept and row.status != "superseded":
-            row.status, row.updated_at = "superseded", ctx.now
-            ctx.session.add(row)
-    by_code = {r.code: r for r in rows}
-    for stage in renamed:
-        row = by_code.get(stage.id) or StageRow(contract_id=contract.id)
-        ctx.session.add(records.write_stage(row, stage, ctx.now))
-    return StageGraph(renamed)
-
-
-def _documents(graph: StageGraph) -> list[dict]:
-    return records.stage_documents(graph)
 
 
 def _block(ctx: Context, order: OrderRow, network: Network, plan: Plan, stuck, cause) -> None:
@@ -507,16 +273,6 @@ def _propose_substitutes(
         at = at.rsplit(".", 1)[0]
 
 
-def _proposed(ctx: Context, order_id: int) -> list[SubstitutionRow]:
-    return list(
-        ctx.session.exec(
-            select(SubstitutionRow).where(
-                SubstitutionRow.order_id == order_id, SubstitutionRow.status == "proposed"
-            )
-        )
-    )
-
-
 def decision_buttons(order_id: int, substitutions: list[int]) -> list[list[str]]:
     """Approve / Reject for each proposed substitution."""
     return buttons(
@@ -529,11 +285,3 @@ def decision_buttons(order_id: int, substitutions: list[int]) -> list[list[str]]
             )
         )
     )
-
-
-def uses(node: PlanNode, resource: str) -> bool:
-    """Whether the node's source is, or is run by, the resource (offer, facility, person)."""
-    source = node.source
-    if isinstance(source, Bought):
-        return resource in (source.offer.id, source.offer.supplier)
-    return resource in (source.facility.id, source.facility.operator)

@@ -46,9 +46,10 @@ class Result:
     events: list[Recorded] = field(default_factory=list)
     messages: list[Outbound] = field(default_factory=list)
     value: Any = None
-    # Work left for the workers, by name with its ids: ("weave_order", (12,)). The state says
-    # it is due too, so the sweeper finds it again if this list is lost.
-    jobs: list[tuple[str, tuple]] = field(default_factory=list)
+    # Work left for the workers, as commands (`WeaveOrder(12)`; core.service.commands.FollowUp
+    # lists the kinds, workers/actors.py the actor of each). The state says it is due too, so
+    # the sweeper finds it again if this list is lost.
+    jobs: list = field(default_factory=list)
 
 
 def buttons(*pairs: tuple[str, str]) -> list[list[str]]:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
+from core.service.agreement import plan_of
+from core.service.bus import Context, bounded
 from core.service.commands import DecideSubstitution, ProposeSubstitution, Reweave
 from core.service.lifecycle import ENDED, OrderStatus
-from core.service.orders import plan_of, plans_payload, plans_text, weave_plans
 from core.service.replan import decision_buttons, replan
 from core.service.results import Refused
+from core.service.weaving import plans_payload, plans_text, weave_plans
 from core.stages.progress import affected_nodes, root_causes
 from core.store.tables import OrderRow, SubstitutionRow
 from core.weave import Demand
 from core.weave.plan import outermost
 
 
-@handles(Reweave)
 def reweave(command: Reweave, ctx: Context) -> int:
     """Returns how many sub-trees (or, before a plan is chosen, how many plans) were found."""
     order = records.order(ctx.session, command.order_id, lock=True)
@@ -82,7 +82,6 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     return len(paths)
 
 
-@handles(ProposeSubstitution)
 def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     order = records.order(ctx.session, command.order_id, lock=True)
     records.participant(ctx.session, command.actor)
@@ -141,7 +140,6 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     return row.id
 
 
-@handles(DecideSubstitution)
 def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
     order = records.order(ctx.session, command.order_id, lock=True)
     if command.actor != order.buyer_id:

@@ -1,4 +1,4 @@
-"""The risk of an order (DESIGN.md, Risk), from what the network declares and what its people
+"""The risk of an order (ARCHITECTURE.md, Risk), from what the network declares and what its people
 have done: the chance its plan fails and at which stages, its single points of failure, how many
 separate routes supply each line, and how local it is.
 

@@ -24,19 +24,19 @@ from core.frames import short_equation
 from core.network.model import Network
 from core.pricing.equation import plan_equation
 from core.service import lifecycle, records
-from core.service.bus import Context, handles
+from core.service.bus import Context
 from core.service.commands import ChoosePlan, PlaceOrder, ReportUse
 from core.service.lifecycle import OrderStatus, move
-from core.service.orders import MAX_QUANTITY, choose_plan, place_order, plans_payload
+from core.service.orders import MAX_QUANTITY, choose_plan, place_order
 from core.service.results import Refused
 from core.service.risk import outlook_text, plan_outlook, reliability
+from core.service.weaving import plans_payload
 from core.store.tables import OrderLine, OrderRow, PlanRow
 from core.weave.plan import Plan, PlanNode
 from core.weave.plan_document import PlanGap, node_document, node_from_document
 from core.weave.sources import Bought, SupplyIndex
 
 
-@handles(ReportUse)
 def report_use(command: ReportUse, ctx: Context) -> int:
     """Returns the replenishment order."""
     network = ctx.network()

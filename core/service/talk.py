@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from core.service import lifecycle, records
-from core.service.bus import Context, bounded, handles
+from core.service.agreement import plan_of
+from core.service.bus import Context, bounded
 from core.service.commands import Say
-from core.service.orders import plan_of
 from core.service.participants import handle_of
 from core.service.results import Refused
 from core.store.tables import OrderRow
 
 
-@handles(Say)
 def say(command: Say, ctx: Context) -> int:
     """Returns the id of the `said` event, which also names the message in every relay."""
     order = records.order(ctx.session, command.order_id)

@@ -2,13 +2,11 @@
 network's people, every intent, every agreed or completed order with its plan and what was
 asserted about its stages), and the intents of a VF document cast as if typed in chat.
 
-The translation itself is core/intents/valueflows.py; this module only gathers its records from
+The translation itself is core/intents/valueflows/; this module only gathers its records from
 the tables and writes back the intents it reads.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from sqlmodel import Session, select
 
@@ -17,9 +15,10 @@ from core.intents.model import Intent
 from core.intents.valueflows import OrderRecord, export, import_intents
 from core.network.model import Network
 from core.service import records
-from core.service.bus import Context, bounded, handles
-from core.service.commands import ImportIntents
-from core.service.intents import NAMES, to_intent, write_intent
+from core.service.bus import Context, bounded
+from core.service.commands import ImportIntents, MatchIntent
+from core.service.intent_rows import to_intent, write_intent
+from core.service.intents import out_text, placed
 from core.service.results import Refused
 from core.stages.plan import plan_stages
 from core.stages.update import Assertion
@@ -119,7 +118,6 @@ def _assertions(
 # -- import ------------------------------------------------------------------------------------
 
 
-@handles(ImportIntents)
 def import_valueflows(command: ImportIntents, ctx: Context) -> list[int]:
     """Cast the open intents of a VF document, all or none; returns their ids.
 
@@ -139,7 +137,7 @@ def import_valueflows(command: ImportIntents, ctx: Context) -> list[int]:
         _check(ctx, command.actor, intent)
     ids = []
     for intent in intents:
-        intent = _placed(intent, network)
+        intent = placed(intent, network)
         words = describe(intent, network)[:2000]
         row = write_intent(IntentRow(words=words, created_at=ctx.now), intent)
         row.provenance = {"imported": source}
@@ -150,13 +148,8 @@ def import_valueflows(command: ImportIntents, ctx: Context) -> list[int]:
             {"intent": row.id, "kind": row.kind, "participant": row.participant_id, "from": source},
             actor=command.actor,
         )
-        ctx.tell(
-            row.participant_id,
-            "intent",
-            f"{NAMES[row.kind]} {row.id} is out, imported from {source}: {words}. I'll tell you "
-            f"when it finds a match; /withdraw {row.id} takes it back.",
-        )
-        ctx.result.jobs.append(("match_intent", (row.id,)))
+        ctx.tell(row.participant_id, "intent", out_text(row, f", imported from {source}: {words}"))
+        ctx.result.jobs.append(MatchIntent(row.id))
         ids.append(row.id)
     return ids
 
@@ -178,11 +171,3 @@ def _check(ctx: Context, actor: str | None, intent: Intent) -> None:
     bounded(intent.place_name, "an intent's place", 200)
     if intent.quantity is not None:
         bounded(intent.quantity.unit, "an intent's unit", 40)
-
-
-def _placed(intent: Intent, network: Network) -> Intent:
-    """Where it is, when the document does not say, is where the person is (as when cast)."""
-    person = network.participants.get(intent.participant)
-    if intent.place is None and intent.place_name is None and person and person.location:
-        return replace(intent, place=person.location, place_name=person.location.place)
-    return intent

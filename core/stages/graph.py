@@ -1,4 +1,4 @@
-"""The stage graph: a DAG of human-verifiable stages with owners (DESIGN.md, Stages).
+"""The stage graph: a DAG of human-verifiable stages with owners (ARCHITECTURE.md, Stages).
 
 A stage depends on the stages it waits for; dependencies point to earlier stages only. The
 stages of a graph are kept in that order (a topological order), and their ids are `s1`, `s2`, …

@@ -1,6 +1,6 @@
 """Plan P and Inspect I: the stage graph of a fulfilment plan, and of a design on its own.
 
-P (DESIGN.md, Stages): an offer leaf is `confirm → ship → receive`; a design node is
+P (ARCHITECTURE.md, Stages): an offer leaf is `confirm → ship → receive`; a design node is
 `make → inspect → ship → receive`, its `make` depending on the `receive` of every input; each
 order line ends in the buyer's `accept`, after the root's `receive`.
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.store.database import writing
-from core.store.tables import OrderRow
 
 
 class UnitOfWork:
@@ -32,8 +31,3 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-
-    def lock_order(self, order_id: int) -> OrderRow | None:
-        """The order's row, locked until commit: handlers changing one order run one at a time."""
-        statement = select(OrderRow).where(OrderRow.id == order_id).with_for_update()
-        return self.session.exec(statement).first()

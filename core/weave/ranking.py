@@ -8,8 +8,9 @@ their known parts; then the lower value wins.
 
 Risk is −log of the probability of success, which adds up over independent parts. Without a
 `reliability` it is one term per node, from the failure probability the network declares for its
-source; with one (core.risk.reliability) it is the sum over the stages the source's own party
-carries, each with its probability learned from history (see `Reliability.source_risk`).
+source; with one (`SourceRisks`, which core.risk.reliability implements) it is the sum over the
+stages the source's own party carries, each with its probability learned from history (see
+`Reliability.source_risk`).
 
 Haul is mass × distance (kg·km) of each node's goods to where they are used: "what is light is
 global, what is heavy is local" — the LOCAL ranking brings heavy goods from near and lets light
@@ -21,17 +22,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from math import log
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from core.network.geo import haversine_km
 from core.network.model import Location, Network
 from core.weave.sources import Bought, Source
 
-if TYPE_CHECKING:  # core.risk builds on the weave's plans, so only the type is imported here
-    from core.risk.reliability import Reliability
-
 Score = tuple[int, float]
 ZERO: Score = (0, 0.0)
+
+
+class SourceRisks(Protocol):
+    """Learned risks of sources, as the risk term reads them.
+
+    core.risk.reliability.Reliability is one. It is declared here, in the lower layer, because
+    core.risk builds on the weave's plans: the weave names what it asks for, not who answers.
+    """
+
+    def source_risk(self, source: Source) -> float:
+        """−log of the probability that `source`'s own party carries its stages through."""
+        ...
 
 
 def add(a: Score, b: Score) -> Score:
@@ -75,13 +85,13 @@ class Ranking:
     distance: float = 0.0
     risk: float = 0.0
     haul: float = 0.0
-    reliability: Reliability | None = field(default=None, repr=False)
+    reliability: SourceRisks | None = field(default=None, repr=False)
 
     @property
     def needs_destination(self) -> bool:
         return self.distance > 0 or self.haul > 0
 
-    def with_reliability(self, reliability: Reliability | None) -> Ranking:
+    def with_reliability(self, reliability: SourceRisks | None) -> Ranking:
         """The same ranking, its risk term from `reliability` (None: the declared figures)."""
         return replace(self, reliability=reliability)
 

@@ -1,6 +1,6 @@
 """Where an item can come from: offers, and designs carried out at facilities.
 
-Sources of an item T (DESIGN.md, Weave): every offer of T; every pair (design D making T,
+Sources of an item T (ARCHITECTURE.md, Weave): every offer of T; every pair (design D making T,
 facility F whose processes include all of D's). Their order is fixed (offers, then designs ×
 facilities, each in declaration order) and gives every source a stable index, which breaks ties
 between equally good plans the same way every time.
@@ -44,7 +44,7 @@ class Made(NamedTuple):
 
 Source = Bought | Made
 
-# Work in progress (DESIGN.md, Stages): goods an order's party already made or received, held
+# Work in progress (ARCHITECTURE.md, Stages): goods an order's party already made or received, held
 # at their place for that order. A re-plan offers them to the weave as an offer at no price,
 # sold by their holder, named after the stage that put them there: `held:s5`.
 HELD = "held:"

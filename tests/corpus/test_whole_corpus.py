@@ -123,7 +123,8 @@ def test_every_reference_of_the_merged_network_resolves(whole):
 
 
 def by_formula(network: Network) -> dict[str, int]:
-    """DESIGN.md's count, written out plainly: offers + Σ_(D,F) Π count(I, path ∪ {T})."""
+    """The weave's count (ARCHITECTURE.md, Weave), written out plainly:
+    offers + Σ_(D,F) Π count(I, path ∪ {T})."""
     offers: dict[str, int] = {}
     for offer in network.offers.values():
         offers[offer.item] = offers.get(offer.item, 0) + 1

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from local_servers import start_logged
 from worker_processes import REPO_ROOT
 
 SERVE_COMMAND = (sys.executable, "-m", "bots.cli", "serve")
@@ -33,18 +34,14 @@ class ServeProcess:
     def start(self) -> ServeProcess:
         if self.running():
             raise RuntimeError(f"{self.name} runs already")
-        with self.log_path.open("ab") as log:
-            log.write(f"--- {self.name}: {' '.join(SERVE_COMMAND)}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                SERVE_COMMAND,
-                cwd=self.cwd,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_logged(
+            SERVE_COMMAND,
+            self.log_path,
+            f"--- {self.name}: {' '.join(SERVE_COMMAND)}",
+            cwd=self.cwd,
+            env=self.environment(),
+            start_new_session=True,
+        )
         return self
 
     @property

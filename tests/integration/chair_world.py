@@ -4,17 +4,20 @@ files, a clock, and the steps people take (order two chairs, agree, assert a sta
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import Agree, AssertStage, ChoosePlan, LoadNetwork, PlaceOrder
 from core.service.queries import order_state
 from core.service.results import Origin
+from core.store.tables import now
 
 PROJECT = Path(__file__).resolve().parents[2]
 NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
@@ -35,9 +38,9 @@ class Clock:
             return self.now
 
 
-def chair_services(engine: Engine, clock: Clock) -> Services:
+def chair_services(engine: Engine, clock: Callable[[], datetime] = now) -> Services:
     """Services over `engine` with the chair network loaded."""
-    services = Services(engine, clock)
+    services = application(engine, clock)
     loaded = load_network(NETWORK)
     assert loaded.errors == []
     services.handle(LoadNetwork(None, loaded.network))
@@ -79,16 +82,21 @@ def agree_all(services, order_id, parties):
         services.handle(Agree(party, order_id))
 
 
-def order_two_chairs(services) -> int:
-    placed = services.handle(PlaceOrder("dana", (("chair", 2),)))
+def order_chairs(services, chairs: int) -> int:
+    """Dana orders `chairs` chairs; she alone is told, and given plans to choose from."""
+    placed = services.handle(PlaceOrder("dana", (("chair", chairs),)))
     assert [m.participant_id for m in placed.messages] == ["dana"]
     assert "/choose" in placed.messages[0].text
     return placed.value
 
 
-def agreed_order(services) -> int:
-    """Dana's two chairs, plan 1 chosen and agreed by every party: 21 stages, all pending."""
-    order = order_two_chairs(services)
+def order_two_chairs(services) -> int:
+    return order_chairs(services, 2)
+
+
+def agreed_order(services, chairs: int = 2) -> int:
+    """Dana's chairs, plan 1 chosen and agreed by every party: 21 stages, all pending."""
+    order = order_chairs(services, chairs)
     services.handle(ChoosePlan("dana", order, 1))
     agree_all(services, order, PARTIES)
     return order

@@ -25,19 +25,17 @@ from chair_world import Clock
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.network.model import Network
 from core.service import queries
-from core.service.bus import Services
 from core.service.commands import (
     AffectedOrders,
     AnalyseDisruption,
     ApplyInbound,
+    FollowUp,
     LoadNetwork,
-    MatchIntent,
     Receive,
-    SyncDependentDemand,
-    WeaveOrder,
 )
 from core.service.lifecycle import live_contract
 from core.service.results import Refused, Result
@@ -182,8 +180,7 @@ class Accepted:
 
 @dataclass
 class Job:
-    name: str
-    arguments: tuple
+    command: object  # a follow-up command (core.service.commands.FollowUp) or AnalyseDisruption
     token: int  # the command that left it
     origin: Accepted | None
 
@@ -195,7 +192,7 @@ class Life:
         self.world = world
         self.engine = make_engine(url)
         self.clock = Clock()
-        self.services = Services(self.engine, self.clock)
+        self.services = application(self.engine, self.clock)
         self.jobs: deque[Job] = deque()
         self.accepted: list[Accepted] = []
         self.marks: list[datetime] = []  # the clock before each handled command
@@ -226,8 +223,8 @@ class Life:
             ) from error
         if origin is not None:
             origin.windows.append((before, self._last_notification()))
-        for name, arguments in result.jobs:
-            self.jobs.append(Job(name, tuple(arguments), token, origin))
+        for command in result.jobs:
+            self.jobs.append(Job(command, token, origin))
         return result
 
     def say(self, actor: str, command: str, lag: bool = False, **arguments) -> Accepted | None:
@@ -302,31 +299,23 @@ class Life:
             try:
                 self._run(job)
             except Escaped:
-                self.log.append(f"  worker: {job.name}{job.arguments} [raised]")
+                self.log.append(f"  worker: {job.command} [raised]")
                 raise
 
     def _run(self, job: Job) -> None:
-        args = job.arguments
-        if job.name == "deliver":
-            return  # sending is not this test's business; the outbox rows are what it checks
-        if job.name == "analyse_disruption":  # workers/actors.py fans out one job per order
-            affected = self.handle(AffectedOrders(*args), job.origin, job.token)
+        """What workers/actors.py does with each follow-up: a disruption fans out to one
+        analysis per affected order; the others are handled as they are."""
+        command = job.command
+        if isinstance(command, AffectedOrders):
+            affected = self.handle(command, job.origin, job.token)
             for order_id in affected.value if affected is not None else []:
-                self.jobs.append(
-                    Job("analyse_disruption_order", (args[0], order_id), job.token, job.origin)
-                )
+                analysis = AnalyseDisruption(command.disruption_id, order_id)
+                self.jobs.append(Job(analysis, job.token, job.origin))
             return
-        commands = {
-            "weave_order": WeaveOrder,
-            "apply_inbound": ApplyInbound,
-            "analyse_disruption_order": AnalyseDisruption,
-            "match_intent": MatchIntent,
-            "sync_dependent_demand": SyncDependentDemand,
-        }
-        if job.name not in commands:
-            raise AssertionError(f"the test does not know the job {job.name!r}: teach it")
-        self.log.append(f"  worker: {job.name}{args}")
-        self.handle(commands[job.name](*args), job.origin, job.token)
+        if not isinstance(command, FollowUp | AnalyseDisruption):
+            raise AssertionError(f"the test does not know the job {command!r}: teach it")
+        self.log.append(f"  worker: {command}")
+        self.handle(command, job.origin, job.token)
 
     # -- reading -----------------------------------------------------------------------------
 

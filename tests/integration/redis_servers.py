@@ -19,12 +19,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import redis
 from database_servers import free_port, skip_unless_ci
+from local_servers import start_logged, stop_process, tail, wait_for_answer
 
 ENV_BINARY = "SCIS_TEST_REDIS_SERVER"
 START_TIMEOUT_S = 10
@@ -82,40 +82,25 @@ class RedisServer:
             "--daemonize", "no",
             "--dir", str(data),
         ]  # fmt: skip
-        with self.log_path.open("ab") as log:
-            log.write(f"--- start #{self.starts + 1}: {' '.join(command)}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
+        heading = f"--- start #{self.starts + 1}: {' '.join(command)}"
+        self.process = start_logged(command, self.log_path, heading)
         self.starts += 1
         self._wait_for_ping()
         return self
 
     def _wait_for_ping(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
         client = self.client(socket_connect_timeout=1, socket_timeout=1)
         try:
-            while True:
-                if self.process.poll() is not None:
-                    raise RedisUnavailable(
-                        f"redis-server exited with {self.process.returncode} at start: "
-                        f"{self.log_tail()}"
-                    )
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise RedisUnavailable(
-                        f"redis-server did not answer PING within {START_TIMEOUT_S}s on port "
-                        f"{self.port}: {self.log_tail()}"
-                    )
-                time.sleep(0.02)
+            why = wait_for_answer(
+                self.process, client.ping, START_TIMEOUT_S, 0.02, (redis.ConnectionError,)
+            )
         finally:
             client.close()
+        if why is not None:
+            self.kill()
+            raise RedisUnavailable(
+                f"redis-server {why} (PING, port {self.port}): {self.log_tail()}"
+            )
 
     def kill(self) -> None:
         """SIGKILL, as a crash or an OOM kill would: nothing is saved."""
@@ -140,22 +125,13 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(timeout=10)
+            stop_process(self.process, grace=5)
             self.process = None
         if self._own_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self, chars: int = 2000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:].strip()
-        except OSError:
-            return ""
+        return tail(self.log_path, chars=chars)
 
     def __repr__(self) -> str:
         return f"RedisServer(port={self.port}, pid={self.pid}, binary={self.binary})"

@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import yaml
 from database_servers import free_port, skip_unless_ci
+from local_servers import start_logged, stop_process, tail, wait_for_answer
 
 SERVER_NAME = "scis.test"
 START_TIMEOUT_S = 60
@@ -163,41 +163,22 @@ class SynapseServer:
             write_signing_key(self.directory / "signing.key")
         command = [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config_path)]
         began = time.monotonic()
-        with self.output_path.open("ab") as output:
-            self.process = subprocess.Popen(
-                command,
-                cwd=self.directory,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+        self.process = start_logged(
+            command, self.output_path, cwd=self.directory, start_new_session=True
+        )
+        why = wait_for_answer(self.process, self._answers, START_TIMEOUT_S, 0.05, (OSError,))
+        if why is not None:
+            tail = self.log_tail()  # read before stop() takes the directory away
+            self.stop()
+            raise SynapseUnavailable(
+                f"Synapse {why} (/_matrix/client/versions, port {self.port}): {tail}"
             )
-        self._wait_for_versions()
         self.started_in = time.monotonic() - began
         return self
 
-    def _wait_for_versions(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                raise SynapseUnavailable(
-                    f"Synapse exited with {self.process.returncode} at start: {self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(
-                    f"{self.url}/_matrix/client/versions", timeout=1
-                ) as answer:
-                    if answer.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise SynapseUnavailable(
-                    f"Synapse did not answer /_matrix/client/versions within {START_TIMEOUT_S}s "
-                    f"on port {self.port}: {self.log_tail()}"
-                )
-            time.sleep(0.05)
+    def _answers(self) -> bool:
+        with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=1) as answer:
+            return answer.status == 200
 
     def request(self, method: str, path: str, body: dict | None = None, token: str = "") -> dict:
         """One client-server API call; an error answer raises urllib.error.HTTPError."""
@@ -234,36 +215,17 @@ class SynapseServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                _signal_group(self.process.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    _signal_group(self.process.pid, signal.SIGKILL)
-                    self.process.wait(timeout=10)
+            stop_process(self.process, grace=10, group=True)
             self.process = None
         if self._own_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self, chars: int = 3000) -> str:
-        parts = []
-        for path in (self.output_path, self.directory / "homeserver.log"):
-            try:
-                parts.append(path.read_text(errors="replace")[-chars:].strip())
-            except OSError:
-                pass
-        return "\n".join(part for part in parts if part)
+        return tail(self.output_path, self.directory / "homeserver.log", chars=chars)
 
     def __repr__(self) -> str:
         pid = self.process.pid if self.process is not None else None
         return f"SynapseServer(url={self.url}, pid={pid})"
-
-
-def _signal_group(pid: int, signal_number: int) -> None:
-    try:
-        os.killpg(pid, signal_number)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def start_synapse() -> SynapseServer:

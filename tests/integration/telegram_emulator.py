@@ -23,7 +23,6 @@ import html
 import itertools
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import httpx
 from database_servers import free_port, skip_unless_ci
+from local_servers import start_logged, stop_process, tail, wait_for_answer
 
 PROJECT = Path(__file__).resolve().parents[2]
 EMULATOR_DIRECTORY = PROJECT / "tests" / "telegram_emulator"
@@ -69,53 +69,34 @@ class TelegramEmulator:
         return f"{self.url}/bot"
 
     def start(self) -> TelegramEmulator:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(self.node), str(SCRIPT), str(self.port), str(STORE_TIMEOUT_S)],
-                cwd=EMULATOR_DIRECTORY,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                raise EmulatorUnavailable(
-                    f"telegram-test-api exited with {self.process.returncode} at start: "
-                    f"{self.log_tail()}"
-                )
-            try:
-                if self.http.post("/getUpdatesHistory", json={"token": "probe"}).is_success:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmulatorUnavailable(
-                    f"telegram-test-api did not answer within {START_TIMEOUT_S}s on port "
-                    f"{self.port}: {self.log_tail()}"
-                )
-            time.sleep(0.05)
+        self.process = start_logged(
+            [str(self.node), str(SCRIPT), str(self.port), str(STORE_TIMEOUT_S)],
+            self.log_path,
+            cwd=EMULATOR_DIRECTORY,
+            start_new_session=True,
+        )
+        why = wait_for_answer(
+            self.process,
+            lambda: self.http.post("/getUpdatesHistory", json={"token": "probe"}).is_success,
+            START_TIMEOUT_S,
+            0.05,
+            (httpx.TransportError,),
+        )
+        if why is not None:
+            tail = self.log_tail()  # read before stop() takes the directory away
+            self.stop()
+            raise EmulatorUnavailable(f"telegram-test-api {why} (port {self.port}): {tail}")
+        return self
 
     def stop(self) -> None:
         self.http.close()
         if self.process is not None:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                try:
-                    self.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                    self.process.wait(timeout=10)
+            stop_process(self.process, grace=5, group=True)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def log_tail(self, chars: int = 2000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:].strip()
-        except OSError:
-            return ""
+        return tail(self.log_path, chars=chars)
 
     def new_token(self, name: str = "bot") -> str:
         """A bot token no other test uses: the emulator keeps each token's messages apart."""

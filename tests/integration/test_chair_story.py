@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from chair_world import NETWORK, Clock, agree_all, done, order_two_chairs, owners, stages
 
+from bots.bootstrap import application
 from core.importers import load_network
-from core.service.bus import Services
 from core.service.commands import Agree, ChoosePlan, DecideSubstitution, Disrupt, LoadNetwork
 from core.service.queries import error_analysis, history_at, order_state
 from core.service.results import Refused
@@ -22,7 +22,7 @@ from core.store.tables import OrderRow
 @pytest.fixture
 def story(engine):
     clock = Clock()
-    services = Services(engine, clock)
+    services = application(engine, clock)
     loaded = load_network(NETWORK)
     assert loaded.errors == []
     services.handle(LoadNetwork(None, loaded.network))
@@ -79,7 +79,7 @@ def test_the_chair_story(story):
     ]
     assert owners(services, order)[after[("seat", "make")]] == "ivy"
     assert after[("seat", "make")] not in code.values()
-    # Ivy agrees before her stages can start (DESIGN.md, Work in progress)
+    # Ivy agrees before her stages can start (ARCHITECTURE.md, Stages: work in progress)
     with pytest.raises(Refused, match="agree to your part"):
         done(services, order, "ivy", after[("seat", "make")], "too-soon")
     assert "waiting for Ivy Okafor Upholstery to agree" in services.read(

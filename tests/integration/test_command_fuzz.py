@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlmodel import Session, func, select
 from test_conversation import ACCOUNTS, NETWORK, Chat, agreed_order, run
 
+from bots.bootstrap import application
 from bots.conversation.declarations import BY_NAME
 from bots.conversation.messages import Incoming
 from core.importers import load_network
@@ -351,17 +352,19 @@ class Worker(Chat):
         self.escaped: list[str] = []
         self.kept: list[tuple[int, str, int]] = []  # (inbound id, sender, last notification)
 
-    def submit(self, platform: str, message_id: str, command: str, arguments: dict) -> int:
+    def submit(self, platform: str, message_id: str, command: type, arguments: dict) -> int:
         self.submitted.append((command, arguments))
         with Session(self.services.engine) as session:
             last = session.exec(select(func.max(Notification.id))).one() or 0
         try:
             inbound_id, _ = self.services.handle(
-                Receive(platform, message_id, command, arguments)
+                Receive(platform, message_id, command.__name__, arguments)
             ).value
             run(self.services, self.services.handle(ApplyInbound(inbound_id)))
         except Exception as error:
-            self.escaped.append(f"{command} {arguments!r}: {type(error).__name__}: {error}")
+            self.escaped.append(
+                f"{command.__name__} {arguments!r}: {type(error).__name__}: {error}"
+            )
             raise
         self.kept.append((inbound_id, arguments.get("actor"), last))
         return inbound_id
@@ -369,7 +372,7 @@ class Worker(Chat):
 
 @pytest.fixture
 def world(engine, request):
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     chat = Worker(services)
     assert agreed_order(chat) == 1

@@ -28,6 +28,7 @@ from chair_world import Clock, agreed_order, chair_services, done, owners, stage
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from core.service import records
 from core.service.bus import Services
 from core.service.commands import AssertStage
@@ -74,7 +75,7 @@ def at_once(engine, clock, *commands: AssertStage) -> list:
     barrier = threading.Barrier(len(commands))
 
     def handle(command):
-        services = Services(engine, clock)
+        services = application(engine, clock)
         barrier.wait()
         return services.handle(command).value
 

@@ -5,14 +5,17 @@ whole order runs in-process: register, order, plans, choose, agree, stages, done
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
+from bots.bootstrap import application
+from bots.conversation import flows, turn
 from bots.conversation.conversation import ChatConversation
+from bots.conversation.declarations import BY_NAME
 from bots.conversation.messages import Incoming, Reply
 from bots.conversation.rate_limit import RateLimiter
 from core.importers import load_network
@@ -22,6 +25,7 @@ from core.service.commands import (
     AnalyseDisruption,
     ApplyInbound,
     LoadNetwork,
+    PlaceOrder,
     Receive,
     WeaveOrder,
 )
@@ -45,12 +49,12 @@ PARTIES = ("ana", "bob", "fern", "gus", "hal")
 
 def run(services: Services, result) -> None:
     """What the workers do with the work a command leaves."""
-    for name, arguments in result.jobs:
-        if name == "weave_order":
-            run(services, services.handle(WeaveOrder(*arguments)))
-        elif name == "analyse_disruption":
-            for order_id in services.handle(AffectedOrders(*arguments)).value:
-                run(services, services.handle(AnalyseDisruption(arguments[0], order_id)))
+    for job in result.jobs:
+        if isinstance(job, WeaveOrder):
+            run(services, services.handle(job))
+        elif isinstance(job, AffectedOrders):
+            for order_id in services.handle(job).value:
+                run(services, services.handle(AnalyseDisruption(job.disruption_id, order_id)))
 
 
 class Chat:
@@ -58,16 +62,16 @@ class Chat:
 
     def __init__(self, services: Services, limiter: RateLimiter | None = None):
         self.services = services
-        self.submitted: list[tuple[str, dict]] = []
+        self.submitted: list[tuple[type, dict]] = []
         self.conversation = ChatConversation(
             services, self.submit, limiter=limiter or RateLimiter(per_minute=60_000, burst=1000)
         )
         self._ids = itertools.count(1)
 
-    def submit(self, platform: str, message_id: str, command: str, arguments: dict) -> int:
+    def submit(self, platform: str, message_id: str, command: type, arguments: dict) -> int:
         self.submitted.append((command, arguments))
         inbound_id, _ = self.services.handle(
-            Receive(platform, message_id, command, arguments)
+            Receive(platform, message_id, command.__name__, arguments)
         ).value
         run(self.services, self.services.handle(ApplyInbound(inbound_id)))
         return inbound_id
@@ -94,7 +98,7 @@ class Chat:
 
 @pytest.fixture
 def services(engine) -> Services:
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     return services
 
@@ -181,7 +185,7 @@ def test_a_stranger_can_neither_see_nor_touch_an_order(chat, services):
     assert "you are not one of them" in chat.says(mo, f"/approve {order} 1")
     assert "/approve is for buyers" in chat.says(stranger, f"/approve {order} 1")
     assert "I don't know order 999" in chat.says(stranger, "/stages 999")
-    assert not [c for c, _ in chat.submitted if c != "PlaceOrder"][len(PARTIES) + 1 :]
+    assert not [c for c, _ in chat.submitted if c is not PlaceOrder][len(PARTIES) + 1 :]
     with services.engine.connect() as connection:
         refused = connection.execute(
             text("SELECT actor_id, data FROM event WHERE kind = 'refused' ORDER BY id")
@@ -228,7 +232,7 @@ def test_catalog_and_order_arguments(chat):
     due = (date.today() + timedelta(days=15)).isoformat()  # due dates must lie ahead
     assert "Working on it" in chat.says("dana", f"/order chair leg 4 +latex-free by {due}")
     assert chat.submitted[-1] == (
-        "PlaceOrder",
+        PlaceOrder,
         {
             "actor": "dana",
             "lines": [["chair leg", 4]],
@@ -282,6 +286,123 @@ def test_disruption_and_substitution_decisions_from_chat(chat):
     assert "Approving substitution" in chat.says("dana", f"/approve {order} {number}")
     assert "replaced by Foam seat" in chat.outbox("dana", "replanned")[-1].text
     assert "substitution approved" in chat.says("dana", f"/history {order}")
+
+
+def test_stages_say_what_the_network_can_no_longer_serve_and_what_follows(chat, services):
+    order = agreed_order(chat)
+    assert "Can no longer be served" not in chat.says("ana", f"/stages {order}")
+    for stage, owner in (("s1", "fern"), ("s2", "fern"), ("s3", "ana")):  # the legs are in hand
+        chat.says(owner, f"/done {order} {stage}")
+    # A coordinator loads the network again without Fern's and Bob's offers: nothing re-plans
+    # by itself, so /stages names what is missing and the way to look again.
+    network = load_network(NETWORK).network
+    gone = [o.id for o in network.offers.values() if o.supplier in ("fern", "bob")]
+    services.handle(LoadNetwork(None, network.without(offers=gone)))
+    stages = chat.says("ana", f"/stages {order}").splitlines()
+    assert stages[1] == (
+        "Can no longer be served now: Foam block from Bob's Hardwoods (bob-foam); Seat fabric "
+        f"from Bob's Hardwoods (bob-fabric) — /reweave {order} looks for another way (its buyer "
+        "or a coordinator)."
+    )  # the legs Fern delivered are not among them: nothing re-plans what is in hand
+    chat.says("dana", f"/reweave {order}")  # no other source: a substitute is proposed
+    blocked = chat.says("ana", f"/stages {order}").splitlines()[1]
+    assert blocked.endswith(
+        f"— order {order} waits for a substitute or for a source to come back; "
+        f"/reweave {order} looks again."
+    )
+
+
+class SetClock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_history_at_a_time_shows_the_order_as_it_was_then(engine):
+    clock = SetClock(datetime(2026, 12, 5, 9, 0))
+    services = application(engine, clock)
+    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    chat = Chat(services)
+    chat.says("dana", "/order chair 1")
+    order = chat.outbox("dana", "plans")[-1].order_id
+    clock.now = datetime(2026, 12, 6, 10, 0)
+    chat.says("dana", f"/choose {order} 1")
+    chat.says("ana", f"/agree {order}")
+    clock.now = datetime(2026, 12, 7, 11, 0)
+    for party in PARTIES[1:]:
+        chat.says(party, f"/agree {order}")
+    clock.now = datetime(2026, 12, 8, 12, 0)
+    chat.says("fern", f"/done {order} s1")
+
+    said = chat.says("hal", f"/history {order} 2026-12-04")
+    assert said == f"Order {order} was not placed yet at the end of 2026-12-04 UTC."
+    placed = chat.says("dana", f"/history {order} 2026-12-05").splitlines()
+    assert placed[:3] == [
+        f"Order {order} as it was at the end of 2026-12-05 UTC: choosing a plan.",
+        "No plan chosen yet.",
+        "Until then, oldest first:",
+    ]
+    assert placed[3].startswith("2026-12-05 09:00 dana: ordered 1 × chair")
+    agreeing = chat.says("dana", f"/history {order} 2026-12-06 10:00").splitlines()
+    assert agreeing[:2] == [
+        f"Order {order} as it was at 2026-12-06 10:00 UTC: agreeing.",
+        "Plan chosen, contract waiting for agreement; agreed: ana, dana.",
+    ]
+    assert agreeing[-1].startswith("2026-12-06 10:00 SCIS: now negotiating")
+    under_way = chat.says("fern", f"/history {order} 2026-12-08 11:59").splitlines()
+    assert under_way[:4] == [
+        f"Order {order} as it was at 2026-12-08 11:59 UTC: under way.",
+        "Plan chosen, contract agreed; agreed: ana, bob, dana, fern, gus, hal.",
+        "Stages: 0 of 21 done.",
+        "Until then, oldest first (the last 15 of 18 events):",
+    ]
+    assert "Stages: 1 of 21 done." in chat.says("fern", f"/history {order} 2026-12-08 12:00")
+    assert "s1 done" in chat.says("fern", f"/history {order}")  # without AT: every event
+    assert "AT should be a day like 2026-12-05" in chat.says("fern", f"/history {order} monday")
+    assert "only shown to its parties" in chat.says("carol", f"/history {order} 2026-12-08")
+
+
+# A well-formed use of every read, by a party of the agreed order (order 1).
+READS = {
+    "start": "/start",
+    "help": "/help order",
+    "catalog": "/catalog chair",
+    "plans": "/plans 1",
+    "stages": "/stages 1",
+    "risk": "/risk 1",
+    "history": "/history 1 2030-01-01 12:00",
+    "tasks": "/tasks",
+    "orders": "/orders",
+    "intents": "/intents",
+    "matches": "/matches",
+}
+
+
+def test_reads_write_nothing(chat, services):
+    assert agreed_order(chat) == 1
+    declared = {c.name for c in BY_NAME.values() if c.read is not None}
+    assert set(READS) == declared, "a declared read is not tried here"
+    before = dump(services)
+    for name, typed in READS.items():
+        for who in ("dana", "fern"):
+            assert chat.says(who, typed), name
+        assert dump(services) == before, f"/{name} wrote something"
+
+
+def test_one_message_looks_up_its_person_once_and_its_question_at_most_once(chat, monkeypatch):
+    assert agreed_order(chat) == 1
+    looked_up, asked = [], []
+    real_who_is, real_pending = turn.who_is, flows.pending
+    monkeypatch.setattr(turn, "who_is", lambda *a: looked_up.append(a) or real_who_is(*a))
+    monkeypatch.setattr(flows, "pending", lambda *a: asked.append(a) or real_pending(*a))
+    said = {}
+    for typed in ("/say 1", "see you at nine", "/offer chair leg 10", "yes", "/stages 1", "hi"):
+        looked_up.clear(), asked.clear()
+        said[typed] = chat.says("dana", typed)
+        assert len(looked_up) == 1 and len(asked) <= 1, typed
+    assert "Passing it on" in said["see you at nine"] and "Sending your offer" in said["yes"]
 
 
 def agreed_order(chat: Chat) -> int:

@@ -344,12 +344,12 @@ def test_cancel_an_order_from_chat(chat):
         "/orders lists the orders you are part of."
     )
     assert "I don't know order 999" in chat.says("dana", "/cancel 999")
-    assert [c for c, _ in chat.submitted if c == "CancelOrder"] == []
+    assert [c for c, _ in chat.submitted if c is CancelOrder] == []
 
     before = len(outcome_rows(chat, "dana"))
     assert f"Cancelling order {order}" in chat.says("dana", f"/cancel {order} plans changed")
     assert chat.submitted[-1] == (
-        "CancelOrder",
+        CancelOrder,
         {"actor": "dana", "order_id": order, "reason": "plans changed"},
     )
     mine = outcome_rows(chat, "dana")[before:]

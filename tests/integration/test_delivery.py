@@ -16,11 +16,11 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bots.bootstrap import application
 from core.importers import load_network
-from core.service.bus import Services
-from core.service.commands import LoadNetwork
+from core.service.commands import ChoosePlan, LoadNetwork, PlaceOrder
 from core.store.tables import Notification
-from workers import actors
+from workers.actors import Actors
 from workers.broker import make_broker
 from workers.delivery import deliver_pending
 from workers.senders import PermanentFailure, RateLimited, RecordingSender, recorded
@@ -57,14 +57,13 @@ class BlockedBy:
 
 
 class Pipeline:
-    """The application, a broker in this process and its worker threads."""
+    """The application, a broker in this process with the actors, and its worker threads."""
 
     def __init__(self, services, record, broker):
         self.services, self.record = services, record
         self.broker = broker
-        actors.bind(self.broker)
         self.senders = {p: RecordingSender(record, p) for p in PLATFORMS}
-        actors.configure(services, self.senders)
+        self.actors = Actors(broker, services, self.senders)
         self.worker = self._start()
 
     def _start(self):
@@ -89,12 +88,11 @@ def pipeline(request, engine, tmp_path):
         broker = make_broker(request.getfixturevalue("redis_server").url)
     else:
         broker = StubBroker()
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     running = Pipeline(services, tmp_path / "sent.jsonl", broker)
     yield running
     running.worker.stop()
-    actors.configure(None, None)
 
 
 def settle(broker, until, timeout=20.0):
@@ -107,11 +105,11 @@ def settle(broker, until, timeout=20.0):
     raise AssertionError("the workers did not finish in time")
 
 
-def order_and_choose(message_prefix: str) -> None:
+def order_and_choose(actors: Actors, message_prefix: str) -> None:
     actors.take_in(
         "telegram",
         f"{message_prefix}:1",
-        "PlaceOrder",
+        PlaceOrder,
         {"actor": "dana", "lines": [["chair", 2]], "weave_now": False},
     )
 
@@ -130,11 +128,12 @@ def queued(services) -> int:
 
 def test_rate_limits_delay_every_message_and_keep_each_chats_order(pipeline):
     services, broker, senders, record = pipeline
+    actors = pipeline.actors
     limited = {p: LimitedSender(s, refusals=3) for p, s in senders.items()}
-    actors.configure(services, limited)
-    order_and_choose("dana")
+    actors.senders = limited
+    order_and_choose(actors, "dana")
     settle(broker, lambda: pending(services) == 0 and len(recorded(record)) >= 2)
-    actors.take_in("telegram", "dana:2", "ChoosePlan", {"actor": "dana", "order_id": 1, "rank": 1})
+    actors.take_in("telegram", "dana:2", ChoosePlan, {"actor": "dana", "order_id": 1, "rank": 1})
     settle(broker, lambda: pending(services) == 0 and len(recorded(record)) >= 8)
     sent = recorded(record)
     with services.engine.connect() as connection:
@@ -151,10 +150,11 @@ def test_rate_limits_delay_every_message_and_keep_each_chats_order(pipeline):
 
 def test_a_blocked_chat_is_recorded_and_the_others_still_get_theirs(pipeline):
     services, broker, senders, record = pipeline
-    actors.configure(services, {p: BlockedBy(s, "655013428") for p, s in senders.items()})  # Gus
-    order_and_choose("dana")
+    actors = pipeline.actors
+    actors.senders = {p: BlockedBy(s, "655013428") for p, s in senders.items()}  # Gus
+    order_and_choose(actors, "dana")
     settle(broker, lambda: pending(services) == 0 and len(recorded(record)) >= 2)
-    actors.take_in("telegram", "dana:2", "ChoosePlan", {"actor": "dana", "order_id": 1, "rank": 1})
+    actors.take_in("telegram", "dana:2", ChoosePlan, {"actor": "dana", "order_id": 1, "rank": 1})
     settle(broker, lambda: pending(services) == 0 and queued(services) == 9)
     with services.engine.connect() as connection:
         failed = connection.execute(
@@ -172,8 +172,8 @@ def test_a_blocked_chat_is_recorded_and_the_others_still_get_theirs(pipeline):
 
 def test_the_same_inbound_message_twice_has_one_effect_and_one_set_of_messages(pipeline):
     services, broker, _, record = pipeline
-    order_and_choose("dana")
-    order_and_choose("dana")  # the platform delivered it again
+    order_and_choose(pipeline.actors, "dana")
+    order_and_choose(pipeline.actors, "dana")  # the platform delivered it again
     settle(broker, lambda: pending(services) == 0 and len(recorded(record)) >= 2)
     with services.engine.connect() as connection:
         orders = connection.execute(text("SELECT count(*) FROM supply_order")).scalar_one()
@@ -199,12 +199,13 @@ class Unreachable:
 
 def test_the_sweeper_hands_out_again_what_the_broker_lost(pipeline):
     services, broker, _, record = pipeline
+    actors = pipeline.actors
     Unreachable.calls = 0
-    actors.configure(services, {p: Unreachable(p) for p in PLATFORMS})
-    order_and_choose("dana")
+    actors.senders = {p: Unreachable(p) for p in PLATFORMS}
+    order_and_choose(actors, "dana")
     settle(broker, lambda: pending(services) == 2 and Unreachable.calls >= 2)
     pipeline.lose_everything_queued()  # the retries are gone too
-    actors.configure(services, {p: RecordingSender(record, p) for p in PLATFORMS})
+    actors.senders = {p: RecordingSender(record, p) for p in PLATFORMS}
     time.sleep(1.5)
     assert recorded(record) == []  # nothing left in the broker would ever send them
     actors.sweep.send(0.0)
@@ -218,7 +219,7 @@ def test_the_sweeper_hands_out_again_what_the_broker_lost(pipeline):
 def test_a_long_queue_goes_out_in_batches_in_order_and_a_limit_mid_batch_parks_the_rest(
     engine, tmp_path
 ):
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     with Session(engine) as session, session.begin():
         for n in range(8):

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import Session, select
 from test_conversation import Chat, run
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.service.bus import Services
 from core.service.commands import ExpireIntents, LoadNetwork, MatchIntent, SyncDependentDemand
@@ -62,7 +63,7 @@ def settle(services: Services) -> None:
 
 @pytest.fixture
 def chat(engine) -> IntentChat:
-    services = Services(engine, Clock())
+    services = application(engine, Clock())
     services.handle(LoadNetwork(None, load_network([NETWORK]).network))
     return IntentChat(services)
 

@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session, select
 from test_intents_scenario import IntentChat
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.service import lifecycle, records
-from core.service.bus import Services
 from core.service.commands import Disrupt, LoadNetwork
 from core.service.matched import matched_network
 from core.store.tables import EventRow, IntentMatch, IntentRow, OrderRow, PlanRow
@@ -37,7 +37,7 @@ def _network():
 
 @pytest.fixture
 def city(engine) -> IntentChat:
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, _network()))
     return IntentChat(services)
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -19,18 +17,16 @@ import pytest
 from database_servers import free_port
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session
+from telegram_errors import TelegramRefuses, serving
 from worker_processes import wait_until
 
-from bots.conversation.conversation import ChatConversation
+from bots.bootstrap import Settings, application, bootstrap
 from bots.conversation.messages import Incoming
 from bots.conversation.rate_limit import RateLimiter
 from bots.health import check_all
 from bots.logs import prepare
-from bots.runtime import start
-from core.service.bus import HANDLERS, Services, handles
 from core.service.commands import ApplyInbound, Receive, Say
 from core.store.tables import Notification, now
-from workers import actors
 from workers.broker import make_broker
 from workers.metrics import serve_metrics
 from workers.senders import RecordingSender, recorded
@@ -86,34 +82,18 @@ def test_telegram_answers_getme_with_the_token(telegram_emulator, sqlite_templat
     assert telegram.detail == "@TestNameBot answers"  # the emulator's bot
 
 
-class RevokedToken(BaseHTTPRequestHandler):
+class RevokedToken(TelegramRefuses):
     """Telegram's answer to a token it does not know (the emulator takes any token)."""
 
     def do_GET(self):  # noqa: N802 — http.server's name
-        payload = b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *_args):
-        pass
+        self.refuse(401, "Unauthorized")
 
 
 def test_a_token_telegram_refuses_fails_without_the_token(sqlite_template):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RevokedToken)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     token = "5550001:AAFakeFakeFakeFakeFakeFakeFakeFake12"
-    environ = {
-        "TELEGRAM_TOKEN": token,
-        "TELEGRAM_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
-    }
-    try:
+    with serving(RevokedToken) as url:
+        environ = {"TELEGRAM_TOKEN": token, "TELEGRAM_API_URL": url}
         telegram = by_name(check_all(f"sqlite:///{sqlite_template}", environ))["telegram"]
-    finally:
-        server.shutdown()
-        server.server_close()
     assert not telegram.healthy
     assert telegram.detail == "Telegram refused the token (HTTP 401 Unauthorized)"
     assert token not in telegram.detail
@@ -136,17 +116,19 @@ def value(page: dict, name: str, **labels) -> float:
 
 
 @pytest.fixture
-def running(tmp_path, monkeypatch):
-    """`scis serve`'s runtime on the chair network (in-process workers; Telegram recorded to a
-    file) and its metrics page on a free port: (runtime, page URL, record file)."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
+def running(tmp_path):
+    """`scis serve`'s SCIS on the chair network (in-process workers; Telegram recorded to a
+    file) and its metrics page on a free port: (app, page URL, record file)."""
     record = tmp_path / "sent.jsonl"
-    runtime = start(
-        {"telegram": RecordingSender(record, "telegram")},
-        [CHAIR],
-        url=f"sqlite:///{tmp_path / 'scis.db'}",
-        threads=2,
+    runtime = bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path / 'scis.db'}", threads=2),
+        senders={"telegram": RecordingSender(record, "telegram")},
     )
+    try:
+        runtime.load_networks([CHAIR])
+    except BaseException:
+        runtime.stop()
+        raise
     port = free_port()
     server = serve_metrics(port, runtime.broker, runtime.services.engine, address="127.0.0.1")
     try:
@@ -159,12 +141,7 @@ def running(tmp_path, monkeypatch):
 def test_a_chat_message_and_its_answer_are_counted_and_the_actors_timed(running):
     runtime, url, record = running
     before = scrape(url)
-    conversation = ChatConversation(
-        runtime.services,
-        actors.take_in,
-        limiter=RateLimiter(per_minute=600, burst=100),
-        on_result=actors.deliver_results,
-    )
+    conversation = runtime.conversation(limiter=RateLimiter(per_minute=600, burst=100))
     conversation.answer(Incoming(*DANA, f"{DANA[1]}:1", "/order chair 1"))
     wait_until(lambda: recorded(record), 30, message="no message reached dana")
 
@@ -191,7 +168,7 @@ def test_a_chat_message_and_its_answer_are_counted_and_the_actors_timed(running)
 def test_a_failing_actor_is_counted(running):
     runtime, url, _record = running
     before = value(scrape(url), "scis_actor_failures_total", actor="apply_inbound")
-    actors.apply_inbound.send(10**9)  # no such kept command: the handler refuses it
+    runtime.actors.apply_inbound.send(10**9)  # no such kept command: the handler refuses it
 
     def failed():
         return value(scrape(url), "scis_actor_failures_total", actor="apply_inbound") > before
@@ -277,19 +254,15 @@ def test_a_line_logged_inside_a_command_handler_carries_its_order_and_participan
     """The way a chat command goes: kept (Receive), then carried out (ApplyInbound) — the
     handler's lines say whose command and which order, in JSON; lines outside do not."""
     logger, stream = lines_of("json", {})
-    original = HANDLERS[Say]
 
-    @handles(Say)
     def say_and_log(command, context):
         logger.info("said on an order")
 
-    try:
-        services = Services(sqlite_engine)
-        arguments = {"actor": "ana", "order_id": 12, "text": "hello"}
-        inbound_id, _ = services.handle(Receive("telegram", "m-1", "Say", arguments)).value
-        services.handle(ApplyInbound(inbound_id))
-    finally:
-        HANDLERS[Say] = original
+    services = application(sqlite_engine)
+    services.handlers[Say] = say_and_log  # this application's own table: no other sees it
+    arguments = {"actor": "ana", "order_id": 12, "text": "hello"}
+    inbound_id, _ = services.handle(Receive("telegram", "m-1", "Say", arguments)).value
+    services.handle(ApplyInbound(inbound_id))
     logger.info("after the command")
     inside, outside = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert inside["message"] == "said on an order"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.service import lifecycle, records
 from core.service.bus import Services
@@ -44,7 +45,7 @@ def _network(files: tuple[Path, ...]):
 
 
 def _services(engine, files) -> Services:
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, _network(tuple(files))))
     return services
 

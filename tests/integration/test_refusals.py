@@ -4,9 +4,9 @@ else — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
+from chair_world import NETWORK, agreed_order, chair_services, order_chairs
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -16,7 +16,6 @@ from core.service.commands import (
     Agree,
     AssertStage,
     ChoosePlan,
-    Complete,
     CreateInvite,
     DecideSubstitution,
     Decline,
@@ -32,21 +31,15 @@ from core.service.commands import (
 )
 from core.service.results import Origin, Refused
 
-PROJECT = Path(__file__).resolve().parents[2]
-NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 LONG = "x" * 5000
 
 
 @pytest.fixture
 def world(engine):
     """Two orders: 1 agreed with its stages, 2 waiting for agreement."""
-    services = Services(engine)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    agreed = services.handle(PlaceOrder("dana", (("chair", 1),))).value
-    services.handle(ChoosePlan("dana", agreed, 1))
-    for party in ("ana", "fern", "gus", "hal", "bob"):
-        services.handle(Agree(party, agreed))
-    waiting = services.handle(PlaceOrder("dana", (("chair", 2),))).value
+    services = chair_services(engine)
+    agreed = agreed_order(services, chairs=1)
+    waiting = order_chairs(services, 2)
     services.handle(ChoosePlan("dana", waiting, 1))
     return services, agreed, waiting
 
@@ -108,13 +101,11 @@ CASES = [
     (lambda a, w: Restore("hal", "hal-shop"), "not out of service"),
     (lambda a, w: DecideSubstitution("fern", a, 1, True), "only the buyer"),
     (lambda a, w: DecideSubstitution("dana", a, 42, True), "no substitution 42"),
-    (lambda a, w: Complete("fern", a), "only the buyer"),
     (lambda a, w: Reweave("fern", a), "only the buyer"),
     (lambda a, w: Reweave("dana", 999), "unknown order"),
     (lambda a, w: ProposeSubstitution("carol", a, "seat", "foam-seat"), "not a party"),
     (lambda a, w: ProposeSubstitution("ana", a, "seat", "unicorn"), "unknown item"),
     (lambda a, w: ProposeSubstitution("ana", a, "foam-seat", "seat"), "uses no"),
-    (lambda a, w: Complete("dana", w), "no agreed plan"),
     (lambda a, w: CreateInvite("dana", "maker"), "only a coordinator"),
     (lambda a, w: CreateInvite("rita", "wizard"), "invites are for"),
     (lambda a, w: Join("telegram", "777", "not-a-code"), "unknown or already used"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bots.runtime import NetworkProblem, start
+from bots.bootstrap import NetworkProblem, Settings, bootstrap
 from core.store.database import make_engine
 from core.store.tables import NetworkVersion
 
@@ -28,8 +28,12 @@ def test_a_network_that_gives_one_chat_account_to_two_people_is_refused_in_one_l
     network = tmp_path / "network.yaml"
     network.write_text(SHARED_ACCOUNT)
     url = f"sqlite:///{tmp_path / 'scis.db'}"
-    with pytest.raises(NetworkProblem) as problem:
-        start({}, [network], url=url, example=None)
+    app = bootstrap(Settings(database_url=url), senders={})
+    try:
+        with pytest.raises(NetworkProblem) as problem:
+            app.load_networks([network], example=None)
+    finally:
+        app.stop()
     assert str(problem.value) == (
         "the network was not loaded: that telegram account already speaks for ana"
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
+from chair_world import PARTIES, agreed_order, chair_services
 from sqlalchemy import text
 
-from core.importers import load_network
 from core.service import lifecycle, records
 from core.service.bus import Services
 from core.service.commands import (
@@ -19,19 +18,19 @@ from core.service.commands import (
     Decline,
     Disrupt,
     Join,
-    LoadNetwork,
     PlaceOrder,
     ProposeSubstitution,
     QuotePrice,
+    ReadOrder,
     Register,
     Restore,
     Reweave,
     Watch,
 )
+from core.service.listings import stage_list
 from core.service.queries import (
-    as_party,
     assess,
-    order_progress,
+    may_read,
     order_state,
     stage_picture,
     timeline,
@@ -39,24 +38,10 @@ from core.service.queries import (
 )
 from core.service.results import Origin, Refused
 
-PROJECT = Path(__file__).resolve().parents[2]
-NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
-PARTIES = ("ana", "fern", "gus", "hal", "bob")
-
 
 @pytest.fixture
 def services(engine) -> Services:
-    services = Services(engine)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    return services
-
-
-def agreed_order(services: Services, quantity: int = 1) -> int:
-    order = services.handle(PlaceOrder("dana", (("chair", quantity),))).value
-    services.handle(ChoosePlan("dana", order, 1))
-    for party in PARTIES:
-        services.handle(Agree(party, order))
-    return order
+    return chair_services(engine)
 
 
 def stage_of(services, order, item, kind) -> str:
@@ -104,7 +89,7 @@ def test_a_quote_fills_the_equation_and_every_party_gets_the_new_frame(services)
 
 
 def test_out_of_order_assertions_are_kept_and_flagged(services):
-    order = agreed_order(services)
+    order = agreed_order(services, chairs=1)
     ship = stage_of(services, order, "leg", "ship")
     result = services.handle(AssertStage("fern", order, ship, "done", "", Origin("matrix", "$e1")))
     assert result.value == "done"
@@ -115,7 +100,7 @@ def test_out_of_order_assertions_are_kept_and_flagged(services):
 
 
 def test_a_failed_stage_is_the_root_cause_and_its_subtree_is_replanned(services):
-    order = agreed_order(services)
+    order = agreed_order(services, chairs=1)
     make = stage_of(services, order, "seat", "make")
     failed = services.handle(
         AssertStage("hal", order, make, "failed", "sewing machine broke", Origin("telegram", "f1"))
@@ -129,11 +114,13 @@ def test_a_failed_stage_is_the_root_cause_and_its_subtree_is_replanned(services)
 
 
 def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded(services):
-    order = agreed_order(services)
+    order = agreed_order(services, chairs=1)
     fern_confirm = stage_of(services, order, "leg", "confirm")
     services.handle(AssertStage("fern", order, fern_confirm, "done", "", Origin("telegram", "p1")))
-    progress = as_party(services, "ana", order, "progress", lambda s: order_progress(s, order))
-    assert progress.overall.done == 1 and progress.overall.total == 21
+    progress = as_party(
+        services, "ana", order, "progress", lambda s: stage_list(services, s, order)
+    )
+    assert progress.done == 1 and progress.total == 21
     picture = as_party(
         services, "dana", order, "stages", lambda s: stage_picture(s, services, order)
     )
@@ -155,11 +142,26 @@ def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded
     assert [r[0] for r in recorded] == ["carol"]
 
 
+def as_party(services: Services, actor: str, order: int, what: str, query):
+    """A read as the conversation makes it: only for a party (queries.may_read); a refusal is
+    recorded like any other."""
+
+    def read(session):
+        may_read(services, session, actor, order)
+        return query(session)
+
+    try:
+        return services.read(read)
+    except Refused as refusal:
+        services.record_refusal(ReadOrder(actor, order, what), refusal)
+        raise
+
+
 def test_restoring_a_resource_replans_the_orders_that_waited_for_it(services):
     for offer in ("fern-seats", "gus-seats", "hana-foam-seats"):
         services.handle(Disrupt("rita", offer, "sold out"))
     services.handle(Disrupt("rita", "ivy", "away"))
-    order = agreed_order(services)
+    order = agreed_order(services, chairs=1)
     flood = services.handle(Disrupt("hal", "hal-shop", "flooded"))
     # foam seats have no source either: nothing is proposed, the coordinator hears it
     assert not any(m.kind == "substitution" for m in flood.messages)
@@ -194,7 +196,7 @@ def test_a_replan_that_drops_the_last_party_to_agree_waits_for_new_work_to_be_ag
 
 
 def test_reweave_on_request_and_a_proposed_substitution(services):
-    order = agreed_order(services)
+    order = agreed_order(services, chairs=1)
     assert services.handle(Reweave("dana", order)).value == 0  # nothing is missing
     proposed = services.handle(ProposeSubstitution("ana", order, "seat", "foam-seat"))
     assert any(m.participant_id == "dana" and "/approve" in m.text for m in proposed.messages)

@@ -4,12 +4,11 @@ layer on both databases."""
 from __future__ import annotations
 
 import pytest
-from chair_world import NETWORK, PARTIES, agreed_order
+from chair_world import PARTIES, agreed_order, chair_services
 from sqlalchemy import text
 
-from core.importers import load_network
 from core.service.bus import Services
-from core.service.commands import ChoosePlan, LoadNetwork, PlaceOrder, Say
+from core.service.commands import ChoosePlan, PlaceOrder, Say
 from core.service.listings import catalog, duties, plan_page, stage_list
 from core.service.queries import timeline, timeline_text
 from core.service.results import Origin, Refused
@@ -17,9 +16,7 @@ from core.service.results import Origin, Refused
 
 @pytest.fixture
 def services(engine) -> Services:
-    services = Services(engine)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    return services
+    return chair_services(engine)
 
 
 def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):

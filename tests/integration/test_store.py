@@ -1,5 +1,5 @@
 """The store on real databases, SQLite and PostgreSQL: the migrations build exactly the schema of
-core.store.tables, the unit of work is all or nothing, lock_order serialises writers, and the
+core.store.tables, the unit of work is all or nothing, locking an order serialises writers, and the
 constraints and JSON columns hold.
 """
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, select
 
 from core.importers import load_network
 from core.network.snapshot import from_document, to_document
+from core.service import records
 from core.store import migrate
 from core.store.tables import (
     AssertionRow,
@@ -105,6 +106,17 @@ def a_stage(session: Session) -> StageRow:
     session.add(stage)
     session.flush()
     return stage
+
+
+def anas_word(stage_id: int, status: str, platform: str, message_id: str) -> AssertionRow:
+    """Ana's assertion about a stage, as her message `message_id` on `platform` made it."""
+    return AssertionRow(
+        stage_id=stage_id,
+        participant_id="ana",
+        status=status,
+        platform=platform,
+        message_id=message_id,
+    )
 
 
 def closed_port() -> int:
@@ -202,26 +214,14 @@ def test_an_exception_inside_the_unit_of_work_leaves_the_database_unchanged(engi
 def test_a_failing_statement_takes_the_earlier_writes_with_it(engine):
     with UnitOfWork(engine) as uow:
         stage_id = a_stage(uow.session).id
-        uow.session.add(
-            AssertionRow(
-                stage_id=stage_id, participant_id="ana", status="done", platform="t", message_id="1"
-            )
-        )
+        uow.session.add(anas_word(stage_id, "done", "t", "1"))
         uow.commit()
     before = counts(engine)
 
     with pytest.raises(IntegrityError):
         with UnitOfWork(engine) as uow:
             uow.session.add(EventRow(kind="stage.done", actor_id="ana"))
-            uow.session.add(
-                AssertionRow(
-                    stage_id=stage_id,
-                    participant_id="ana",
-                    status="done",
-                    platform="t",
-                    message_id="1",
-                )
-            )
+            uow.session.add(anas_word(stage_id, "done", "t", "1"))
             uow.commit()
 
     assert counts(engine) == before
@@ -234,8 +234,9 @@ def test_nothing_is_written_unless_committed(engine):
     assert counts(engine) == before
 
 
-def test_lock_order_serialises_two_transactions_on_one_order(engine, database_url):
-    """The second handler waits at lock_order until the first commits, then sees its change."""
+def test_locking_an_order_serialises_two_transactions_on_one_order(engine, database_url):
+    """The second handler waits for the order's row (records.order with lock=True, as handlers
+    take it) until the first commits, then sees its change."""
     with UnitOfWork(engine) as uow:
         order_id = an_order(uow.session).id
         uow.commit()
@@ -249,7 +250,7 @@ def test_lock_order_serialises_two_transactions_on_one_order(engine, database_ur
 
     def second_is_waiting_on_a_lock() -> bool:
         if not on_postgres:
-            # SQLite shows no waiter; its BEGIN IMMEDIATE blocks inside lock_order. Give the
+            # SQLite shows no waiter; its BEGIN IMMEDIATE blocks inside records.order. Give the
             # second thread time to get there: if it did not block, it would finish first.
             time.sleep(0.3)
             return True
@@ -265,7 +266,7 @@ def test_lock_order_serialises_two_transactions_on_one_order(engine, database_ur
     def first():
         try:
             with UnitOfWork(engine) as uow:
-                order = uow.lock_order(order_id)
+                order = records.order(uow.session, order_id, lock=True)
                 first_has_lock.set()
                 assert second_asks.wait(WAIT_S)
                 moments["second_seen_waiting"] = second_is_waiting_on_a_lock()
@@ -286,7 +287,7 @@ def test_lock_order_serialises_two_transactions_on_one_order(engine, database_ur
                     second_pid.append(uow.session.exec(select(func.pg_backend_pid())).one())
                 moments["second_asks"] = time.monotonic()
                 second_asks.set()
-                order = uow.lock_order(order_id)
+                order = records.order(uow.session, order_id, lock=True)
                 moments["second_has_lock"] = time.monotonic()
                 seen["second"] = order.revision
                 order.revision += 1
@@ -318,37 +319,13 @@ def test_lock_order_serialises_two_transactions_on_one_order(engine, database_ur
 def test_an_assertion_from_the_same_platform_message_is_rejected(engine):
     with Session(engine) as session:
         stage_id = a_stage(session).id
-        session.add(
-            AssertionRow(
-                stage_id=stage_id,
-                participant_id="ana",
-                status="done",
-                platform="telegram",
-                message_id="4711",
-            )
-        )
+        session.add(anas_word(stage_id, "done", "telegram", "4711"))
         session.commit()
         # The same message id on another platform is another message.
-        session.add(
-            AssertionRow(
-                stage_id=stage_id,
-                participant_id="ana",
-                status="done",
-                platform="matrix",
-                message_id="4711",
-            )
-        )
+        session.add(anas_word(stage_id, "done", "matrix", "4711"))
         session.commit()
 
-        session.add(
-            AssertionRow(
-                stage_id=stage_id,
-                participant_id="ana",
-                status="failed",
-                platform="telegram",
-                message_id="4711",
-            )
-        )
+        session.add(anas_word(stage_id, "failed", "telegram", "4711"))
         with pytest.raises(IntegrityError):
             session.commit()
         session.rollback()

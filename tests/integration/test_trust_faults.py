@@ -25,15 +25,22 @@ from sqlalchemy import text
 from sqlmodel import Session
 from worker_processes import wait_until
 
+from bots.bootstrap import application
 from core.importers import load_network
-from core.service.bus import Services
-from core.service.commands import LoadNetwork
+from core.service.commands import LoadNetwork, PlaceOrder
 from core.store.tables import Notification
-from workers import actors
+from workers.actors import Actors
 from workers.broker import make_broker
 
 HERE = Path(__file__).resolve().parent
-FAULT_WORKERS = (sys.executable, "-m", "dramatiq", "_fault_workers", "--path", str(HERE))
+FAULT_WORKERS = (
+    sys.executable,
+    "-m",
+    "dramatiq",
+    "_fault_workers:worker_process",
+    "--path",
+    str(HERE),
+)
 QUICK = {
     "SCIS_HEARTBEAT_TIMEOUT_MS": "3000",  # a dead worker's messages come back after 3 s
     "SCIS_BROKER_MAINTENANCE_CHANCE": "1000000",
@@ -60,9 +67,10 @@ class Figures:
 
 
 class World:
-    def __init__(self, services: Services, redis_server, workers, record: Path):
-        self.services, self.redis, self.workers, self.record = (
-            services,
+    def __init__(self, actors: Actors, redis_server, workers, record: Path):
+        self.actors, self.services, self.redis, self.workers, self.record = (
+            actors,
+            actors.services,
             redis_server,
             workers,
             record,
@@ -80,10 +88,10 @@ class World:
     def place_orders(self, n: int = ORDERS) -> None:
         for _ in range(n):
             number = next(self.ids)
-            actors.take_in(
+            self.actors.take_in(
                 "telegram",
                 f"584210337:{number}",
-                "PlaceOrder",
+                PlaceOrder,
                 {"actor": "dana", "lines": [["chair", 2]], "weave_now": False},
             )
             self.orders += 1
@@ -95,7 +103,7 @@ class World:
                 session.add(Notification(participant_id=recipient, kind="note", text=f"note {i}"))
         for recipient in RECIPIENTS:
             try:
-                actors.deliver.send(recipient)
+                self.actors.deliver.send(recipient)
             except Exception:  # noqa: BLE001 — Redis down: the sweeper hands it out
                 pass
 
@@ -140,10 +148,9 @@ class World:
 def test_faults_lose_nothing_and_repeat_at_most_one_message_each(
     engine, database_url, redis_server, worker_processes, tmp_path
 ):
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    actors.bind(make_broker(redis_server.url))
-    actors.configure(services, {})
+    actors = Actors(make_broker(redis_server.url), services, {})  # this process only sends
     cut, hang = tmp_path / "cut-request", tmp_path / "hang-request"
 
     def start_workers():
@@ -169,7 +176,7 @@ def test_faults_lose_nothing_and_repeat_at_most_one_message_each(
             except Exception:  # noqa: BLE001, S110 — Redis away: the next tick will do
                 pass
 
-    world = World(services, redis_server, [start_workers()], tmp_path / "recorded.jsonl")
+    world = World(actors, redis_server, [start_workers()], tmp_path / "recorded.jsonl")
     threading.Thread(target=sweeper, daemon=True).start()
     table: list[Figures] = []
     try:
@@ -218,7 +225,6 @@ def test_faults_lose_nothing_and_repeat_at_most_one_message_each(
         assert len(cuts) == 3 and all(int(n) >= 1 for n in cuts), cuts
     finally:
         stopping.set()
-        actors.configure(None, None)
 
     print("\nphase                    faults  sent  duplicates  lost  sent again after a claim")
     for row in table:

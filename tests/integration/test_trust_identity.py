@@ -10,15 +10,15 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from chair_world import NETWORK, agreed_order
+from chair_world import agreed_order, chair_services
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from bots.conversation.conversation import ChatConversation
 from bots.conversation.messages import Incoming
 from bots.conversation.rate_limit import RateLimiter
-from core.importers import load_network
 from core.service.bus import Services
-from core.service.commands import CreateInvite, Join, LoadNetwork, Register, Say
+from core.service.commands import CreateInvite, Join, Register, Say
 from core.service.results import Origin, Refused
 from core.store.database import make_engine
 from core.store.tables import ChatIdentity, InboundMessage, Invite, JoinAttempt, ParticipantRow
@@ -44,9 +44,7 @@ def clock() -> SetClock:
 
 @pytest.fixture
 def services(engine, clock) -> Services:
-    services = Services(engine, clock)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    return services
+    return chair_services(engine, clock)
 
 
 @pytest.fixture
@@ -88,8 +86,7 @@ def coordinators(services: Services) -> set[str]:
 
 
 def test_finding_2_one_invite_code_makes_one_coordinator_when_two_accounts_race(postgres_engine):
-    services = Services(postgres_engine)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
+    services = chair_services(postgres_engine)
     before = coordinators(services)
     twice: list[str] = []  # the codes that made two participants
     for race in range(RACES):
@@ -160,7 +157,7 @@ def test_finding_2_wrong_codes_are_limited_per_account_in_the_database(services,
         assert len(session.exec(select(JoinAttempt)).all()) == 5
 
     # Another process (or this one restarted) refuses the sixth, even with the right code.
-    elsewhere = Services(make_engine(engine.url.render_as_string(hide_password=False)), clock)
+    elsewhere = application(make_engine(engine.url.render_as_string(hide_password=False)), clock)
     refused = says(conversation(elsewhere), *guesser, f"/join {code}")
     assert "Too many wrong invite codes" in refused
     assert "try again after 23 November 2026 10:00 UTC" in refused
@@ -177,7 +174,7 @@ def test_finding_2_wrong_codes_are_limited_per_account_in_the_database(services,
 
 def test_finding_2_scis_invite_days_says_how_long_codes_work(services, monkeypatch):
     monkeypatch.setenv("SCIS_INVITE_DAYS", "2")
-    kept: list[tuple[str, dict]] = []
+    kept: list[tuple[type, dict]] = []
     chat = ChatConversation(
         services,
         lambda _platform, _id, command, arguments: kept.append((command, arguments)) or 0,
@@ -185,7 +182,7 @@ def test_finding_2_scis_invite_days_says_how_long_codes_work(services, monkeypat
     )
     assert "Making a maker invite code" in says(chat, "telegram", RITA, "/invite maker")
     [(command, arguments)] = kept
-    assert (command, arguments) == ("CreateInvite", {"actor": "rita", "role": "maker", "days": 2})
+    assert (command, arguments) == (CreateInvite, {"actor": "rita", "role": "maker", "days": 2})
     invited = services.handle(CreateInvite(**arguments))
     assert "until 25 November 2026 09:00 UTC" in invited.messages[0].text
     monkeypatch.setenv("SCIS_INVITE_DAYS", "a week")
@@ -268,9 +265,7 @@ def test_finding_10_relays_show_the_name_and_the_platform_handle(services):
 
 @pytest.fixture
 def postgres_services(postgres_engine) -> Services:
-    services = Services(postgres_engine)
-    services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    return services
+    return chair_services(postgres_engine)
 
 
 def test_finding_5_nul_in_a_name_registers_and_is_never_retried(postgres_services):

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 from test_conversation import NETWORK, Chat, agreed_order, dump
 
+from bots.bootstrap import application
 from core.importers import load_network
-from core.service.bus import Services
 from core.service.commands import ApplyInbound, LoadNetwork, PlaceOrder, Receive
 from core.service.results import Refused
 from core.store import migrate
@@ -31,7 +31,7 @@ COMPOSE = PROJECT / "deploy" / "compose.yaml"
 
 @pytest.fixture
 def chat(engine) -> Chat:
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     return Chat(services)
 

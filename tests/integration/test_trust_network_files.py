@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
-from core.service.bus import Services
 from core.service.commands import CancelOrder, LoadNetwork, PlaceOrder, WeaveOrder
 from core.store.tables import EventRow, Notification, OrderRow
 
@@ -179,7 +179,7 @@ def chain_network(depth: int) -> Network:
 
 
 def test_finding_8_a_weave_that_fails_in_serve_leaves_the_order_failed_and_says_so(engine):
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, chain_network(3000)))
     order_id = services.handle(PlaceOrder("zoe", (("i0", 1),), weave_now=False)).value
     # What the worker does; before the fix the exception escaped and the order stayed

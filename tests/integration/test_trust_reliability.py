@@ -19,11 +19,12 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from bots.conversation.conversation import ChatConversation
 from bots.conversation.messages import Incoming
 from bots.conversation.rate_limit import RateLimiter
 from core.importers import load_network
-from core.service.bus import HANDLERS, Services
+from core.service.bus import Services
 from core.service.commands import (
     Agree,
     ApplyInbound,
@@ -35,7 +36,7 @@ from core.service.commands import (
 )
 from core.service.results import Refused
 from core.store.tables import InboundMessage, Notification
-from workers import actors
+from workers.actors import Actors
 from workers.broker import make_broker
 from workers.delivery import deliver_pending
 from workers.senders import RecordingSender, recorded
@@ -64,16 +65,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(engine, clock, tmp_path):
+def actors(engine, clock, tmp_path) -> Actors:
     """The chair world, and the actors on an in-process broker no worker reads (the test calls
     the actors itself)."""
-    services = Services(engine, clock)
+    services = application(engine, clock)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
-    actors.bind(StubBroker())
     record = tmp_path / "sent.jsonl"
-    actors.configure(services, {"telegram": RecordingSender(record, "telegram")})
-    yield services
-    actors.configure(None, None)
+    return Actors(StubBroker(), services, {"telegram": RecordingSender(record, "telegram")})
+
+
+@pytest.fixture
+def app(actors) -> Services:
+    return actors.services
 
 
 def inbound(services: Services, inbound_id: int) -> InboundMessage:
@@ -115,13 +118,13 @@ class Broken:
 
 
 def test_finding_5_a_command_that_keeps_failing_is_a_dead_letter_after_five_tries(
-    app, clock, monkeypatch, caplog
+    app, actors, clock, monkeypatch, caplog
 ):
     broken = Broken()
-    monkeypatch.setitem(HANDLERS, PlaceOrder, broken)
+    monkeypatch.setitem(app.handlers, PlaceOrder, broken)
     caplog.set_level(logging.DEBUG)
     inbound_id = actors.take_in(
-        "telegram", f"{DANA}:1", "PlaceOrder", {"actor": "dana", "lines": [["chair", 2]]}
+        "telegram", f"{DANA}:1", PlaceOrder, {"actor": "dana", "lines": [["chair", 2]]}
     )
     waits = [5, 10, 20, 40]  # seconds before each next try
     for attempt, wait in enumerate(waits, start=1):
@@ -176,17 +179,18 @@ def test_finding_5_the_workers_stop_retrying_a_dead_letter(app, clock, monkeypat
     from core.service import inbound as inbound_module
 
     broken = Broken()
-    monkeypatch.setitem(HANDLERS, PlaceOrder, broken)
     monkeypatch.setattr(inbound_module, "FIRST_WAIT", timedelta(milliseconds=20), raising=False)
-    real = Services(app.engine)  # the wall clock: Dramatiq's delays are real time
-    actors.configure(real, {"telegram": RecordingSender(tmp_path / "sent.jsonl", "telegram")})
+    real = application(app.engine)  # the wall clock: Dramatiq's delays are real time
+    monkeypatch.setitem(real.handlers, PlaceOrder, broken)
     broker = StubBroker()
-    actors.bind(broker)
+    actors = Actors(
+        broker, real, {"telegram": RecordingSender(tmp_path / "sent.jsonl", "telegram")}
+    )
     worker = Worker(broker, worker_threads=2, worker_timeout=20)
     worker.start()
     try:
         inbound_id = actors.take_in(
-            "telegram", f"{DANA}:1", "PlaceOrder", {"actor": "dana", "lines": [["chair", 2]]}
+            "telegram", f"{DANA}:1", PlaceOrder, {"actor": "dana", "lines": [["chair", 2]]}
         )
         deadline = time.monotonic() + 20
         while inbound(real, inbound_id).failed_at is None:
@@ -257,12 +261,11 @@ def test_choose_agree_and_decline_of_one_order_at_once_are_carried_out_or_refuse
 def test_finding_6_a_command_kept_while_the_broker_is_down_is_received_and_done_once(
     engine, redis_server, tmp_path
 ):
-    services = Services(engine)
+    services = application(engine)
     services.handle(LoadNetwork(None, load_network(NETWORK).network))
     broker = make_broker(redis_server.url)
-    actors.bind(broker)
     record = tmp_path / "sent.jsonl"
-    actors.configure(services, {"telegram": RecordingSender(record, "telegram")})
+    actors = Actors(broker, services, {"telegram": RecordingSender(record, "telegram")})
     conversation = ChatConversation(
         services, actors.take_in, limiter=RateLimiter(per_minute=60_000, burst=1000)
     )
@@ -289,7 +292,6 @@ def test_finding_6_a_command_kept_while_the_broker_is_down_is_received_and_done_
             time.sleep(0.05)
     finally:
         worker.stop()
-        actors.configure(None, None)
     assert count(services, "SELECT count(*) FROM supply_order") == 1
     assert [r["text"].split(".")[0] for r in recorded(record)] == [
         "Order 1 received",

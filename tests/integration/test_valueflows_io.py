@@ -13,22 +13,23 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from chair_world import agreed_order, chair_services
 from sqlmodel import Session, func, select
 from test_intents_scenario import NETWORK, Clock, chat, settle  # noqa: F401 (chat: a fixture)
 from test_intents_scenario import (
     test_a_clinics_request_finds_a_maker_and_a_supplier_and_becomes_an_order as play_face_shields,
 )
-from test_service_flows import NETWORK as CHAIR_NETWORK
-from test_service_flows import agreed_order, stage_of
+from test_service_flows import stage_of
 from typer.testing import CliRunner
 
+from bots.bootstrap import application
 from bots.cli import app
 from core.importers import load_network
 from core.intents.model import ITEM, OFFER, PROCESS, REQUEST, Intent, Quantity, Resource
 from core.intents.valueflows import STAGE_ACTIONS, export, validate
 from core.service import lifecycle, records
 from core.service.bus import Services
-from core.service.commands import Agree, AssertStage, ImportIntents, LoadNetwork
+from core.service.commands import Agree, AssertStage, ImportIntents, LoadNetwork, MatchIntent
 from core.service.results import Origin, Refused
 from core.service.valueflows_io import valueflows_document
 from core.store.tables import (
@@ -63,7 +64,7 @@ def exported(services: Services) -> dict:
 @pytest.fixture
 def on_sqlite(sqlite_engine) -> Services:
     """The face-shield network on SQLite only, for what does not depend on the database."""
-    services = Services(sqlite_engine, Clock())
+    services = application(sqlite_engine, Clock())
     services.handle(LoadNetwork(None, load_network([NETWORK]).network))
     return services
 
@@ -164,9 +165,8 @@ def test_a_replanned_orders_assertions_follow_their_stages(engine, corpus):
     codes and Ivy's are numbered after the old ones (s22, …), while the export numbers the stages
     as Plan P of the new plan. Each assertion still lands on the stage it was about; Hal's failed
     stage was superseded, so his word is not exported."""
-    services = Services(engine)
-    services.handle(LoadNetwork(None, load_network(CHAIR_NETWORK).network))
-    order = agreed_order(services)
+    services = chair_services(engine)
+    order = agreed_order(services, chairs=1)
     confirm = stage_of(services, order, "leg", "confirm")
     services.handle(AssertStage("fern", order, confirm, "done", "sold", Origin("telegram", "a1")))
     hals = stage_of(services, order, "seat", "make")
@@ -227,7 +227,7 @@ def test_importing_a_document_casts_its_intents(chat):
 
     ids = result.value
     assert len(ids) == 2
-    assert result.jobs == [("match_intent", (i,)) for i in ids]
+    assert result.jobs == [MatchIntent(i) for i in ids]
     with Session(services.engine) as session:
         rows = [session.get(IntentRow, i) for i in ids]
         imported = session.exec(select(EventRow).where(EventRow.kind == "intent_imported")).all()

@@ -13,11 +13,12 @@ from chair_world import NETWORK
 from sqlalchemy import text
 from worker_processes import SCIS_WORKER_COMMAND, wait_until
 
+from bots.bootstrap import application
 from core.importers import load_network
 from core.network.model import Location, Participant
 from core.service.bus import Services
-from core.service.commands import LoadNetwork
-from workers import actors
+from core.service.commands import ChoosePlan, LoadNetwork, PlaceOrder
+from workers.actors import Actors
 from workers.broker import make_broker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -33,12 +34,14 @@ WORKER = (*SCIS_WORKER_COMMAND, "--sweep-every", "1", "--sweep-age", "2")
 
 
 @pytest.fixture
-def app(engine, redis_server):
-    services = Services(engine)
-    actors.bind(make_broker(redis_server.url))
-    actors.configure(services, {})
-    yield services
-    actors.configure(None, None)
+def actors(engine, redis_server) -> Actors:
+    """The actors on the test's Redis, for sending only: the worker processes carry them out."""
+    return Actors(make_broker(redis_server.url), application(engine), {})
+
+
+@pytest.fixture
+def app(actors) -> Services:
+    return actors.services
 
 
 def start_workers(worker_processes, redis_server, database_url, processes: int, threads: int):
@@ -53,11 +56,13 @@ def start_workers(worker_processes, redis_server, database_url, processes: int, 
     )
 
 
-def place(buyer_chat: str, number: int, item: str = "chair", buyer: str = "dana") -> int:
+def place(
+    actors: Actors, buyer_chat: str, number: int, item: str = "chair", buyer: str = "dana"
+) -> int:
     return actors.take_in(
         "telegram",
         f"{buyer_chat}:{number}",
-        "PlaceOrder",
+        PlaceOrder,
         {"actor": buyer, "lines": [[item, 2]], "weave_now": False},
     )
 
@@ -68,14 +73,14 @@ def count(services: Services, sql: str) -> int:
 
 
 def test_an_order_is_woven_by_a_worker_and_every_frame_arrives_once(
-    app, database_url, redis_server, worker_processes
+    app, actors, database_url, redis_server, worker_processes
 ):
     app.handle(LoadNetwork(None, load_network(NETWORK).network))
     workers = start_workers(worker_processes, redis_server, database_url, 2, 2)
-    place("584210337", 1)
+    place(actors, "584210337", 1)
     workers.wait_until(lambda: len(workers.records()) == 2, timeout=30)
     actors.take_in(
-        "telegram", "584210337:2", "ChoosePlan", {"actor": "dana", "order_id": 1, "rank": 1}
+        "telegram", "584210337:2", ChoosePlan, {"actor": "dana", "order_id": 1, "rank": 1}
     )
     workers.wait_until(lambda: len(workers.records()) == 8, timeout=30)
     time.sleep(1.5)  # a duplicate would show up now
@@ -103,7 +108,7 @@ def load_big_network(app: Services):
 # production, is enough (the SQLite variant doubled the suite's longest test).
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_worker_killed_in_the_middle_of_a_weave(
-    app, database_url, redis_server, worker_processes
+    app, actors, database_url, redis_server, worker_processes
 ):
     """The weave of a 10,000-item network takes a second or two: long enough to kill the worker
     while it runs. Its transaction never commits; the message comes back; another worker weaves
@@ -111,7 +116,7 @@ def test_a_worker_killed_in_the_middle_of_a_weave(
     big = load_big_network(app)
     workers = start_workers(worker_processes, redis_server, database_url, 2, 1)
     client = redis_server.client()
-    place("1000", 1, item=top_item(big), buyer="buyer")
+    place(actors, "1000", 1, item=top_item(big), buyer="buyer")
 
     wait_until(
         lambda: (
@@ -139,11 +144,11 @@ def test_a_worker_killed_in_the_middle_of_a_weave(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
-    app, database_url, redis_server, worker_processes
+    app, actors, database_url, redis_server, worker_processes
 ):
     app.handle(LoadNetwork(None, load_network(NETWORK).network))
     for number in range(1, 6):
-        place("584210337", number)  # queued in Redis; no worker runs yet
+        place(actors, "584210337", number)  # queued in Redis; no worker runs yet
     assert count(app, "SELECT count(*) FROM inbound_message") == 5
     redis_server.restart()  # the queue is gone
     assert redis_server.client().dbsize() == 0
@@ -164,7 +169,7 @@ def test_redis_restarted_with_its_data_lost_the_sweeper_restores_everything(
 # production, is enough (the SQLite variant doubled the suite's longest test).
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_long_weave_does_not_starve_the_workers_heartbeat(
-    app, database_url, redis_server, worker_processes
+    app, actors, database_url, redis_server, worker_processes
 ):
     """While a worker weaves a 10,000-item network (pure Python, holding the GIL in turns), its
     consumer keeps beating: no gap between two heartbeats comes near the timeout after which
@@ -172,7 +177,7 @@ def test_a_long_weave_does_not_starve_the_workers_heartbeat(
     big = load_big_network(app)
     start_workers(worker_processes, redis_server, database_url, 1, 1)
     client = redis_server.client()
-    place("1000", 1, item=top_item(big), buyer="buyer")
+    place(actors, "1000", 1, item=top_item(big), buyer="buyer")
     beats: dict[bytes, list[float]] = {}
     deadline = time.monotonic() + 60
     while not count(app, "SELECT count(*) FROM event WHERE kind = 'order_woven'"):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import psutil
+from local_servers import start_logged
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -120,18 +121,14 @@ class WorkerProcesses:
         if self.process is not None:
             raise RuntimeError("already started")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            log.write(f"--- {' '.join(self.command)}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_logged(
+            self.command,
+            self.log_path,
+            f"--- {' '.join(self.command)}",
+            cwd=self.cwd,
+            env=self.environment(),
+            start_new_session=True,
+        )
         self.started_at = time.time()
         self._parent = psutil.Process(self.process.pid)
         self._seen[self.process.pid] = self._parent

@@ -8,26 +8,14 @@ and hand price written in the file's header comment, not read back from the code
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import pytest
+from chair_files import chair_network
 
-from core.importers import load_network
-from core.network.model import Network
 from core.pricing import plan_equation
 from core.weave import Demand, Plan, PlanCounter, PlanNode, SupplyIndex, Weave
 from core.weave.sources import Bought, Made
 
-CHAIR = Path(__file__).resolve().parents[2] / "examples" / "chair.yaml"
 LATEX_FREE = frozenset({"latex-free"})
-
-
-@cache
-def chair_network() -> Network:
-    result = load_network([CHAIR])
-    assert result.errors == []
-    return result.network
 
 
 def weave(quantity: int = 1, criteria=frozenset()) -> Weave:

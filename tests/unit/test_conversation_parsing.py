@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bots.conversation.declarations import BY_NAME, COMMANDS, may_use
+from bots.conversation import reads
+from bots.conversation.arguments import Moment
+from bots.conversation.declaration import REGISTERED, Command, may_use
+from bots.conversation.declarations import BY_NAME, COMMANDS, ORDER
 from bots.conversation.parsing import Parsed, Problem, command_word, parse
 from bots.conversation.rate_limit import RateLimiter
-from core.service.commands import FROM_CHAT
+from core.service.commands import FROM_CHAT, Agree, ReadOrder
 
 SOON = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()  # due dates may not pass
 
@@ -39,7 +42,7 @@ USAGE = {
     "substitute": "/substitute ORDER ITEM BY [REASON…]",
     "hand": "/hand ORDER STAGE PARTICIPANT",
     "orders": "/orders [STATE]",
-    "history": "/history ORDER",
+    "history": "/history ORDER [AT]",
     "watch": "/watch TARGET…",
     "tasks": "/tasks",
     "risk": "/risk ORDER",
@@ -87,7 +90,13 @@ VALID = {
     ),
     "hand": ("/hand 12 s7 carol", {"order_id": 12, "stage": "s7", "to": "carol"}),
     "orders": ("/orders stuck", {"state": "stuck"}),
-    "history": ("/history 12", {"order_id": 12}),
+    "history": (
+        "/history 12 2026-12-05 14:30",
+        {
+            "order_id": 12,
+            "at": Moment(datetime(2026, 12, 5, 14, 30, 59, 999_999), "2026-12-05 14:30"),
+        },
+    ),
     "watch": ("/watch foam seat", {"target": "foam seat"}),
     "tasks": ("/tasks", {}),
     "risk": ("/risk 12", {"order_id": 12}),
@@ -129,6 +138,10 @@ WRONG = [
     ("/done 12 " + "s" * 201, "STAGE is too long"),
     ("/cancel", None),  # alone: forget the question just asked
     ("/cancel x", "ORDER should be an order number like 12, not 'x'"),
+    ("/history 12", None),  # AT is optional: every event
+    ("/history 12 yesterday", "AT should be a day like 2026-12-05 or a time like 2026-12-05 14:30"),
+    ("/history 12 2026-12-05 25:00", "AT should be a day like 2026-12-05"),
+    ("/history 12 2026-02-30", "AT should be a day like 2026-12-05"),
     ("/hand 12 s7", "PARTICIPANT is missing"),
     ("/substitute 12 seat", "BY is missing"),
     ("/orders stuck now", "/orders takes 0 to 1 arguments, and 1 more word was given"),
@@ -150,10 +163,38 @@ def test_every_command_has_its_usage_and_an_example():
     for command in COMMANDS:
         assert command.usage == USAGE[command.name]
         assert command.help and len(command.help) < 100
+        kinds = [k for k in (command.service, command.read, command.step) if k is not None]
+        assert len(kinds) == 1 and callable(kinds[0])
         if command.service is not None:
-            assert command.service in FROM_CHAT
+            assert FROM_CHAT[command.service.__name__] is command.service
             # /join and /register answer with their outcome; every other change says what next
-            assert command.then or command.name in ("join", "register")
+            assert command.then or command.enrols
+
+
+@pytest.mark.parametrize(
+    "points_at, wrong",
+    [
+        ({}, "points at 0 of a command class, a read and a step"),
+        ({"service": Agree, "read": reads.tasks}, "points at 2 of"),
+        (
+            {"service": ReadOrder, "then": "ok"},
+            "becomes ReadOrder, which no chat message may carry",
+        ),
+        ({"service": Agree}, "without saying what happens next"),
+        ({"service": Agree, "then": "ok", "fixed": {"colour": "red"}}, "what it does not take"),
+        ({"read": reads.tasks, "then": "ok"}, "to no command class"),
+        ({"read": "tasks"}, "cannot be called"),
+    ],
+)
+def test_a_declaration_that_points_at_the_wrong_code_fails_when_made(points_at, wrong):
+    with pytest.raises(ValueError, match=wrong):
+        Command("agree", (ORDER,), REGISTERED, "Agree.", **points_at)
+
+
+def test_an_at_is_the_end_of_the_day_or_minute_named():
+    day = parse("/history 3 2026-12-05").values["at"]
+    assert day == Moment(datetime(2026, 12, 5, 23, 59, 59, 999_999), "the end of 2026-12-05")
+    assert parse("/history 3 2026-12-05T08:05").values["at"].shown == "2026-12-05 08:05"
 
 
 @pytest.mark.parametrize("name", sorted(VALID))

@@ -1,8 +1,9 @@
 """The example networks of examples/: they load without a single diagnostic, have the shape the
 paper describes, and hold the plan counts written in their header comments.
 
-The counts are recomputed here by DESIGN.md's formula, written out plainly and independently of
-core.weave, so that the numbers a person reads at the top of each file stay true.
+The counts are recomputed here by the weave's formula (ARCHITECTURE.md, Weave), written out
+plainly and independently of core.weave, so that the numbers a person reads at the top of each
+file stay true.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def test_hurricane_city_only_n95_is_unorderable():
     assert [item for item, n in counts(network(HURRICANE)).items() if n == 0] == ["n95-respirator"]
 
 
-# -- DESIGN.md's formula, written out plainly --------------------------------------------------
+# -- the weave's formula (ARCHITECTURE.md, Weave), written out plainly --------------------------
 
 
 def qualifies(record_properties, item_properties, criterion: str | None) -> bool:

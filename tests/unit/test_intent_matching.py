@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.importers import load_network
-from core.intents.matching import Cover, Matcher, covered_share, rank_key
+from core.intents.covers import Cover, covered_share
+from core.intents.matching import Matcher, rank_key
 from core.intents.model import ITEM, OFFER, PROCESS, PROPOSAL, REQUEST, Intent, Quantity, Resource
 from core.network.geo import haversine_km
 from core.network.model import Item, Location, Network, Offer

@@ -9,15 +9,14 @@ packing of the graph's simple paths.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import networkx as nx
 import pytest
+from chair_files import CHAIR, SEAT_MAKER, chair_network
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_weave_oracle import CRITERION, _manageable, networks
+from test_weave_oracle import CRITERION, _manageable, demand_lists, networks
 
-from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.risk.bottlenecks import (
     Bottlenecks,
@@ -30,17 +29,13 @@ from core.risk.bottlenecks import (
 from core.weave import Bought, Demand, PlanCounter, SupplyIndex, WeaveError
 from core.weave.literal import literal_plans
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 LATEX_FREE = frozenset({"latex-free"})
 EXAMPLES = 150  # each example enumerates every plan: the oracle is the slow part
 
 
 @cache
 def chair() -> Network:
-    loaded = load_network(CHAIR)
-    assert loaded.errors == []
-    return loaded.network
+    return chair_network(CHAIR, SEAT_MAKER)
 
 
 def ids(found) -> dict[str, tuple[str, ...]]:
@@ -332,10 +327,7 @@ def as_set(found) -> set[tuple[str, str]]:
 @st.composite
 def orders(draw):
     network = draw(networks())
-    demands = [
-        Demand(draw(st.sampled_from(list(network.items))), 1)
-        for _ in range(draw(st.integers(1, 2)))
-    ]
+    demands = draw(demand_lists(list(network.items), 1))
     criteria = draw(st.sampled_from([frozenset(), frozenset({CRITERION})]))
     return network, demands, criteria
 

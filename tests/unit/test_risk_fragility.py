@@ -5,17 +5,16 @@ ranking of additions, and the paper's Conjecture 1 with the assumption it needs.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 import scipy.stats
 import yaml
+from chair_files import CHAIR, SEAT_MAKER, chair_network
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.risk.demand import (
     MASK,
@@ -34,15 +33,10 @@ from core.risk.demand import (
 from core.risk.fragility import fragility, rank_additions
 from core.risk.supply import MissingCapacityError, Suppliers, SupplyModel, supply
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
-
 
 @pytest.fixture(scope="module")
 def chair() -> Network:
-    loaded = load_network(CHAIR)
-    assert loaded.errors == []
-    return loaded.network
+    return chair_network(CHAIR, SEAT_MAKER)
 
 
 def one_item(capacity: float, item: str = "vent") -> Network:
@@ -199,7 +193,7 @@ def test_contributions_add_up_and_spread_over_several_chunks():
         "seat": {"demand": {"distribution": "norm", "loc": 45, "scale": 10},
                  "weight": {"kind": "relative_shortage", "value": 12}},
     }  # fmt: skip
-    network = load_network(CHAIR).network
+    network = chair_network(CHAIR, SEAT_MAKER)
     result = fragility(network, products, samples=100_001, seed=4)
     assert result.samples == 100_001
     assert sum(result.by_product.values()) == pytest.approx(result.estimate, rel=1e-12)

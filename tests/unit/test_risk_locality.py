@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from chair_files import CHAIR, SEAT_MAKER, chair_network
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_weave_oracle import _manageable, networks
+from test_weave_oracle import _manageable, demand_lists, networks
 
-from core.importers import load_network
 from core.network.geo import haversine_km
 from core.network.model import Design, Facility, Item, Location, Network, Offer, Participant
 from core.risk.locality import locality
 from core.weave import DISTANCE, LOCAL, PRICE, RANKINGS, Bought, Demand, Weave
 from core.weave.literal import literal_plans
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 RADIUS_KM = 5.0  # Dana in Hampden: Ana (1.7 km), Eli (2.8) inside; Bob (7.1), Gus (13.1) not
 
 
 @pytest.fixture(scope="module")
 def chair() -> Network:
-    loaded = load_network(CHAIR)
-    assert loaded.errors == []
-    return loaded.network
+    return chair_network(CHAIR, SEAT_MAKER)
 
 
 def at(network: Network, participant: str) -> Location:
@@ -235,10 +230,7 @@ def weighed_cases(draw):
     masses = st.none() | st.integers(0, 20).map(lambda x: x / 4)
     items = [replace(item, mass_kg=draw(masses)) for item in network.items.values()]
     network = network.with_records(items=items)
-    demands = [
-        Demand(draw(st.sampled_from(list(network.items))), draw(st.integers(1, 5)))
-        for _ in range(draw(st.integers(1, 2)))
-    ]
+    demands = draw(demand_lists(list(network.items), 5))
     deliver_to = draw(st.none() | st.just(Location(39.29, -76.61)))
     return network, demands, deliver_to
 

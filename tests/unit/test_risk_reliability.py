@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from math import log, prod
-from pathlib import Path
 
 import pytest
+from chair_files import CHAIR, SEAT_MAKER, chair_network
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_weave_oracle import _manageable, networks
+from test_weave_oracle import _manageable, demand_lists, networks
 
-from core.importers import load_network
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network, Participant
 from core.risk.reliability import Reliability, smoothed
 from core.weave import RISK, Bought, Demand, Weave
 from core.weave.literal import literal_plans
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 KINDS = ("confirm", "ship", "receive", "make", "inspect", "accept")
 
 
 @pytest.fixture(scope="module")
 def chair() -> Network:
-    loaded = load_network(CHAIR)
-    assert loaded.errors == []
-    return loaded.network
+    return chair_network(CHAIR, SEAT_MAKER)
 
 
 def chair_plans(network: Network, ranking) -> list:
@@ -204,11 +199,7 @@ def test_rankings_with_different_reliabilities_differ():
 @st.composite
 def learned_cases(draw):
     network = draw(networks())
-    items = list(network.items)
-    demands = [
-        Demand(draw(st.sampled_from(items)), draw(st.integers(1, 5)))
-        for _ in range(draw(st.integers(1, 2)))
-    ]
+    demands = draw(demand_lists(list(network.items), 5))
     keys = st.tuples(st.sampled_from(list(network.participants)), st.sampled_from(KINDS))
     counts = st.tuples(st.integers(0, 6), st.integers(0, 6)).map(sorted).map(tuple)
     history = draw(st.dictionaries(keys, counts, max_size=6))

@@ -4,20 +4,16 @@ checked against the network it is meant for, with errors that name the bad field
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import yaml
+from chair_files import CHAIR, PROJECT, SEAT_MAKER, chair_network
 
-from core.importers import load_network
 from core.network.model import Facility, Item, Network, Offer, Participant
 from core.risk.demand import DistributionDemand, FixedDemand, Shortage
 from core.risk.scenario import RiskScenario, parse_scenario
 from core.risk.survival import DEFAULT_TIME_TO_RECOVER
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 EXAMPLE = PROJECT / "examples" / "chair-risk.yaml"
 
 GOOD = {
@@ -50,7 +46,7 @@ def product(name: str, **entry) -> dict:
 
 @pytest.fixture(scope="module")
 def chair() -> Network:
-    return load_network(CHAIR).network
+    return chair_network(CHAIR, SEAT_MAKER)
 
 
 # ── a good document ──────────────────────────────────────────────────────────────────────────

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
-from pathlib import Path
 
 import pytest
+from chair_files import CHAIR, SEAT_MAKER, chair_network
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_weave_oracle import networks
 
-from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.risk.survival import (
     SurvivalModel,
@@ -25,10 +23,6 @@ from core.risk.survival import (
     ranked,
     time_to_survive,
 )
-
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = PROJECT / "examples" / "chair.yaml"
-SEAT_MAKER = PROJECT / "tests" / "scenarios" / "seat-maker.yaml"
 
 
 def model(network: Network, **parameters) -> SurvivalModel:
@@ -214,13 +208,6 @@ def test_losing_a_participant_loses_everything_it_runs():
 
 
 # -- the paper's chair -----------------------------------------------------------------------
-
-
-@cache
-def chair_network(*paths: Path) -> Network:
-    loaded = load_network(list(paths))
-    assert loaded.errors == []
-    return loaded.network
 
 
 def test_chair_with_the_seat_maker_assembly_is_the_bottleneck():

@@ -1,5 +1,6 @@
 """The native `scis: 1` format: every mistake is reported at its file, line and field, the record
-it spoils is left out, and the rest of the network still loads (DESIGN.md, "The network format").
+it spoils is left out, and the rest of the network still loads (ARCHITECTURE.md, The network
+format).
 
 Each test writes a small network to tmp_path and loads it through `core.importers.load_network`,
 as `scis serve --network FILE` would.

@@ -1,5 +1,5 @@
 """Plan P and Inspect I on the paper's chair (examples/chair.yaml), checked against stage lists
-written out by hand from DESIGN.md (Stages):
+written out by hand from ARCHITECTURE.md (Stages):
 
   offer leaf   confirm → ship → receive
   design node  make → inspect → ship → receive, make waiting for the receive of every input
@@ -12,24 +12,12 @@ tree bottom-up, inputs in order, so the root's stages come last.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import pytest
+from chair_files import chair_network
 
-from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.stages import Stage, StageError, StageGraph, inspect_design, plan_stages, sub_graph
 from core.weave import Demand, Plan, Weave
-
-CHAIR = Path(__file__).resolve().parents[2] / "examples" / "chair.yaml"
-
-
-@cache
-def chair_network() -> Network:
-    result = load_network([CHAIR])
-    assert result.errors == []
-    return result.network
 
 
 def chair_plans(quantity: int = 2) -> list[Plan]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 
-from core.importers import load_network
+from chair_files import chair_network
+
 from core.stages import (
     Assertion,
     Stage,
@@ -27,13 +27,12 @@ from core.stages import (
 )
 from core.weave import Demand, Weave
 
-CHAIR = Path(__file__).resolve().parents[2] / "examples" / "chair.yaml"
 NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @cache
 def turned_legs_graph() -> StageGraph:
-    network = load_network([CHAIR]).network
+    network = chair_network()
     for plan in Weave(network, [Demand("chair", 2)]).plans():
         text = repr(plan.signature())
         if "leg-turned@eli-studio" in text and "chair-okh@ana-shop" in text and "gus-seats" in text:

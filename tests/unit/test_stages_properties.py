@@ -1,5 +1,6 @@
 """Plan P, Update U and Error F_E on plans woven from random small networks (the same kind of
-networks as test_weave_oracle's), checked against DESIGN.md's rules stated independently."""
+networks as test_weave_oracle's), checked against the rules of ARCHITECTURE.md (Stages) stated
+independently."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_weave_oracle import demand_lists
 
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.stages import (
@@ -20,7 +22,7 @@ from core.stages import (
     root_causes,
     sub_graph,
 )
-from core.weave import Bought, Demand, PlanNode, Weave
+from core.weave import Bought, PlanNode, Weave
 
 PROCESSES = ("cut", "print", "sew")
 EXAMPLES = int(os.environ.get("SCIS_STAGE_EXAMPLES", "200"))
@@ -72,11 +74,7 @@ def networks(draw) -> Network:
 @st.composite
 def woven_graphs(draw) -> tuple[Network, object, StageGraph]:
     network = draw(networks())
-    items = sorted(network.items)
-    demands = [
-        Demand(draw(st.sampled_from(items)), draw(st.integers(1, 5)))
-        for _ in range(draw(st.integers(1, 2)))
-    ]
+    demands = draw(demand_lists(sorted(network.items), 5))
     plans = Weave(network, demands).best(4)
     if not plans:
         # Nothing to plan: make the item buyable so that every example has a graph.

@@ -5,25 +5,23 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 import numpy as np
+from chair_files import chair_network
 from matplotlib import image
 
-from core.importers import load_network
 from core.network.model import Design, Facility, Item, Network, Offer, Participant
 from core.stages import Assertion, Stage, StageGraph, plan_stages, replay
 from core.stages.render import COLOURS, label, render_png
 from core.weave import Demand, Weave
 
-CHAIR = Path(__file__).resolve().parents[2] / "examples" / "chair.yaml"
 NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @cache
 def chair() -> tuple[Network, StageGraph]:
-    network = load_network([CHAIR]).network
+    network = chair_network()
     plan = Weave(network, [Demand("chair", 2)]).best(1)[0]
     return network, plan_stages(network, plan, buyer="dana")
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 import pytest
+from chair_files import chair_network
 
-from core.importers import load_network
 from core.stages import (
     Assertion,
     StageError,
@@ -27,13 +26,12 @@ from core.stages import (
 )
 from core.weave import Demand, Weave
 
-CHAIR = Path(__file__).resolve().parents[2] / "examples" / "chair.yaml"
 NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @cache
 def chair_graph() -> StageGraph:
-    network = load_network([CHAIR]).network
+    network = chair_network()
     plan = Weave(network, [Demand("chair", 2)]).best(1)[0]
     return plan_stages(network, plan, buyer="dana")
 

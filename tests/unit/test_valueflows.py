@@ -11,14 +11,13 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 
 import pytest
+from chair_files import CHAIR, PROJECT, SEAT_MAKER, chair_network
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.importers import load_network
 from core.intents.model import (
     ACCEPTED,
     ITEM,
@@ -43,18 +42,8 @@ from core.network.model import Location, Network
 from core.stages.update import Assertion
 from core.weave import Demand, Weave
 
-PROJECT = Path(__file__).resolve().parents[2]
-CHAIR = PROJECT / "examples" / "chair.yaml"
-SEAT_MAKER = PROJECT / "tests" / "scenarios" / "seat-maker.yaml"
 BASE = "https://scis.example/"
 TODAY = date(2026, 11, 23)
-
-
-@cache
-def network(*paths: Path) -> Network:
-    loaded = load_network(list(paths or (CHAIR,)))
-    assert loaded.errors == []
-    return loaded.network
 
 
 def iri(*parts: str) -> str:
@@ -112,7 +101,7 @@ def chair_order(net: Network, assertions=()) -> OrderRecord:
 
 
 def test_intents_become_intents_published_by_proposals():
-    graph = nodes(export(network(), BASE, INTENTS))
+    graph = nodes(export(chair_network(), BASE, INTENTS))
 
     offer = graph[iri("intents", "1")]
     assert offer["@type"] == "vf:Intent"
@@ -156,7 +145,9 @@ def test_intents_become_intents_published_by_proposals():
 
 def test_agents_and_what_things_conform_to():
     graph = nodes(
-        export(network(), BASE, [REQUEST_LEGS, replace(REQUEST_LEGS, participant="zoe", id=9)])
+        export(
+            chair_network(), BASE, [REQUEST_LEGS, replace(REQUEST_LEGS, participant="zoe", id=9)]
+        )
     )
     dana = graph[iri("agents", "dana")]
     assert dana["name"] == "Dana Whitfield (Hampden Reading Room)"
@@ -168,7 +159,7 @@ def test_agents_and_what_things_conform_to():
     }
     # Every participant of the network, and one an intent names that the network lacks.
     agents = [n for n in graph.values() if n["@type"] == "vf:Agent"]
-    assert len(agents) == len(network().participants) + 1
+    assert len(agents) == len(chair_network().participants) + 1
     assert graph[iri("agents", "zoe")] == {
         "@id": iri("agents", "zoe"),
         "@type": "vf:Agent",
@@ -180,10 +171,10 @@ def test_agents_and_what_things_conform_to():
 
 
 def test_an_intent_without_id_and_a_finished_one():
-    document = export(network(), BASE, [replace(REQUEST_LEGS, id=None, status=ACCEPTED)])
+    document = export(chair_network(), BASE, [replace(REQUEST_LEGS, id=None, status=ACCEPTED)])
     assert nodes(document)[iri("intents", "new-1")]["finished"] is True
     with pytest.raises(ValueError, match="two intents have the id 2"):
-        export(network(), BASE, [REQUEST_LEGS, replace(REQUEST_LEGS, note="again")])
+        export(chair_network(), BASE, [REQUEST_LEGS, replace(REQUEST_LEGS, note="again")])
 
 
 CHAIR_ACTIONS = ["transfer-all-rights", "pickup", "dropoff"] * 3 + [
@@ -198,7 +189,7 @@ CHAIR_ACTIONS = ["transfer-all-rights", "pickup", "dropoff"] * 3 + [
 def test_the_order_of_two_chairs_as_plan_processes_and_commitments():
     """The best plan (tests/unit/test_stages_plan.py has its stages by hand): legs from fern,
     seats and backs from gus, assembled at ana's; s1–s14, the root's last."""
-    net = network()
+    net = chair_network()
     said = [
         Assertion("s1", "done", "fern", datetime(2026, 11, 24, 10, 0), evidence="confirmed"),
         Assertion("s4", "failed", "gus", datetime(2026, 11, 24, 11, 0), evidence="out of seats"),
@@ -281,8 +272,8 @@ def test_date_times_are_rfc3339():
 
 
 def test_round_trip_gives_back_the_intents():
-    document = json.loads(json.dumps(export(network(), BASE, INTENTS)))
-    assert import_intents(document, network(), TODAY) == without_id(INTENTS)
+    document = json.loads(json.dumps(export(chair_network(), BASE, INTENTS)))
+    assert import_intents(document, chair_network(), TODAY) == without_id(INTENTS)
 
 
 def test_finished_expired_and_ended_intents_are_left_out():
@@ -292,8 +283,8 @@ def test_finished_expired_and_ended_intents_are_left_out():
         replace(REQUEST_LEGS, ends=date(2026, 11, 22)),
         replace(REQUEST_LEGS, ends=TODAY, note="still today"),
     ]
-    document = export(network(), BASE, [replace(i, id=None) for i in intents])
-    assert [i.note for i in import_intents(document, network(), TODAY)] == ["still today"]
+    document = export(chair_network(), BASE, [replace(i, id=None) for i in intents])
+    assert [i.note for i in import_intents(document, chair_network(), TODAY)] == ["still today"]
 
 
 HAND_WRITTEN = {
@@ -347,7 +338,7 @@ HAND_WRITTEN = {
 
 
 def test_a_hand_written_document():
-    assert import_intents(HAND_WRITTEN, network(), TODAY) == [
+    assert import_intents(HAND_WRITTEN, chair_network(), TODAY) == [
         Intent(
             OFFER,
             "eli",  # found by the agent's name
@@ -443,7 +434,7 @@ def intent_node(**fields) -> dict:
 )
 def test_bad_documents_give_short_errors(document, message):
     with pytest.raises(ValueError, match=message) as raised:
-        import_intents(document, network(), TODAY)
+        import_intents(document, chair_network(), TODAY)
     assert len(str(raised.value)) < 130
 
 
@@ -459,7 +450,7 @@ def unknown_words(net: Network):
 
 @st.composite
 def intents(draw):
-    net = network()
+    net = chair_network()
     kind = draw(st.sampled_from((OFFER, REQUEST, PROPOSAL)))
     resource_kind = draw(st.sampled_from((ITEM, PROCESS)))
     if draw(st.booleans()):
@@ -507,8 +498,8 @@ def intents(draw):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(intents(), max_size=4, unique_by=lambda i: i.id if i.id else object()))
 def test_any_intents_come_back_from_their_export(cast):
-    document = json.loads(json.dumps(export(network(), BASE, cast)))
-    assert import_intents(document, network(), date(2025, 1, 1)) == without_id(cast)
+    document = json.loads(json.dumps(export(chair_network(), BASE, cast)))
+    assert import_intents(document, chair_network(), date(2025, 1, 1)) == without_id(cast)
 
 
 def test_core_does_not_import_jsonschema():
@@ -528,7 +519,7 @@ def schemas(corpus: Path) -> list[dict]:
 def scenario() -> dict:
     """The chair network with Hal's seats: an offer, a request, a proposal, the order of two
     chairs with its plan, and two assertions."""
-    net = network(CHAIR, SEAT_MAKER)
+    net = chair_network(CHAIR, SEAT_MAKER)
     said = [
         Assertion("s1", "done", "fern", datetime(2026, 11, 24, 10, 0), evidence="confirmed"),
         Assertion("s2", "done", "fern", datetime(2026, 11, 25, 8, 0), evidence="van left"),

@@ -1,5 +1,5 @@
 """The weave on small networks built by hand: every count and every plan below is worked out on
-paper from DESIGN.md (Weave — exact semantics), not read back from the code.
+paper as ARCHITECTURE.md (Weave) states it, not read back from the code.
 
   count(T, path) = #offers(T) + [T ∉ path] · Σ_(D,F) Π_inputs count(I, path ∪ {T})
   a design's inputs for q units: n · ⌈q / yield⌉
@@ -542,22 +542,25 @@ def test_price_ranking_prefers_the_cheaper_and_still_reports_distances():
     assert root.distance_km is None  # nowhere to deliver to was given
 
 
-def test_a_supplier_without_a_place_has_no_distance():
+def boards_beside_lost_ones(price: float, ranking):
+    """The boards of the best box when a supplier of no known place also sells them, at
+    `price`."""
     network = on_the_equator().with_records(
-        offers=[offer("lost-boards", "board", price=0.5, supplier="nowhere")]
+        offers=[offer("lost-boards", "board", price=price, supplier="nowhere")]
     )
-    best = Weave(network, [Demand("box", 1)], ranking=PRICE).best(1)[0]
+    best = Weave(network, [Demand("box", 1)], ranking=ranking).best(1)[0]
     (boards,) = best.lines[0].inputs
+    return boards
+
+
+def test_a_supplier_without_a_place_has_no_distance():
+    boards = boards_beside_lost_ones(0.5, PRICE)
     assert boards.source.offer.id == "lost-boards"
     assert boards.distance_km is None
 
 
 def test_distance_ranking_does_not_prefer_a_supplier_whose_place_is_unknown():
-    network = on_the_equator().with_records(
-        offers=[offer("lost-boards", "board", price=10.0, supplier="nowhere")]
-    )
-    best = Weave(network, [Demand("box", 1)], ranking=DISTANCE).best(1)[0]
-    (boards,) = best.lines[0].inputs
+    boards = boards_beside_lost_ones(10.0, DISTANCE)
     assert boards.source.offer.id == "near-boards"
 
 

@@ -76,13 +76,18 @@ def _properties():
 
 
 @st.composite
-def cases(draw):
-    network = draw(networks())
-    items = list(network.items)
-    demands = [
-        Demand(draw(st.sampled_from(items)), draw(st.integers(1, 7)))
+def demand_lists(draw, items: list[str], most: int) -> list[Demand]:
+    """One or two demands, each for one of `items`, of 1 to `most` units."""
+    return [
+        Demand(draw(st.sampled_from(items)), draw(st.integers(1, most)))
         for _ in range(draw(st.integers(1, 2)))
     ]
+
+
+@st.composite
+def cases(draw):
+    network = draw(networks())
+    demands = draw(demand_lists(list(network.items), 7))
     criteria = draw(st.sampled_from([frozenset(), frozenset({CRITERION})]))
     ranking = draw(st.sampled_from(sorted(RANKINGS)))
     deliver_to = draw(st.none() | st.just(Location(39.29, -76.61)))

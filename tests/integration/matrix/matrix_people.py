@@ -5,6 +5,7 @@ test's own chat accounts for the order scenarios."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ from sqlmodel import Session
 from synapse_server import Person, SynapseServer
 
 from bots.conversation.messages import Button, Incoming, Picture, Reply
+from bots.matrix.adapter import NEXT_BATCH
+from bots.matrix.memory import Memory
 from core.store.tables import ChatIdentity, ParticipantRow
 
 # A 3×2 PNG, small and real: the adapter reads its size from the IHDR chunk.
@@ -207,3 +210,43 @@ def chair_network(
         path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
         paths.append(path)
     return paths
+
+
+def add_buyers(paths: list[Path], buyers: list[tuple[str, dict[str, str]]]) -> None:
+    """Buyers of the caller's own, `(id, contacts)`, added to the chair.yaml of `paths` (as
+    chair_network writes them) where Dana lives; an id the network has already is left as it
+    is."""
+    chair = next(path for path in paths if path.name == "chair.yaml")
+    document = yaml.safe_load(chair.read_text())
+    known = {p["id"] for path in paths for p in yaml.safe_load(path.read_text())["participants"]}
+    dana = next(p for p in document["participants"] if p["id"] == "dana")
+    for who, contacts in buyers:
+        if who not in known:
+            document["participants"].append(
+                {
+                    "id": who,
+                    "name": f"Buyer {who}",
+                    "roles": ["buyer"],
+                    "location": dana["location"],
+                    "contacts": contacts,
+                }
+            )
+    chair.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+
+
+async def in_rooms_with_the_bot(engine: Engine, people, bot_user: str) -> None:
+    """Once the adapter listens (it has kept its place in the stream): each of `people` opens a
+    direct room with the bot, and the bot joins every one."""
+    await until(lambda: Memory(engine).get(NEXT_BATCH))
+    await asyncio.gather(*(person.open_dm() for person in people))
+    for person in people:
+        await eventually(lambda p=person: has(p.membership(p.dm, bot_user), "join"))
+
+
+async def order_two_chairs(dana: MatrixPerson) -> int:
+    """Dana orders two chairs and chooses plan 1, by command; the order's number."""
+    await dana.ask("/order chair 2", "Working on it")
+    plans = (await dana.told("/choose "))[-1]["body"]
+    order = int(re.search(r"/choose (\d+) 1", plans).group(1))
+    await dana.ask(f"/choose {order} 1", "every party gets its part")
+    return order

@@ -1,7 +1,7 @@
 """Issue 5's Matrix acceptance, end to end with the real parts: a buyer, a maker and two suppliers
 are Matrix users on a real Synapse, typing into real matrix-nio clients; the bot is the real
-adapter (`run_matrix`) over the real conversation layer, and the real runtime's in-process
-workers deliver the outbox through the real `MatrixSender`.
+adapter (`run_matrix`) over the real conversation layer, and the in-process workers of SCIS as
+bots/bootstrap.py puts it together deliver the outbox through the real `MatrixSender`.
 
 The chair network, with the seat makers and Gus's seats out of service before the order, so
 that plan 1 is Ana's chairs from Fern's legs and seats and Gus's backs: the parties are exactly
@@ -19,20 +19,25 @@ import shutil
 import time
 
 from chair_world import owners, stage_status
-from matrix_people import MatrixPerson, chair_network, eventually, has, until
+from matrix_people import (
+    MatrixPerson,
+    chair_network,
+    eventually,
+    in_rooms_with_the_bot,
+    order_two_chairs,
+    until,
+)
 from nio import DownloadError, JoinError
 from sqlmodel import Session, select
 
-from bots.conversation.conversation import ChatConversation
+from bots.bootstrap import Settings, bootstrap
 from bots.conversation.rate_limit import RateLimiter
-from bots.matrix.adapter import NEXT_BATCH, run_matrix
+from bots.matrix.adapter import run_matrix
 from bots.matrix.memory import Memory
 from bots.matrix.sender import MatrixSender
-from bots.runtime import start
 from core.service.commands import Disrupt
 from core.service.queries import order_state
 from core.store.tables import EventRow, Notification
-from workers.actors import deliver_results, take_in
 
 MATRIX_PEOPLE = ("dana", "ana", "fern", "gus", "hana", "zed")
 # Out of service before Dana orders: no seat source but Fern's is left.
@@ -53,32 +58,22 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
     shutil.copyfile(sqlite_template, database)
 
     senders: dict = {}
-    runtime = start(senders, networks, url=f"sqlite:///{database}", example=None)
+    runtime = bootstrap(Settings(database_url=f"sqlite:///{database}"), senders=senders)
+    runtime.load_networks(networks)
     services = runtime.services
     # The dict the workers hold: the Matrix sender joins it, as `scis serve` adds its platforms.
     senders["matrix"] = sender = MatrixSender(bot_settings, services.engine)
     for resource in CLOSED:
         services.handle(Disrupt("rita", resource, "closed for the season"))
-    conversation = ChatConversation(
-        services,
-        take_in,
-        on_result=deliver_results,
-        limiter=RateLimiter(per_minute=60_000, burst=1_000),
-    )
+    conversation = runtime.conversation(limiter=RateLimiter(per_minute=60_000, burst=1_000))
     stop = asyncio.Event()
     adapter = asyncio.create_task(run_matrix(conversation, services.engine, bot_settings, stop))
 
     try:
-        await until(lambda: Memory(services.engine).get(NEXT_BATCH))  # the adapter listens
-        await asyncio.gather(*(person.open_dm() for person in people.values()))
-        for person in people.values():
-            await eventually(lambda p=person: has(p.membership(p.dm, bot.user_id), "join"))
+        await in_rooms_with_the_bot(services.engine, people.values(), bot.user_id)
 
         # -- Dana orders and chooses a plan by command ----------------------------------------
-        await dana.ask("/order chair 2", "Working on it")
-        plans = (await dana.told("/choose "))[-1]["body"]
-        order = int(re.search(r"/choose (\d+) 1", plans).group(1))
-        await dana.ask(f"/choose {order} 1", "every party gets its part")
+        order = await order_two_chairs(dana)
 
         # -- every party receives its frame: its part, who the others are, the equation -------
         frames = await asyncio.gather(

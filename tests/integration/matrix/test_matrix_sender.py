@@ -10,10 +10,10 @@ from matrix_people import Someone, eventually, register_on_matrix
 from nio import RoomGetStateEventResponse, RoomSendError
 from sqlmodel import Session, select
 
+from bots.bootstrap import application
 from bots.matrix.memory import Memory
 from bots.matrix.posting import MatrixUnavailable, refusal
 from bots.matrix.sender import MatrixSender
-from core.service.bus import Services
 from core.store.database import make_engine
 from core.store.tables import Notification
 from workers.delivery import deliver_pending
@@ -184,7 +184,7 @@ async def test_the_outbox_delivers_through_the_matrix_sender(
     sender = MatrixSender(bot_settings, engine)
     try:
         drained = await asyncio.to_thread(
-            deliver_pending, Services(engine), {"matrix": sender}, "alice"
+            deliver_pending, application(engine), {"matrix": sender}, "alice"
         )
         assert (drained.sent, drained.failed, drained.retry_after) == (3, 0, None)
         [room] = await alice.accept_invites()

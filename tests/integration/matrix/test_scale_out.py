@@ -22,20 +22,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from bot_api_proxy import BotApiProxy
 from bot_processes import ServeProcess
 from database_servers import free_port
-from matrix_people import MatrixPerson, chair_network, eventually
+from matrix_people import MatrixPerson, add_buyers, chair_network, eventually
 from redis_servers import redis_or_skip
 from sqlalchemy import text
 from telegram_harness import text_update
 from worker_processes import WorkerProcesses, wait_until
 
+from bots.bootstrap import application
 from bots.matrix.settings import Shard
 from bots.telegram.webhook import SECRET_HEADER
 from core.importers import load_network
-from core.service.bus import Services
 from core.service.commands import LoadNetwork
 from core.store.database import make_engine
 
@@ -98,22 +97,9 @@ def network_files(directory: Path, matrix: dict[str, str]) -> list[Path]:
     """The chair network, with buyers of the test's own: `tg<n>` on Telegram, and the Matrix
     people (who reach nobody else: the example's Matrix ids are left out)."""
     paths = chair_network(directory, matrix={}, telegram={})
-    chair = next(path for path in paths if path.name == "chair.yaml")
-    document = yaml.safe_load(chair.read_text())
-    dana = next(p for p in document["participants"] if p["id"] == "dana")
     buyers = [(f"tg{n}", {"telegram": str(telegram_chat(n))}) for n in range(TELEGRAM_PEOPLE)]
     buyers += [(who, {"matrix": user}) for who, user in matrix.items()]
-    for who, contacts in buyers:
-        document["participants"].append(
-            {
-                "id": who,
-                "name": f"Buyer {who}",
-                "roles": ["buyer"],
-                "location": dana["location"],
-                "contacts": contacts,
-            }
-        )
-    chair.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    add_buyers(paths, buyers)
     return paths
 
 
@@ -129,7 +115,7 @@ def deployment(postgres_server, postgres_template, synapse, telegram_emulator, t
     people = {f"mx{n}": synapse.register(f"mx{n}-scale-{run}") for n in range(MATRIX_PEOPLE)}
     loaded = load_network(network_files(directory, {k: p.user_id for k, p in people.items()}))
     assert loaded.errors == []
-    Services(engine).handle(LoadNetwork(None, loaded.network, note="the scale-out test"))
+    application(engine).handle(LoadNetwork(None, loaded.network, note="the scale-out test"))
 
     workers = WorkerProcesses(  # `scis worker --processes 3`
         redis_url=redis.url,

@@ -19,21 +19,24 @@ import shutil
 
 from chair_world import owners, stage_status
 from emulator_request import EmulatorRequest
-from matrix_people import MatrixPerson, chair_network, eventually, has, until
+from matrix_people import (
+    MatrixPerson,
+    chair_network,
+    in_rooms_with_the_bot,
+    order_two_chairs,
+    until,
+)
 from telegram_emulator import EmulatedUser, shown_text
 from telegram_harness import BotThread, NoWait
 
-from bots.conversation.conversation import ChatConversation
+from bots.bootstrap import Settings, bootstrap
 from bots.conversation.rate_limit import RateLimiter
-from bots.matrix.adapter import NEXT_BATCH, run_matrix
-from bots.matrix.memory import Memory
+from bots.matrix.adapter import run_matrix
 from bots.matrix.sender import MatrixSender
-from bots.runtime import start
 from bots.telegram import TelegramSender, build_application
 from core.service.commands import Disrupt
 from core.service.queries import order_state
 from core.store.database import make_engine
-from workers.actors import deliver_results, take_in
 
 ON_MATRIX = ("dana", "fern")
 ON_TELEGRAM = {"ana": 7_400_001, "gus": 7_400_002, "hana": 7_400_003}
@@ -85,17 +88,13 @@ async def test_one_order_negotiated_between_matrix_and_telegram(
             token, sender_engine, base_url=telegram_emulator.bot_api_url, pacing=NoWait()
         )
     }
-    runtime = start(senders, networks, url=url, example=None)
+    runtime = bootstrap(Settings(database_url=url), senders=senders)
+    runtime.load_networks(networks)
     services = runtime.services
     senders["matrix"] = MatrixSender(bot_settings, services.engine)
     for resource in CLOSED:
         services.handle(Disrupt("rita", resource, "closed for the season"))
-    conversation = ChatConversation(
-        services,
-        take_in,
-        on_result=deliver_results,
-        limiter=RateLimiter(per_minute=60_000, burst=1_000),
-    )
+    conversation = runtime.conversation(limiter=RateLimiter(per_minute=60_000, burst=1_000))
     telegram = {
         name: TelegramPerson(telegram_emulator.user(token, chat_id=chat, first_name=name.title()))
         for name, chat in ON_TELEGRAM.items()
@@ -113,16 +112,10 @@ async def test_one_order_negotiated_between_matrix_and_telegram(
     matrix_bot = asyncio.create_task(run_matrix(conversation, services.engine, bot_settings, stop))
     try:
         await asyncio.to_thread(telegram_bot.__enter__)
-        await until(lambda: Memory(services.engine).get(NEXT_BATCH))  # the Matrix bot listens
-        await asyncio.gather(*(person.open_dm() for person in matrix.values()))
-        for person in matrix.values():
-            await eventually(lambda p=person: has(p.membership(p.dm, bot.user_id), "join"))
+        await in_rooms_with_the_bot(services.engine, matrix.values(), bot.user_id)
 
         # -- Dana orders on Matrix; each party gets its frame where it chats ------------------
-        await dana.ask("/order chair 2", "Working on it")
-        plans = (await dana.told("/choose "))[-1]["body"]
-        order = int(re.search(r"/choose (\d+) 1", plans).group(1))
-        await dana.ask(f"/choose {order} 1", "every party gets its part")
+        order = await order_two_chairs(dana)
         heading = f"Order {order}: 2 × Chair"
         fern_frame = (await fern.told(heading))[-1]["body"]
         ana_frame, gus_frame = await asyncio.gather(ana.gets(heading), gus.gets(heading))

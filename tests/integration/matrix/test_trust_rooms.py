@@ -15,6 +15,7 @@ from chair_world import PARTIES, Clock, agree_all, order_two_chairs
 from matrix_people import Someone, chair_network, eventually
 from nio import RoomGetStateEventResponse, RoomInviteError, RoomInviteResponse, RoomPreset
 
+from bots.bootstrap import application
 from bots.matrix.adapter import MatrixAdapter
 from bots.matrix.connection import connect
 from bots.matrix.memory import Memory
@@ -29,7 +30,7 @@ ON_MATRIX = ("dana", "ana", "fern", "gus", "hal", "bob", "ivy")
 
 
 def chair_on_matrix(engine, tmp_path, people: dict[str, Someone]) -> Services:
-    services = Services(engine, Clock())
+    services = application(engine, Clock())
     paths = chair_network(tmp_path, {name: p.user_id for name, p in people.items()}, {})
     loaded = load_network(paths)
     assert loaded.errors == []

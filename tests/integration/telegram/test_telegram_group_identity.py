@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 from telegram_emulator import EmulatedUser, TelegramEmulator, shown_text
 from telegram_harness import BotThread
 
+from bots.bootstrap import application
 from bots.conversation.conversation import ChatConversation
 from bots.conversation.rate_limit import RateLimiter
 from bots.telegram import build_application
 from bots.telegram.updates import NOBODY
-from core.service.bus import Services
 from core.store.tables import ChatIdentity
 
 GROUP = -100_777_001  # Telegram's group chat ids are negative
@@ -44,14 +44,14 @@ class GroupMember(EmulatedUser):
 def group(telegram_emulator: TelegramEmulator, engine):
     """Alice and Bob in one group with the bot; yields (alice, bob, submitted, engine)."""
     token = telegram_emulator.new_token("group")
-    services = Services(engine)
-    submitted: list[tuple[str, dict]] = []
+    services = application(engine)
+    submitted: list[tuple[type, dict]] = []
     conversation = ChatConversation(
         services,
         lambda _platform, _id, command, arguments: submitted.append((command, arguments)) or 0,
         limiter=RateLimiter(per_minute=60_000, burst=1000),
     )
-    application = build_application(
+    bot = build_application(
         conversation,
         engine,
         token,
@@ -60,7 +60,7 @@ def group(telegram_emulator: TelegramEmulator, engine):
     )
     alice = GroupMember(telegram_emulator, token, ALICE, "Alice", "alice_bakes")
     bob = GroupMember(telegram_emulator, token, BOB, "Bob", None)
-    with BotThread(application):
+    with BotThread(bot):
         yield alice, bob, submitted, engine
 
 

@@ -23,12 +23,10 @@ from emulator_request import EmulatorRequest
 from telegram_emulator import EmulatedUser, shown_text
 from telegram_harness import BotThread, NoWait
 
-from bots.conversation.conversation import ChatConversation
-from bots.runtime import start
+from bots.bootstrap import Settings, bootstrap
 from bots.telegram import TelegramSender, build_application
 from core.service.commands import Disrupt
 from core.store.database import make_engine
-from workers.actors import deliver_results, take_in
 
 PROJECT = Path(__file__).resolve().parents[3]
 NETWORK = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
@@ -56,9 +54,9 @@ def emulated_network(directory: Path) -> tuple[list[Path], dict[str, int]]:
 
 
 @pytest.fixture
-def telegram_world(telegram_emulator, sqlite_template, tmp_path, monkeypatch):
-    """SCIS as `scis serve` runs it, on Telegram only: yields (people, chat ids, pictures)."""
-    monkeypatch.delenv("REDIS_URL", raising=False)  # the in-process broker and worker threads
+def telegram_world(telegram_emulator, sqlite_template, tmp_path):
+    """SCIS as `scis serve` runs it (the in-process broker and worker threads), on Telegram
+    only: yields (people, chat ids, pictures)."""
     database = tmp_path / "scis.db"
     shutil.copyfile(sqlite_template, database)
     url = f"sqlite:///{database}"
@@ -69,11 +67,12 @@ def telegram_world(telegram_emulator, sqlite_template, tmp_path, monkeypatch):
     sender = TelegramSender(
         token, sender_engine, base_url=telegram_emulator.bot_api_url, pacing=NoWait()
     )
-    runtime = start({"telegram": sender}, files, url, threads=4, example=None)
+    runtime = bootstrap(Settings(database_url=url, threads=4), senders={"telegram": sender})
     try:
+        runtime.load_networks(files)
         for resource in OUT_BEFORE:
             runtime.services.handle(Disrupt("rita", resource, "away this week"))
-        conversation = ChatConversation(runtime.services, take_in, on_result=deliver_results)
+        conversation = runtime.conversation()
         pictures: list[tuple[int, str, str]] = []
         application = build_application(
             conversation,

@@ -5,10 +5,9 @@ error bodies (it stands in for Telegram because the emulator cannot produce them
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from telegram_errors import TelegramRefuses, serving
 
 from bots.telegram.pacing import Pacing
 from bots.telegram.sender import TelegramSender, TelegramUnavailable
@@ -46,7 +45,7 @@ def test_a_message_with_buttons_is_delivered_escaped(telegram_emulator, sqlite_e
     assert "reply_markup" not in second["message"]
 
 
-class TelegramErrors(BaseHTTPRequestHandler):
+class TelegramErrors(TelegramRefuses):
     """Stands in for Telegram: answers each chat id with the error Telegram gives for it."""
 
     ANSWERS = {
@@ -65,25 +64,13 @@ class TelegramErrors(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.seen.append({"path": self.path, **body})
         status, answer = self.ANSWERS[body["chat_id"]]
-        payload = json.dumps({"ok": False, "error_code": status, **answer}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *_args):
-        pass
+        self.refuse(status, **answer)
 
 
 @pytest.fixture(scope="module")
 def telegram_errors():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TelegramErrors)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/bot"
-    server.shutdown()
-    server.server_close()
+    with serving(TelegramErrors) as url:
+        yield f"{url}/bot"
 
 
 @pytest.mark.parametrize(

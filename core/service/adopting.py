@@ -1,0 +1,219 @@
+"""A re-planned tree adopted: it becomes the contract's plan (a new batch), the stages it still
+has keep their status and short ids while new ones get new ids, whoever gained work is asked to
+agree to it and gets a new frame, whoever left is released (told what they still hold), and the
+buyer is told how the order goes on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlmodel import select
+
+from core.pricing.equation import plan_equation
+from core.service import records
+from core.service.agreement import decide, refresh_reason, validate
+from core.service.bus import Context
+from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move
+from core.service.negotiation import send_frames
+from core.service.plan_paths import node_at, provider
+from core.service.risk import plan_outlook, reliability
+from core.stages.graph import StageGraph
+from core.stages.plan import plan_stages
+from core.store.tables import AssertionRow, Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
+from core.weave.plan import Plan, PlanNode
+from core.weave.plan_document import node_document
+from core.weave.sources import is_held
+
+
+def adopt(
+    ctx: Context, order: OrderRow, contract: Contract, old_plan: Plan, new_plan: Plan, cause: str
+) -> None:
+    """The contract carries out `new_plan` from now on, re-planned because of `cause`."""
+    network = ctx.network()
+    old_row = ctx.session.get(PlanRow, contract.plan_id)
+    batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
+    equation = plan_equation(network, new_plan)
+    row = PlanRow(
+        order_id=order.id,
+        batch=batch,
+        rank=1,
+        network_version=_newest_version(ctx, old_row.network_version),
+        tree=[node_document(line) for line in new_plan.lines],
+        equation=equation.text(),
+        price=equation.price,
+        unknowns=equation.unknowns,
+        outlook=plan_outlook(network, reliability(ctx.session, network), new_plan, order.buyer_id),
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    contract.plan_id = row.id
+    ctx.session.add(contract)
+    before, after = records.work_of(old_plan), records.work_of(new_plan)
+    joined, released = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    changed = sorted(p for p in set(after) & set(before) if after[p] != before[p])
+    # Whoever has new work agrees to it before its stages can start (ARCHITECTURE.md, Stages).
+    gained = sorted(p for p in after if after[p] - before.get(p, set()))
+    for party in gained:
+        if party != order.buyer_id:
+            decide(ctx, contract, party, Decision.ASKED)
+    stages = None
+    if contract.status == ContractStatus.AGREED:
+        stages = _carry_stages(ctx, contract, plan_stages(network, new_plan, order.buyer_id))
+    ctx.record(
+        "replanned",
+        {
+            "contract": contract.id,
+            "plan": row.id,
+            "tree": row.tree,
+            "cause": cause,
+            "joined": joined,
+            "released": released,
+            "changed": changed,
+            "asked": gained,
+            "stages": None if stages is None else records.stage_documents(stages),
+        },
+        order.id,
+    )
+    for proposed in _proposed(ctx, order.id):
+        proposed.status, proposed.decided_at = "withdrawn", ctx.now
+        ctx.session.add(proposed)
+    # Whoever has new work gets the new frame to agree to; whoever left is released.
+    send_frames(ctx, order, new_plan, contract, only=set(gained))
+    for party in released:
+        ctx.tell(
+            party,
+            "released",
+            f"Order {order.id} no longer needs your part ({cause}). "
+            "Thank you — nothing more is expected of you." + _holding(ctx, contract, party),
+            order.id,
+        )
+    for party in changed:
+        if party not in gained:
+            ctx.tell(
+                party,
+                "changed",
+                f"Order {order.id}: {cause}. Your part is smaller now; /stages {order.id} "
+                "shows what is still yours.",
+                order.id,
+            )
+    if contract.status == ContractStatus.POTENTIAL:
+        if order.status == OrderStatus.BLOCKED:
+            move(ctx, order, OrderStatus.NEGOTIATING, "waiting for its parties to agree")
+        validate(ctx, order, contract, new_plan)
+    elif order.status == OrderStatus.BLOCKED:
+        move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
+    waiting = refresh_reason(ctx, order, contract)
+    names = ", ".join(network.participant_name(p) for p in joined)
+    forwarded = [
+        f"{network.participant_name(n.source.offer.supplier)} forwards {n.quantity} × "
+        f"{network.item_name(n.item)}"
+        for n in new_plan.nodes()
+        if is_held(n.source) and n.source.offer.supplier != _receiver(new_plan, n, order)
+    ]
+    ctx.tell(
+        order.buyer_id,
+        "replanned",
+        f"Order {order.id}: {cause}. Re-planned{' with ' + names if names else ''}"
+        + (f"; {'; '.join(forwarded)}" if forwarded else "")
+        + f". Now {waiting}. /stages {order.id} shows the stages.",
+        order.id,
+    )
+
+
+def _receiver(plan: Plan, node: PlanNode, order: OrderRow) -> str | None:
+    for path, candidate in plan.positioned():
+        if candidate is node:
+            if "." not in path:
+                return order.buyer_id
+            return provider(node_at(plan, path.rsplit(".", 1)[0]))
+    return None
+
+
+def _holding(ctx: Context, contract: Contract, party: str) -> str:
+    """What a released party still holds for the order, and what to do with it."""
+    graph = records.stage_graph(ctx.session, contract.id)
+    kept = [
+        f"{s.quantity} × {ctx.network().item_name(s.item)}"
+        for s in graph
+        if s.owner == party and s.kind in ("receive", "inspect") and s.status == "done"
+    ]
+    rows = records.stage_rows(ctx.session, contract.id)
+    kept += [
+        f"{r.quantity} × {ctx.network().item_name(r.item_id)}"
+        for r in rows
+        if r.status == "superseded"
+        and r.owner_id == party
+        and r.kind in ("receive", "inspect")
+        and _was_done(ctx, r)
+    ]
+    if not kept:
+        return ""
+    return (
+        f" You hold {', '.join(dict.fromkeys(kept))} for it: keep it until the buyer or a "
+        "coordinator tells you where it goes."
+    )
+
+
+def _was_done(ctx: Context, row: StageRow) -> bool:
+    last = ctx.session.exec(
+        select(AssertionRow.status)
+        .where(AssertionRow.stage_id == row.id)
+        .order_by(AssertionRow.id.desc())
+    ).first()
+    return last == "done"
+
+
+def _newest_version(ctx: Context, fallback: int) -> int:
+    return records.network_version(ctx.session) or fallback
+
+
+def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageGraph:
+    """Keep the status and id of every stage the new plan still has; retire the others."""
+    rows = records.stage_rows(ctx.session, contract.id)
+    # A stage carries over when the new plan has it at the same place, from the same source,
+    # owed by the same person: anything else is new work.
+    live = {(r.node, r.source, r.kind, r.owner_id): r for r in rows if r.status != "superseded"}
+    used_numbers = [int(r.code[1:]) for r in rows if r.code[1:].isdigit()]
+    next_number = max(used_numbers, default=0) + 1
+    codes: dict[str, str] = {}
+    kept: set[int] = set()
+    for stage in fresh:
+        row = live.get((stage.node, stage.source, stage.kind, stage.owner))
+        if row is not None:
+            codes[stage.id] = row.code
+            kept.add(row.id)
+        else:
+            codes[stage.id] = f"s{next_number}"
+            next_number += 1
+    renamed = []
+    for stage in fresh:
+        row = live.get((stage.node, stage.source, stage.kind, stage.owner))
+        status = row.status if row is not None and row.status == "done" else "pending"
+        renamed.append(
+            replace(
+                stage,
+                id=codes[stage.id],
+                status=status,
+                depends_on=tuple(codes[d] for d in stage.depends_on),
+            )
+        )
+    for row in rows:
+        if row.id not in kept and row.status != "superseded":
+            row.status, row.updated_at = "superseded", ctx.now
+            ctx.session.add(row)
+    by_code = {r.code: r for r in rows}
+    for stage in renamed:
+        row = by_code.get(stage.id) or StageRow(contract_id=contract.id)
+        ctx.session.add(records.write_stage(row, stage, ctx.now))
+    return StageGraph(renamed)
+
+
+def _proposed(ctx: Context, order_id: int) -> list[SubstitutionRow]:
+    return list(
+        ctx.session.exec(
+            select(SubstitutionRow).where(
+                SubstitutionRow.order_id == order_id, SubstitutionRow.status == "proposed"
+            )
+        )
+    )

@@ -1,0 +1,118 @@
+"""Contracts: the plan a contract carries out, each party's word on it, whom it waits for, and
+F_V — agreed when every required party agreed and Assess finds no gap, and then its stages."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from core.service import lifecycle, records
+from core.service.bus import Context
+from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move, move_contract
+from core.service.records import stage_documents
+from core.service.results import buttons
+from core.stages.plan import plan_stages
+from core.store.tables import Agreement, Contract, OrderRow, PlanRow, StageRow
+from core.weave.plan import Plan
+
+
+def plan_of(ctx: Context, contract: Contract) -> Plan:
+    """The plan the contract carries out, over the network it was woven on."""
+    row = ctx.session.get(PlanRow, contract.plan_id)
+    return records.rebuild_plan(ctx.network_at(row.network_version), row)
+
+
+def plan_tree(ctx: Context, contract: Contract) -> list:
+    """The contract's plan as stored: its tree of node documents."""
+    return ctx.session.get(PlanRow, contract.plan_id).tree
+
+
+def decide(
+    ctx: Context, contract: Contract, participant_id: str, decision: Decision, reason: str = ""
+) -> None:
+    """A party's word on its part: one row per party and contract, changed as they change it
+    (the events keep every word)."""
+    row = ctx.session.exec(
+        select(Agreement).where(
+            Agreement.contract_id == contract.id, Agreement.participant_id == participant_id
+        )
+    ).first() or Agreement(contract_id=contract.id, participant_id=participant_id)
+    row.decision, row.reason, row.at = decision.value, reason, ctx.now
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
+def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
+    """Say whom a negotiating or running order waits for; returns it."""
+    awaited = lifecycle.awaited(ctx.session, contract, order)
+    network = ctx.network()
+    names = [network.participant_name(p) for p in awaited]
+    if awaited:
+        reason = f"waiting for {', '.join(names)} to agree"
+    else:
+        reason = "under way" if contract.status == ContractStatus.AGREED else "agreed"
+    if order.status in (OrderStatus.NEGOTIATING, OrderStatus.IN_PROGRESS):
+        move(ctx, order, OrderStatus(order.status), reason)
+    return reason
+
+
+def startable_stages(ctx: Context, contract: Contract, participant_id: str) -> list[str]:
+    """The stages of this person that can start now: pending, their inputs done."""
+    graph = records.stage_graph(ctx.session, contract.id)
+    return [s.id for s in graph if s.owner == participant_id and graph.ready(s.id)]
+
+
+def validate(
+    ctx: Context, order: OrderRow, contract: Contract, plan: Plan, outcome_for: str | None = None
+) -> None:
+    """F_V: agreed when every required party agreed and Assess finds no gap; then stages.
+    `outcome_for`: the sender of the command, whose message from here says how it ended."""
+    if lifecycle.awaited(ctx.session, contract, order):
+        return
+    missing = records.gaps(ctx.network(), ctx.session.get(PlanRow, contract.plan_id))
+    if missing:
+        reason = "everyone agreed, but part of the plan is no longer available"
+        move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
+        ctx.tell(
+            order.buyer_id,
+            "blocked",
+            f"Order {order.id}: {reason}. /reweave {order.id} finds another way; "
+            "a coordinator has been told.",
+            order.id,
+            {"buttons": buttons(("Find another way", f"/reweave {order.id}"))},
+            outcome=outcome_for == order.buyer_id,
+        )
+        if outcome_for not in (None, order.buyer_id):
+            ctx.outcome(
+                outcome_for,
+                f"Thanks — noted. Order {order.id} is blocked: {reason}; you will hear how it "
+                "goes on.",
+                order.id,
+                kind="noted",
+            )
+        return
+    graph = plan_stages(ctx.network(), plan, order.buyer_id)
+    for stage in graph:
+        ctx.session.add(records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now))
+    move_contract(contract, ContractStatus.AGREED, ctx)
+    contract.agreed_at = ctx.now
+    ctx.session.add(contract)
+    ctx.record(
+        "contract_agreed", {"contract": contract.id, "stages": stage_documents(graph)}, order.id
+    )
+    move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
+    for party in sorted(lifecycle.plan_participants(plan_tree(ctx, contract)) | {order.buyer_id}):
+        mine = [s.id for s in graph if s.owner == party]
+        todo = (
+            f" Your stages: {', '.join(mine)}; /done {order.id} STAGE when each is done."
+            if mine
+            else ""
+        )
+        ctx.tell(
+            party,
+            "agreed",
+            f"Order {order.id} is agreed by everyone.{todo} /stages {order.id} shows them all.",
+            order.id,
+            outcome=party == outcome_for,
+        )
+    if outcome_for is not None and not ctx.told_outcome(outcome_for):
+        ctx.outcome(outcome_for, f"Order {order.id} is agreed by everyone.", order.id)
