@@ -175,7 +175,7 @@ def bootstrap(
     services = application(engine, clock)
     if senders is None:
         senders = platform_senders(engine)
-    broker = make_broker(settings.redis_url or "")
+    broker = make_broker(settings.redis_url)
     actors = Actors(broker, services, senders)
     worker = None
     if work_here and isinstance(broker, StubBroker):

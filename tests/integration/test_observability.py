@@ -188,7 +188,7 @@ def test_the_outbox_gauges_tell_a_pending_messages_age(engine):
         )
         session.commit()
     port = free_port()
-    server = serve_metrics(port, make_broker(""), engine, address="127.0.0.1")
+    server = serve_metrics(port, make_broker(None), engine, address="127.0.0.1")
     try:
         page = scrape(f"http://127.0.0.1:{port}/metrics")
     finally:
