@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -226,8 +225,6 @@ def demo(
     if any(name not in SCENARIOS for name in wanted):
         typer.echo(f"error: --scenario takes chair, hurricane or all, not {scenario!r}", err=True)
         raise typer.Exit(1)
-    # The embedded default whatever the environment says: a Redis broker would need workers.
-    os.environ.pop("REDIS_URL", None)
     console = Console(highlight=False)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="scis-demo-") as workdir:
@@ -252,6 +249,7 @@ def _replay(console: Console, workdir: Path, name: str) -> list[str]:
     began = time.monotonic()
     console.print(Rule(f"[bold]{escape(title)}"))
     collected = CollectingSender()
+    # The embedded default whatever the environment says: a Redis broker would need workers.
     settings = Settings(database_url=f"sqlite:///{workdir / name}.db")
     app = bootstrap(settings, senders={collected.platform: collected})
     try:
