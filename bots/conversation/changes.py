@@ -16,8 +16,10 @@ from bots.conversation.messages import Reply
 from bots.conversation.settings import ChatSettings
 from bots.conversation.turn import Person, Submitting
 from core.service.bus import Services
+from core.service.inbound import rebuild
 from core.service.orders import criterion_of, known_criteria
 from core.service.results import Refused
+from core.store.tables import InboundMessage
 
 # (platform, message id, command class, JSON arguments) → the kept command's id
 Submit = Callable[[str, str, type, dict], int]
@@ -42,10 +44,20 @@ def hand_over(
     person: Person,
     command: Command,
     values: Mapping,
+    origin: Mapping[str, str],
 ) -> Reply:
+    """`origin`: the message's platform and message_id."""
     if values.get("criteria") and (unknown := _unknown_criterion(services, values["criteria"])):
         return views.reply(f"{unknown[0].upper()}{unknown[1:]}. Usage: {command.usage}")
-    submit(command.service, arguments(command, person, values, settings))
+    given = arguments(command, person, values, settings)
+    # Carried out once in a transaction rolled back: what would be refused now is said now,
+    # and recorded like every refusal, instead of acknowledged and refused a moment later.
+    trying = rebuild(InboundMessage(command=command.service.__name__, arguments=given, **origin))
+    if command.tried and (refused := services.trial(trying)) is not None:
+        services.record_refusal(trying, refused)
+        said = str(refused).rstrip(".")
+        return views.reply(f"Sorry — {said[0].lower()}{said[1:]}. Nothing was changed.")
+    submit(command.service, given)
     return views.reply(command.then.format(**values))
 
 

@@ -194,7 +194,10 @@ class ChatConversation:
             return does.step(Turn(self.services, person, values), flow, self._submit(incoming))
         if does.enrols:
             return enrol(self.services, self.on_result, incoming, does, values)
-        return hand_over(self.services, self.settings, self._submit(incoming), person, does, values)
+        origin = {"platform": incoming.platform, "message_id": incoming.message_id}
+        return hand_over(
+            self.services, self.settings, self._submit(incoming), person, does, values, origin
+        )
 
     def _ask(self, flow: Flow, request: Request) -> Reply:
         """Begin the command's flow: the person's next plain message is the rest of it."""

@@ -75,6 +75,10 @@ class Command:
     fixed: dict = field(default_factory=dict)  # more arguments of the command class
     from_settings: Mapping[str, str] = field(default_factory=dict)  # argument → ChatSettings field
     then: str = ""  # the immediate reply to a change, formatted with the values
+    # Tried before it is acknowledged (Services.trial), so that a knowable refusal is said at
+    # once. Not for a change that numbers what it makes (an order, an intent): PostgreSQL's
+    # sequences do not roll back, and a trial would skip the number a person then reads.
+    tried: bool = True
     question: Question | None = None
     said_as: frozenset[str] = frozenset()  # plain answers to its pending step that mean it
     grammar: Grammar | None = None  # a parser of its own (grammars.py), for /order and /used

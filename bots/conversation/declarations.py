@@ -151,6 +151,7 @@ COMMANDS: tuple[Command, ...] = (
         BUYER,
         "Order something: I find every way the network can deliver it and show the best.",
         service=PlaceOrder,
+        tried=False,
         fixed={"weave_now": False},
         then="Working on it — I'll message you when your plans are ready.",
         question=Question(0, "What would you like, and how many?", "chair 2"),
@@ -440,6 +441,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Accept a match: your side of it becomes a commitment.",
         service=AcceptMatch,
+        tried=False,
         then="Accepting match {match_id} — I'll tell you and the others what it becomes.",
     ),
     Command(
@@ -448,6 +450,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Say you used some of what a standing order brings; I order it again.",
         service=ReportUse,
+        tried=False,
         then="Noting that you used {quantity} × {item} — I'll order it again for you.",
         grammar=grammars.used,
         syntax="ITEM QTY",

@@ -202,6 +202,23 @@ class Services:
                 return context.result
         raise AssertionError("unreachable")
 
+    def trial(self, command) -> Refused | None:
+        """Whether `command` would be refused now, and why: it is carried out in a transaction
+        that is always rolled back, so nothing it did stays and nothing is sent. What a chat
+        front end checks before it acknowledges a change, so that no one hears "done in a
+        moment" and then a refusal that was knowable. An error other than a refusal is the
+        real run's to meet (it has retries and dead letters): None."""
+        with UnitOfWork(self.engine) as uow:
+            try:
+                self.dispatch(command, Context(uow.session, self.clock, self))
+            except Refused as refusal:
+                return refusal
+            except Exception:  # noqa: BLE001 — see the docstring
+                return None
+            finally:
+                uow.rollback()
+        return None
+
     def read(self, query: Callable[[Session], Any]) -> Any:
         """Run a read-only query in its own session."""
         with Session(self.engine) as session:

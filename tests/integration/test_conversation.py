@@ -151,9 +151,11 @@ def test_a_whole_order_through_the_conversation(chat):
     assert "1 of 21 stages done" in chat.says(zoe, f"/stages {order}")
     assert "s1 confirm is done" in chat.outbox("fern", "noted")[-1].text
 
-    # Not the owner: the service refuses and says so through the outbox.
-    chat.says("ana", f"/done {order} s2")
-    assert "belongs to Fern & Co. Chair Parts" in chat.outbox("ana", "refusal")[-1].text
+    # Not the owner: refused in the answer itself, never acknowledged first (issue 16).
+    refusals = len(chat.outbox("ana", "refusal"))
+    said = chat.says("ana", f"/done {order} s2")
+    assert "belongs to Fern & Co. Chair Parts" in said and "Recording" not in said, said
+    assert len(chat.outbox("ana", "refusal")) == refusals  # nothing follows it
 
     assert "Passing it on" in chat.says(zoe, f"/say {order} Thank you all!")
     said = chat.outbox("hal", "said")[-1]
@@ -431,3 +433,29 @@ def dump(services: Services) -> dict[str, list]:
             ]
             for table in SQLModel.metadata.sorted_tables
         }
+
+
+def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
+    """Issue 16, finding 1: a change that would be refused is refused in the answer itself —
+    never "I'll confirm in a moment" followed by a refusal the state already knew."""
+    order = agreed_order(chat)
+    bad = [
+        ("ana", f"/done {order} s1"),  # Fern's stage
+        ("ana", f"/fail {order} s1 broke"),
+        ("ana", f"/done {order} s99"),  # no such stage
+        ("ana", f"/quote {order} z 11"),  # no such variable
+        ("dana", f"/choose {order} 1"),  # it has its plan
+        ("dana", f"/agree {order}"),  # agreed already? or nothing to agree
+        ("rita", "/disrupt Ana's Woodshop flooded"),  # a name, not an id
+        ("rita", "/restore ana-shop"),  # not out of service
+        ("rita", f"/hand {order} s99 gus"),
+        ("dana", f"/approve {order} seat"),  # nothing proposed
+    ]
+    for who, text in bad:
+        before = len(chat.outbox(who))
+        said = chat.says(who, text)
+        after = chat.outbox(who)[before:]
+        refused_later = [m.text for m in after if m.kind in ("refusal", "outcome")]
+        assert not (refused_later and "Sorry" not in said), (text, said, refused_later)
+        if "Sorry" in said:
+            assert "Nothing was changed" in said and not after, (text, said, after)

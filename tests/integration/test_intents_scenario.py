@@ -186,9 +186,10 @@ def _dependent(services: Services, order_id: int) -> dict[str, str]:
 
 
 def _last(chat: IntentChat, who: str, text: str) -> str:
-    """The reply now, or the refusal the worker sends a moment later."""
+    """The reply now, and what the worker sent, if anything, a moment later."""
     said = says(chat, who, text)
-    return said + "\n" + chat.outbox(who)[-1].text
+    later = chat.outbox(who)
+    return said + ("\n" + later[-1].text if later else "")
 
 
 def test_intents_expire_and_are_told_so(chat):
