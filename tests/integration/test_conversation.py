@@ -451,11 +451,11 @@ def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
         ("rita", f"/hand {order} s99 gus"),
         ("dana", f"/approve {order} seat"),  # nothing proposed
     ]
-    for who, text in bad:
+    for who, typed in bad:
         before = len(chat.outbox(who))
-        said = chat.says(who, text)
+        said = chat.says(who, typed)
         after = chat.outbox(who)[before:]
         refused_later = [m.text for m in after if m.kind in ("refusal", "outcome")]
-        assert not (refused_later and "Sorry" not in said), (text, said, refused_later)
+        assert not (refused_later and "Sorry" not in said), (typed, said, refused_later)
         if "Sorry" in said:
-            assert "Nothing was changed" in said and not after, (text, said, after)
+            assert "Nothing was changed" in said and not after, (typed, said, after)
