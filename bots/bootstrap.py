@@ -30,7 +30,7 @@ from bots.platforms import PLATFORM_NAMES, platform_senders
 from core.importers import load_network
 from core.service.bus import Services
 from core.service.commands import LoadNetwork
-from core.service.handlers import HANDLERS
+from core.service.handlers import CHECKS, HANDLERS
 from core.service.results import Refused
 from core.store import migrate
 from core.store.database import database_url, make_engine
@@ -71,7 +71,7 @@ def application(engine: Engine, clock: Callable[[], datetime] = now) -> Services
     """The application over `engine` with this deployment's handlers and chat platforms: what
     tests and tools that need no broker use. Its handler table is its own copy, so that a test
     may replace one handler of one application."""
-    return Services(engine, clock, handlers=dict(HANDLERS), platforms=PLATFORM_NAMES)
+    return Services(engine, clock, handlers=dict(HANDLERS), platforms=PLATFORM_NAMES, checks=CHECKS)
 
 
 @dataclass

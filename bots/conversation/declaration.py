@@ -76,8 +76,9 @@ class Command:
     from_settings: Mapping[str, str] = field(default_factory=dict)  # argument → ChatSettings field
     then: str = ""  # the immediate reply to a change, formatted with the values
     # Tried before it is acknowledged (Services.trial), so that a knowable refusal is said at
-    # once. Not for a change that numbers what it makes (an order, an intent): PostgreSQL's
-    # sequences do not roll back, and a trial would skip the number a person then reads.
+    # once. Not for a change that numbers what it makes and has no check of its own in core
+    # (core.service.handlers.CHECKS): PostgreSQL's sequences do not roll back, and a trial
+    # would skip the number a person then reads.
     tried: bool = True
     question: Question | None = None
     said_as: frozenset[str] = frozenset()  # plain answers to its pending step that mean it

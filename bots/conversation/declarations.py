@@ -151,7 +151,6 @@ COMMANDS: tuple[Command, ...] = (
         BUYER,
         "Order something: I find every way the network can deliver it and show the best.",
         service=PlaceOrder,
-        tried=False,
         fixed={"weave_now": False},
         then="Working on it — I'll message you when your plans are ready.",
         question=Question(0, "What would you like, and how many?", "chair 2"),

@@ -98,6 +98,10 @@ HANDLERS = {
     ImportIntents: valueflows_io.import_valueflows,
 }
 
+# Commands whose trial (Services.trial) runs only their checks, because carrying them out
+# would take a number a person reads (PostgreSQL sequences do not roll back).
+CHECKS = {PlaceOrder: orders.order_checked}
+
 
 def _unhandled() -> list[str]:
     """The commands no handler carries out (ReadOrder only names what a refused read was

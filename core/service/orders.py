@@ -83,9 +83,10 @@ def criterion_of(text: str, known: list[str]) -> str:
     raise Refused(f"unknown criterion {shown!r} (known: {listing}){hint}")
 
 
-def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> int:
-    """`choosing`: the caller chooses plan 1 at once when there is one, and the frame that
-    follows is the buyer's answer instead of the list of plans."""
+def order_checked(command: PlaceOrder, ctx: Context) -> tuple:
+    """Every check of an order that reads only: the buyer, the lines (as demands) and the
+    criteria it would have, or Refused. What a chat front end tries before it acknowledges
+    an order (Services.trial), since placing one would take an order number."""
     buyer = records.participant(ctx.session, command.actor)
     if "buyer" not in buyer.roles and "coordinator" not in buyer.roles:
         raise Refused("only a buyer places orders (/register buyer YOUR NAME)")
@@ -114,6 +115,14 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
             raise Refused(problem)
     if command.per is not None and command.per not in PERIODS:
         raise Refused(f"a standing order is per {', '.join(PERIODS)}, not per {command.per}")
+    return buyer, demands, criteria
+
+
+def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> int:
+    """`choosing`: the caller chooses plan 1 at once when there is one, and the frame that
+    follows is the buyer's answer instead of the list of plans."""
+    buyer, demands, criteria = order_checked(command, ctx)
+    network = ctx.network()
     order = OrderRow(
         buyer_id=buyer.id,
         criteria=criteria,

@@ -450,6 +450,7 @@ def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
         ("rita", "/restore ana-shop"),  # not out of service
         ("rita", f"/hand {order} s99 gus"),
         ("dana", f"/approve {order} seat"),  # nothing proposed
+        ("dana", "/order stool 2"),  # no such item: checked without taking an order number
     ]
     for who, typed in bad:
         before = len(chat.outbox(who))
@@ -459,3 +460,6 @@ def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
         assert not (refused_later and "Sorry" not in said), (typed, said, refused_later)
         if "Sorry" in said:
             assert "Nothing was changed" in said and not after, (typed, said, after)
+    # The trials took no number a person reads: the next order is the next number.
+    chat.says("dana", "/order chair 1")
+    assert chat.outbox("dana", "plans")[-1].order_id == order + 1
