@@ -24,6 +24,7 @@ from dramatiq.errors import QueueJoinTimeout
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bots.conversation import notices
 from bots.conversation.conversation import ChatConversation
 from bots.conversation.settings import invite_days_from_environment
 from bots.platforms import PLATFORM_NAMES, platform_senders
@@ -71,7 +72,14 @@ def application(engine: Engine, clock: Callable[[], datetime] = now) -> Services
     """The application over `engine` with this deployment's handlers and chat platforms: what
     tests and tools that need no broker use. Its handler table is its own copy, so that a test
     may replace one handler of one application."""
-    return Services(engine, clock, handlers=dict(HANDLERS), platforms=PLATFORM_NAMES, checks=CHECKS)
+    return Services(
+        engine,
+        clock,
+        handlers=dict(HANDLERS),
+        platforms=PLATFORM_NAMES,
+        checks=CHECKS,
+        render=notices.render,
+    )
 
 
 @dataclass

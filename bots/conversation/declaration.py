@@ -22,6 +22,7 @@ from bots.conversation.settings import ChatSettings
 from bots.conversation.turn import Submitting, Turn
 from core.network.model import ROLES
 from core.service.commands import FROM_CHAT
+from core.service.notices import View
 
 # Who may use a command. A coordinator may use every command.
 ANYONE = "anyone"
@@ -84,6 +85,7 @@ class Command:
     said_as: frozenset[str] = frozenset()  # plain answers to its pending step that mean it
     grammar: Grammar | None = None  # a parser of its own (grammars.py), for /order and /used
     syntax: str | None = None  # the usage, when the arguments are not read one word each
+    shows: View | None = None  # the view of core's notices this read shows (core.service.notices)
 
     def __post_init__(self) -> None:
         problem = self._problem()
@@ -106,7 +108,9 @@ class Command:
                 return f"gives {self.service.__name__} what it does not take: {sorted(unknown)}"
             if not (self.then or self.enrols):
                 return "changes something without saying what happens next (then=)"
-        elif self.fixed or self.from_settings or self.then or self.enrols:
+        if self.shows is not None and self.read is None:
+            return f"shows {self.shows} without being a read"
+        if self.service is None and (self.fixed or self.from_settings or self.then or self.enrols):
             return "gives arguments or an immediate reply to no command class"
         if unknown := set(self.from_settings.values()) - {f.name for f in fields(ChatSettings)}:
             return f"takes settings there are not: {sorted(unknown)}"

@@ -55,6 +55,7 @@ from core.service.commands import (
     Watch,
     WithdrawIntent,
 )
+from core.service.notices import View
 
 
 def _help(turn: Turn) -> Reply:
@@ -79,6 +80,7 @@ PLANS = Command(
     "Browse an order's plans, best first, with their price equations.",
     party=True,
     read=reads.plans,
+    shows=View.PLANS,
 )
 
 COMMANDS: tuple[Command, ...] = (
@@ -113,6 +115,7 @@ COMMANDS: tuple[Command, ...] = (
         ANYONE,
         "What can be ordered, and in how many ways; words narrow the list.",
         read=reads.catalog,
+        shows=View.CATALOG,
     ),
     Command(
         "cancel",
@@ -216,6 +219,7 @@ COMMANDS: tuple[Command, ...] = (
         "An order's stages: who does each, what is done, and a picture.",
         party=True,
         read=reads.stages,
+        shows=View.STAGES,
     ),
     Command(
         "done",
@@ -329,6 +333,7 @@ COMMANDS: tuple[Command, ...] = (
         "What happened to an order, who did what, when; with AT (UTC), the order as it was then.",
         party=True,
         read=reads.history,
+        shows=View.HISTORY,
         syntax="ORDER [AT]",
     ),
     Command(
@@ -345,6 +350,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "The stages you owe and the plans waiting for your word.",
         read=reads.tasks,
+        shows=View.TASKS,
     ),
     Command(
         "orders",
@@ -352,6 +358,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Your orders by state, stuck ones first (a coordinator: every order); STATE narrows it.",
         read=reads.orders,
+        shows=View.ORDERS,
     ),
     Command(
         "risk",
@@ -360,6 +367,7 @@ COMMANDS: tuple[Command, ...] = (
         "How likely an order is to go wrong, where, and what it hangs on.",
         party=True,
         read=reads.risk,
+        shows=View.RISK,
     ),
     *(
         Command(
@@ -410,6 +418,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Your offers, requests and proposals, and how they stand.",
         read=reads.intents,
+        shows=View.INTENTS,
     ),
     Command(
         "edit",
@@ -433,6 +442,7 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Offers and requests that match yours, with what each covers.",
         read=reads.matches,
+        shows=View.MATCHES,
     ),
     Command(
         "accept",

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.network.snapshot import from_document
+from core.service.notices import Notice, Rendered
 from core.service.results import Outbound, Recorded, Refused, Result
 from core.store.tables import Disruption, EventRow, NetworkVersion, Notification, now
 from core.store.unit_of_work import UnitOfWork
@@ -123,6 +124,19 @@ class Context:
             )
         )
 
+    def notify(
+        self,
+        participant_id: str,
+        notice: Notice,
+        order_id: int | None = None,
+        *,
+        outcome: bool = False,
+    ) -> None:
+        """Queue a notice to a participant, in the words the chat layer gives it (see
+        core.service.notices); `outcome`: it says how their command ended."""
+        rendered = self.services.render(notice)
+        self.tell(participant_id, rendered.kind, rendered.text, order_id, rendered.payload, outcome)
+
     def outcome(
         self,
         participant_id: str,
@@ -167,12 +181,14 @@ class Services:
         handlers: Mapping[type, Handler],
         platforms: tuple[str, ...],
         checks: Mapping[type, Handler] = MappingProxyType({}),
+        render: Callable[[Notice], Rendered],
     ):
         self.engine = engine
         self.clock = clock
         self.handlers = handlers
         self.platforms = platforms
         self.checks = checks  # what a trial runs instead of the handler (see trial)
+        self.render = render  # a notice into words: the chat layer's (bots/conversation/notices)
         self._networks: dict[tuple, Network] = {}
 
     def dispatch(self, command, context: Context):

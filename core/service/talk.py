@@ -6,6 +6,7 @@ from core.service import lifecycle, records
 from core.service.agreement import plan_of
 from core.service.bus import Context, bounded
 from core.service.commands import Say
+from core.service.notices.talk import PassedOn, Said
 from core.service.participants import handle_of
 from core.service.results import Refused
 from core.store.tables import OrderRow
@@ -28,27 +29,22 @@ def say(command: Say, ctx: Context) -> int:
     ctx.session.flush()  # the event's id is what names this message on every platform
     # Names may look alike (or be chosen to): the handle, which the platform vouches for, or
     # else the participant id, tells who really speaks.
-    known_as = handle_of(ctx.session, speaker.id, command.origin.platform) or speaker.id
-    label = f"{speaker.name} ({known_as})"
-    payload = {
-        "said": event.id,
-        "from": speaker.id,
-        "from_name": speaker.name,
-        "from_handle": known_as,
-        "text": text,  # the words alone, for a platform that shows the author its own way
-    }
+    origin = None
     if command.origin.message_id is not None:
-        # Where the words were typed: a platform that shows them there already (a Matrix order
-        # room) must not post them there a second time, yet still tell everyone elsewhere.
-        payload["origin"] = {
-            "platform": command.origin.platform,
-            "message_id": command.origin.message_id,
-        }
+        origin = {"platform": command.origin.platform, "message_id": command.origin.message_id}
+    said = Said(
+        order_id=order.id,
+        event_id=event.id,
+        speaker=speaker.id,
+        speaker_name=speaker.name,
+        handle=handle_of(ctx.session, speaker.id, command.origin.platform) or speaker.id,
+        text=text,
+        origin=origin,
+    )
     for party in listeners:
-        ctx.tell(party, "said", f"{label} on order {order.id}: {text}", order.id, payload)
-    names = ", ".join(records.participant(ctx.session, p).name for p in listeners)
-    # Kind "passed": a platform where the words already stand in the order's room drops it.
-    ctx.outcome(command.actor, f"Passed on to {names}.", order.id, payload, kind="passed")
+        ctx.notify(party, said, order.id)
+    names = tuple(records.participant(ctx.session, p).name for p in listeners)
+    ctx.notify(command.actor, PassedOn(said, names), order.id, outcome=True)
     return event.id
 
 
