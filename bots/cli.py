@@ -13,14 +13,20 @@ from bots.cli_db import db_app
 from bots.cli_demo import demo
 from bots.cli_fragility import fragility
 from bots.cli_health import health
-from bots.cli_options import JsonOption, NetworkOption
-from bots.cli_output import fail, out
+from bots.cli_options import MARKUP, JsonOption, NetworkOption
+from bots.cli_output import fail, out, say_error, usage_error
 from bots.cli_risk import risk
 from bots.cli_serve import serve
 from bots.cli_survival import survival
 from bots.cli_valueflows import export_app, import_app
 from bots.cli_worker import worker
-from bots.plan_view import catalog_json, plan_json, print_catalog, print_weave
+from bots.plan_view import (
+    catalog_json,
+    no_plan_reason,
+    plan_json,
+    print_catalog,
+    print_weave,
+)
 from core.risk.reliability import Reliability
 from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
 
@@ -29,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP,
 )
 app.add_typer(db_app, name="db")
 app.add_typer(export_app, name="export")
@@ -65,7 +72,7 @@ def weave(
         fail(f"--rank must be one of {', '.join(RANKINGS)}, not {rank!r}")
     loaded = read_network(network)
     found = find_item(loaded, item)
-    wanted = read_criteria(criteria)
+    wanted = read_criteria(criteria, loaded)
     try:
         woven = Weave(
             loaded,
@@ -79,6 +86,9 @@ def weave(
         plans = woven.best(top)
     except WeaveError as exc:
         fail(str(exc))
+    if not total:
+        # Nothing to show is not an answer: the person asked for what cannot be had, and why.
+        fail(no_plan_reason(loaded, found, count, wanted))
     if as_json:
         document = {
             "item": found.id,
@@ -100,7 +110,7 @@ def catalog(
 ):
     """Every item of the network, whether it can be ordered, and in how many ways."""
     loaded = read_network(network)
-    wanted = read_criteria(criteria)
+    wanted = read_criteria(criteria, loaded)
     entries = orderable_catalog(loaded, wanted)
     if as_json:
         json.dump(catalog_json(entries), sys.stdout, indent=2, ensure_ascii=False)
@@ -110,7 +120,18 @@ def catalog(
 
 
 def main() -> None:
-    app()
+    """`scis`: Typer's own mistakes (an unknown option, a missing argument) are said in the
+    same `error: …` line as every other, exit status 2; a command's end is its status."""
+    try:
+        status = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `scis` alone: the help is the answer
+            sys.exit(0)
+        sys.exit(usage_error(exc))
+    except typer.Abort:
+        say_error("stopped")
+        sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

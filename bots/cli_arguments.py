@@ -7,6 +7,8 @@ without them.
 
 from __future__ import annotations
 
+import difflib
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +36,26 @@ def read_network(paths: list[Path]) -> Network:
 
 
 def find_item(network: Network, text: str) -> Item:
-    found = network.find_item(text)
+    """The one item `text` names: its id, else its name or an alias (any case). A name several
+    items share is refused with each of them listed, never one picked for the person."""
+    if text in network.items:
+        return network.items[text]
+    wanted = text.strip().casefold()
+    named = [
+        item
+        for item in network.items.values()
+        if wanted in {item.id.casefold(), item.name.casefold()}
+        or any(alias.casefold() == wanted for alias in item.aliases)
+    ]
+    if len(named) > 1:
+        listing = "\n".join(f"  {item.id}  ({item.name})" for item in named)
+        fail(f"{len(named)} items are called {text!r}; give the id of one:\n{listing}")
+    found = named[0] if named else network.find_item(text)
     if found is None:
-        fail(f"unknown item {text!r}; `scis catalog` lists what the network knows")
+        names = {item.name.casefold(): item.name for item in network.items.values()}
+        close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.75)
+        hint = f" did you mean {names[close[0]]!r}?" if close else ""
+        fail(f"unknown item {text!r};{hint} `scis catalog` lists what the network knows")
     return found
 
 
@@ -50,9 +69,22 @@ def positive_int(text: str, what: str) -> int:
     return value
 
 
-def read_criteria(text: str) -> frozenset[str]:
-    """`latex-free, food-safe` → the set of both."""
-    return frozenset(c.strip() for c in text.split(",") if c.strip())
+def read_criteria(text: str, network: Network) -> frozenset[str]:
+    """`latex-free, food-safe` → the set of both; a criterion the network never states is
+    refused with those it does, since it would leave no plan at all."""
+    from core.weave.shortfall import stated_criteria
+
+    known = stated_criteria(network)
+    by_fold = {k.casefold(): k for k in known}
+    wanted = set()
+    for criterion in (c.strip() for c in text.split(",") if c.strip()):
+        if criterion.casefold() not in by_fold:
+            close = difflib.get_close_matches(criterion.casefold(), list(by_fold), n=1)
+            hint = f"did you mean {by_fold[close[0]]}? " if close else ""
+            listing = ", ".join(known) if known else "none: nothing in it states a criterion"
+            fail(f"unknown criterion {criterion!r}; {hint}Known in this network: {listing}")
+        wanted.add(by_fold[criterion.casefold()])
+    return frozenset(wanted)
 
 
 def delivery_place(network: Network, text: str | None) -> Location | None:
@@ -68,6 +100,11 @@ def delivery_place(network: Network, text: str | None) -> Location | None:
         lat, lon = (float(part) for part in text.split(","))
     except ValueError:
         fail(f"--deliver-to takes LAT,LON or a participant id, not {text!r}")
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+        fail(
+            f"--deliver-to {text!r} is not a place: latitude runs from -90 to 90, "
+            "longitude from -180 to 180"
+        )
     return Location(lat, lon)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from bots.cli_options import MARKUP
 from bots.cli_output import fail, first_line, plain
 
 db_app = typer.Typer(
@@ -17,6 +18,7 @@ db_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP,
 )
 
 UrlOption = Annotated[

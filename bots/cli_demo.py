@@ -1,6 +1,7 @@
 """`scis demo`: the paper's chair scenario and a hurricane-city disruption, replayed end to end
 as typed chat lines on the embedded default (a temporary SQLite database, the workers in this
-process), then what every participant received."""
+process). Each line typed is followed by SCIS's answer and then by what every participant
+received because of it, so that cause and effect read together."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
 
+from bots.cli_output import fail, say_error
+
 if TYPE_CHECKING:  # the CLI starts fast: SCIS is put together when a demo runs
     from bots.bootstrap import App
     from core.service.listings import StageLine
@@ -26,7 +29,7 @@ if TYPE_CHECKING:  # the CLI starts fast: SCIS is put together when a demo runs
 PROJECT = Path(__file__).resolve().parent.parent
 CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 HURRICANE = [PROJECT / "examples" / "hurricane-city.yaml"]
-SHORT = 170  # characters of a message shown in the summary
+SHORT = 170  # characters of a message shown after the line that caused it
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Play:
     app: App
     console: Console
     collected: CollectingSender
+    names: dict[str, str] = field(default_factory=dict)  # participant id → what people call them
     problems: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -72,16 +76,24 @@ class Play:
         self._ids = itertools.count(1)
 
     def say(self, who: str, text: str) -> str:
+        """`who` types `text`: the line, SCIS's answer, then every message it caused."""
         from bots.conversation.messages import Incoming
 
+        self.console.print(f"  {escape(who)} types {escape(text)}")
+        before = len(self.collected.received)
         incoming = Incoming("console", who, f"demo:{next(self._ids)}", text)
         replies = self.conversation.answer(incoming)
         if not self.app.settle(timeout=30):
             self.problems.append(f"the workers were still busy 30 s after {who}: {text}")
         answer = "\n".join(reply.text for reply in replies)
-        self.console.print(f"  [bold]{escape(who)}>[/] {escape(text)}")
         first = answer.splitlines()[0] if answer else ""
-        self.console.print(f"      [dim]{escape(_cut(first))}[/]")
+        if first:
+            self.console.print(f"      [dim]SCIS: {escape(_cut(first))}[/]")
+        for received in self.collected.received[before:]:
+            who_got = self.names.get(received.participant, received.participant)
+            self.console.print(
+                f"      → {escape(who_got)} ({escape(received.kind)}): {escape(_short(received))}"
+            )
         return answer
 
     def last(self, participant: str, kind: str) -> Received | None:
@@ -90,15 +102,30 @@ class Play:
         ]
         return found[-1] if found else None
 
-    def order(self, buyer: str, line: str) -> int | None:
-        """The buyer orders (`line` typed) and chooses the best plan; the order's number."""
+    def order(self, buyer: str, line: str, through: str | None = None) -> int | None:
+        """The buyer orders (`line` typed) and chooses the best plan — the best that goes
+        through the facility `through`, when the story is about it; the order's number."""
         self.say(buyer, line)
         plans = self.last(buyer, "plans")
         if plans is None:
             self.problems.append(f"{buyer} received no plans")
             return None
-        self.say(buyer, f"/choose {plans.order_id} 1")
+        rank = 1 if through is None else self._best_through(plans.order_id, through)
+        if rank is None:
+            self.problems.append(f"no plan offered for order {plans.order_id} uses {through}")
+            return None
+        self.say(buyer, f"/choose {plans.order_id} {rank}")
         return plans.order_id
+
+    def _best_through(self, order: int, facility: str) -> int | None:
+        """The rank of the best plan offered (latest batch) that uses `facility`."""
+        from core.service import records
+
+        rows = self.app.services.read(lambda session: records.plans(session, order))
+        latest = max((row.batch for row in rows), default=0)
+        offered = sorted((r for r in rows if r.batch == latest), key=lambda r: r.rank)
+        # The tree is a JSON document: a facility is named as one of its values.
+        return next((r.rank for r in offered if _names(r.tree, facility)), None)
 
     def stages(self, who: str, order: int) -> list[StageLine]:
         """The order's stages as `who` sees them with /stages, dependencies first."""
@@ -183,8 +210,11 @@ def hurricane(play: Play) -> None:
         "[italic]Marisol, the city's coordinator, watches the Santurce microfactory."
     )
     play.say("marisol", "/watch mf-santurce")
-    play.console.print("[italic]The hospital orders 200 face shields and chooses the best plan.")
-    order = play.order("hospital-santurce", "/order face-shield 200")
+    play.console.print(
+        "[italic]The hospital orders 200 face shields and chooses the best plan that has them "
+        "made at the Santurce microfactory."
+    )
+    order = play.order("hospital-santurce", "/order face-shield 200", through="mf-santurce")
     if order is None:
         return
     play.console.print("[italic]Every party agrees; visors and PP sheets reach Fab Lab.")
@@ -220,12 +250,13 @@ def demo(
     ] = "all",
 ):
     """Replay the paper's chair scenario and a hurricane-city disruption end to end on the
-    embedded default, and print what each participant received."""
+    embedded default: each line typed, then what each participant received because of it."""
     wanted = list(SCENARIOS) if scenario == "all" else [scenario]
     if any(name not in SCENARIOS for name in wanted):
-        typer.echo(f"error: --scenario takes chair, hurricane or all, not {scenario!r}", err=True)
-        raise typer.Exit(1)
+        fail(f"--scenario takes chair, hurricane or all, not {scenario!r}")
     console = Console(highlight=False)
+    # Piped or redirected, a line stays one line: no breaking at 80 columns mid-message.
+    console.soft_wrap = not console.is_terminal
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="scis-demo-") as workdir:
         errors = _log_to(Path(workdir) / "demo.log")
@@ -236,9 +267,9 @@ def demo(
             logging.getLogger().removeHandler(errors)
         problems += [f"logged: {message}" for message in errors.messages]
     if problems:
-        for problem in problems:
-            typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(1)
+        for problem in problems[:-1]:
+            say_error(problem)
+        fail(problems[-1])
 
 
 def _replay(console: Console, workdir: Path, name: str) -> list[str]:
@@ -255,26 +286,23 @@ def _replay(console: Console, workdir: Path, name: str) -> list[str]:
     try:
         app.load_networks(network)
         app.services.handle(SpeakForEveryone(collected.platform))
-        names = app.participants()
-        play = Play(app, console, collected)
-        console.print("[bold]What was typed[/] (who> what; SCIS's answer below it)")
+        play = Play(app, console, collected, names=app.participants())
+        console.print("Each line typed (who types what), SCIS's answer, then → who received what.")
         play_it(play)
     finally:
         app.stop()
-    console.print()
-    console.print("[bold]What each participant received[/]")
-    by_participant: dict[str, list[Received]] = {}
-    for received in collected.received:
-        by_participant.setdefault(received.participant, []).append(received)
-    for participant, messages in by_participant.items():
-        count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
-        who = f"{names.get(participant, participant)} ({participant})"
-        console.print(f"  [bold cyan]→ {escape(who)}[/] — {count}")
-        for message in messages:
-            console.print(f"      {escape(message.kind)}: {escape(_short(message))}")
     console.print(f"[dim]{name}: {time.monotonic() - began:.1f} s[/]")
     console.print()
     return [f"{name}: {problem}" for problem in play.problems]
+
+
+def _names(document, value: str) -> bool:
+    """Whether `value` is one of the values anywhere in a JSON document."""
+    if isinstance(document, dict):
+        return any(_names(v, value) for v in document.values())
+    if isinstance(document, list):
+        return any(_names(v, value) for v in document)
+    return document == value
 
 
 def _short(message: Received) -> str:

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+# Help reads as written: paragraphs reflowed to the terminal, never broken where a docstring's
+# source line ends. Every Typer of `scis` takes it.
+MARKUP = "markdown"
 NetworkOption = Annotated[
     list[Path],
     typer.Option(

@@ -53,7 +53,7 @@ def risk(
     check_plot(plot)
     loaded = read_network(network)
     found = find_item(loaded, item)
-    wanted = read_criteria(criteria)
+    wanted = read_criteria(criteria, loaded)
     place = delivery_place(loaded, deliver_to)
     buyer = deliver_to if deliver_to in loaded.participants else None
     try:

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bots.cli_output import fail
+
 NetworkFiles = Annotated[
     list[Path],
     typer.Option(
@@ -42,8 +44,7 @@ def serve(
         chat_platforms = [platform.name for platform in configured()]
         settings = Settings.from_environment(threads=threads)
     except (MatrixNotConfigured, ValueError) as problem:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(problem))
     console = Console(highlight=False)
     names: dict[str, str] = {}
     sender = ConsoleSender(console, lambda p: names.get(p, p))
@@ -57,8 +58,7 @@ def serve(
         app.load_networks(network, example=EXAMPLE_NETWORK)
     except NetworkProblem as problem:
         app.stop()
-        typer.echo(f"error: the network cannot be loaded:\n{problem}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"the network cannot be loaded:\n{problem}")
     try:
         app.sweep_every(15.0)
         serve_from_environment(app.broker, app.services.engine)  # SCIS_METRICS_PORT

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from bots.cli_db import UrlOption
+from bots.cli_options import MARKUP
 from bots.cli_output import fail, first_line, plain
 
 export_app = typer.Typer(
@@ -22,12 +23,14 @@ export_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP,
 )
 import_app = typer.Typer(
     help="Read what other tools wrote into the database.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=MARKUP,
 )
 
 DEFAULT_BASE = "https://scis.example/"

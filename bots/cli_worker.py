@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from bots.cli_output import fail
+
 
 def worker(
     processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
@@ -25,12 +27,10 @@ def worker(
     """Run workers that share the work through Redis (REDIS_URL); start as many as you like,
     on as many machines."""
     if not os.environ.get("REDIS_URL"):
-        typer.echo(
-            "error: `scis worker` needs REDIS_URL; without Redis, `scis serve` runs the workers "
-            "in its own process.",
-            err=True,
+        fail(
+            "`scis worker` needs REDIS_URL; without Redis, `scis serve` runs the workers "
+            "in its own process."
         )
-        raise typer.Exit(1)
     from bots.bootstrap import bootstrap
     from workers.metrics import serve_from_environment, share_with_worker_processes
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
 
 from core.frames import how_many
 from core.network.model import Item, Network
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
 from core.weave.plan_document import node_document
+from core.weave.shortfall import Blocker, Unequipped, Unqualified, shortfall
 from core.weave.sources import Bought
+
+BLOCKERS_SAID = 4  # reasons for no plan named in the one error line; the rest counted
 
 
 def plan_json(network: Network, plan: Plan) -> dict:
@@ -31,15 +34,63 @@ def plan_json(network: Network, plan: Plan) -> dict:
 
 
 def price_headline(equation: Equation) -> str:
-    """`41.00`, or `35.50 + B (1 price not quoted yet)` when some are unknown."""
+    """`41.00`; `35.50 + B (1 price not quoted yet)` when some are unknown; `2·K + S, not
+    known yet` when none is (never a made-up `0.00 +`)."""
     known = equation.form.partially(equation.values)
     missing = len(known.terms)
     if not missing:
         each = f" ({equation.unit_price:,.2f} each)" if equation.quantity > 1 else ""
         return f"{equation.price:,.2f}{each}"
-    letters = " + ".join(equation.letters[n] for n in known.terms)
+    unknown = " + ".join(_term(c, equation.letters[n]) for n, c in known.terms.items())
+    if not known.constant:
+        return f"{unknown}, not known yet"
     prices = "price" if missing == 1 else "prices"
-    return f"{float(known.constant):,.2f} + {letters} ({missing} {prices} not quoted yet)"
+    return f"{float(known.constant):,.2f} + {unknown} ({missing} {prices} not quoted yet)"
+
+
+def _term(coefficient, letter: str) -> str:
+    if coefficient == 1:
+        return letter
+    number = int(coefficient) if coefficient == int(coefficient) else coefficient
+    return f"{number}·{letter}"
+
+
+def equation_lines(equation: Equation) -> list[str]:
+    """The equation, then with the known values put in — that second line only when some value
+    is known, and never an equation repeated as its own value (`P = 15 = 15`)."""
+    lines = [equation.text()]
+    if equation.values:
+        sides = equation.evaluated_text().split(" = ")
+        if sides[-1] == sides[-2]:
+            sides.pop()
+        evaluated = " = ".join(sides)
+        if evaluated != lines[0]:
+            lines.append(evaluated)
+    return lines
+
+
+def ranked_figure(rank: str, plan: Plan) -> str | None:
+    """The figure plans were ranked by, for the plan's line; None for price (its headline)."""
+    unknown, value = plan.score
+    if rank == "risk":
+        return f"risk {percent(-math.expm1(-value))} of failing"
+    if rank == "distance":
+        legs = f" + {unknown} leg{'s' if unknown != 1 else ''} to or from a place not given"
+        legs = legs if unknown else ""
+        return f"{value:,.1f} km travelled{legs}"
+    if rank == "local":
+        more = f" + {unknown} unknown" if unknown else ""
+        return f"haul {value:,.0f} kg·km{more}"
+    if rank == "balanced":
+        more = f" + {unknown} unknown" if unknown else ""
+        return f"balanced score {value:,.2f}{more}"
+    return None
+
+
+def percent(share: float) -> str:
+    if 0 < share < 0.001:
+        return "<0.1 %"
+    return f"{share:.1%}".replace("%", " %")
 
 
 def catalog_json(entries: list[CatalogEntry]) -> list[dict]:
@@ -61,47 +112,89 @@ def print_weave(
 ) -> None:
     wanted = f" meeting {', '.join(sorted(criteria))}" if criteria else ""
     console.print(
-        f"[bold]{quantity} × {item.name}[/]{wanted}: [bold]{how_many(total)}[/] "
-        f"plan{'s' if total != 1 else ''} in this network",
+        f"[bold]{escape(f'{quantity} × {item.name}')}[/]{escape(wanted)}: "
+        f"[bold]{how_many(total)}[/] plan{'s' if total != 1 else ''} in this network",
         highlight=False,
     )
-    if not plans:
-        console.print("No plan can deliver it. `scis catalog` shows what can be ordered.")
-        return
     console.print(f"The best {len(plans)} by {rank}:\n", highlight=False)
     for plan in plans:
         equation = plan_equation(network, plan)
-        headline = price_headline(equation)
-        console.print(f"[bold cyan]#{plan.rank}[/]  price {headline}", highlight=False)
-        console.print(f"   {escape(equation.text())}", highlight=False)
-        console.print(f"   {escape(equation.evaluated_text())}", highlight=False)
+        figure = ranked_figure(rank, plan)
+        ranked = f"{figure} · " if figure else ""
+        console.print(
+            f"[bold cyan]#{plan.rank}[/]  {escape(ranked)}price {escape(price_headline(equation))}",
+            highlight=False,
+        )
+        for line in equation_lines(equation):
+            console.print(f"   {escape(line)}", highlight=False)
         for line in plan.lines:
-            tree = Tree(escape(_label(network, line)))
-            _grow(tree, network, line)
-            console.print(tree)
+            for drawn in _tree(network, line):
+                console.print(escape(drawn), highlight=False)
         for entry in equation.legend(network):
             console.print(f"   [dim]{escape(entry)}[/]", highlight=False)
         console.print()
 
 
 def print_catalog(console: Console, entries: list[CatalogEntry]) -> None:
-    table = Table("item", "name", "kind", "plans", "orderable")
-    for entry in entries:
-        table.add_row(
-            entry.item.id,
-            entry.item.name,
-            "normal" if entry.normal else "adaptive",
-            how_many(entry.plan_count),
-            "yes" if entry.orderable else "no",
+    """What can be ordered first, then what cannot; each item's name, then its id whole on a
+    line of its own, to be copied into `scis weave` however long it is."""
+    orderable = [e for e in entries if e.orderable]
+    groups = (
+        ("Can be ordered", orderable),
+        ("Cannot be ordered", [e for e in entries if not e.orderable]),
+    )
+    for title, group in groups:
+        if not group:
+            continue
+        console.print(f"[bold]{title}[/] ({len(group)}):", highlight=False)
+        for entry in group:
+            kind = "normal" if entry.normal else "adaptive"
+            plans = f"{how_many(entry.plan_count)} plan{'s' if entry.plan_count != 1 else ''}"
+            console.print(f"  {escape(entry.item.name)} — {kind}, {plans}", highlight=False)
+            console.print(f"    [dim]{escape(entry.item.id)}[/]", highlight=False)
+    console.print(f"{len(orderable)} of {len(entries)} items can be ordered.", highlight=False)
+
+
+def no_plan_reason(network: Network, item: Item, quantity: int, criteria: frozenset[str]) -> str:
+    """Why no plan can deliver the item, in a sentence: where every way of getting it stops."""
+    wanted = f" meeting {', '.join(sorted(criteria))}" if criteria else ""
+    reasons = [_blocker(network, b) for b in shortfall(network, item.id, criteria)]
+    shown = reasons[:BLOCKERS_SAID]
+    if len(reasons) > len(shown):
+        shown.append(f"and {len(reasons) - len(shown)} more")
+    why = "; ".join(shown) if shown else "its designs need one another in a circle"
+    return f"no plan can deliver {quantity} × {item.name}{wanted}: {why}"
+
+
+def _blocker(network: Network, blocker: Blocker) -> str:
+    name = network.item_name(blocker.item)
+    if isinstance(blocker, Unqualified):
+        return f"nothing that sells or makes {name} is stated {' and '.join(blocker.criteria)}"
+    if isinstance(blocker, Unequipped):
+        if not blocker.processes:
+            return f"nobody sells {name} and no facility can make it ({blocker.design})"
+        needs = ", ".join(blocker.processes)
+        return (
+            f"nobody sells {name}, and its design {blocker.design} needs {needs}, "
+            "which no facility does"
         )
-    console.print(table)
-    orderable = sum(e.orderable for e in entries)
-    console.print(f"{orderable} of {len(entries)} items can be ordered.", highlight=False)
+    described = (
+        f" ({', '.join(blocker.undescribed)} does not say what goes in)"
+        if blocker.undescribed
+        else ""
+    )
+    return f"nobody sells {name} and no design makes it{described}"
 
 
-def _grow(tree: Tree, network: Network, node: PlanNode) -> None:
-    for child in node.inputs:
-        _grow(tree.add(escape(_label(network, child))), network, child)
+def _tree(network: Network, node: PlanNode) -> list[str]:
+    """The plan as a tree of plain lines (rich's Tree would wrap each at 80 columns piped)."""
+    lines = [_label(network, node)]
+    for position, child in enumerate(node.inputs):
+        last = position == len(node.inputs) - 1
+        below = _tree(network, child)
+        lines.append(("└── " if last else "├── ") + below[0])
+        lines += [("    " if last else "│   ") + line for line in below[1:]]
+    return lines
 
 
 def _label(network: Network, node: PlanNode) -> str:

@@ -1,19 +1,101 @@
-"""The negotiation frame: what each party of a plan needs to act on it.
+"""The negotiation frame: what each party of a plan needs to act on it, as data.
 
-The order, the party's own part, every other party with role and contacts, the
-characteristic equation with a legend and the values quoted so far, the plan's outlook (chance
-of failing, share made locally), then the commands to agree, decline, quote and talk. The text
-is platform-neutral; adapters format it.
+The order, each party's part, every party with its roles and contacts, the characteristic
+equation with its terms (what each letter prices, who sets it, its value so far) and the plan's
+outlook. One frame serves every reader: the chat layer shows each reader their own part and the
+others, and words it (bots/conversation/notices/negotiation.py). Pure: from the network, the
+plan and its equation.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from core.network.model import Network
-from core.pricing.equation import Equation
+from core.pricing.equation import Equation, money, remaining_text
 from core.weave.plan import Plan
 from core.weave.sources import Bought, is_held
 
-LEGEND_LINES = 20  # beyond this a frame lists only the prices its reader sets
+
+@dataclass(frozen=True)
+class Party:
+    """Someone the order needs: the buyer or a party of the plan."""
+
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    contacts: tuple[tuple[str, str], ...]  # (platform or medium, address), as the network lists
+
+    def contact_for(self, platforms: tuple[str, ...]) -> tuple[str, str] | None:
+        """The one contact a reader on `platforms` (in their preference) can use at once: on
+        their own platform when the party is there, else the party's first."""
+        listed = dict(self.contacts)
+        for platform in platforms:
+            if platform in listed:
+                return platform, listed[platform]
+        return self.contacts[0] if self.contacts else None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing a party does for the order: make it, supply it, or send on what it holds."""
+
+    party: str
+    verb: str  # "make", "supply" or "send on"
+    quantity: int
+    item: str  # the item's name
+
+
+@dataclass(frozen=True)
+class Term:
+    """One letter of the equation: what it prices, who sets it, what it is worth so far."""
+
+    letter: str
+    variable: str  # p[offer] or K[design@facility]: what /quote also accepts
+    kind: str  # "price" (per unit) or "labour" (per batch)
+    item: str  # the item's name
+    setter: str | None
+    setter_name: str
+    source: str  # the offer's id, or the facility's (where a person would /disrupt it)
+    place: str  # where the labour is done (the facility's name); "" for a price or no name
+    value: float | None  # None: nobody has said yet
+
+    @property
+    def shown_value(self) -> str:
+        return "not quoted yet" if self.value is None else money(self.value)
+
+
+@dataclass(frozen=True)
+class Frame:
+    order_id: int
+    lines: tuple[tuple[int, str], ...]  # (quantity, item name) of each order line
+    buyer: str
+    due: date | None
+    parties: tuple[Party, ...]  # the buyer first
+    parts: tuple[Part, ...]
+    equation: str  # P = K + 10·V + …
+    evaluated: str  # P = 5 + 10·0.45 + … = 30.1
+    total: str  # what P comes to so far: "30.10", or "33.00 + B"
+    price: float | None  # None while a letter is unknown
+    terms: tuple[Term, ...]
+    outlook: dict | None  # core.service.risk.plan_outlook's figures
+
+    def party(self, who: str) -> Party | None:
+        return next((p for p in self.parties if p.id == who), None)
+
+    def parts_of(self, who: str) -> tuple[Part, ...]:
+        return tuple(p for p in self.parts if p.party == who)
+
+    def terms_set_by(self, who: str) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.setter == who)
+
+    @property
+    def unknowns(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.value is None)
+
+    def term(self, variable: str) -> Term | None:
+        return next((t for t in self.terms if t.variable == variable), None)
 
 
 def negotiation_frame(
@@ -22,53 +104,27 @@ def negotiation_frame(
     buyer: str,
     plan: Plan,
     equation: Equation,
-    party: str,
     roles: dict[str, set[str]],
-    due=None,
-    outlook: str = "",
-) -> str:
-    lines = [f"Order {order_id}: " + ", ".join(_line(network, node) for node in plan.lines)]
-    own = [node for node in plan.nodes() if _provider(node) == party]
-    if party == buyer:
-        lines.append("You are the buyer.")
-    for node in own:
-        item = network.items[node.item].name
-        by = f", by {due:%Y-%m-%d}" if due else ""
-        if is_held(node.source):
-            lines.append(f"Your part: send on the {node.quantity} × {item} you hold for it{by}.")
-            continue
-        verb = "supply" if isinstance(node.source, Bought) else "make"
-        lines.append(f"Your part: {verb} {node.quantity} × {item}{by}.")
-    lines.append("Parties:")
-    everyone = {buyer: {"buyer"}, **roles}
-    for who, played in everyone.items():
-        if who == party:
-            continue
-        lines.append(
-            f"  • {_name(network, who)} ({', '.join(sorted(played))}){_contacts(network, who)}"
-        )
-    lines.append(f"Price: {short_equation(equation.text())}")
-    lines.append(f"       {short_equation(equation.evaluated_text())}")
-    if outlook:
-        lines.append(f"Outlook: {outlook}.")
-    legend = equation.legend(network)
-    if len(legend) <= LEGEND_LINES:
-        lines.extend(f"  {entry}" for entry in legend)
-    else:  # a large plan: the prices this party sets, and how many others there are
-        names = list(equation.form.terms)
-        own = [
-            e for n, e in zip(names, legend, strict=True) if equation.variables[n].setter == party
-        ]
-        lines.extend(f"  {entry}" for entry in own[:LEGEND_LINES])
-        lines.append(f"  … and {len(legend) - len(own[:LEGEND_LINES])} more prices in the plan")
-    if party == buyer:
-        lines.append(f"Waiting for every party to agree. /say {order_id} … talks to all of them.")
-    else:
-        lines.append(
-            f"/agree {order_id} to take your part, /decline {order_id} REASON if you cannot, "
-            f"/quote {order_id} VARIABLE PRICE to set a price, /say {order_id} … to talk."
-        )
-    return "\n".join(lines)
+    due: date | None = None,
+    outlook: dict | None = None,
+) -> Frame:
+    """The frame of a plan. `roles`: each party of the plan and the roles it plays there."""
+    parties = [_party(network, buyer, {"buyer"})]
+    parties += [_party(network, who, played) for who, played in roles.items() if who != buyer]
+    return Frame(
+        order_id=order_id,
+        lines=tuple((node.quantity, network.item_name(node.item)) for node in plan.lines),
+        buyer=buyer,
+        due=due,
+        parties=tuple(parties),
+        parts=tuple(_part(network, node) for node in plan.nodes() if _provider(node)),
+        equation=equation.text(),
+        evaluated=equation.evaluated_text(),
+        total=remaining_text(equation),
+        price=equation.price,
+        terms=tuple(_term(network, equation, name) for name in equation.form.terms),
+        outlook=outlook,
+    )
 
 
 def how_many(count: int) -> str:
@@ -88,22 +144,41 @@ def short_equation(text: str, limit: int = 120) -> str:
     return f"{text[: cut if cut > 0 else limit - 20]} + … ({terms} terms)"
 
 
-def _line(network: Network, node) -> str:
-    return f"{node.quantity} × {network.items[node.item].name}"
+def _party(network: Network, who: str, played: set[str]) -> Party:
+    participant = network.participants.get(who)
+    contacts = tuple(participant.contacts.items()) if participant else ()
+    return Party(who, network.participant_name(who), tuple(sorted(played)), contacts)
+
+
+def _part(network: Network, node) -> Part:
+    if is_held(node.source):
+        verb = "send on"
+    else:
+        verb = "supply" if isinstance(node.source, Bought) else "make"
+    return Part(_provider(node), verb, node.quantity, network.item_name(node.item))
+
+
+def _term(network: Network, equation: Equation, name: str) -> Term:
+    variable = equation.variables[name]
+    place = ""
+    source = variable.source
+    if variable.kind == "labour":
+        source = variable.source.split("@", 1)[1]
+        facility = network.facilities.get(source)
+        place = (facility.name if facility is not None else None) or ""
+    return Term(
+        letter=equation.letters[name],
+        variable=name,
+        kind=variable.kind,
+        item=network.item_name(variable.item),
+        setter=variable.setter,
+        setter_name=network.participant_name(variable.setter) if variable.setter else "",
+        source=source,
+        place=place,
+        value=equation.values.get(name),
+    )
 
 
 def _provider(node) -> str | None:
     source = node.source
     return source.offer.supplier if isinstance(source, Bought) else source.facility.operator
-
-
-def _name(network: Network, who: str) -> str:
-    participant = network.participants.get(who)
-    return participant.name if participant else who
-
-
-def _contacts(network: Network, who: str) -> str:
-    participant = network.participants.get(who)
-    if participant is None or not participant.contacts:
-        return ""
-    return " — " + ", ".join(f"{k} {v}" for k, v in participant.contacts.items())

@@ -14,6 +14,7 @@ from bots.conversation import views
 from bots.conversation.changes import arguments
 from bots.conversation.declaration import NEWCOMER, Command, may_use, who_may
 from bots.conversation.messages import Incoming, Reply
+from bots.conversation.next_steps import refusal_text
 from bots.conversation.settings import ChatSettings
 from bots.conversation.turn import Person
 from core.service.bus import Services
@@ -93,13 +94,13 @@ def _not_a_party(check: Check) -> Reply | None:
     they may go on."""
     services, person, order_id = check.services, check.person, check.values["order_id"]
 
-    def read(session: Session) -> str | None:
+    def read(session: Session) -> str | Refused | None:
         if session.get(OrderRow, order_id) is None:
             return "unknown"
         try:
             may_read(services, session, person.id, order_id)
         except Refused as refused:
-            return str(refused)
+            return refused
         return None
 
     outcome = services.read(read)
@@ -108,8 +109,12 @@ def _not_a_party(check: Check) -> Reply | None:
     if outcome == "unknown":
         return views.reply(f"I don't know order {order_id}. /tasks lists what waits for you.")
     if check.command.service is None:
-        check.record(outcome)
-        return views.reply(f"Sorry — {outcome}. /tasks lists the orders you are part of.")
+        # Here, not at the top: the hint reads the declarations, which name these guards.
+
+        check.record(str(outcome))
+        return views.reply(
+            f"Sorry — {refusal_text(outcome)}. /tasks lists the orders you are part of."
+        )
     check.record(f"you are not a party of order {order_id}")
     return views.reply(
         f"Only the parties of order {order_id} can use /{check.command.name}, and you are not "

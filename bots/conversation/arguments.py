@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from core.intents.dates import DateError, named_day
 from core.network.model import ROLES
 from core.service.bus import MAX_TEXT
 from core.service.orders import due_problem
@@ -98,15 +99,18 @@ def role(text: str) -> str:
     return wanted
 
 
-def iso_date(text: str) -> str:
+def due_date(text: str, today: date | None = None) -> str:
+    """A day, read as an offer or a request reads it (core.intents.dates: the one date reader):
+    "Friday", "Dec 20", "20 December 2026", "2026-12-20", "tomorrow", "in 2 weeks"."""
+    today = today or datetime.now(UTC).date()
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            raise ValueError
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"DATE should look like 2026-12-20, not {_shown(text)}") from None
+        day = named_day(text, today)
+    except (DateError, OverflowError):
+        raise ValueError(
+            f"DATE should be a day like Friday, Dec 20 or 2026-12-20, not {_shown(text)}"
+        ) from None
     # PlaceOrder checks again against its own clock; this lets the person hear it right away.
-    problem = due_problem(day, datetime.now(UTC).date())
+    problem = due_problem(day, today)
     if problem is not None:
         raise ValueError(problem)
     return day.isoformat()  # JSON carries it as text
@@ -152,6 +156,14 @@ def moment(text: str) -> Moment:
         ) from None
     end = datetime.combine(day, minute).replace(second=59, microsecond=999_999)
     return Moment(end, f"{day.isoformat()} {minute:%H:%M}")
+
+
+def page_or_moment(text: str) -> int | Moment:
+    """/history's second argument: a small number is a page (1: the newest events), anything
+    else a moment (AT)."""
+    if digits(text.strip()) and 0 < int(text) < 10_000:
+        return int(text)
+    return moment(text)
 
 
 def _shown(text: str) -> str:

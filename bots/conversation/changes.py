@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bots.conversation import views
 from bots.conversation.declaration import Command
 from bots.conversation.messages import Reply
+from bots.conversation.next_steps import refusal_text
 from bots.conversation.settings import ChatSettings
 from bots.conversation.turn import Person, Submitting
 from core.service.bus import Services
@@ -55,7 +56,9 @@ def hand_over(
     trying = rebuild(InboundMessage(command=command.service.__name__, arguments=given, **origin))
     if command.tried and (refused := services.trial(trying)) is not None:
         services.record_refusal(trying, refused)
-        said = str(refused).rstrip(".")
+        # Here, not at the top: the wording reads the declarations, which lead back here.
+
+        said = refusal_text(refused).rstrip(".")
         return views.reply(f"Sorry — {said[0].lower()}{said[1:]}. Nothing was changed.")
     submit(command.service, given)
     return views.reply(command.then.format(**values))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bots.conversation import access, views
+from bots.conversation import access, photos, views
 from bots.conversation.changes import Submit, hand_over
 from bots.conversation.declaration import Command
 from bots.conversation.declarations import BY_NAME
@@ -35,7 +35,9 @@ from bots.conversation.parsing import Parsed, Problem, is_command, parse, storab
 from bots.conversation.rate_limit import RateLimiter
 from bots.conversation.settings import ChatSettings, invite_days_from_environment
 from bots.conversation.turn import Person, Submitting, Turn, who_speaks
+from core.service import evidence
 from core.service.bus import Services
+from core.service.commands import AssertStage
 from core.service.results import Result
 from workers.metrics import MESSAGES_IN
 
@@ -95,6 +97,8 @@ class ChatConversation:
             return [views.reply("Sorry — something went wrong on my side. Please try again soon.")]
 
     def _answer(self, incoming: Incoming) -> Reply:
+        if incoming.photo is not None:
+            return self._photo(incoming)
         text = self._let_in(incoming)
         if isinstance(text, Reply):
             return text
@@ -152,7 +156,7 @@ class ChatConversation:
             return views.reply(COMMANDS_PLEASE)
         parsed = parse(f"/{command.name} {step.given} {text}")
         if isinstance(parsed, Problem):
-            example = command.question.example
+            example = command.question.example_in(self.services)
             return views.reply(f"{parsed.sentence}. For example: {example} — or /cancel.")
         flow.clear()
         return self._request(parsed, person, text)
@@ -165,6 +169,8 @@ class ChatConversation:
         command = parsed.command
         if command is None:
             return views.reply(parsed.text)
+        if command.bare is not None and parsed.given == 0 and not text.split()[1:]:
+            return Request(command.bare, command.bare)
         question = command.question
         asking = question is not None and parsed.given == question.after and person is not None
         words = text.split(maxsplit=1)
@@ -194,10 +200,72 @@ class ChatConversation:
             return does.step(Turn(self.services, person, values), flow, self._submit(incoming))
         if does.enrols:
             return enrol(self.services, self.on_result, incoming, does, values)
+        if does.names is not None:  # names read as ids, or what the person may have meant
+            values = does.names(Turn(self.services, person, values))
+            if isinstance(values, Reply):
+                return values
         origin = {"platform": incoming.platform, "message_id": incoming.message_id}
+        if does.service is AssertStage:
+            return self._assert(incoming, person, flow, does, values, origin)
         return hand_over(
             self.services, self.settings, self._submit(incoming), person, does, values, origin
         )
+
+    # -- a photo proves a stage (photos.py) --------------------------------------------------------
+
+    def _photo(self, incoming: Incoming) -> Reply:
+        """A photo: the assertion its caption makes, the photo its evidence; with no caption
+        (or plain words), the question which of the sender's open stages it proves."""
+        let_in = self._let_in(replace(incoming, text=incoming.text or "photo"))
+        if isinstance(let_in, Reply):
+            return let_in
+        person = who_speaks(self.services, incoming)
+        if person is None:
+            return views.reply(f"Hello! {views.JOIN_HINT}")
+        if (large := photos.too_large(incoming.photo)) is not None:
+            return large
+        flow = Flow(self.services.engine, incoming.platform, incoming.address, self.services.clock)
+        caption = storable(incoming.text or "").strip()
+        if not is_command(caption):
+            return photos.ask_which_stage(self.services, person, incoming, flow)
+        request = self._request(parse(caption), person, caption)
+        if isinstance(request, Reply):
+            return request
+        if request.does.service is not AssertStage:
+            if request.does is BY_NAME["done"].bare:  # "/done" alone: which stage, then?
+                return photos.ask_which_stage(self.services, person, incoming, flow)
+            return photos.not_an_assertion()
+        refused = self._refusal(incoming, person, request)
+        if refused is not None:
+            return refused
+        if request.problem is not None:  # its question would forget the photo: say it all
+            return views.reply(request.problem.text)
+        return self._carry_out(incoming, person, flow, request)
+
+    def _assert(self, incoming, person, flow, does, values, origin) -> Reply:
+        """A stage asserted, with the photo this message carries, or the one pending for the
+        account, as its evidence. A photo whose assertion is refused is not kept; a pending
+        one waits on for another stage."""
+        fresh = incoming.photo is not None
+        picture = photos.keep(self.services, person, incoming) if fresh else photos.pending(flow)
+        if picture is not None:
+            values = {**values, "picture": picture}
+        submitted: list[type] = []
+
+        def submit(command: type, arguments: dict) -> int:
+            submitted.append(command)
+            return self._submit(incoming)(command, arguments)
+
+        reply = hand_over(self.services, self.settings, submit, person, does, values, origin)
+        if picture is None:
+            return reply
+        if not submitted:
+            if fresh:
+                evidence.forget(self.services, picture)
+            return reply
+        if not fresh:
+            flow.clear()
+        return replace(reply, text=f"{reply.text} Your photo goes with it as evidence.")
 
     def _ask(self, flow: Flow, request: Request) -> Reply:
         """Begin the command's flow: the person's next plain message is the rest of it."""
@@ -205,7 +273,8 @@ class ChatConversation:
         if not flow.begin(Pending(command.name, request.given)):
             return views.reply(problem.text)
         question = command.question.text.format(**problem.values)
-        return views.reply(f"{question} (Or /cancel.)")
+        example = command.question.example_in(self.services)
+        return views.reply(f"{question} For example: {example} (or /cancel).")
 
     def _submit(self, incoming: Incoming) -> Submitting:
         """This message's way to hand a change to `submit`."""

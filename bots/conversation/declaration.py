@@ -45,6 +45,9 @@ Read = Callable[[Turn], Reply]
 Step = Callable[[Turn, Flow, Submitting], Reply]
 # A condition beyond who may use the command (access.Check in, a refusal or None out).
 Guard = Callable[[Any], Reply | None]
+# The names typed read as the ids core takes (suggest.py): the values, or a reply that says
+# what the person may have meant.
+Names = Callable[[Turn], "Mapping[str, Any] | Reply"]
 # A parser of its own: (the command, the text, its words after the command) → Parsed | Problem.
 Grammar = Callable[[Any, str, list[re.Match]], Any]
 
@@ -57,6 +60,16 @@ class Question:
     after: int
     text: str  # formatted with the values given so far
     example: str
+    # An example from the network loaded (an item it has), when the fixed one may not fit.
+    example_from: Callable[[Any], str] | None = None  # Services → the example
+
+    def example_in(self, services: Any) -> str:
+        if self.example_from is not None:
+            try:
+                return self.example_from(services) or self.example
+            except Exception:  # an example is a nicety: the question still helps without it
+                return self.example
+        return self.example
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Command:
     read: Read | None = None
     step: Step | None = None
     alone: Command | None = None  # what it is when none of its optional arguments is given
+    bare: Command | None = None  # what it is when nothing at all follows it (/done: a list)
     guard: Guard | None = None  # checked after who may use it, before the order's parties
     enrols: bool = False  # makes the account a participant: carried out at once, told its outcome
     unnamed: str = ""  # enrolling with no name typed nor shown by the account: what to ask
@@ -86,6 +100,7 @@ class Command:
     grammar: Grammar | None = None  # a parser of its own (grammars.py), for /order and /used
     syntax: str | None = None  # the usage, when the arguments are not read one word each
     shows: View | None = None  # the view of core's notices this read shows (core.service.notices)
+    names: Names | None = None  # a change's names read as ids before it is tried (suggest.py)
 
     def __post_init__(self) -> None:
         problem = self._problem()
@@ -108,6 +123,8 @@ class Command:
                 return f"gives {self.service.__name__} what it does not take: {sorted(unknown)}"
             if not (self.then or self.enrols):
                 return "changes something without saying what happens next (then=)"
+        if self.names is not None and self.service is None:
+            return "reads names for no command class"
         if self.shows is not None and self.read is None:
             return f"shows {self.shows} without being a read"
         if self.service is None and (self.fixed or self.from_settings or self.then or self.enrols):

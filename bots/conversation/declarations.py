@@ -9,12 +9,12 @@ declaration.py.
 
 from __future__ import annotations
 
-from bots.conversation import access, grammars, reads, steps, views
+from bots.conversation import access, command_table, grammars, photos, reads, steps, suggest, views
 from bots.conversation.arguments import (
     Arg,
-    iso_date,
-    moment,
+    due_date,
     order_number,
+    page_or_moment,
     price,
     role,
     whole,
@@ -59,18 +59,61 @@ from core.service.notices import View
 
 
 def _help(turn: Turn) -> Reply:
-    """The read about this table itself, so it lives here."""
+    """The read about this table itself, so it lives here: the commands of the person's roles,
+    most used first (`FOR_ROLE`); `/help all` every command they may use; `/help COMMAND` one."""
     roles = turn.person.roles if turn.person else None
     topic = turn.values.get("topic")
+    if topic and topic.casefold() == "all":
+        return views.help_list(COMMANDS, roles, everything=True)
     if topic:
         return views.help_topic(BY_NAME.get(topic.removeprefix("/").lower()), topic, roles)
-    return views.help_list(COMMANDS, roles)
+    if roles is None:
+        return views.help_list(COMMANDS, roles)
+    return views.help_list(_for_roles(roles), roles)
+
+
+# Whom each command is for, beyond who may use it: the commands each role uses, most used
+# first. /help shows a person the commands of their roles from this table (a coordinator may
+# use every command, but is shown theirs); "" is a participant with no role yet.
+FOR_ROLE: dict[str, tuple[str, ...]] = {
+    role: tuple(names.split())
+    for role, names in {
+        "buyer": "order plans choose tasks orders stages say catalog approve history request",
+        "maker": "tasks agree done fail quote stages say decline disrupt restore offer matches",
+        "supplier": "tasks agree done quote disrupt restore decline say offer matches stages",
+        "transporter": "tasks agree done fail say stages decline quote disrupt offer matches",
+        "coordinator": "orders invite hand reweave stages history risk say disrupt restore tasks",
+        "": "tasks orders offer request intents matches catalog watch",
+    }.items()
+}
+HELP_COMMANDS = 10  # command lines in /help, so that it fits a phone's screen with its footer
+
+
+def _for_roles(roles: list[str]) -> list[Command]:
+    """The commands of these roles, most used first: each role's first, then each one's second,
+    …, so a person with two roles sees the top of both."""
+    lists = [FOR_ROLE[r] for r in roles if r in FOR_ROLE] or [FOR_ROLE[""]]
+    names: list[str] = []
+    for rank in range(max(len(listed) for listed in lists)):
+        for listed in lists:
+            if rank < len(listed) and listed[rank] not in names:
+                names.append(listed[rank])
+    return [BY_NAME[name] for name in names][:HELP_COMMANDS]
 
 
 ORDER = Arg("ORDER", "order_id", order_number)
 
 # What /cancel is alone: forgetting the question asked (not in the table: /cancel is).
 FORGET = Command("cancel", (), ANYONE, "Forget my last question.", step=steps.forget)
+
+# /done alone lists the stages the person may say are done, as buttons.
+OPEN_STAGES = Command(
+    "done",
+    (),
+    REGISTERED,
+    "Your open stages, to press the one that is done.",
+    read=photos.open_stages,
+)
 
 # /choose ORDER alone shows the plans to press, as /plans ORDER does.
 PLANS = Command(
@@ -149,14 +192,16 @@ COMMANDS: tuple[Command, ...] = (
             Arg("ITEM", "item"),
             Arg("QTY", "quantity"),
             Arg("+CRITERION", "criteria", optional=True, rest=True),
-            Arg("by DATE", "due", iso_date, optional=True),
+            Arg("by DATE", "due", due_date, optional=True),
         ),
         BUYER,
         "Order something: I find every way the network can deliver it and show the best.",
         service=PlaceOrder,
         fixed={"weave_now": False},
         then="Working on it — I'll message you when your plans are ready.",
-        question=Question(0, "What would you like, and how many?", "chair 2"),
+        question=Question(
+            0, "What would you like, and how many?", "chair 2", example_from=reads.order_example
+        ),
         grammar=grammars.order,
         syntax="ITEM QTY[/PERIOD] [+CRITERION…] [by DATE]",
     ),
@@ -222,6 +267,15 @@ COMMANDS: tuple[Command, ...] = (
         shows=View.STAGES,
     ),
     Command(
+        "terms",
+        (ORDER,),
+        REGISTERED,
+        "Your whole frame of an order: every price, who sets it, and every party's contacts.",
+        party=True,
+        read=reads.terms,
+        shows=View.TERMS,
+    ),
+    Command(
         "done",
         (
             ORDER,
@@ -234,6 +288,7 @@ COMMANDS: tuple[Command, ...] = (
         service=AssertStage,
         fixed={"status": "done"},
         then="Recording {stage} of order {order_id} as done — I'll confirm in a moment.",
+        bare=OPEN_STAGES,
     ),
     Command(
         "fail",
@@ -251,20 +306,23 @@ COMMANDS: tuple[Command, ...] = (
         "disrupt",
         (Arg("RESOURCE", "resource", word("RESOURCE")), Arg("REASON", "reason", rest=True)),
         REGISTERED,
-        "Say that a facility, offer or supplier you run is out of service.",
+        "Say a resource you run is out of service; its id is in brackets in /terms ORDER.",
         service=Disrupt,
         fixed={"analyse_now": False},
-        then="Recording that {resource} is out of service — orders that use it are re-planned "
+        names=suggest.disrupted,
+        then="Recording that {named} is out of service — orders that use it are re-planned "
         "and their parties told.",
         question=Question(1, "What happened to {resource}?", "flooded until Monday"),
     ),
     Command(
         "restore",
-        (Arg("RESOURCE", "resource", word("RESOURCE")),),
+        (Arg("RESOURCE", "resource", rest=True),),
         REGISTERED,
         "Say that a resource you run is back in service.",
         service=Restore,
-        then="Recording that {resource} is back — orders that waited for it are planned again.",
+        names=suggest.restored,
+        syntax="RESOURCE",
+        then="Recording that {named} is back — orders that waited for it are planned again.",
     ),
     Command(
         "approve",
@@ -317,24 +375,26 @@ COMMANDS: tuple[Command, ...] = (
         (
             ORDER,
             Arg("STAGE", "stage", word("STAGE")),
-            Arg("PARTICIPANT", "to", word("PARTICIPANT")),
+            Arg("PARTICIPANT", "to", rest=True),
         ),
         COORDINATOR,
         "Give a stage that is not done to another owner; both are told.",
         party=True,
         service=HandStage,
-        then="Handing {stage} of order {order_id} to {to} — both are told; I'll confirm in a "
+        names=suggest.handed,
+        syntax="ORDER STAGE PARTICIPANT",
+        then="Handing {stage} of order {order_id} to {named} — both are told; I'll confirm in a "
         "moment.",
     ),
     Command(
         "history",
-        (ORDER, Arg("AT", "at", moment, optional=True, rest=True)),
+        (ORDER, Arg("PAGE or AT", "at", page_or_moment, optional=True, rest=True)),
         REGISTERED,
-        "What happened to an order, who did what, when; with AT (UTC), the order as it was then.",
+        "What happened to an order, newest first; PAGE goes back; AT (UTC) shows it as it was.",
         party=True,
         read=reads.history,
         shows=View.HISTORY,
-        syntax="ORDER [AT]",
+        syntax="ORDER [PAGE or AT]",
     ),
     Command(
         "watch",
@@ -342,7 +402,8 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Hear when an item or a resource is disrupted or back in service.",
         service=Watch,
-        then="Setting up alerts for {target} — I'll confirm in a moment.",
+        names=suggest.watched,
+        then="Setting up alerts for {named} — I'll confirm in a moment.",
     ),
     Command(
         "tasks",
@@ -450,7 +511,6 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Accept a match: your side of it becomes a commitment.",
         service=AcceptMatch,
-        tried=False,
         then="Accepting match {match_id} — I'll tell you and the others what it becomes.",
     ),
     Command(
@@ -459,7 +519,6 @@ COMMANDS: tuple[Command, ...] = (
         REGISTERED,
         "Say you used some of what a standing order brings; I order it again.",
         service=ReportUse,
-        tried=False,
         then="Noting that you used {quantity} × {item} — I'll order it again for you.",
         grammar=grammars.used,
         syntax="ITEM QTY",
@@ -467,3 +526,8 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
+
+if unknown := {n for listed in FOR_ROLE.values() for n in listed} - set(BY_NAME):
+    raise ValueError(f"/help lists commands that are not declared: {sorted(unknown)}")
+
+command_table.declare(COMMANDS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bots.conversation.arguments import criterion, digits, iso_date, quantity, word
+from bots.conversation.arguments import criterion, digits, due_date, quantity, word
 from bots.conversation.declaration import Command
 from bots.conversation.parsed import Parsed, Problem
 
@@ -22,23 +22,22 @@ PERIOD_WORDS = {
 
 
 def order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Problem:
-    """`ITEM QTY [+CRITERION…] [by DATE]`; the item may be several words (`chair leg 4`), and
-    `4 chair legs`-style `QTY ITEM` is understood too. A standing order gives a rate:
-    `masks 200/week`, `masks 200 per week`, `masks 200 a week`, `masks 200 weekly`."""
+    """`ITEM QTY [+CRITERION…] [by DATE]`, the parts in any order: the item may be several
+    words and come before or after its quantity (`face shields 10`, `10 face shields`); the
+    date is any day the one date reader reads (`by Friday`, `by Dec 20`, `by 2026-12-20`). A
+    standing order gives a rate: `masks 200/week`, `masks 200 per week`, `masks 200 a week`,
+    `masks 200 weekly`. Which item the words name is the network's to say (PlaceOrder)."""
     words = [t.group() for t in tokens]
     if not words:
         return Problem("ITEM and QTY are missing", command, 0)
-    due = None
-    if len(words) >= 2 and words[-2].lower() == "by":
-        try:
-            due = iso_date(words[-1])
-        except ValueError as wrong:
-            return Problem(str(wrong), command)
-        words = words[:-2]
     criteria = [w[1:] for w in words if w.startswith("+")]
     if any(not c for c in criteria):
         return Problem("a criterion follows the +, like +latex-free", command)
-    words, per = _rate([w for w in words if not w.startswith("+")])
+    words = [w for w in words if not w.startswith("+")]
+    words, due = _due(words)
+    if isinstance(due, Problem):
+        return Problem(due.message, command)
+    words, per = _rate(words)
     if words and (odd := re.fullmatch(r"[0-9]+/(\w+)", words[-1])):
         return Problem(f"a rate is per day, week or month, not per {odd[1]}", command)
     found = _item_and_quantity(command, words)
@@ -59,6 +58,21 @@ def order(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Probl
     if per is not None:
         values["per"] = per
     return Parsed(command, values)
+
+
+DUE_WORDS = frozenset({"by", "before", "due", "until", "till"})
+
+
+def _due(words: list[str]) -> tuple[list[str], str | None | Problem]:
+    """The words without their due date, and the date (None: none given). The date is what
+    follows the last "by" (or "before", "due", "until") to the end of the line."""
+    for at in range(len(words) - 2, -1, -1):
+        if words[at].casefold() in DUE_WORDS:
+            try:
+                return words[:at], due_date(" ".join(words[at + 1 :]))
+            except ValueError as wrong:
+                return words, Problem(str(wrong))
+    return words, None
 
 
 def used(command: Command, text: str, tokens: list[re.Match]) -> Parsed | Problem:

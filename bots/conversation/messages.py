@@ -14,6 +14,21 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture a person sent; its caption is the `Incoming`'s text. `size` is what the
+    platform declared, for one too large to download (then `data` is empty)."""
+
+    data: bytes
+    content_type: str
+    reference: str  # the platform's own: a Telegram file id, a Matrix mxc:// URI
+    size: int | None = None
+
+    @property
+    def bytes_said(self) -> int:
+        return max(len(self.data), self.size or 0)
+
+
+@dataclass(frozen=True)
 class Incoming:
     platform: str  # "telegram", "matrix", "console"
     # The person's own account, never the chat they wrote in: Telegram user id, Matrix user id,
@@ -24,6 +39,7 @@ class Incoming:
     room: str | None = None  # the Matrix room it was said in (an order's thread, or a DM)
     display_name: str | None = None
     handle: str | None = None  # how others know the account there: @alice, @alice:example.org
+    photo: Photo | None = None  # a photo or image sent, `text` its caption
 
 
 @dataclass(frozen=True)
@@ -48,7 +64,7 @@ class Reply:
 
 def outbox_buttons(payload: dict) -> tuple[Button, ...]:
     """An outbox message's buttons: `payload["buttons"]`, `[[label, command], ...]` as
-    core.service.results.buttons writes them; each adapter lays them out its own way."""
+    bots.conversation.notices.buttons writes them; each adapter lays them out its own way."""
     return tuple(
         Button(str(label), str(command)) for label, command in payload.get("buttons") or ()
     )

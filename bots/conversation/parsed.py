@@ -29,6 +29,7 @@ class Problem:
 
     @property
     def text(self) -> str:
+        said = self.sentence if self.sentence.endswith(("?", "!")) else f"{self.sentence}."
         if self.command is None:
-            return f"{self.sentence}. /help lists what you can do."
-        return f"{self.sentence}. Usage: {self.command.usage}"
+            return f"{said} /help lists what you can do."
+        return f"{said} Usage: {self.command.usage}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bots.conversation import suggest
 from bots.conversation.arguments import MAX_REST, Arg
 from bots.conversation.declaration import Command
 from bots.conversation.declarations import BY_NAME
@@ -40,7 +41,9 @@ def parse(text: str) -> Parsed | Problem:
     command = BY_NAME.get(name)
     if command is None:
         shown = name if len(name) <= 30 else name[:27] + "…"
-        return Problem(f"I don't know /{shown}" if shown else "A command follows the /")
+        if not shown:
+            return Problem("A command follows the /")
+        return Problem(f"I don't know /{shown}{suggest.command(name, BY_NAME)}")
     tokens = list(_TOKEN.finditer(stripped))[1:]
     if command.grammar is not None:
         return command.grammar(command, stripped, tokens)

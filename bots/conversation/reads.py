@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bots.conversation import views
 from bots.conversation.messages import Reply
+from bots.conversation.next_steps import refusal_text
 from bots.conversation.turn import Turn
 from core.network.model import Network
 from core.service import lifecycle, records
@@ -20,8 +21,16 @@ from core.service.bus import Services
 from core.service.intents import intents_of, matches_of
 from core.service.lifecycle import OrderStatus
 from core.service.listings import catalog as catalog_of
-from core.service.listings import duties, order_list, plan_page, stage_list
-from core.service.queries import assess, history_at, stage_picture, timeline, timeline_text
+from core.service.listings import (
+    duties,
+    history_page,
+    history_until,
+    order_list,
+    stage_list,
+)
+from core.service.negotiation import order_frame
+from core.service.plan_pages import plan_page
+from core.service.queries import assess, history_at, stage_picture
 from core.service.results import Refused
 from core.service.risk import order_risk, risk_picture
 
@@ -33,17 +42,39 @@ def start(turn: Turn) -> Reply:
 
 
 def catalog(turn: Turn) -> Reply:
-    words = turn.values.get("words", "")
+    """`/catalog [WORDS] [PAGE]`: a number at the end is a page, not a word to look for."""
+    words, page = _page(turn.values.get("words", ""))
     entries = turn.services.read(lambda session: catalog_of(turn.services, session, words))
-    return views.catalog(entries, words)
+    return views.catalog(entries, words, page)
+
+
+def order_example(services: Services) -> str:
+    """What /order's question offers as an example: the first thing the catalog lists (a
+    finished good of the network loaded), by a name a person would type."""
+    entries = services.read(lambda session: catalog_of(services, session))
+    if not entries:
+        return ""
+    item = entries[0].item
+    name = item.name if len(item.name) <= 24 else item.id
+    return f"{name.lower()} 10"
+
+
+def _page(text: str) -> tuple[str, int]:
+    """The words, and the page a last small number asks for (1 without one)."""
+    *words, last = text.split() or [""]
+    if last.isascii() and last.isdecimal() and 0 < int(last) < 10_000:
+        return " ".join(words), int(last)
+    return text, 1
 
 
 def plans(turn: Turn) -> Reply:
     order_id, page = turn.values["order_id"], turn.values.get("page", 1)
     try:
-        shown = turn.services.read(lambda session: plan_page(session, order_id, page))
+        shown = turn.services.read(
+            lambda session: plan_page(turn.services, session, order_id, page)
+        )
     except Refused as refusal:
-        return views.reply(f"{refusal}. Usage: /plans ORDER [PAGE]")
+        return views.reply(f"{_sentence(refusal)}. Usage: /plans ORDER [PAGE]")
     return views.plans(shown, turn.person.id)
 
 
@@ -61,6 +92,17 @@ def stages(turn: Turn) -> Reply:
         log.exception("no assessment of order %s", order_id)
         unserved, blocked = [], False
     return views.stages(listing, picture, unserved, blocked)
+
+
+def terms(turn: Turn) -> Reply:
+    """The reader's whole frame of the plan under way, as the negotiation notices word it."""
+    services, reader = turn.services, turn.person.id
+    found = _of_order(
+        turn, lambda services, session, order_id: order_frame(services, session, order_id, reader)
+    )
+    if isinstance(found, Reply):
+        return found
+    return views.rendered(services.render(found))
 
 
 def _unserved(services: Services, session: Session, order_id: int) -> tuple[list[str], bool]:
@@ -132,15 +174,20 @@ def matches(turn: Turn) -> Reply:
 
 
 def history(turn: Turn) -> Reply:
-    """Every event of the order; with AT, the order as it was then and its events until then."""
-    order_id, moment = turn.values["order_id"], turn.values.get("at")
-    if moment is None:
-        lines = turn.services.read(lambda session: timeline_text(timeline(session, order_id)))
-        return views.history(order_id, lines)
+    """A page of the order's events, newest page first; with AT, the order as it was then and
+    its events until then."""
+    services, order_id, moment = turn.services, turn.values["order_id"], turn.values.get("at")
+    if moment is None or isinstance(moment, int):
+        page = moment or 1
+        try:
+            shown = services.read(lambda session: history_page(services, session, order_id, page))
+        except Refused as refusal:
+            return views.reply(f"{_sentence(refusal)}. /history {order_id} shows the newest.")
+        return views.history(shown)
 
     def then(session: Session):
-        events = [event for event in timeline(session, order_id) if event.at <= moment.at]
-        return history_at(session, order_id, moment.at), timeline_text(events)
+        lines = history_until(services, session, order_id, moment.at)
+        return history_at(session, order_id, moment.at), lines
 
     state, lines = turn.services.read(then)
     return views.history_at(order_id, moment.shown, state, lines)
@@ -161,5 +208,8 @@ def orders(turn: Turn) -> Reply:
 
 
 def _sentence(refusal: Refused) -> str:
-    said = str(refusal)
+    """The refusal and what to do instead, as a sentence."""
+    # Here, not at the top: the hint reads the declarations, which name these reads.
+
+    said = refusal_text(refusal)
     return f"{said[0].upper()}{said[1:]}"

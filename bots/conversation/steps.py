@@ -8,13 +8,21 @@ from __future__ import annotations
 from bots.conversation import views
 from bots.conversation.flows import Flow, Pending
 from bots.conversation.messages import Reply
+from bots.conversation.next_steps import refusal_text
 from bots.conversation.turn import Submitting, Turn
 from core.service.commands import CastIntent
-from core.service.intents import preview
+from core.service.intents import Unclear, preview
 from core.service.results import Refused
 
 # The declaration that sends a read-back intent out: the pending step keeps its name.
 CAST = "cast"
+
+# What works, shown after words that could not be read as an intent of that kind.
+EXAMPLES = {
+    "offer": "/offer 3d printing 10 h/week near San Juan",
+    "request": "/request face-shield 200 by 2026-12-20",
+    "proposal": "/propose sewing masks 200/week until Jan 31 -- a weekend sewing circle",
+}
 
 
 def forget(turn: Turn, flow: Flow, submit: Submitting) -> Reply:
@@ -41,7 +49,12 @@ def _read_back(turn: Turn, flow: Flow, kind: str) -> Reply:
     try:
         shown = services.read(lambda session: preview(services, session, kind, person.id, words))
     except Refused as refusal:
-        return views.reply(f"{str(refusal)[0].upper()}{str(refusal)[1:]}")
+        # Here, not at the top: the hint reads the declarations, which name these steps.
+
+        said = refusal_text(refusal)
+        if isinstance(refusal, Unclear):
+            said += f" (e.g. {EXAMPLES[kind]})"
+        return views.reply(f"{said[0].upper()}{said[1:]}")
     if not flow.begin(Pending(CAST, f"{kind} {words}")):
         return views.reply("I can't keep that for you here; please try a shorter message.")
     return views.intent_preview(shown)

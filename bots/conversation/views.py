@@ -7,16 +7,28 @@ from collections.abc import Iterable
 
 from bots.conversation.declaration import Command, may_use, who_may
 from bots.conversation.messages import Button, Picture, Reply
-from core.frames import how_many, short_equation
+from bots.conversation.next_steps import command_text
+from bots.conversation.plan_lines import plan_lines
+from core.frames import how_many
+from core.service.commands import AcceptMatch, Agree, AssertStage, ChoosePlan
 from core.service.intents import IntentLine, MatchLine
 from core.service.lifecycle import DESCRIBED, STUCK, OrderStatus
-from core.service.listings import SHOWN_WORDS, WAITING, Duties, OrderList, PlanPage, StageList
+from core.service.listings import (
+    SHOWN_WORDS,
+    WAITING,
+    Duties,
+    HistoryPage,
+    OrderList,
+    StageList,
+)
+from core.service.notices import Next, Rendered, View
+from core.service.plan_pages import PlanPage
 from core.service.queries import OrderState
-from core.service.risk import RISKIEST, OrderRisk, outlook_text, percent
+from core.service.risk import RISKIEST, OrderRisk, percent
 from core.weave import CatalogEntry
 
 MAX_REPLY = 4000  # chat platforms cap a message near 4,096 characters
-CATALOG_LINES = 15
+CATALOG_LINES = 10
 STAGE_LINES = 40
 HISTORY_LINES = 15
 INTENT_LINES = 15
@@ -36,6 +48,12 @@ def reply(text: str, buttons=(), picture: Picture | None = None) -> Reply:
     return Reply(text, rows, picture)
 
 
+def rendered(notice: Rendered) -> Reply:
+    """A notice's words as a reply: a read that shows what a notice would (/terms)."""
+    row = tuple((str(label), str(command)) for label, command in notice.payload.get("buttons", ()))
+    return reply(notice.text, (row,) if row else ())
+
+
 def start(name: str | None) -> Reply:
     if name is None:
         return reply(
@@ -46,14 +64,33 @@ def start(name: str | None) -> Reply:
     return reply(f"Hello, {name}! /tasks shows what you owe; /help lists what you can do.")
 
 
-def help_list(commands: Iterable[Command], roles: list[str] | None) -> Reply:
+def help_list(
+    commands: Iterable[Command], roles: list[str] | None, *, everything: bool = False
+) -> Reply:
+    """One short line a command, in the order given (a role's most used first); `everything`:
+    every command the person may use, with its whole help."""
     usable = [c for c in commands if may_use(c, roles)]
-    lines = ["What you can do:"]
-    lines += [f"{c.usage} — {c.help}" for c in usable]
-    lines.append("/help COMMAND tells more about one.")
+    if everything:
+        lines = ["Everything you can do:", *(f"{c.usage} — {c.help}" for c in usable)]
+        return reply("\n".join([*lines, "/help COMMAND tells more about one."]))
+    lines = ["What you can do:", *(f"{_short_usage(c)} — {_gist(c.help)}" for c in usable)]
     if roles is None:
         lines.append(JOIN_HINT)
+    else:
+        lines.append("/help all lists everything; /help COMMAND tells more about one.")
     return reply("\n".join(lines))
+
+
+def _short_usage(command: Command) -> str:
+    """The command and what it cannot do without: `/order ITEM QTY`, `/choose ORDER`."""
+    return " ".join([f"/{command.name}", *(a.name for a in command.arguments if not a.optional)])
+
+
+def _gist(text: str) -> str:
+    """The help's first clause: what the command is for, in a few words."""
+    for stop in ("; ", ": ", " (", ". "):
+        text = text.split(stop, 1)[0]
+    return text.rstrip(".")
 
 
 def help_topic(command: Command | None, topic: str, roles: list[str] | None) -> Reply:
@@ -65,45 +102,56 @@ def help_topic(command: Command | None, topic: str, roles: list[str] | None) -> 
     return reply(text)
 
 
-def catalog(entries: list[CatalogEntry], words: str) -> Reply:
+def catalog(entries: list[CatalogEntry], words: str, page: int = 1) -> Reply:
+    """One page of what can be ordered, finished goods first (listings.finished_first)."""
+    narrowed = f" matching “{words[:60]}”" if words else ""
     if not entries:
-        narrowed = f" matching “{words[:60]}”" if words else ""
         return reply(f"Nothing{narrowed} can be ordered right now. /catalog shows everything.")
-    lines = ["What can be ordered (item — ways to deliver it):"]
-    for entry in entries[:CATALOG_LINES]:
+    pages = -(-len(entries) // CATALOG_LINES)
+    if page > pages:
+        return reply(
+            f"The catalog{narrowed} has {pages} page{'s' if pages > 1 else ''}. "
+            f"/catalog {words + ' ' if words else ''}1 shows the first."
+        )
+    where = f", page {page} of {pages}" if pages > 1 else ""
+    lines = [f"What can be ordered{narrowed}{where} (item — ways to deliver it):"]
+    for entry in entries[(page - 1) * CATALOG_LINES : page * CATALOG_LINES]:
         item = entry.item
-        name = item.name if item.name == item.id else f"{item.name} ({item.id})"
+        name = item.name if item.name == item.id else f"{item.name} [{item.id}]"
         lines.append(f"  {name} — {how_many(entry.plan_count)}")
-    if len(entries) > CATALOG_LINES:
-        lines.append(f"  … and {len(entries) - CATALOG_LINES} more: /catalog WORDS narrows it.")
+    rows = []
+    if page < pages:
+        more = _typed(Next(View.CATALOG, (*([words] if words else []), page + 1)))
+        lines.append(f"{more} shows more; /catalog WORDS narrows it.")
+        rows.append([("More", more)])
     lines.append("/order ITEM QTY to order one.")
-    return reply("\n".join(lines))
+    return reply("\n".join(lines), rows)
 
 
 def plans(page: PlanPage, reader: str) -> Reply:
+    """A page of an order's plans (plan_lines words them), to choose from and page through."""
+    order = page.order_id
     if not page.plans:
-        return reply(
-            f"Order {page.order_id} has no plans yet ({page.status}). You'll hear when it has."
-        )
+        return reply(f"Order {order} has no plans yet ({page.status}). You'll hear when it has.")
     count = f"{how_many(page.plan_count)} ways to deliver it; " if page.plan_count else ""
-    where = f", page {page.page} of {page.pages}" if page.pages > 1 else ""
-    lines = [f"Order {page.order_id}: {count}the best{where}:"]
-    for plan in page.plans:
-        price = "price not known yet" if plan.price is None else f"{plan.price:,.2f}"
-        mark = "  ← under way" if plan.rank == page.chosen else ""
-        outlook = outlook_text(plan.outlook)
-        equation = short_equation(plan.equation) + (f" · {outlook}" if outlook else "")
-        lines.append(f"  {plan.rank}. {price} — {equation}{mark}")
+    where = f"page {page.page:,} of {page.pages:,}" if page.pages > 1 else "the best"
+    lines = [f"Order {order}: {count}{where}:", *plan_lines(page.plans, page.chosen)]
     rows = []
     if page.choosable and reader == page.buyer:
-        lines.append(
-            f"Press a plan (or /choose {page.order_id} N); every party then gets its part."
+        choose = _typed(Next(ChoosePlan, (order, "N")))
+        lines.append(f"Press a plan (or {choose}); every party then gets its part.")
+        rows.append(
+            [(f"Choose {p.rank}", _typed(Next(ChoosePlan, (order, p.rank)))) for p in page.plans]
         )
-        rows.append([(f"Choose {p.rank}", f"/choose {page.order_id} {p.rank}") for p in page.plans])
     elif page.chosen is not None:
-        lines.append(f"/stages {page.order_id} shows how it is going.")
+        lines.append(f"{_typed(Next(View.STAGES, (order,)))} shows how it is going.")
+    turn = []
+    if page.page > 1:
+        turn.append(("Previous", _typed(Next(View.PLANS, (order, page.page - 1)))))
     if page.page < page.pages:
-        rows.append([("More plans", f"/plans {page.order_id} {page.page + 1}")])
+        turn.append(("Next plans", _typed(Next(View.PLANS, (order, page.page + 1)))))
+    if turn:
+        rows.append(turn)
     return reply("\n".join(lines), rows)
 
 
@@ -134,10 +182,10 @@ def stages(
         state = stage.status
         if stage.ready and stage.status == "pending":
             state = "ready to start" if stage.agreed else "ready once its owner agrees"
-        owner = stage.owner or "nobody yet"
+        owner = stage.owner_name or stage.owner or "nobody yet"
         lines.append(
             f"{_MARK.get(stage.status, '·')} {stage.id} {stage.kind} {stage.quantity} × "
-            f"{stage.item} — {owner}, {state}"
+            f"{stage.item} — {owner}, {state}" + (" 📷 photo" if stage.photo else "")
         )
     if len(listing.stages) > STAGE_LINES:
         lines.append(f"… and {len(listing.stages) - STAGE_LINES} more (see the picture).")
@@ -170,16 +218,23 @@ def risk(found: OrderRisk, picture: bytes | None) -> Reply:
             for s in found.riskiest[:RISKIEST]
         ]
         lines.append("Riskiest: " + "; ".join(named) + ".")
+    # Routes and single points in one breath, so "7 routes" never reads as "no weak spot".
+    for route in found.routes:
+        ways = f"{route.count} separate supply route{'s' if route.count != 1 else ''}"
+        if route.cut:
+            cut = " and ".join(route.cut)
+            lines.append(
+                f"{ways} to {route.item}, all through {cut}: if "
+                f"{'it fails' if len(route.cut) == 1 else 'one of them fails'}, every route fails."
+            )
+        else:
+            lines.append(f"{ways} to {route.item}; no single failure cuts them all.")
     if found.single_points:
-        lines.append("Single points of failure: " + "; ".join(found.single_points) + ".")
+        lines.append(
+            "Every plan needs (a single point of failure): " + "; ".join(found.single_points) + "."
+        )
     else:
         lines.append("No single point of failure: everything it needs has an alternative.")
-    for route in found.routes:
-        cut = "; ".join(route.cut)
-        lines.append(
-            f"Separate supply routes to {route.item}: {route.count}"
-            + (f" (losing {cut} would cut them all)." if cut else ".")
-        )
     near = found.locality
     if near is not None and near.mass_share is not None:
         lines.append(
@@ -224,14 +279,31 @@ def matches(lines: list[MatchLine]) -> Reply:
         f"Match {line.id} (your {line.mine}): {line.text} — {line.covered:.0%} covered"
         for line in open_[-INTENT_LINES:]
     ]
-    rows = [[(f"Accept {line.id}", f"/accept {line.id}") for line in open_[-TASK_BUTTONS:]]]
+    rows = [
+        [
+            (f"Accept {line.id}", _typed(Next(AcceptMatch, (line.id,))))
+            for line in open_[-TASK_BUTTONS:]
+        ]
+    ]
     return reply("\n".join([*shown, "/accept MATCH takes one up."]), rows)
 
 
-def history(order_id: int, lines: list[str]) -> Reply:
-    if not lines:
+def history(shown: HistoryPage) -> Reply:
+    """A page of what happened, newest page first; a button goes further back."""
+    order_id = shown.order_id
+    if not shown.lines:
         return reply(f"Nothing has happened to order {order_id} yet.")
-    return reply("\n".join(_timeline(f"Order {order_id}, oldest first", lines)))
+    if shown.pages == 1:
+        head = f"Order {order_id}, what happened (UTC):"
+    else:
+        newest = "the newest" if shown.page == 1 else "older"
+        head = f"Order {order_id}, {newest} events, page {shown.page} of {shown.pages} (UTC):"
+    lines, rows = [head, *shown.lines], []
+    if shown.page < shown.pages:
+        older = f"/history {order_id} {shown.page + 1}"
+        lines.append(f"{older} goes further back; /history {order_id} DAY shows it as it was.")
+        rows.append([("Older", older)])
+    return reply("\n".join(lines), rows)
 
 
 def history_at(order_id: int, when: str, state: OrderState, lines: list[str]) -> Reply:
@@ -279,7 +351,7 @@ def tasks(duties: Duties) -> Reply:
     rows: list[list[tuple[str, str]]] = []
     for order_id in duties.to_agree:
         lines.append(f"Order {order_id} waits for your agreement: /agree {order_id}.")
-        rows.append([(f"Agree to {order_id}", f"/agree {order_id}")])
+        rows.append([(f"Agree to {order_id}", _typed(Next(Agree, (order_id,))))])
     ready = [s for s in duties.stages if s.ready]
     later = [s for s in duties.stages if not s.ready]
     if ready:
@@ -287,7 +359,7 @@ def tasks(duties: Duties) -> Reply:
         lines += [
             f"  order {s.order_id}: {s.stage} {s.kind} {s.quantity} × {s.item}" for s in ready
         ]
-        buttons = [(f"Done {s.order_id}/{s.stage}", f"/done {s.order_id} {s.stage}") for s in ready]
+        buttons = [(f"Done {s.order_id}/{s.stage}", _typed(_done(s))) for s in ready]
         rows += [buttons[i : i + 3] for i in range(0, min(len(buttons), TASK_BUTTONS), 3)]
     if later:
         lines.append(
@@ -365,3 +437,14 @@ def _state(order) -> str:
 
 def _short(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _typed(step: Next) -> str:
+    """What a button sends for `step`, from the declarations."""
+    # Here, not at the top: the declarations import this module.
+
+    return command_text(step)
+
+
+def _done(stage) -> Next:
+    return Next(AssertStage, (stage.order_id, stage.stage), (("status", "done"),))

@@ -9,6 +9,9 @@ stream's position (and the invites waiting).
 Several processes may share the bot's account (MATRIX_SHARD=i/N): each follows the whole
 stream but answers only its shard's rooms and invites, and keeps its own position.
 
+An image (m.image) is a photo that proves a stage (bots/conversation/photos.py): downloaded
+from the homeserver, its caption the command — the body, when it is not just the file's name.
+
 In an order's room, anyone who joins or is invited without being one of the order's readers
 (let in by someone else, or by a room made before only the bot could invite) is removed at once.
 """
@@ -17,11 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from nio import (
     AsyncClient,
+    DownloadError,
     MegolmEvent,
     RoomMemberEvent,
+    RoomMessageImage,
     RoomMessagesResponse,
     RoomMessageText,
     SyncResponse,
@@ -29,7 +35,7 @@ from nio import (
 from sqlalchemy.engine import Engine
 
 from bots.conversation.declarations import BY_NAME
-from bots.conversation.messages import Conversation, Incoming, Reply
+from bots.conversation.messages import Conversation, Incoming, Photo, Reply
 from bots.matrix.connection import MatrixLoginFailed, connect
 from bots.matrix.invites import answer_invite
 from bots.matrix.memory import NEXT_BATCH, Memory, sync_position_key
@@ -37,6 +43,7 @@ from bots.matrix.order_rooms import PRESENT, OrderRooms, order_of, readers
 from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
 from bots.matrix.rendering import text_content
 from bots.matrix.settings import ALL_ROOMS, MatrixSettings, Shard
+from core.service.evidence import MAX_PICTURE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ ENCRYPTED = (
     "Please talk to me in a room without encryption."
 )
 BROKEN = "Sorry, that could not be handled. Please try again in a moment."
+# A body that only names the file (what clients send for an image without a caption).
+FILE_NAME = re.compile(r"^[^\s/]+\.(jpe?g|png|gif|webp|heic|heif|bmp|tiff?)$", re.IGNORECASE)
 
 
 def sync_filter(timeline_limit: int) -> dict:
@@ -193,6 +202,8 @@ class MatrixAdapter:
                 await self._try(room_id, event, notice)
             elif isinstance(event, RoomMessageText) and not _is_edit(event):
                 await self._try(room_id, event, self._answer(room_id, event))
+            elif isinstance(event, RoomMessageImage) and not _is_edit(event):
+                await self._try(room_id, event, self._answer_image(room_id, event))
             elif isinstance(event, RoomMemberEvent) and event.membership in PRESENT:
                 await self._try(room_id, event, self._admit(room_id, event.state_key))
 
@@ -207,13 +218,32 @@ class MatrixAdapter:
         if allowed is not None and user not in allowed.now:
             await self._order_rooms.remove(room_id, user, allowed.reason(order_id, user))
 
-    async def _answer(self, room_id: str, event: RoomMessageText) -> None:
+    async def _answer_image(self, room_id: str, event: RoomMessageImage) -> None:
+        """An image: a photo proving a stage, its caption the command (none: SCIS asks)."""
+        content = event.source.get("content", {})
+        info = content.get("info") or {}
+        size = info.get("size") if isinstance(info.get("size"), int) else None
+        data = b""
+        if size is None or size <= MAX_PICTURE_BYTES:
+            answer = await self.client.download(mxc=event.url)
+            if isinstance(answer, DownloadError):
+                log.warning("could not download %s: %s", event.url, answer)
+                await post_reply(self.client, room_id, Reply(BROKEN))
+                return
+            data = answer.body
+        content_type = info.get("mimetype") or "image/jpeg"
+        photo = Photo(data, str(content_type), event.url, size)
+        await self._answer(room_id, event, caption(content), photo)
+
+    async def _answer(
+        self, room_id: str, event, body: str | None = None, photo: Photo | None = None
+    ) -> None:
         room = self.client.rooms.get(room_id)
-        text = _without_reply_fallback(event.body)
+        text = _without_reply_fallback(event.body if body is None else body)
         order_id = await self._order_of(room_id)
         if order_id is not None:  # the bot answers there: a room made before the lock-down
             await self._order_rooms.secure(room_id)  # gets it first
-        talk = order_id is not None and not text.lstrip().startswith("/")
+        talk = order_id is not None and photo is None and not text.lstrip().startswith("/")
         if talk:  # in an order's room, plain words are the negotiation thread
             text = f"/say {order_id} {text}"
         incoming = Incoming(
@@ -223,6 +253,7 @@ class MatrixAdapter:
             text=text,
             room=room_id,
             display_name=room.user_name(event.sender) if room is not None else None,
+            photo=photo,
         )
         try:
             replies = await asyncio.to_thread(self.conversation.answer, incoming)
@@ -259,7 +290,17 @@ class SyncRefused(Exception):  # noqa: N818
         self.retry_after = retry_after
 
 
-def _is_edit(event: RoomMessageText) -> bool:
+def caption(content: dict) -> str:
+    """An image's caption: since Matrix 1.10 the body is one when a filename is set apart from
+    it; before, the body is a caption unless it only names the file."""
+    body = str(content.get("body") or "").strip()
+    filename = content.get("filename")
+    if filename:
+        return "" if body == filename else body
+    return "" if FILE_NAME.match(body) else body
+
+
+def _is_edit(event) -> bool:
     """An edited command is not a new one."""
     relation = event.source.get("content", {}).get("m.relates_to") or {}
     return relation.get("rel_type") == "m.replace"

@@ -66,6 +66,17 @@ async def upload_png(client: AsyncClient, picture: Picture) -> str:
     return checked(answer, f"upload {picture.filename}").content_uri
 
 
+async def upload(client: AsyncClient, data: bytes, content_type: str, filename: str) -> str:
+    """The mxc:// URL of any media (a photo kept as evidence) in the homeserver's repository."""
+    answer, _keys = await client.upload(
+        lambda _limited, _timeouts: io.BytesIO(data),  # a retry needs a fresh stream
+        content_type=content_type,
+        filename=filename,
+        filesize=len(data),
+    )
+    return checked(answer, f"upload {filename}").content_uri
+
+
 async def post_reply(client: AsyncClient, room_id: str, reply: Reply) -> list[str]:
     """The reply's text (with its buttons as commands), then its picture; each step waits out
     a rate limit on its own, so a limit met by the picture does not post the text again."""

@@ -45,6 +45,12 @@ def image_content(picture: Picture, mxc: str) -> dict:
     return content
 
 
+def photo_content(filename: str, content_type: str, size: int, mxc: str) -> dict:
+    """An m.image of a photo (not a PNG made here): its file's name as the body."""
+    info = {"mimetype": content_type, "size": size}
+    return {"msgtype": "m.image", "body": filename, "url": mxc, "info": info}
+
+
 def _paragraphs(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from aiohttp import ClientError
 from nio import AsyncClient, RoomGetEventResponse
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bots.conversation.messages import outbox_buttons
 from bots.matrix import order_rooms
@@ -30,9 +31,10 @@ from bots.matrix.connection import connect
 from bots.matrix.direct_rooms import REACHABLE, DirectRooms, membership
 from bots.matrix.memory import DeferredMemory
 from bots.matrix.order_rooms import OrderRooms
-from bots.matrix.posting import MatrixUnavailable, post, refusal
-from bots.matrix.rendering import text_content
+from bots.matrix.posting import MatrixUnavailable, post, refusal, upload
+from bots.matrix.rendering import photo_content, text_content
 from bots.matrix.settings import MatrixSettings
+from core.service import evidence
 from workers.senders import Outgoing, PermanentFailure
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ PARTY_KINDS = frozenset(
         "alert",  # with an order: to the parties of a plan a disruption broke
         "handed",  # a coordinator handed them a stage: they are a party now
         "completed",
+        "proved",  # to the buyer: a stage done, with the photo that proves it
     }
 )
 
@@ -158,8 +161,26 @@ class MatrixSender:
             room_id = await self._direct_rooms.room_for(address)
             buttons = tuple((button,) for button in outbox_buttons(message.payload))
             await post(client, room_id, text_content(message.text, buttons))
+            await self._post_picture(client, room_id, message.payload.get("picture"))
         except (ClientError, TimeoutError) as exc:
             raise MatrixUnavailable(f"Matrix could not be reached: {exc!r}") from exc
+
+    async def _post_picture(self, client: AsyncClient, room_id: str, picture_id) -> None:
+        """A kept photo (the evidence of a stage) after the text that says what it shows."""
+        if not isinstance(picture_id, int):
+            return
+        kept = await asyncio.to_thread(self._kept, picture_id)
+        if kept is None:
+            return
+        extension = kept.content_type.rpartition("/")[2] or "jpeg"
+        filename = f"evidence-{kept.id}.{extension}"
+        mxc = await upload(client, kept.data, kept.content_type, filename)
+        content = photo_content(filename, kept.content_type, len(kept.data), mxc)
+        await post(client, room_id, content)
+
+    def _kept(self, picture_id: int) -> evidence.Kept | None:
+        with Session(self.engine) as session:
+            return evidence.picture(session, picture_id)
 
     async def _relayed(self, client: AsyncClient, address: str, message: Outgoing) -> bool:
         """True when the message is a `/say` now in (or already in) the order's room, which the

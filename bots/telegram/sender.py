@@ -9,17 +9,20 @@ the message is tried again.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bots.conversation.messages import outbox_buttons
 from bots.telegram.buttons import keyboard_rows
-from bots.telegram.formatting import escaped_chunks
+from bots.telegram.formatting import CAPTION_LIMIT, escaped, escaped_chunks
 from bots.telegram.pacing import Pacing
+from core.service import evidence
 from workers.senders import Outgoing, PermanentFailure, RateLimited
 
 BOT_API = "https://api.telegram.org/bot"
@@ -52,10 +55,20 @@ class TelegramSender:
         hide_token_from_logs()
 
     def send(self, address: str, message: Outgoing) -> None:
-        """`message.payload["buttons"]`, `[[label, command], ...]`, become an inline keyboard."""
+        """`message.payload["buttons"]`, `[[label, command], ...]`, become an inline keyboard;
+        `message.payload["picture"]`, a kept photo's id, goes as a photo, the text its caption."""
         pairs = [(b.label, b.command) for b in outbox_buttons(message.payload)]
         rows = [pairs[i : i + BUTTONS_PER_ROW] for i in range(0, len(pairs), BUTTONS_PER_ROW)]
         markup = {"inline_keyboard": keyboard_rows(rows, self.engine)} if rows else None
+        kept = self._picture(message.payload.get("picture"))
+        caption = escaped(message.text).strip()
+        if kept is not None and len(caption) <= CAPTION_LIMIT:
+            self.pacing.wait(address)
+            self._send_photo(address, kept, caption, markup)
+            return
+        if kept is not None:  # a caption too long for a photo follows it as text
+            self.pacing.wait(address)
+            self._send_photo(address, kept, "", None)
         chunks = escaped_chunks(message.text)
         for number, chunk in enumerate(chunks, start=1):
             body = {"chat_id": address, "text": chunk, "parse_mode": "HTML"}
@@ -64,8 +77,27 @@ class TelegramSender:
             self.pacing.wait(address)
             self._call("sendMessage", body)
 
-    def _call(self, method: str, body: dict) -> dict:
-        response = self.client.post(self._url + method, json=body)
+    def _picture(self, picture_id) -> evidence.Kept | None:
+        if not isinstance(picture_id, int):
+            return None
+        with Session(self.engine) as session:
+            return evidence.picture(session, picture_id)
+
+    def _send_photo(self, address: str, kept: evidence.Kept, caption: str, markup) -> None:
+        body = {"chat_id": address}
+        if caption:
+            body |= {"caption": caption, "parse_mode": "HTML"}
+        if markup:
+            body["reply_markup"] = json.dumps(markup)  # a multipart form carries JSON as text
+        extension = kept.content_type.rpartition("/")[2] or "jpeg"
+        photo = (f"evidence-{kept.id}.{extension}", kept.data, kept.content_type)
+        self._call("sendPhoto", body, files={"photo": photo})
+
+    def _call(self, method: str, body: dict, files: dict | None = None) -> dict:
+        if files:
+            response = self.client.post(self._url + method, data=body, files=files)
+        else:
+            response = self.client.post(self._url + method, json=body)
         try:
             answer = response.json()
         except ValueError:

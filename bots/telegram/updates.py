@@ -1,5 +1,6 @@
 """Telegram updates in, the conversation's replies out: a text or command becomes an `Incoming`,
-a button press becomes an `Incoming` whose text is the button's command."""
+a button press becomes an `Incoming` whose text is the button's command, and a photo (or an
+image sent as a file) becomes an `Incoming` carrying the picture, its caption the text."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from telegram.ext import (
     filters,
 )
 
-from bots.conversation.messages import Conversation, Incoming, Reply
+from bots.conversation.messages import Conversation, Incoming, Photo, Reply
 from bots.telegram import buttons
 from bots.telegram.replies import send_replies
 from bots.telegram.seen import SeenUpdates
+from core.service.evidence import MAX_PICTURE_BYTES
 
 PLATFORM = "telegram"
 TEXT_LIMIT = 4096  # what Telegram lets a person send; more cannot be a real message
@@ -47,6 +49,12 @@ class Updates:
         application.add_handler(
             MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_text)
         )
+        application.add_handler(
+            MessageHandler(
+                (filters.PHOTO | filters.Document.IMAGE) & filters.UpdateType.MESSAGE,
+                self.on_photo,
+            )
+        )
         application.add_handler(CallbackQueryHandler(self.on_button))
 
     async def skip_answered(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,6 +63,23 @@ class Updates:
             raise ApplicationHandlerStop
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._on_message(update, context, update.message.text, None)
+
+    async def on_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo proves a stage (bots/conversation/photos.py): it is downloaded here, unless
+        Telegram says it is larger than SCIS keeps, and its caption is the command."""
+        message = update.message
+        if message.photo:
+            sent, content_type = message.photo[-1], "image/jpeg"  # the largest size; JPEG
+        else:
+            sent, content_type = message.document, message.document.mime_type or "image/jpeg"
+        data = b""
+        if message.from_user is not None and (sent.file_size or 0) <= MAX_PICTURE_BYTES:
+            data = bytes(await (await context.bot.get_file(sent.file_id)).download_as_bytearray())
+        photo = Photo(data, content_type, sent.file_id, sent.file_size)
+        await self._on_message(update, context, message.caption or "", photo)
+
+    async def _on_message(self, update, context, text: str, photo: Photo | None) -> None:
         message = update.message
         user = message.from_user
         if user is None or message.sender_chat is not None:
@@ -69,9 +94,10 @@ class Updates:
             # came from private chats, whose id is the user's id, so they still speak for them.
             address=str(user.id),
             message_id=f"{message.chat_id}:{message.message_id}",
-            text=_without_bot_name(message.text[:TEXT_LIMIT], context.bot.username),
+            text=_without_bot_name(text[:TEXT_LIMIT], context.bot.username),
             display_name=user.full_name,
             handle=_handle(user),
+            photo=photo,
         )
         await self._answer(update, context, message.chat_id, incoming)
 

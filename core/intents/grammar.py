@@ -53,11 +53,6 @@ from core.network.model import Location, Network
 EXPIRY_DAYS = 30
 
 KIND_WORDS = {"offer": OFFER, "request": REQUEST, "proposal": PROPOSAL, "propose": PROPOSAL}
-EXAMPLES = {
-    OFFER: "/offer 3d printing 10 h/week near San Juan",
-    REQUEST: "/request face-shield 200 by 2026-12-20",
-    PROPOSAL: "/propose sewing masks 200/week until Jan 31 -- a weekend sewing circle",
-}
 
 UNITS = {  # the spellings of a unit → its canonical name
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
@@ -99,7 +94,12 @@ PLACE_RE = re.compile(rf"(?<!\w)(?:near|around|in)(?![\w-]){_SPACE}*(?P<place>[^
 
 
 class IntentError(ValueError):
-    """Words we could not read as an intent; the message says what and shows what works."""
+    """Words we could not read as an intent; the message says what. `shows_how`: an example
+    of an intent of that kind would help the person (the chat layer has one for each kind)."""
+
+    def __init__(self, problem: str, *, shows_how: bool = False):
+        super().__init__(problem)
+        self.shows_how = shows_how
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def parse_intent(kind: str, participant: str, words: str, network: Network, toda
     except (OverflowError, ValueError) as error:  # a start in year 9999, say: said kindly too
         if isinstance(error, IntentError):
             raise
-        raise IntentError(_explain(f"I could not read that: {error}", kind)) from error
+        raise _explain(f"I could not read that: {error}") from error
 
 
 def describe(intent: Intent, network: Network) -> str:
@@ -150,9 +150,9 @@ def _parse(kind: str, participant: str, words: str, network: Network, today: dat
     place_name = _place_name(text, kind)
     place = _place(place_name, network) if place_name else None
     if ends is not None and ends < today:
-        raise IntentError(_explain(f"{ends} has already passed; give a later date", kind))
+        raise _explain(f"{ends} has already passed; give a later date")
     if starts is not None and ends is not None and ends < starts:
-        raise IntentError(_explain(f"it ends ({ends}) before it starts ({starts})", kind))
+        raise _explain(f"it ends ({ends}) before it starts ({starts})")
     return Intent(
         kind=kind,
         participant=participant,
@@ -174,8 +174,9 @@ def _kind(word: str) -> str:
     return kind
 
 
-def _explain(problem: str, kind: str) -> str:
-    return f"{problem} (e.g. {EXAMPLES[kind]})"
+def _explain(problem: str) -> IntentError:
+    """The words are unclear: an example of an intent of their kind helps."""
+    return IntentError(problem, shows_how=True)
 
 
 # -- note ----------------------------------------------------------------------------------------
@@ -209,11 +210,11 @@ def _dates(text: str, today: date, kind: str) -> tuple[str, date | None, date | 
     bounds = []
     for part, said in found.items():
         if len(said) > 1:
-            raise IntentError(_explain(f"two {part} dates ({' and '.join(said)}); give one", kind))
+            raise _explain(f"two {part} dates ({' and '.join(said)}); give one")
         try:
             bounds.append(named_day(said[0], today) if said else None)
         except DateError as problem:
-            raise IntentError(_explain(str(problem), kind)) from None
+            raise _explain(str(problem)) from None
     return text, bounds[0], bounds[1]
 
 
@@ -233,9 +234,7 @@ def _rate(text: str, kind: str, units: dict[str, str]) -> tuple[str, str | None]
             amount["unit"] is None or amount["unit"].casefold() in units
         )
         if period is None and match["strict"] and (match["strict"] != "/" or after_amount):
-            raise IntentError(
-                _explain(f"I don't know the period {said!r}; say per day, week or month", kind)
-            )
+            raise _explain(f"I don't know the period {said!r}; say per day, week or month")
         if period is not None:
             return text[: match.start()] + CUT + text[match.end() :], period
     return text, None
@@ -279,9 +278,7 @@ def _quantity_and_resource(
     if unclear := UNCLEAR_AMOUNT_RE.search(text):
         whole, part = unclear["whole"], unclear["part"]
         thousands = f"{whole}{part.ljust(3, '0')}"
-        raise IntentError(
-            _explain(f"{unclear[0]!r} is unclear: write {whole}.{part} or {thousands}", kind)
-        )
+        raise _explain(f"{unclear[0]!r} is unclear: write {whole}.{part} or {thousands}")
     choices = []
     for rank, amount in enumerate(_amounts(text, units)):
         rest = text[: amount.start] + CUT + text[amount.end :]
@@ -289,17 +286,15 @@ def _quantity_and_resource(
         choices.append((found is None, amount.unit is None, rank, amount, rest, found))
     if not choices:
         if per is not None:
-            raise IntentError(_explain(f"how many per {per}?", kind))
+            raise _explain(f"how many per {per}?")
         return text, None, _resource(text, kind, network, processes)
     *_, amount, rest, found = min(choices, key=lambda choice: choice[:3])
     if not amount.amount > 0:
-        raise IntentError(_explain(f"a quantity must be more than 0, not {amount.amount:g}", kind))
+        raise _explain(f"a quantity must be more than 0, not {amount.amount:g}")
     if amount.amount == float("inf"):
-        raise IntentError(_explain("that number is too large", kind))
+        raise _explain("that number is too large")
     if per and _unknown_unit(text, amount, kind, network, processes):
-        raise IntentError(
-            _explain(f"I don't know the unit {amount.next_word!r}; try h, kg or each", kind)
-        )
+        raise _explain(f"I don't know the unit {amount.next_word!r}; try h, kg or each")
     unit = amount.unit or _default_unit(found, network)
     resource = found or _resource(rest, kind, network, processes)
     return rest, Quantity(amount.amount, unit, per), resource
@@ -333,7 +328,7 @@ def _place_name(text: str, kind: str) -> str | None:
         return None
     name = " ".join(match["place"].split()).strip(" ,;:.!?")
     if not name:
-        raise IntentError(_explain("near where? name a town or neighbourhood", kind))
+        raise _explain("near where? name a town or neighbourhood")
     return name
 
 
@@ -375,7 +370,7 @@ def _resource(text: str, kind: str, network: Network, processes: frozenset[str])
     normalised = key_of(words)
     if not normalised:
         what = {OFFER: "offer", REQUEST: "request", PROPOSAL: "propose"}[kind]
-        raise IntentError(_explain(f"what do you want to {what}?", kind))
+        raise _explain(f"what do you want to {what}?")
     looks_active = kind == OFFER and normalised.split("-")[-1].endswith("ing")
     return Resource(PROCESS if looks_active else ITEM, normalised, known=False)
 

@@ -6,11 +6,13 @@ request or proposal among items first."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from core.intents.model import ITEM, OFFER, PROCESS, Resource
-from core.network.model import Network
+from core.network.model import Item, Network
 
 
 def find(words: str, kind: str, network: Network, processes: frozenset[str]) -> Resource | None:
@@ -37,6 +39,43 @@ def _find_item(forms: list[str], network: Network, processes: frozenset[str]) ->
         if keys & {key_of(name) for name in (item.id, item.name, *item.aliases)}:
             return Resource(ITEM, item.id)
     return None
+
+
+def item_named(network: Network, words: str) -> Item | None:
+    """The item `words` name, read as forgivingly as a request reads it: its id, name or an
+    alias, in any case, with or without accents, spaces or hyphens, the last word plural or
+    not ("face shields", "Surgical mask", "N95"). One reader for /order, /used and /request."""
+    found = _find_item([words, _singular(words)], network, frozenset()) if words else None
+    return network.items[found.id] if found is not None else None
+
+
+def close(text: str, names: Iterable[str], n: int = 3) -> list[str]:
+    """The names most like `text` (a typo, another case, accents left out), best first: what
+    "did you mean" offers. A name that contains the text as a whole word counts too
+    ("Plásticos" → "Plásticos del Caribe")."""
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(key_of(name), name)
+    wanted = key_of(text)
+    if not wanted:
+        return []
+    alike = difflib.get_close_matches(wanted, list(by_key), n=n, cutoff=0.75)
+    within = [k for k in by_key if k not in alike and f"-{k}-".find(f"-{wanted}-") >= 0]
+    return [by_key[k] for k in [*alike, *within][:n]]
+
+
+def close_items(network: Network, words: str, n: int = 3) -> list[Item]:
+    """The items whose id, name or an alias look most like `words`, best first."""
+    named: dict[str, Item] = {}
+    for item in network.items.values():
+        for name in (item.id, item.name, *item.aliases):
+            named.setdefault(name, item)
+    found: list[Item] = []
+    for form in dict.fromkeys([words, _singular(words)]):
+        for name in close(form, named, n):
+            if named[name] not in found:
+                found.append(named[name])
+    return found[:n]
 
 
 def _find_process(forms: list[str], network: Network, processes: frozenset[str]) -> Resource | None:

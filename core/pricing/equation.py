@@ -8,6 +8,7 @@ and stays a symbol otherwise, so the equation is honest about what nobody has sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,6 +17,8 @@ from core.network.model import Network
 from core.pricing.linear_form import Coefficient, LinearForm
 from core.weave.plan import Plan, PlanNode
 from core.weave.sources import Bought
+
+RESERVED = frozenset("KP")  # K is labour, P the total
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,31 @@ class Equation:
         lines = []
         for name in self.form.terms:
             value = self.values.get(name)
-            shown = "unknown, not quoted yet" if value is None else _money(value)
+            shown = "unknown, not quoted yet" if value is None else money(value)
             lines.append(
                 f"{self.letters[name]} = {self.variables[name].describe(network)} = {shown}"
             )
         return lines
+
+    def find(self, typed: str) -> PriceVariable | None:
+        """The variable a person means: its id (`p[pc-visors]`) or its letter in any case
+        (`s2` is S2), as people type on a phone."""
+        if typed in self.variables:
+            return self.variables[typed]
+        wanted = typed.strip().upper()
+        return next(
+            (self.variables[n] for n, letter in self.letters.items() if letter.upper() == wanted),
+            None,
+        )
+
+
+def remaining_text(equation: Equation) -> str:
+    """What P comes to so far: `30.10` when every value is known, else `33.00 + B`."""
+    rest = equation.form.partially(equation.values)
+    if not rest.terms:
+        return money(float(rest.constant))
+    terms = _render([(c, equation.letters[n]) for n, c in rest.terms.items()])
+    return f"{money(float(rest.constant))} + {terms}" if rest.constant else terms
 
 
 def plan_equation(
@@ -134,7 +157,8 @@ def _form(node: PlanNode, variables: dict[str, PriceVariable]) -> LinearForm:
 
 
 def _letters(network: Network, form: LinearForm, variables) -> dict[str, str]:
-    """K for labour, the item's initial for a price; repeats get 2, 3 … (L, L2)."""
+    """K for labour, the item's initial for a price; repeats get 2, 3 … (L, L2). Letters a
+    person can type on a phone, and never P, which is the total."""
     used: dict[str, int] = {}
     letters = {}
     for name in form.terms:
@@ -149,12 +173,17 @@ def _letters(network: Network, form: LinearForm, variables) -> dict[str, str]:
 
 
 def _initial(network: Network, item_id: str) -> str:
-    """The initial of the item's id when it is a word (leg → L), else of its name."""
+    """The initial of the item's id when it is a word (leg → L), else of its name. K is labour
+    and P the price itself, so an item whose words start so takes the first of its words that
+    does not (pp-sheet → S), else its first other letter, else X."""
     item = network.items.get(item_id)
     words = item_id if item_id[:1].isalpha() and not any(c in item_id for c in ":/") else None
     words = words or (item.name if item else item_id)
-    letter = next((ch.upper() for ch in words if ch.isalpha()), "X")
-    return letter + "'" if letter in "KP" else letter  # K is labour and P the price itself
+    parts = [w for w in re.split(r"[^A-Za-z]+", words) if w]
+    for part in parts:
+        if part[0].upper() not in RESERVED:
+            return part[0].upper()
+    return next((ch.upper() for ch in words if ch.isalpha() and ch.upper() not in RESERVED), "X")
 
 
 def _render(terms: list[tuple[Coefficient, str]], constant: float = 0.0) -> str:
@@ -179,7 +208,7 @@ def _number(value: float | Fraction | int) -> str:
     return f"{number:.6f}".rstrip("0").rstrip(".")
 
 
-def _money(value: float) -> str:
+def money(value: float) -> str:
     """`2.50`, `1,234.00`; a price below the cent keeps its digits (`0.004`), never `0.00`."""
     if abs(round(value, 2) - value) < 1e-9:
         return f"{value:,.2f}"

@@ -1,9 +1,8 @@
 """Reliability: how likely each stage of a plan is to fail, declared and then learned.
 
 Every stage has an owner and a kind (ARCHITECTURE.md, Stages). Its failure probability starts from
-what the network declares — the offer's, else the facility's, else the participant's
-`failure_probability`, else DEFAULT_FAILURE_PROBABILITY — and moves towards what the owner has
-actually done with stages of that kind, by additive smoothing:
+a prior by kind, and moves towards what the owner has actually done with stages of that kind, by
+additive smoothing:
 
     p = (failed + m·prior) / (total + m),   m = PSEUDO_COUNT = 2
 
@@ -12,8 +11,12 @@ Laplace's rule of succession (f + 1) / (n + 2); with no history it is the prior;
 history it is the observed share. History comes as counts per (participant, stage kind), which
 the service layer reads from the stages it recorded.
 
-The declared probability is read as each stage's: a supplier declaring 5 % is trusted to fail
-any one of its stages (confirm, ship) 5 % of the time.
+The prior by kind: making and shipping carry the risk of a plan — their prior is what the network
+declares (the offer's, else the facility's, else the participant's `failure_probability`), else
+KIND_PRIORS; a maker declaring 20 % is trusted to fail its making 20 % of the time, and its
+shipping as often. Confirming, inspecting, receiving and the buyer's accepting carry almost none
+whoever does them (KIND_PRIORS), until history says otherwise. So plans differ by who makes and
+ships, not by how many hand-overs they have.
 """
 
 from __future__ import annotations
@@ -34,6 +37,18 @@ from core.weave.sources import Bought, Source
 
 PSEUDO_COUNT = 2.0
 """How many observed stages the declared prior is worth."""
+
+KIND_PRIORS = {
+    "make": DEFAULT_FAILURE_PROBABILITY,
+    "ship": 0.03,
+    "inspect": 0.01,
+    "confirm": 0.005,
+    "receive": 0.005,
+    "accept": 0.005,
+}
+"""A stage's failure probability before any history, when nothing is declared for it."""
+CARRYING = frozenset({"make", "ship"})
+"""The kinds a declared failure probability speaks for; the others keep their KIND_PRIORS."""
 
 History = Mapping[tuple[str, str], tuple[int, int]]
 """(participant id, stage kind) → (failed, total) stages of that kind the participant owned."""
@@ -114,22 +129,26 @@ class Reliability:
 
     # -- one stage -------------------------------------------------------------------------
 
-    def prior(self, owner: str | None) -> float:
-        """What a participant declared for itself, else the network's default."""
-        participant = self.network.participants.get(owner) if owner else None
-        declared = participant.failure_probability if participant else None
-        return DEFAULT_FAILURE_PROBABILITY if declared is None else declared
+    def prior(self, owner: str | None, kind: str, declared: float | None = None) -> float:
+        """A stage's probability before history: for making and shipping, what is `declared`
+        for the record it is carried out under (an offer, a facility), else what the owner
+        declared, else the kind's prior; for any other kind, the kind's prior."""
+        if kind not in CARRYING:
+            return KIND_PRIORS.get(kind, DEFAULT_FAILURE_PROBABILITY)
+        if declared is None:
+            participant = self.network.participants.get(owner) if owner else None
+            declared = participant.failure_probability if participant else None
+        return KIND_PRIORS[kind] if declared is None else declared
 
     def p(self, owner: str | None, kind: str, prior: float | None = None) -> float:
         """The probability that `owner` fails a stage of `kind`.
 
         `prior` is the declared probability of the record the stage is carried out under (an
-        offer, a facility); without it, the owner's own. Nobody (owner None) has no history.
+        offer, a facility), None when it declares none (see `prior`). Nobody (owner None) has no
+        history.
         """
-        if prior is None:
-            prior = self.prior(owner)
         failed, total = self.observed(owner, kind)
-        return smoothed(failed, total, prior, self.pseudo_count)
+        return smoothed(failed, total, self.prior(owner, kind, prior), self.pseudo_count)
 
     # -- one source, for the weave (core.weave.ranking.SourceRisks) ------------------------
 
@@ -173,7 +192,7 @@ class Reliability:
         sources = dict(plan.positioned())
         risks = []
         for stage in plan_stages(self.network, plan, buyer):
-            prior = self._stage_prior(stage, sources)
+            prior = self.prior(stage.owner, stage.kind, self._stage_declared(stage, sources))
             failed, total = self.observed(stage.owner, stage.kind)
             failure = smoothed(failed, total, prior, self.pseudo_count)
             risks.append(StageRisk(stage, prior, failure, failed, total))
@@ -186,21 +205,24 @@ class Reliability:
     def plan_failure(self, plan: Plan | PlanNode, buyer: str | None = None) -> float:
         return self.plan_risk(plan, buyer).failure
 
-    def _stage_prior(self, stage: Stage, sources: Mapping[str, PlanNode]) -> float:
-        """The declared probability of the record under which the stage's owner acts."""
-        if stage.kind == "accept":
-            return self.prior(stage.owner)
-        path = stage.node
-        if stage.kind == "receive":
-            if "." not in path:
-                return self.prior(stage.owner)  # the buyer receives the line's root
-            path = path.rsplit(".", 1)[0]  # the parent's operator receives it
-        return self._record_prior(sources[path].source)
+    def _stage_declared(self, stage: Stage, sources: Mapping[str, PlanNode]) -> float | None:
+        """What is declared for the record under which the stage's owner makes or ships."""
+        if stage.kind not in CARRYING:
+            return None
+        return self._record_prior(sources[stage.node].source)
 
-    def _record_prior(self, source: Source) -> float:
+    def _record_prior(self, source: Source) -> float | None:
+        """The offer's declared probability, else its supplier's; the facility's, else its
+        operator's; None when none is declared."""
+        network = self.network
         if type(source) is Bought:
-            return self.network.failure_probability_of_offer(source.offer)
-        return self.network.failure_probability_of_facility(source.facility)
+            own, owner = source.offer.failure_probability, source.offer.supplier
+        else:
+            own, owner = source.facility.failure_probability, source.facility.operator
+        if own is not None:
+            return own
+        participant = network.participants.get(owner) if owner else None
+        return participant.failure_probability if participant else None
 
 
 def _source_key(source: Source) -> tuple:

@@ -18,25 +18,35 @@ from core.service.bus import Context
 from core.service.commands import AcceptMatch, LoadNetwork, PlaceOrder
 from core.service.intent_rows import offer_ids, place_of, to_intent
 from core.service.matched import network_offer_id, plans_use_match
+from core.service.notices import Next, View
+from core.service.notices.acceptance import MatchAccepted
 from core.service.orders import place_order
 from core.service.participants import load_network
 from core.service.results import Refused
 from core.store.tables import IntentMatch, IntentRow, NetworkVersion
 
 
-def accept_match(command: AcceptMatch, ctx: Context) -> dict:
+def match_checked(command: AcceptMatch, ctx: Context) -> tuple:
+    """Every check of accepting a match that reads only: the match, its request and offers, or
+    Refused. What a chat front end tries before it acknowledges an acceptance
+    (Services.trial), since accepting may place an order, which takes a number."""
     match = ctx.session.get(IntentMatch, command.match_id)
     if match is None:
-        raise Refused(f"there is no match {command.match_id}; /matches lists yours")
+        raise Refused(f"there is no match {command.match_id}", next=(Next(View.MATCHES),))
     if match.status == "stale":
         raise Refused(f"match {match.id} no longer holds: one of its intents changed or closed")
     request = ctx.session.get(IntentRow, match.request_id)
     offers = [ctx.session.get(IntentRow, i) for i in dict.fromkeys(offer_ids(match))]
     offerers = {o.participant_id for o in offers}
     if command.actor != request.participant_id and command.actor not in offerers:
-        raise Refused(f"match {match.id} is between others; /matches lists yours")
+        raise Refused(f"match {match.id} is between others", next=(Next(View.MATCHES),))
     if command.actor in match.accepted_by:
         raise Refused(f"you have accepted match {match.id} already")
+    return match, request, offers
+
+
+def accept_match(command: AcceptMatch, ctx: Context) -> dict:
+    match, request, offers = match_checked(command, ctx)
     mine = (
         offers
         if command.actor == request.participant_id
@@ -128,13 +138,19 @@ def _tell_accepted(ctx, match: IntentMatch, request: IntentRow, offers, actor: s
     order = match.commitment.get("order")
     used = _used(ctx, order)
     for who in everyone:
-        ctx.tell(who, "match", f"{name} accepted match {match.id}.{_then(order, used, who)}")
-    ctx.tell(
-        actor,
-        "match",
-        f"Match {match.id} accepted.{_then(order, used, actor)}"
-        if order
-        else f"Match {match.id} accepted: your part is in the network now.",
+        ctx.notify(who, _accepted(match, order, used, who, by=name))
+    ctx.notify(actor, _accepted(match, order, used, actor))
+
+
+def _accepted(match, order: int | None, used: dict[str, str], who: str, by=None) -> MatchAccepted:
+    """What the order does with the matched offers, truthfully, for an offerer (their own
+    offers) or the requester (all of them)."""
+    return MatchAccepted(
+        match.id,
+        by=by,
+        order_id=order,
+        uses=used.get(who, used.get("", "none")),
+        yours=who in used,
     )
 
 
@@ -160,22 +176,3 @@ def _least(verdicts: list[str]) -> str:
         if verdict in verdicts:
             return verdict
     return "all" if verdicts else "none"
-
-
-def _then(order: int | None, used: dict[str, str], who: str) -> str:
-    """What the order does with the matched offers, truthfully, for an offerer (their own
-    offers) or the requester (all of them)."""
-    if not order:
-        return ""
-    verdict = used.get(who, used.get("", "none"))
-    yours = "it" if who in used else "the matched offers"
-    if verdict == "all":
-        return f" Order {order} is being planned with {yours}."
-    if verdict == "unplanned":
-        return f" Order {order} has no plan yet with the network as it is; a coordinator knows."
-    if verdict == "some":
-        return f" Order {order} has plans with {yours} and plans without; the buyer chooses."
-    return (
-        f" Order {order} could not be planned with {yours} as the network stands, so its "
-        "plans use other sources for now."
-    )

@@ -15,6 +15,13 @@ from core.service.agreement import decide, refresh_reason, validate
 from core.service.bus import Context
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move
 from core.service.negotiation import send_frames
+from core.service.notices.replanning import (
+    Forwarded,
+    Held,
+    PartReleased,
+    PartSmaller,
+    Replanned,
+)
 from core.service.plan_paths import node_at, provider
 from core.service.risk import plan_outlook, reliability
 from core.stages.graph import StageGraph
@@ -81,22 +88,10 @@ def adopt(
     # Whoever has new work gets the new frame to agree to; whoever left is released.
     send_frames(ctx, order, new_plan, contract, only=set(gained))
     for party in released:
-        ctx.tell(
-            party,
-            "released",
-            f"Order {order.id} no longer needs your part ({cause}). "
-            "Thank you — nothing more is expected of you." + _holding(ctx, contract, party),
-            order.id,
-        )
+        ctx.notify(party, PartReleased(order.id, cause, _holding(ctx, contract, party)), order.id)
     for party in changed:
         if party not in gained:
-            ctx.tell(
-                party,
-                "changed",
-                f"Order {order.id}: {cause}. Your part is smaller now; /stages {order.id} "
-                "shows what is still yours.",
-                order.id,
-            )
+            ctx.notify(party, PartSmaller(order.id, cause), order.id)
     if contract.status == ContractStatus.POTENTIAL:
         if order.status == OrderStatus.BLOCKED:
             move(ctx, order, OrderStatus.NEGOTIATING, "waiting for its parties to agree")
@@ -104,21 +99,17 @@ def adopt(
     elif order.status == OrderStatus.BLOCKED:
         move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
     waiting = refresh_reason(ctx, order, contract)
-    names = ", ".join(network.participant_name(p) for p in joined)
-    forwarded = [
-        f"{network.participant_name(n.source.offer.supplier)} forwards {n.quantity} × "
-        f"{network.item_name(n.item)}"
+    forwarded = tuple(
+        Forwarded(
+            network.participant_name(n.source.offer.supplier),
+            n.quantity,
+            network.item_name(n.item),
+        )
         for n in new_plan.nodes()
         if is_held(n.source) and n.source.offer.supplier != _receiver(new_plan, n, order)
-    ]
-    ctx.tell(
-        order.buyer_id,
-        "replanned",
-        f"Order {order.id}: {cause}. Re-planned{' with ' + names if names else ''}"
-        + (f"; {'; '.join(forwarded)}" if forwarded else "")
-        + f". Now {waiting}. /stages {order.id} shows the stages.",
-        order.id,
     )
+    names = tuple(network.participant_name(p) for p in joined)
+    ctx.notify(order.buyer_id, Replanned(order.id, cause, names, forwarded, waiting), order.id)
 
 
 def _receiver(plan: Plan, node: PlanNode, order: OrderRow) -> str | None:
@@ -130,29 +121,24 @@ def _receiver(plan: Plan, node: PlanNode, order: OrderRow) -> str | None:
     return None
 
 
-def _holding(ctx: Context, contract: Contract, party: str) -> str:
-    """What a released party still holds for the order, and what to do with it."""
+def _holding(ctx: Context, contract: Contract, party: str) -> Held:
+    """What a released party still holds for the order (they keep it until told)."""
     graph = records.stage_graph(ctx.session, contract.id)
     kept = [
-        f"{s.quantity} × {ctx.network().item_name(s.item)}"
+        (s.quantity, ctx.network().item_name(s.item))
         for s in graph
         if s.owner == party and s.kind in ("receive", "inspect") and s.status == "done"
     ]
     rows = records.stage_rows(ctx.session, contract.id)
     kept += [
-        f"{r.quantity} × {ctx.network().item_name(r.item_id)}"
+        (r.quantity, ctx.network().item_name(r.item_id))
         for r in rows
         if r.status == "superseded"
         and r.owner_id == party
         and r.kind in ("receive", "inspect")
         and _was_done(ctx, r)
     ]
-    if not kept:
-        return ""
-    return (
-        f" You hold {', '.join(dict.fromkeys(kept))} for it: keep it until the buyer or a "
-        "coordinator tells you where it goes."
-    )
+    return tuple(dict.fromkeys(kept))
 
 
 def _was_done(ctx: Context, row: StageRow) -> bool:

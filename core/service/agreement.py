@@ -7,9 +7,18 @@ from sqlmodel import select
 
 from core.service import lifecycle, records
 from core.service.bus import Context
+from core.service.commands import Agree, Decline, Reweave
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move, move_contract
+from core.service.notices import Next, View
+from core.service.notices.agreement import (
+    AgreedButBlocked,
+    AgreedByChoosing,
+    AgreementBlocked,
+    AgreementNoted,
+    AllAgreed,
+    PartyAgreed,
+)
 from core.service.records import stage_documents
-from core.service.results import buttons
 from core.stages.plan import plan_stages
 from core.store.tables import Agreement, Contract, OrderRow, PlanRow, StageRow
 from core.weave.plan import Plan
@@ -72,23 +81,10 @@ def validate(
     if missing:
         reason = "everyone agreed, but part of the plan is no longer available"
         move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
-        ctx.tell(
-            order.buyer_id,
-            "blocked",
-            f"Order {order.id}: {reason}. /reweave {order.id} finds another way; "
-            "a coordinator has been told.",
-            order.id,
-            {"buttons": buttons(("Find another way", f"/reweave {order.id}"))},
-            outcome=outcome_for == order.buyer_id,
-        )
+        blocked = AgreedButBlocked(order.id, reason, next=(Next(Reweave, (order.id,)),))
+        ctx.notify(order.buyer_id, blocked, order.id, outcome=outcome_for == order.buyer_id)
         if outcome_for not in (None, order.buyer_id):
-            ctx.outcome(
-                outcome_for,
-                f"Thanks — noted. Order {order.id} is blocked: {reason}; you will hear how it "
-                "goes on.",
-                order.id,
-                kind="noted",
-            )
+            ctx.notify(outcome_for, AgreementBlocked(order.id, reason), order.id, outcome=True)
         return
     graph = plan_stages(ctx.network(), plan, order.buyer_id)
     for stage in graph:
@@ -101,18 +97,34 @@ def validate(
     )
     move(ctx, order, OrderStatus.IN_PROGRESS, "under way")
     for party in sorted(lifecycle.plan_participants(plan_tree(ctx, contract)) | {order.buyer_id}):
-        mine = [s.id for s in graph if s.owner == party]
-        todo = (
-            f" Your stages: {', '.join(mine)}; /done {order.id} STAGE when each is done."
-            if mine
-            else ""
-        )
-        ctx.tell(
-            party,
-            "agreed",
-            f"Order {order.id} is agreed by everyone.{todo} /stages {order.id} shows them all.",
-            order.id,
-            outcome=party == outcome_for,
-        )
+        mine = tuple(s.id for s in graph if s.owner == party)
+        notice = AllAgreed(order.id, mine, next=(Next(View.STAGES, (order.id,)),))
+        ctx.notify(party, notice, order.id, outcome=party == outcome_for)
     if outcome_for is not None and not ctx.told_outcome(outcome_for):
-        ctx.outcome(outcome_for, f"Order {order.id} is agreed by everyone.", order.id)
+        notice = AllAgreed(order.id, (), next=(Next(View.STAGES, (order.id,)),))
+        ctx.notify(outcome_for, notice, order.id, outcome=True)
+
+
+def tell_agreed(ctx: Context, order: OrderRow, contract: Contract, who: str) -> None:
+    """`who` agreed and the order still waits: they hear it is noted and whom it waits for;
+    every other party hears who agreed, with Agree and Decline if their own word is awaited."""
+    network = ctx.network()
+    awaited = lifecycle.awaited(ctx.session, contract, order)
+    names = tuple(network.participant_name(p) for p in awaited)
+    ctx.notify(who, AgreementNoted(order.id, names), order.id, outcome=True)
+    others = (lifecycle.contract_parties(ctx.session, contract) | {order.buyer_id}) - {who}
+    for party in sorted(others):
+        asked = party in awaited
+        rest = tuple(network.participant_name(p) for p in awaited if p != party)
+        steps = (Next(Agree, (order.id,)), Next(Decline, (order.id,))) if asked else ()
+        notice = PartyAgreed(order.id, network.participant_name(who), rest, asked, next=steps)
+        ctx.notify(party, notice, order.id)
+
+
+def answer_buyer(ctx: Context, order: OrderRow, contract: Contract) -> None:
+    """The buyer's own /agree: choosing the plan was their word; say whom the order waits for."""
+    network = ctx.network()
+    awaited = lifecycle.awaited(ctx.session, contract, order)
+    names = tuple(network.participant_name(p) for p in awaited if p != order.buyer_id)
+    notice = AgreedByChoosing(order.id, names, next=(Next(View.TERMS, (order.id,)),))
+    ctx.notify(order.buyer_id, notice, order.id, outcome=True)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from core.service import evidence as photos
 from core.service import lifecycle, records
 from core.service.agreement import plan_of, plan_tree
 from core.service.bus import Context, bounded
-from core.service.commands import AssertStage
+from core.service.commands import Agree, AssertStage
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move, move_contract
+from core.service.notices import Next
+from core.service.notices.stages import (
+    OrderCompleted,
+    StageAsserted,
+    StageProved,
+    StageUnblocked,
+)
 from core.service.replan import replan
 from core.service.results import Origin, Refused
 from core.stages.graph import StageError
@@ -30,7 +38,11 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
         raise Refused("a stage is asserted done, failed or reset")
     evidence = bounded(command.evidence, "evidence")
     if command.status == "failed" and not evidence:
-        raise Refused(f"say what went wrong: /fail {order.id} STAGE REASON")
+        raise Refused(f"say what went wrong with the stage of order {order.id}")
+    if command.picture is not None and not photos.usable(
+        ctx.session, command.picture, command.actor
+    ):
+        raise Refused("that photo is not one you sent, or proves another stage; send it again")
     graph = records.stage_graph(ctx.session, contract.id)
     coordinator = records.is_coordinator(ctx.session, command.actor)
     try:
@@ -47,8 +59,8 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     if command.status == "done" and stage.owner and decided.get(stage.owner) != Decision.AGREED:
         if stage.owner == command.actor:
             raise Refused(
-                f"agree to your part of order {order.id} first (/agree {order.id}); then "
-                f"{stage.id} can be done"
+                f"agree to your part of order {order.id} first; then {stage.id} can be done",
+                next=(Next(Agree, (order.id,)),),
             )
         raise Refused(
             f"{owner} has not agreed to their part of order {order.id} yet; "
@@ -66,34 +78,36 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
             evidence,
         ),
     )
-    keep_assertion(ctx, order.id, contract, applied, command.actor, origin)
-    flag = (
-        " (noted as out of order: an earlier stage is not done yet)" if applied.out_of_order else ""
-    )
+    kept = keep_assertion(ctx, order.id, contract, applied, command.actor, origin, command.picture)
     share = progress(applied.graph).overall
     complete = command.status == "done" and all(s.status == "done" for s in applied.graph)
-    ctx.outcome(
-        command.actor,
-        f"Order {order.id}: {stage.id} {stage.kind} {_word(command.status)}{flag}. "
-        + (
-            f"Order {order.id} is complete. Thank you all!"
-            if complete
-            else f"{share.percent}% of the stages are done."
-        ),
+    said = StageAsserted(
         order.id,
-        kind="completed" if complete else "noted",
+        stage.id,
+        stage.kind,
+        command.status,
+        applied.out_of_order,
+        share.percent,
+        complete,
+        photo=command.picture is not None,
     )
+    ctx.notify(command.actor, said, order.id, outcome=True)
+    network = ctx.network()
     for waiting in applied.unblocked:
         agreed = decided.get(waiting.owner) == Decision.AGREED
         if waiting.owner and waiting.owner != command.actor and agreed:
-            ctx.tell(
-                waiting.owner,
-                "unblocked",
-                f"Order {order.id}: {waiting.id} {waiting.kind} "
-                f"of {waiting.quantity} × {waiting.item} can start now. "
-                f"/done {order.id} {waiting.id} when it is done.",
-                order.id,
+            item = network.item_name(waiting.item)
+            unblocked = StageUnblocked(order.id, waiting.id, waiting.kind, waiting.quantity, item)
+            ctx.notify(waiting.owner, unblocked, order.id)
+    if command.picture is not None:
+        photos.bind(ctx.session, command.picture, command.actor, kept.id)
+        if order.buyer_id != command.actor and command.status == "done":
+            by = records.participant(ctx.session, command.actor).name
+            item = network.item_name(stage.item)
+            proof = StageProved(
+                order.id, stage.id, stage.kind, stage.quantity, item, by, command.picture
             )
+            ctx.notify(order.buyer_id, proof, order.id)
     if command.status == "failed":
         _after_failure(ctx, order, contract, applied.graph, stage, evidence)
     elif complete:
@@ -108,41 +122,42 @@ def keep_assertion(
     applied: Applied,
     actor: str | None,
     origin: Origin | None = None,
-) -> None:
+    picture: int | None = None,
+) -> AssertionRow:
     """Store an applied assertion: its stage's row takes the new status, the assertion is kept
     with the message it came in (one made up from its platform and time when it has none), and
-    the order's history says it. `actor` is whom the history names."""
+    the order's history says it. `actor` is whom the history names; `picture` a kept photo
+    among its evidence (bound by the caller)."""
     said = applied.assertion
     row = ctx.session.exec(
         select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == said.stage)
     ).one()
     row.status, row.updated_at = applied.graph[said.stage].status, ctx.now
     ctx.session.add(row)
-    ctx.session.add(
-        AssertionRow(
-            stage_id=row.id,
-            participant_id=said.by,
-            status=said.status,
-            at=said.at,
-            platform=said.platform,
-            message_id=said.message_id or f"{said.platform}:{said.at.isoformat()}",
-            evidence=said.evidence,
-            out_of_order=applied.out_of_order,
-        )
+    kept = AssertionRow(
+        stage_id=row.id,
+        participant_id=said.by,
+        status=said.status,
+        at=said.at,
+        platform=said.platform,
+        message_id=said.message_id or f"{said.platform}:{said.at.isoformat()}",
+        evidence=said.evidence,
+        out_of_order=applied.out_of_order,
     )
-    ctx.record(
-        "stage_asserted",
-        {
-            "contract": contract.id,
-            "stage": said.stage,
-            "status": said.status,
-            "evidence": said.evidence,
-            "out_of_order": applied.out_of_order,
-        },
-        order_id,
-        actor,
-        origin,
-    )
+    ctx.session.add(kept)
+    if picture is not None:
+        ctx.session.flush()  # its id binds the photo that proves it
+    data = {
+        "contract": contract.id,
+        "stage": said.stage,
+        "status": said.status,
+        "evidence": said.evidence,
+        "out_of_order": applied.out_of_order,
+    }
+    if picture is not None:
+        data["picture"] = picture
+    ctx.record("stage_asserted", data, order_id, actor, origin)
+    return kept
 
 
 def _finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:
@@ -154,8 +169,7 @@ def _finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None
     for party in sorted({order.buyer_id, *lifecycle.plan_participants(plan_tree(ctx, contract))}):
         if party == actor and ctx.told_outcome(actor):
             continue  # the answer to their own command said it already
-        text = f"Order {order.id} is complete. Thank you all!"
-        ctx.tell(party, "completed", text, order.id, outcome=party == actor)
+        ctx.notify(party, OrderCompleted(order.id), order.id, outcome=party == actor)
 
 
 def _after_failure(ctx, order, contract, graph, stage, reason: str) -> None:
@@ -180,7 +194,3 @@ def _seen(ctx: Context, platform: str, message_id: str) -> bool:
         ).first()
         is not None
     )
-
-
-def _word(status: str) -> str:
-    return {"done": "is done", "failed": "failed", "reset": "is pending again"}[status]

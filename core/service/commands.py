@@ -103,6 +103,7 @@ class AssertStage:
     status: str  # done | failed | reset
     evidence: str = ""
     origin: Origin = field(default_factory=Origin)
+    picture: int | None = None  # a kept photo that proves it (core.service.evidence), by id
 
 
 @dataclass(frozen=True)

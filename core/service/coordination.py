@@ -16,12 +16,19 @@ from core.service import lifecycle, records
 from core.service.bus import Context, bounded
 from core.service.commands import CancelOrder, HandStage, SyncDependentDemand
 from core.service.lifecycle import ENDED, STUCK, ContractStatus, Decision, OrderStatus
-from core.service.results import Refused, buttons
+from core.service.notices.coordination import (
+    CancelDone,
+    Cancelled,
+    Handed,
+    HandedAway,
+    HandedYou,
+    Holdings,
+    StageWork,
+    StuckCancelled,
+)
+from core.service.results import Refused
 from core.stages.graph import Stage, StageError, StageGraph
-from core.store.tables import OrderRow, ParticipantRow, StageRow
-
-MAX_NAMED = 4  # holders named in one message; the rest are counted
-
+from core.store.tables import ParticipantRow, StageRow
 
 # -- cancel ------------------------------------------------------------------------------------
 
@@ -69,24 +76,20 @@ def cancel_order(command: CancelOrder, ctx: Context) -> list[str]:
     ctx.result.jobs.append(SyncDependentDemand(order.id))  # its requests close
 
     told = sorted((released | {order.buyer_id}) - {command.actor})
+    holders = _holdings(ctx.session, held)
     for party in told:
-        ctx.tell(
-            party,
-            "cancelled",
-            _cancelled_text(ctx.session, order, party, said, held),
-            order.id,
-        )
+        to_buyer = party == order.buyer_id
+        yours = tuple(held.get(party, ())) if not to_buyer else ()
+        words = Cancelled(order.id, said, to_buyer, holders, yours)
+        ctx.notify(party, words, order.id)
     if was_stuck:  # the coordinators were asked to act on it: it needs nothing more
         for other in lifecycle.coordinators(ctx.session):
             if other not in told and other != command.actor:
-                ctx.tell(
-                    other,
-                    "cancelled",
-                    f"Order {order.id}, which was stuck, is {said}. Nothing more to do for it.",
-                    order.id,
-                )
-    outcome = _cancel_outcome(ctx.session, order, command.actor, told, held)
-    ctx.outcome(command.actor, outcome, order.id)
+                ctx.notify(other, StuckCancelled(order.id, said), order.id)
+    released_count = len([p for p in told if p != order.buyer_id])
+    by_buyer = command.actor == order.buyer_id
+    done = CancelDone(order.id, released_count, not by_buyer, by_buyer, holders)
+    ctx.notify(command.actor, done, order.id, outcome=True)
     return told
 
 
@@ -119,46 +122,6 @@ def holdings(graph: StageGraph, network: Network, buyer: str) -> dict[str, list[
                 f"{sample.quantity} × {network.item_name(sample.item)}"
             )
     return held
-
-
-def _cancelled_text(
-    session: Session, order: OrderRow, party: str, said: str, held: dict[str, list[str]]
-) -> str:
-    head = f"Order {order.id} is {said}."
-    if party in held:
-        return (
-            f"{head} Keep what you made or received for it ({', '.join(held[party])}) until the "
-            "buyer or a coordinator tells you where it goes; nothing more is expected of you."
-        )
-    if party == order.buyer_id:
-        text = f"{head} Nothing more is made or sent for it."
-        if held:
-            text += (
-                f" {_names(session, held)} {_keep(held)} what they made or received for it "
-                "until you or a coordinator say where it goes."
-            )
-        return text + " /orders lists your orders."
-    return f"{head} Your part in it is released; nothing more is expected of you. Thank you."
-
-
-def _cancel_outcome(
-    session: Session, order: OrderRow, actor: str, told: list[str], held: dict[str, list[str]]
-) -> str:
-    count = len([p for p in told if p != order.buyer_id])
-    said = [f"{count} part{'ies are' if count > 1 else 'y is'} told and released"] if count else []
-    if actor != order.buyer_id:
-        said.append("the buyer is told")
-    if said:
-        text = f"Order {order.id} is cancelled; {' and '.join(said)}."
-    else:
-        text = f"Order {order.id} is cancelled; no one else had a part in it yet."
-    if held:
-        decides = "you or a coordinator" if actor == order.buyer_id else "you or the buyer"
-        text += (
-            f" {_names(session, held)} {_keep(held)} what they made or received for it "
-            f"until {decides} say where it goes."
-        )
-    return text
 
 
 # -- hand a stage to another owner -------------------------------------------------------------
@@ -204,50 +167,23 @@ def hand_stage(command: HandStage, ctx: Context) -> str:
         command.origin,
     )
     network = ctx.network()
-    what = f"{stage.id} {stage.kind} of {stage.quantity} × {network.item_name(stage.item)}"
+    work = StageWork(stage.id, stage.kind, stage.quantity, network.item_name(stage.item))
     agreed = lifecycle.decisions(ctx.session, contract).get(new.id) == Decision.AGREED
     coordinator = _name(ctx.session, command.actor)
     if new.id != command.actor:
-        text = _handed_text(order, graph, stage, what, coordinator, agreed)
-        press = (
-            ("Done", f"/done {order.id} {stage.id}") if agreed else ("Agree", f"/agree {order.id}")
-        )
-        ctx.tell(new.id, "handed", text, order.id, {"buttons": buttons(press)})
+        state = "failed" if stage.status == "failed" else "waiting"
+        if state == "waiting" and graph.ready(stage.id):
+            state = "ready"
+        ctx.notify(new.id, HandedYou(order.id, coordinator, work, agreed, state), order.id)
     if previous and previous not in (command.actor, new.id):
-        ctx.tell(
-            previous,
-            "released",
-            f"Order {order.id}: {coordinator} handed {what} to {new.name}; you are released "
-            f"from it. /tasks shows what you still owe.",
-            order.id,
-        )
-    ctx.outcome(
-        command.actor,
-        f"Order {order.id}: {what} is now {new.name}'s"
-        + (f" (was {_name(ctx.session, previous)})" if previous else "")
-        + ("." if agreed or new.id == command.actor else f"; {new.name} is asked to agree first."),
-        order.id,
-    )
+        ctx.notify(previous, HandedAway(order.id, coordinator, work, new.name), order.id)
+    was = _name(ctx.session, previous) if previous else None
+    asked = not (agreed or new.id == command.actor)
+    ctx.notify(command.actor, Handed(order.id, work, new.name, was, asked), order.id, outcome=True)
     return stage.id
 
 
-def _handed_text(
-    order: OrderRow, graph: StageGraph, stage: Stage, what: str, coordinator: str, agreed: bool
-) -> str:
-    text = f"Order {order.id}: {coordinator} handed you {what}"
-    if stage.status == "failed":
-        text += " (it failed with its last owner)"
-    text += "."
-    if not agreed:
-        text += f" /agree {order.id} to take it on (/stages {order.id} shows the order);"
-    elif graph.ready(stage.id) or stage.status == "failed":
-        text += " It can start now;"
-    else:
-        text += " You will hear when it can start;"
-    return text + f" /done {order.id} {stage.id} when it is done."
-
-
-# -- words -------------------------------------------------------------------------------------
+# -- names -------------------------------------------------------------------------------------
 
 
 def _name(session: Session, participant_id: str | None) -> str:
@@ -255,12 +191,6 @@ def _name(session: Session, participant_id: str | None) -> str:
     return found.name if found else str(participant_id)
 
 
-def _names(session: Session, held: dict[str, list[str]]) -> str:
-    names = [_name(session, who) for who in sorted(held)]
-    if len(names) > MAX_NAMED:
-        names = [*names[:MAX_NAMED], f"{len(names) - MAX_NAMED} more"]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _keep(held: dict[str, list[str]]) -> str:
-    return "keeps" if len(held) == 1 else "keep"
+def _holdings(session: Session, held: dict[str, list[str]]) -> Holdings:
+    """Who keeps what, by name, in the order of their ids."""
+    return tuple((_name(session, who), tuple(held[who])) for who in sorted(held))

@@ -11,6 +11,14 @@ from core.service.assertions import keep_assertion
 from core.service.bus import Context, bounded
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
 from core.service.lifecycle import OrderStatus
+from core.service.notices import Next, Notice
+from core.service.notices.disruptions import (
+    BackInService,
+    DisruptionNoted,
+    OutOfService,
+    RestoreNoted,
+    Watching,
+)
 from core.service.plan_paths import node_at, uses
 from core.service.replan import replan
 from core.service.results import Refused
@@ -37,9 +45,12 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     _may_signal(ctx, command.actor, operator, command.resource)
     reason = bounded(command.reason, "reason", 500)
     if not reason:
-        raise Refused(f"say what happened: /disrupt {command.resource} REASON")
+        raise Refused("say what happened", next=(Next(Disrupt, (command.resource, "REASON")),))
     if _active(ctx, command.resource) is not None:
-        raise Refused(f"{command.resource} is already out of service; /restore it when it is back")
+        raise Refused(
+            f"{command.resource} is already out of service; restore it when it is back",
+            next=(Next(Restore, (command.resource,)),),
+        )
     disruption = Disruption(
         kind=kind, resource_id=command.resource, reason=reason, actor=command.actor, at=ctx.now
     )
@@ -52,27 +63,12 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
         actor=command.actor,
         origin=command.origin,
     )
-    _alert_watchers(
-        ctx,
-        whole,
-        command.resource,
-        kind,
-        command.actor,
-        f"{_name(whole, command.resource)} is out of service: {reason}. Orders that "
-        "use it are being re-planned; their parties hear what changes.",
-    )
+    name = resource_name(whole, command.resource)
+    alert = OutOfService(command.resource, name, reason)
+    _alert_watchers(ctx, whole, command.resource, kind, command.actor, alert)
     affected = _affected(ctx, disruption)
-    orders = f"{len(affected)} live order{'' if len(affected) == 1 else 's'}" if affected else ""
-    ctx.outcome(
-        command.actor,
-        f"Noted: {_name(whole, command.resource)} is out of service. "
-        + (
-            f"{orders} used it and {'is' if len(affected) == 1 else 'are'} being re-planned; "
-            "their parties hear what changes."
-            if affected
-            else "No live order uses it; /restore it when it is back."
-        ),
-    )
+    noted = DisruptionNoted(command.resource, name, len(affected))
+    ctx.notify(command.actor, noted, outcome=True)
     if not command.analyse_now:
         ctx.result.jobs.append(AffectedOrders(disruption.id))
         return disruption.id
@@ -97,16 +93,13 @@ def watch(command: Watch, ctx: Context) -> str:
     if exists is None:
         ctx.session.add(WatchRow(participant_id=command.actor, target=target, created_at=ctx.now))
         ctx.record("watching", {"target": target}, actor=command.actor, origin=command.origin)
-    ctx.outcome(
-        command.actor,
-        f"You will hear when {_name(whole, target)} is disrupted or back in service.",
-        kind="noted",
-    )
+    named = whole.item_name(target) if item is not None else resource_name(whole, target)
+    ctx.notify(command.actor, Watching(target, named), outcome=True)
     return target
 
 
 def _alert_watchers(
-    ctx: Context, network: Network, resource: str, kind: str, actor: str | None, text: str
+    ctx: Context, network: Network, resource: str, kind: str, actor: str | None, alert: Notice
 ) -> None:
     """Everyone watching the resource, or an item it provides, hears of the change."""
     targets = {resource, *_items_of(network, resource, kind)}
@@ -114,7 +107,7 @@ def _alert_watchers(
         select(WatchRow.participant_id).where(WatchRow.target.in_(targets))
     ).all()
     for participant in sorted(set(watchers) - {actor}):
-        ctx.tell(participant, "alert", text)
+        ctx.notify(participant, alert)
 
 
 def _items_of(network: Network, resource: str, kind: str) -> set[str]:
@@ -198,7 +191,9 @@ def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
     if not paths:
         return
     whole = _whole_network(ctx)
-    cause = f"{_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
+    cause = (
+        f"{resource_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
+    )
     ctx.record(
         "disruption_affects",
         {"disruption": disruption.id, "resource": disruption.resource_id, "nodes": paths},
@@ -219,33 +214,19 @@ def restore(command: Restore, ctx: Context) -> None:
     disruption.restored_at = ctx.now
     ctx.session.add(disruption)
     ctx.forget_network()
-    name = _name(whole, command.resource)
+    name = resource_name(whole, command.resource)
     ctx.record(
         "restored", {"resource": command.resource}, actor=command.actor, origin=command.origin
     )
-    _alert_watchers(
-        ctx,
-        whole,
-        command.resource,
-        disruption.kind,
-        command.actor,
-        f"{_name(whole, command.resource)} is back in service. Orders that waited "
-        "for it are being planned again.",
-    )
-    outcomes = []
+    alert = BackInService(command.resource, name)
+    _alert_watchers(ctx, whole, command.resource, disruption.kind, command.actor, alert)
+    replanned = []
     for order in _waiting_orders(ctx):
         ctx.record("resource_restored", {"resource": command.resource}, order.id, command.actor)
         found = reweave_order(ctx, order, f"{name} is back in service")
-        outcomes.append(f"{order.id} {'goes on' if found else 'still waits'}")
-    ctx.outcome(
-        command.actor,
-        f"Noted: {name} is back in service."
-        + (
-            f" Orders that waited were planned again: {', '.join(outcomes)}."
-            if outcomes
-            else " No order was waiting for it."
-        ),
-    )
+        replanned.append((order.id, bool(found)))
+    noted = RestoreNoted(command.resource, name, tuple(replanned))
+    ctx.notify(command.actor, noted, outcome=True)
 
 
 def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cause) -> None:
@@ -328,9 +309,18 @@ def _may_signal(ctx: Context, actor: str, operator: str | None, resource: str) -
         raise Refused(f"only the operator of {resource} or a coordinator can signal it")
 
 
-def _name(network: Network, resource: str) -> str:
-    for table in (network.facilities, network.offers, network.participants):
-        record = table.get(resource)
-        if record is not None:
-            return getattr(record, "name", None) or resource
+def resource_name(network: Network, resource: str) -> str:
+    """What people call a resource: a facility by its name (else whose it is), an offer by its
+    item and supplier, a participant by name; the id when the network does not know it."""
+    facility = network.facilities.get(resource)
+    if facility is not None:
+        if facility.name:
+            return facility.name
+        return f"the facility of {network.participant_name(facility.operator)}"
+    offer = network.offers.get(resource)
+    if offer is not None:
+        supplier = network.participant_name(offer.supplier) if offer.supplier else "nobody"
+        return f"{network.item_name(offer.item)} from {supplier}"
+    if resource in network.participants:
+        return network.participant_name(resource)
     return resource

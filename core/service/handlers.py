@@ -100,7 +100,11 @@ HANDLERS = {
 
 # Commands whose trial (Services.trial) runs only their checks, because carrying them out
 # would take a number a person reads (PostgreSQL sequences do not roll back).
-CHECKS = {PlaceOrder: orders.order_checked}
+CHECKS = {
+    PlaceOrder: orders.order_checked,
+    AcceptMatch: acceptance.match_checked,
+    ReportUse: standing.use_checked,
+}
 
 
 def _unhandled() -> list[str]:

@@ -20,13 +20,11 @@ from sqlmodel import select
 
 from core.service.bus import Context
 from core.service.commands import FROM_CHAT, ApplyInbound, Receive
+from core.service.notices.inbound import CarriedOut, CommandRefused, DeadLetter, NotCarriedOut
 from core.service.results import Origin, Refused
 from core.store.tables import InboundMessage, ParticipantRow
 
 log = logging.getLogger(__name__)
-
-# What a command did, for the rare handler that ends without saying so itself.
-FALLBACK = {"Watch": "you are watching it", "Say": "passed on"}
 
 # A command that keeps failing is tried this many times in all, waiting FIRST_WAIT, then twice
 # as long each time (5 s, 10 s, 20 s, 40 s: a lock or a connection lost for a moment is over
@@ -95,7 +93,8 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
             inner_origin(row),
         )
         if actor:
-            ctx.outcome(actor, str(refusal), getattr(inner, "order_id", None), kind="refusal")
+            told = CommandRefused(str(refusal), next=refusal.next)
+            ctx.notify(actor, told, getattr(inner, "order_id", None), outcome=True)
         row.processed_at, row.outcome = ctx.now, f"refused: {refusal}"[:1000]
         ctx.session.add(row)
         return None
@@ -105,12 +104,7 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
         # Every accepted command ends in one message to its sender; a handler that forgot to
         # say how it ended is a bug, but the person still hears that it was carried out.
         log.warning("%s ended without an outcome message to its sender", row.command)
-        ctx.outcome(
-            actor,
-            f"Done: {FALLBACK.get(row.command, row.command)}.",
-            getattr(inner, "order_id", None),
-            kind="noted",
-        )
+        ctx.notify(actor, CarriedOut(row.command), getattr(inner, "order_id", None), outcome=True)
     row.processed_at, row.outcome = ctx.now, "done"
     ctx.session.add(row)
     return value
@@ -146,26 +140,13 @@ def inbound_failed(command: InboundFailed, ctx: Context) -> datetime | None:
         actor,
         inner_origin(row),
     )
-    about_order = f" for order {order_id}" if order_id is not None else ""
     if sender is not None:
-        told = "A coordinator has been told" if coordinators else "Please tell a coordinator"
-        ctx.outcome(
-            sender.id,
-            f"Sorry — I could not carry out your {spoken(row.command)}{about_order}. {told}; "
-            "nothing of it was changed.",
-            order_id,
-            kind="failed",
-        )
+        given_up = NotCarriedOut(row.command, order_id, coordinators_told=bool(coordinators))
+        ctx.notify(sender.id, given_up, order_id, outcome=True)
+    # The command's name and order, never the person's words.
+    dead = DeadLetter(row.command, order_id, actor, row.attempts, command.error, row.id)
     for coordinator in coordinators:
-        # The command's name and order, never the person's words.
-        ctx.tell(
-            coordinator,
-            "dead_letter",
-            f"A command could not be carried out: {row.command}{about_order} from "
-            f"{actor or 'an unknown sender'} failed {row.attempts} times ({command.error}; "
-            f"inbound message {row.id}). It will not be tried again.",
-            order_id,
-        )
+        ctx.notify(coordinator, dead, order_id)
     return None
 
 
@@ -178,11 +159,6 @@ def _waiting(ctx: Context, inbound_id: int) -> InboundMessage | None:
     if row is None:
         raise Refused(f"unknown inbound message {inbound_id}")
     return row if row.processed_at is None else None
-
-
-def spoken(command: str) -> str:
-    """The command as a person would say it: "ChoosePlan" → "choose plan"."""
-    return "".join(f" {c.lower()}" if c.isupper() else c for c in command).strip()
 
 
 def rebuild(row: InboundMessage):

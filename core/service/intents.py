@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from core.intents.grammar import IntentError, describe, parse_intent
 from core.intents.matching import Match, Matcher
-from core.intents.model import ITEM, OFFER, OPEN, REQUEST, Intent
+from core.intents.model import ITEM, OPEN, REQUEST, Intent
 from core.network.model import Network
 from core.service import lifecycle, records
 from core.service.agreement import plan_of
@@ -26,15 +26,28 @@ from core.service.commands import (
     WithdrawIntent,
 )
 from core.service.intent_rows import offer_ids, stale_matches, summary, to_intent, write_intent
-from core.service.results import Refused, buttons
+from core.service.notices import Next, View
+from core.service.notices.intents import (
+    Cover,
+    IntentEdited,
+    IntentExpired,
+    IntentOut,
+    IntentWithdrawn,
+    MatchForOffer,
+    MatchForRequest,
+)
+from core.service.results import Refused
 from core.store.tables import Agreement, IntentMatch, IntentRow
 from core.weave.sources import Bought
-
-NAMES = {OFFER: "Offer", REQUEST: "Request", "proposal": "Proposal"}
 
 
 def _parse(ctx: Context, kind: str, actor: str, words: str) -> Intent:
     return parsed(ctx.network(), kind, actor, words, ctx.now.date())
+
+
+class Unclear(Refused):
+    """Words not read as an intent, where an example of one of their kind would help; the chat
+    layer, which has the examples, adds one."""
 
 
 def parsed(network: Network, kind: str, actor: str, words: str, today) -> Intent:
@@ -42,7 +55,7 @@ def parsed(network: Network, kind: str, actor: str, words: str, today) -> Intent
     try:
         intent = parse_intent(kind, actor, words, network, today)
     except IntentError as problem:
-        raise Refused(str(problem)) from None
+        raise (Unclear(str(problem)) if problem.shows_how else Refused(str(problem))) from None
     return placed(intent, network)
 
 
@@ -54,14 +67,6 @@ def placed(intent: Intent, network: Network) -> Intent:
     return intent
 
 
-def out_text(row: IntentRow, what: str) -> str:
-    """What a person is told of their intent once it is out (cast or imported)."""
-    return (
-        f"{NAMES[row.kind]} {row.id} is out{what}. I'll tell you when it finds a match; "
-        f"/withdraw {row.id} takes it back."
-    )
-
-
 def described(intent: Intent, network: Network) -> str:
     """The structured form without its leading "Offer: " (the caller names the intent)."""
     return describe(intent, network).split(": ", 1)[-1]
@@ -70,7 +75,7 @@ def described(intent: Intent, network: Network) -> str:
 def _owned(ctx: Context, actor: str, intent_id: int) -> IntentRow:
     row = ctx.session.get(IntentRow, intent_id)
     if row is None:
-        raise Refused(f"there is no intent {intent_id}; /intents lists yours")
+        raise Refused(f"there is no intent {intent_id}", next=(Next(View.INTENTS),))
     if row.participant_id != actor:
         raise Refused(f"intent {intent_id} is not yours")
     return row
@@ -88,7 +93,7 @@ def cast_intent(command: CastIntent, ctx: Context) -> int:
     ctx.session.add(row)
     ctx.session.flush()
     data = {"intent": row.id, "kind": row.kind, "words": words}
-    told = out_text(row, f": {described(intent, ctx.network())}")
+    told = IntentOut(row.kind, row.id, described(intent, ctx.network()))
     return _to_match(ctx, command, row, "intent_cast", data, told)
 
 
@@ -102,15 +107,15 @@ def edit_intent(command: EditIntent, ctx: Context) -> int:
     ctx.session.add(row)
     stale_matches(ctx, row.id)
     data = {"intent": row.id, "words": words}
-    told = f"{NAMES[row.kind]} {row.id} now reads: {describe(intent, ctx.network())}."
+    told = IntentEdited(row.kind, row.id, describe(intent, ctx.network()))
     return _to_match(ctx, command, row, "intent_edited", data, told)
 
 
-def _to_match(ctx: Context, command, row: IntentRow, event: str, data: dict, told: str) -> int:
+def _to_match(ctx: Context, command, row: IntentRow, event: str, data: dict, told) -> int:
     """An intent cast or changed: the history says it, its person is `told`, and a worker looks
     for its matches."""
     ctx.record(event, data, actor=command.actor, origin=command.origin)
-    ctx.outcome(command.actor, told, kind="intent")
+    ctx.notify(command.actor, told, outcome=True)
     ctx.result.jobs.append(MatchIntent(row.id))
     return row.id
 
@@ -123,7 +128,7 @@ def withdraw_intent(command: WithdrawIntent, ctx: Context) -> int:
     ctx.session.add(row)
     stale_matches(ctx, row.id)
     ctx.record("intent_withdrawn", {"intent": row.id}, actor=command.actor, origin=command.origin)
-    ctx.outcome(command.actor, f"{NAMES[row.kind]} {row.id} is withdrawn.", kind="intent")
+    ctx.notify(command.actor, IntentWithdrawn(row.kind, row.id), outcome=True)
     return row.id
 
 
@@ -137,12 +142,7 @@ def expire_intents(command: ExpireIntents, ctx: Context) -> list[int]:
         ctx.session.add(row)
         stale_matches(ctx, row.id)
         ctx.record("intent_expired", {"intent": row.id}, actor=row.participant_id)
-        ctx.tell(
-            row.participant_id,
-            "intent",
-            f"{NAMES[row.kind]} {row.id} ({row.words}) has expired. Cast it again if it "
-            "still holds.",
-        )
+        ctx.notify(row.participant_id, IntentExpired(row.kind, row.id, row.words))
     return [row.id for row in rows]
 
 
@@ -213,29 +213,23 @@ def _tell_match(ctx: Context, match: IntentMatch, rows: dict) -> None:
     request = rows[match.request_id]
     asked = summary(request)
     who = records.participant(ctx.session, request.participant_id).name
-    pieces = []
-    for offer_id, need, share in match.covers:
-        offer = rows[offer_id]
-        maker = records.participant(ctx.session, offer.participant_id).name
-        pieces.append(f"{maker} ({summary(offer)}, for {need}, {share:.0%})")
-    accept = buttons((f"Accept {match.id}", f"/accept {match.id}"))
-    ctx.tell(
-        request.participant_id,
-        "match",
-        f"Match {match.id} for your {request.kind} {request.id} ({asked}): "
-        + "; ".join(pieces)
-        + f" — {match.covered:.0%} covered. /accept {match.id} takes it up.",
-        payload={"match": match.id, "buttons": accept},
+    covers = tuple(
+        Cover(
+            records.participant(ctx.session, rows[offer_id].participant_id).name,
+            summary(rows[offer_id]),
+            need,
+            share,
+        )
+        for offer_id, need, share in match.covers
     )
+    found = MatchForRequest(match.id, request.kind, request.id, asked, covers, match.covered)
+    ctx.notify(request.participant_id, found)
     for offer_id in {int(c[0]) for c in match.covers}:
         offer = rows[offer_id]
-        ctx.tell(
-            offer.participant_id,
-            "match",
-            f"Match {match.id}: your offer {offer.id} ({summary(offer)}) can help {who} with "
-            f"{request.kind} {request.id} ({asked}). /accept {match.id} commits it.",
-            payload={"match": match.id, "buttons": accept},
+        helps = MatchForOffer(
+            match.id, offer.id, summary(offer), who, request.kind, request.id, asked
         )
+        ctx.notify(offer.participant_id, helps)
 
 
 # -- dependent demand -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from core.service.results import buttons
+from core.service.notices.lifecycle import OrderStuck, StuckForCoordinator
 from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow, StageRow
 
 
@@ -125,29 +125,12 @@ def tell_stuck(
     that can get the order moving again."""
     what = reason or DESCRIBED[state]
     if tell_buyer:
-        ctx.tell(
-            order.buyer_id,
-            "blocked",
-            f"Order {order.id} is stuck: {what}. A coordinator has been told; you will hear as "
-            f"soon as that changes. /cancel {order.id} if you no longer need it.",
-            order.id,
-        )
+        ctx.notify(order.buyer_id, OrderStuck(order.id, what), order.id)
+    buyer = ctx.session.get(ParticipantRow, order.buyer_id)
+    stuck = StuckForCoordinator(order.id, buyer.name if buyer else order.buyer_id, what)
     for coordinator in coordinators(ctx.session):
-        if coordinator == order.buyer_id:
-            continue
-        ctx.tell(
-            coordinator,
-            "stuck",
-            f"Order {order.id} of {order.buyer_id} is stuck: {what}. You can /reweave "
-            f"{order.id}, /substitute {order.id} ITEM BY, /hand {order.id} STAGE PARTICIPANT or "
-            f"/cancel {order.id}; /orders lists every stuck order.",
-            order.id,
-            {
-                "buttons": buttons(
-                    ("Re-plan", f"/reweave {order.id}"), ("Cancel", f"/cancel {order.id}")
-                )
-            },
-        )
+        if coordinator != order.buyer_id:
+            ctx.notify(coordinator, stuck, order.id)
 
 
 def move_contract(contract: Contract, to: ContractStatus, ctx=None) -> None:

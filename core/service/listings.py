@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service import lifecycle, records
+from core.service.evidence import proved_stages
 from core.service.lifecycle import ENDED, STUCK, Decision, OrderStatus
 from core.service.results import Refused
 from core.stages.progress import progress
@@ -25,7 +26,6 @@ from core.store.tables import (
 from core.weave import CatalogEntry, orderable_catalog
 from core.weave.plan_document import PlanGap
 
-PLANS_PER_PAGE = 5
 _CATALOGS: dict[int, tuple[Network, list[CatalogEntry]]] = {}
 
 
@@ -100,56 +100,8 @@ def _waiting_for(services, session: Session, participant_id: str) -> list[int]:
 # -- an order's plans -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlanLine:
-    rank: int
-    price: float | None
-    equation: str
-    unknowns: list[str]
-    outlook: dict | None  # chance of failing, share made near the buyer
-
-
-@dataclass(frozen=True)
-class PlanPage:
-    order_id: int
-    buyer: str
-    status: str  # the order's
-    page: int
-    pages: int
-    plan_count: int | None  # every way there is, when the weave said
-    plans: list[PlanLine]
-    chosen: int | None  # the rank under way, when it is on this batch
-
-    @property
-    def choosable(self) -> bool:
-        return self.status == "open" and self.chosen is None and bool(self.plans)
-
-
-def plan_page(session: Session, order_id: int, page: int = 1) -> PlanPage:
-    """One page of the order's newest batch of plans, best first."""
-    order = records.order(session, order_id)
-    rows = records.plans(session, order_id)
-    newest = max((r.batch for r in rows), default=0)
-    batch = sorted((r for r in rows if r.batch == newest), key=lambda r: r.rank)
-    pages = max(1, -(-len(batch) // PLANS_PER_PAGE))
-    if page < 1 or page > pages:
-        raise Refused(f"order {order_id} has {pages} page{'s' if pages > 1 else ''} of plans")
-    shown = batch[(page - 1) * PLANS_PER_PAGE : page * PLANS_PER_PAGE]
-    contract = lifecycle.live_contract(session, order_id)
-    chosen = next((r.rank for r in batch if contract and r.id == contract.plan_id), None)
-    return PlanPage(
-        order_id=order.id,
-        buyer=order.buyer_id,
-        status=order.status,
-        page=page,
-        pages=pages,
-        plan_count=_plan_count(session, order_id),
-        plans=[PlanLine(r.rank, r.price, r.equation, list(r.unknowns), r.outlook) for r in shown],
-        chosen=chosen,
-    )
-
-
-def _plan_count(session: Session, order_id: int) -> int | None:
+def plan_count(session: Session, order_id: int) -> int | None:
+    """How many plans the order's newest weave found, as its event recorded."""
     events = session.exec(
         select(EventRow)
         .where(
@@ -177,6 +129,8 @@ class StageLine:
     status: str
     ready: bool  # everything it depends on is done
     agreed: bool  # its owner agreed to their part (a re-plan may have asked them anew)
+    owner_name: str = ""  # what people call the owner (the id is what /hand and tests use)
+    photo: bool = False  # a photo is among its evidence (core.service.evidence)
 
 
 @dataclass(frozen=True)
@@ -204,6 +158,7 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
     network = services.current_network(session)
     share = progress(graph).overall
     decided = lifecycle.decisions(session, contract)
+    photographed = proved_stages(session, contract.id)
     lines = [
         StageLine(
             s.id,
@@ -214,6 +169,8 @@ def stage_list(services, session: Session, order_id: int) -> StageList:
             s.status,
             graph.ready(s.id),
             s.owner is None or decided.get(s.owner) == Decision.AGREED,
+            network.participant_name(s.owner) if s.owner else "",
+            photo=s.id in photographed,
         )
         for s in graph
     ]
@@ -340,14 +297,14 @@ def order_list(services, session: Session, reader: str, state: str | None = None
 
 def catalog(services, session: Session, words: str = "") -> list[CatalogEntry]:
     """The orderable items whose id, name or aliases contain every word, with their plan
-    counts over the network as it is now."""
+    counts over the network as it is now: what people order first (finished_first)."""
     network = services.current_network(session)
     cached = _CATALOGS.get(id(network))
     if cached is None or cached[0] is not network:
         # Counting is exact and fast, but not free on a large network: once per version.
         if len(_CATALOGS) > 8:
             _CATALOGS.clear()
-        cached = (network, orderable_catalog(network))
+        cached = (network, finished_first(network, orderable_catalog(network)))
         _CATALOGS[id(network)] = cached
     wanted = [w.casefold() for w in words.split()]
     found = []
@@ -359,3 +316,169 @@ def catalog(services, session: Session, words: str = "") -> list[CatalogEntry]:
         if all(w in text for w in wanted):
             found.append(entry)
     return found
+
+
+def finished_first(network: Network, entries: list[CatalogEntry]) -> list[CatalogEntry]:
+    """Finished goods first (made by a design, an input of none), then the parts designs make
+    and use, then raw materials (made by no design); by name within each."""
+    made = {d.makes for d in network.designs.values()}
+    used = {item for d in network.designs.values() for item, _ in d.inputs}
+
+    def standing(entry: CatalogEntry) -> tuple:
+        item = entry.item.id
+        kind = 0 if item in made and item not in used else 1 if item in made else 2
+        return kind, entry.item.name.casefold(), item
+
+    return sorted(entries, key=standing)
+
+
+# -- an order's history ---------------------------------------------------------------------
+
+HISTORY_PER_PAGE = 10
+# What a refused command was asking for, in a person's words.
+_ASKED = {
+    "AssertStage": "mark a stage",
+    "ChoosePlan": "choose a plan",
+    "QuotePrice": "set a price",
+    "Agree": "agree",
+    "Decline": "decline",
+    "HandStage": "hand a stage over",
+    "CancelOrder": "cancel the order",
+    "DecideSubstitution": "decide on a substitute",
+    "ProposeSubstitution": "propose a substitute",
+    "Reweave": "re-plan the order",
+    "Say": "talk to the parties",
+    "ReadOrder": "read the order",
+}
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    order_id: int
+    page: int  # 1: the newest events
+    pages: int
+    events: int  # how many there are in all
+    lines: list[str]  # oldest first within the page
+
+
+def history_page(services, session: Session, order_id: int, page: int = 1) -> HistoryPage:
+    """One page of what happened to the order, in plain words with names, newest page first
+    (its lines oldest first, so that they read as a story); Refused past the last page."""
+    records.order(session, order_id)
+    events = list(
+        session.exec(select(EventRow).where(EventRow.order_id == order_id).order_by(EventRow.id))
+    )
+    lines = history_lines(services.current_network(session), _names(session, events), events)
+    pages = max(1, -(-len(lines) // HISTORY_PER_PAGE))
+    if not 0 < page <= pages:
+        raise Refused(f"order {order_id} has {pages} page{'s' if pages > 1 else ''} of history")
+    end = len(lines) - (page - 1) * HISTORY_PER_PAGE
+    return HistoryPage(
+        order_id, page, pages, len(lines), lines[max(0, end - HISTORY_PER_PAGE) : end]
+    )
+
+
+def history_until(services, session: Session, order_id: int, at) -> list[str]:
+    """The order's events until `at`, in plain words, oldest first (the history as it was)."""
+    records.order(session, order_id)
+    events = list(
+        session.exec(
+            select(EventRow)
+            .where(EventRow.order_id == order_id, EventRow.at <= at)
+            .order_by(EventRow.id)
+        )
+    )
+    return history_lines(services.current_network(session), _names(session, events), events)
+
+
+def _names(session: Session, events: list[EventRow]) -> dict[str, str]:
+    names = {}
+    for actor in {e.actor_id for e in events if e.actor_id}:
+        row = session.get(ParticipantRow, actor)
+        names[actor] = row.name if row is not None and row.name else actor
+    return names
+
+
+def history_lines(network: Network, names: dict[str, str], events: list[EventRow]) -> list[str]:
+    """Each event as a person says it: "12-05 14:30 Ana's Woodshop: s3 done — glued". Requests
+    the order sent out for its parts, one after another, read as one line."""
+    lines: list[str] = []
+    folded = 0
+    for at, event in enumerate(events):
+        if event.kind == "dependent_demand":
+            folded += 1
+            after = events[at + 1] if at + 1 < len(events) else None
+            if after is not None and after.kind == "dependent_demand":
+                continue
+            what = "a part" if folded == 1 else f"{folded} parts"
+            said = f"asked the network for {what} its makers need"
+            folded = 0
+        else:
+            said = _said(network, names, event)
+        who = names.get(event.actor_id, event.actor_id) if event.actor_id else "SCIS"
+        lines.append(f"{event.at:%m-%d %H:%M} {who}: {said}")
+    return lines
+
+
+def _said(network: Network, names: dict[str, str], event: EventRow) -> str:
+    data, kind = event.data, event.kind
+    name = network.item_name
+    if kind == "order_placed":
+        return "ordered " + ", ".join(f"{q} × {name(i)}" for i, q in data.get("lines", []))
+    if kind in ("order_woven", "rewoven"):
+        count = int(data.get("plan_count") or 0)
+        again = " again" if kind == "rewoven" else ""
+        return f"found{again} {count:,} way{'s' if count != 1 else ''} to deliver it"
+    if kind == "plan_chosen":
+        return f"chose plan {data.get('rank')}"
+    if kind == "agreed":
+        return "agreed to their part"
+    if kind == "declined":
+        return f"declined their part: {data.get('reason') or 'no reason given'}"
+    if kind == "contract_agreed":
+        return f"everyone agreed; {len(data.get('stages', []))} stages to do"
+    if kind == "stage_asserted":
+        status = {"reset": "set back to pending"}.get(data.get("status"), data.get("status"))
+        evidence = f" — {data['evidence']}" if data.get("evidence") else ""
+        late = " (before the stages it waits for)" if data.get("out_of_order") else ""
+        photo = " 📷 photo" if data.get("picture") else ""  # the evidence includes a photo
+        return f"{data.get('stage')} {status}{late}{evidence}{photo}"
+    if kind == "error_analysis":
+        causes = ", ".join(data.get("root_causes", []))
+        return f"traced the failure to {causes}" if causes else "found no cause to trace"
+    if kind == "order_state":
+        reason = f": {data['reason']}" if data.get("reason") else ""
+        return f"the order is now {str(data.get('to', '')).replace('_', ' ')}{reason}"
+    if kind == "contract_state":
+        state = {"potential": "waiting for agreement"}.get(data.get("to"), data.get("to"))
+        return f"the plan is now {state}"
+    if kind == "quoted":
+        return f"set the price {data.get('variable')} to {float(data.get('value', 0)):,.2f}"
+    if kind in ("replanned", "blocked", "reweave"):
+        verb = {"replanned": "re-planned", "blocked": "blocked", "reweave": "looked again"}[kind]
+        return f"{verb}: {data.get('cause', 'no cause given')}"
+    if kind in ("disruption_affects", "resource_restored"):
+        resource = data.get("resource", "")
+        named = network.participant_name(resource) if resource in network.participants else None
+        for table in (network.facilities, network.offers):
+            if resource in table:
+                named = getattr(table[resource], "name", None)
+        state = "is out of service" if kind == "disruption_affects" else "is back in service"
+        return f"{named or resource} {state}"
+    if kind == "substitution_proposed":
+        return f"proposed {name(data.get('by', ''))} instead of {name(data.get('item', ''))}"
+    if kind == "order_cancelled":
+        return f"cancelled the order: {data.get('reason') or 'no reason given'}"
+    if kind == "stage_handed":
+        old, new = data.get("from"), data.get("to")
+        return f"handed {data.get('stage')} from {names.get(old, old or 'nobody')} to " + (
+            names.get(new, new) or "someone"
+        )
+    if kind == "said":
+        return f"said: {data.get('text', '')}"
+    if kind == "completed":
+        return "the order is complete"
+    if kind == "refused":
+        asked = _ASKED.get(data.get("command", ""), "do something")
+        return f"asked to {asked}, but {data.get('reason', 'it was refused')}"
+    return kind.replace("_", " ")

@@ -9,21 +9,27 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 
 from core.intents.model import PERIODS
-from core.network.model import Network
+from core.intents.resources import close_items, item_named
+from core.network.model import Item, Network
 from core.service import lifecycle, records
 from core.service.agreement import (
+    answer_buyer,
     decide,
     plan_of,
     refresh_reason,
     startable_stages,
+    tell_agreed,
     validate,
 )
 from core.service.bus import Context, bounded
 from core.service.commands import (
     Agree,
+    AssertStage,
+    CancelOrder,
     ChoosePlan,
     Decline,
     PlaceOrder,
+    Register,
     SyncDependentDemand,
     WeaveOrder,
 )
@@ -37,9 +43,17 @@ from core.service.lifecycle import (
     move_contract,
 )
 from core.service.negotiation import send_frames
+from core.service.notices import Next, View
+from core.service.notices.orders import (
+    JoinedUnderWay,
+    NoLongerNeeded,
+    OrderReceived,
+    YouDeclined,
+)
+from core.service.plan_pages import offered_plan
 from core.service.replan import replan_without
 from core.service.results import Refused
-from core.service.weaving import offered_plan, plans_payload, plans_text, standing_note, weave_plans
+from core.service.weaving import offer_plans, weave_plans
 from core.store.tables import Contract, OrderLine, OrderRow
 from core.weave import Demand, WeaveError
 from core.weave.plan_document import PlanGap
@@ -78,9 +92,21 @@ def criterion_of(text: str, known: list[str]) -> str:
         return by_fold[text.casefold()]
     shown = text if len(text) <= 30 else text[:27] + "…"
     close = difflib.get_close_matches(text.casefold(), list(by_fold), n=1)
-    hint = f" — perhaps +{by_fold[close[0]]}" if close else ""
+    hint = f" — did you mean +{by_fold[close[0]]}?" if close else ""
     listing = ", ".join(f"+{k}" for k in known) if known else "none in this network"
-    raise Refused(f"unknown criterion {shown!r} (known: {listing}){hint}")
+    raise Refused(f"unknown criterion +{shown}{hint or '.'} Known: {listing}")
+
+
+def item_of(network: Network, text: str) -> Item:
+    """The item `text` names (resources.item_named: plurals, any case, several words), or
+    Refused saying which items look like it."""
+    item = item_named(network, text)
+    if item is not None:
+        return item
+    shown = text if len(text) <= 40 else text[:37] + "…"
+    alike = [f"{i.name} [{i.id}]" for i in close_items(network, text)]
+    hint = f" — did you mean {' or '.join(alike)}?" if alike else ""
+    raise Refused(f"unknown item {shown!r}{hint}", next=(Next(View.CATALOG),))
 
 
 def order_checked(command: PlaceOrder, ctx: Context) -> tuple:
@@ -89,15 +115,13 @@ def order_checked(command: PlaceOrder, ctx: Context) -> tuple:
     an order (Services.trial), since placing one would take an order number."""
     buyer = records.participant(ctx.session, command.actor)
     if "buyer" not in buyer.roles and "coordinator" not in buyer.roles:
-        raise Refused("only a buyer places orders (/register buyer YOUR NAME)")
+        raise Refused("only a buyer places orders", next=(Next(Register, ("buyer", "YOUR NAME")),))
     network = ctx.network()
     if not command.lines:
         raise Refused("an order needs an item and a quantity")
     demands = []
     for text, quantity in command.lines:
-        item = network.find_item(bounded(text, "item", 200))
-        if item is None:
-            raise Refused(f"unknown item {text!r}; /catalog lists what can be ordered")
+        item = item_of(network, bounded(text, "item", 200))
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
             raise Refused(f"quantity must be a positive whole number, not {quantity!r}")
         if quantity > MAX_QUANTITY:
@@ -144,26 +168,14 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
         order.status = OrderStatus.WEAVING
         ctx.result.jobs.append(WeaveOrder(order.id))
         ctx.record("order_placed", {**placed, "weaving": True}, order.id, buyer.id, command.origin)
-        ctx.outcome(
-            buyer.id,
-            f"Order {order.id} received. Weaving every way the "
-            "network can deliver it; the best plans follow in a moment.",
-            order.id,
-            kind="received",
-        )
+        ctx.notify(buyer.id, OrderReceived(order.id), order.id, outcome=True)
         return order.id
     ctx.record("order_placed", placed, order.id, buyer.id, command.origin)
     count, offered = weave_plans(ctx, order, demands, network)
     ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
     if choosing and order.status == OrderStatus.OPEN:
         return order.id
-    ctx.outcome(
-        buyer.id,
-        plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
-        order.id,
-        plans_payload(order.id, offered),
-        kind="plans",
-    )
+    offer_plans(ctx, order, count, offered, demands, outcome=True)
     return order.id
 
 
@@ -194,13 +206,7 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
         return None
     savepoint.commit()
     ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
-    ctx.tell(
-        order.buyer_id,
-        "plans",
-        plans_text(network, order.id, count, offered, standing_note(network, order, demands)),
-        order.id,
-        plans_payload(order.id, offered),
-    )
+    offer_plans(ctx, order, count, offered, demands)
     return count
 
 
@@ -219,20 +225,23 @@ def choose_plan(command: ChoosePlan, ctx: Context) -> int:
     if order.status in ENDED:
         raise Refused(f"order {order.id} is {order.status}")
     if lifecycle.live_contract(ctx.session, order.id) is not None:
-        raise Refused(f"order {order.id} already has a plan under way; /stages {order.id} shows it")
+        raise Refused(
+            f"order {order.id} already has a plan under way",
+            next=(Next(View.STAGES, (order.id,)),),
+        )
     if order.status == OrderStatus.UNPLANNABLE:
         # The plans listed before are gone (a party declined, a source went out of service).
         raise Refused(
-            f"order {order.id} has no plan now: {order.reason}. A coordinator has been "
-            f"told; /cancel {order.id} if you no longer need it"
+            f"order {order.id} has no plan now: {order.reason}. A coordinator has been told",
+            next=(Next(CancelOrder, (order.id,)),),
         )
     row = offered_plan(ctx, order.id, command.rank)
     try:
         plan = records.rebuild_plan(ctx.network(), row)
     except PlanGap as gap:
         raise Refused(
-            f"plan {command.rank} can no longer be carried out ({gap}); "
-            f"/plans {order.id} after a re-plan"
+            f"plan {command.rank} can no longer be carried out ({gap})",
+            next=(Next(View.PLANS, (order.id,)),),
         ) from gap
     contract = Contract(order_id=order.id, plan_id=row.id, created_at=ctx.now)
     ctx.session.add(contract)
@@ -258,46 +267,41 @@ def agree(command: Agree, ctx: Context) -> str:
     order = _locked(ctx, command.order_id)
     # Someone a re-plan brought into an agreed contract agrees to their new part too.
     contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
+    if command.actor == order.buyer_id:  # the buyer agreed by choosing: say what that means
+        answer_buyer(ctx, order, contract)
+        return contract.status
     if lifecycle.decisions(ctx.session, contract).get(command.actor) == Decision.AGREED:
-        raise Refused(f"you agreed to order {order.id} already; /tasks shows what you owe")
+        raise Refused(f"you agreed to order {order.id} already", next=(Next(View.TASKS),))
     decide(ctx, contract, command.actor, Decision.AGREED)
     ctx.record("agreed", {"contract": contract.id}, order.id, command.actor, command.origin)
     ctx.result.jobs.append(SyncDependentDemand(order.id))
     if contract.status == ContractStatus.AGREED:
         # Someone a re-plan brought in: their stages may start now.
         startable = startable_stages(ctx, contract, command.actor)
-        now = f" You can start {', '.join(startable)} now." if startable else ""
-        ctx.outcome(
-            command.actor,
-            f"Thanks — noted. Order {order.id} goes on with you.{now} "
-            f"/stages {order.id} shows your part.",
-            order.id,
-            kind="noted",
-        )
+        joining = JoinedUnderWay(order.id, tuple(startable))
+        ctx.notify(command.actor, joining, order.id, outcome=True)
         refresh_reason(ctx, order, contract)
         return contract.status
     validate(ctx, order, contract, plan, outcome_for=command.actor)
     if contract.status == ContractStatus.POTENTIAL and not ctx.told_outcome(command.actor):
-        waiting = refresh_reason(ctx, order, contract)
-        ctx.outcome(
-            command.actor,
-            f"Thanks — noted. Order {order.id} is {waiting}; you will be told when it starts.",
-            order.id,
-            kind="noted",
-        )
+        refresh_reason(ctx, order, contract)
+        tell_agreed(ctx, order, contract, command.actor)
     return contract.status
 
 
 def decline(command: Decline, ctx: Context) -> int:
     order = _locked(ctx, command.order_id)
     if command.actor == order.buyer_id:
-        raise Refused(f"the buyer cancels with /cancel {order.id}, not by declining")
+        raise Refused(
+            "the buyer cancels an order rather than declining it",
+            next=(Next(CancelOrder, (order.id,)),),
+        )
     contract, plan = _negotiation(ctx, order, command.actor, LIVE_CONTRACT)
     decided = lifecycle.decisions(ctx.session, contract).get(command.actor)
     if contract.status == ContractStatus.AGREED and decided == Decision.AGREED:
         raise Refused(
-            f"order {order.id} is under way with your agreement; /fail {order.id} STAGE REASON "
-            "if you cannot do a stage"
+            f"order {order.id} is under way with your agreement; say which stage you cannot do",
+            next=(Next(AssertStage, (order.id, "STAGE", "REASON"), (("status", "failed"),)),),
         )
     reason = bounded(command.reason, "reason", 500)
     decide(ctx, contract, command.actor, Decision.DECLINED, reason)
@@ -310,13 +314,7 @@ def decline(command: Decline, ctx: Context) -> int:
         command.actor,
         command.origin,
     )
-    ctx.outcome(
-        command.actor,
-        f"Noted: you declined order {order.id}. Thank you — nothing more is expected of you; "
-        "the buyer is told.",
-        order.id,
-        kind="noted",
-    )
+    ctx.notify(command.actor, YouDeclined(order.id), order.id, outcome=True)
     if contract.status == ContractStatus.AGREED:
         # Someone a re-plan brought in turns down their new part: re-plan it without them.
         replan_without(ctx, order, contract, command.actor, reason)
@@ -324,13 +322,7 @@ def decline(command: Decline, ctx: Context) -> int:
     move_contract(contract, ContractStatus.CANCELLED, ctx)
     for party in records.parties(plan):
         if party != command.actor:
-            ctx.tell(
-                party,
-                "released",
-                f"Order {order.id}: the plan changed and no longer needs "
-                "you for now. Thank you; nothing more is expected of you.",
-                order.id,
-            )
+            ctx.notify(party, NoLongerNeeded(order.id), order.id)
     network = ctx.network()
     demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
     count, offered = weave_plans(ctx, order, demands, network)
@@ -338,13 +330,8 @@ def decline(command: Decline, ctx: Context) -> int:
         "rewoven", {"without": order.excluded, "plan_count": str(count), "plans": offered}, order.id
     )
     who = network.participants.get(command.actor)
-    ctx.tell(
-        order.buyer_id,
-        "plans",
-        f"{who.name if who else command.actor} declined order {order.id}"
-        f"{': ' + reason if reason else ''}. " + plans_text(network, order.id, count, offered),
-        order.id,
-        plans_payload(order.id, offered),
+    offer_plans(
+        ctx, order, count, offered, declined_by=who.name if who else command.actor, reason=reason
     )
     return count
 

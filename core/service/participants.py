@@ -17,6 +17,8 @@ from core.service import records
 from core.service.bus import MAX_ID, Context, bounded
 from core.service.commands import CreateInvite, Join, LoadNetwork, Register, SpeakForEveryone
 from core.service.names import clean, skeleton, suggestion
+from core.service.notices import Next
+from core.service.notices.participants import InviteMade, Joined, Registered
 from core.service.results import Refused
 from core.store.tables import ChatIdentity, Invite, JoinAttempt, NetworkVersion, ParticipantRow
 from core.store.unit_of_work import UnitOfWork
@@ -97,12 +99,7 @@ def create_invite(command: CreateInvite, ctx: Context) -> str:
     )
     shown = shown_code(code)
     # Chat carries this command out later, through a worker: the code reaches its asker here.
-    ctx.outcome(
-        command.actor,
-        f"Invite code for a {command.role}: {shown} — they send /join {shown} to take part. "
-        f"It works once, until {_when(expires)}.",
-        kind="invite",
-    )
+    ctx.notify(command.actor, InviteMade(command.role, shown, expires), outcome=True)
     return code
 
 
@@ -144,11 +141,7 @@ def join(command: Join, ctx: Context) -> str:
     ctx.session.add(invite)
     _link(ctx, command.platform, command.address, participant_id, _handle(command))
     ctx.record("joined", {"role": invite.role, "platform": command.platform}, actor=participant_id)
-    ctx.tell(
-        participant_id,
-        "welcome",
-        f"Welcome! You are {invite.role} {participant_id}. /help shows what you can do.",
-    )
+    ctx.notify(participant_id, Joined(invite.role, participant_id))
     return participant_id
 
 
@@ -157,12 +150,13 @@ def register(command: Register, ctx: Context) -> str:
     if command.role != "buyer":
         if command.role in ROLES:
             raise Refused(
-                f"{command.role}s join with an invite code from a coordinator (/join CODE)"
+                f"{command.role}s join with an invite code from a coordinator",
+                next=(Next(Join, ("CODE",)),),
             )
         raise Refused(f"unknown role {command.role!r}; buyers may register themselves")
     name = clean(bounded(command.name, "name", 200))
     if not name:
-        raise Refused("a name is needed: /register buyer YOUR NAME")
+        raise Refused("a name is needed", next=(Next(Register, ("buyer", "YOUR NAME")),))
     _name_is_free(ctx, name, command.platform)
     participant_id = _new_id(ctx, name)
     ctx.session.add(
@@ -170,7 +164,7 @@ def register(command: Register, ctx: Context) -> str:
     )
     _link(ctx, command.platform, command.address, participant_id, _handle(command))
     ctx.record("registered", {"role": "buyer", "platform": command.platform}, actor=participant_id)
-    ctx.tell(participant_id, "welcome", f"Welcome, {name}! /catalog shows what can be ordered.")
+    ctx.notify(participant_id, Registered(name))
     return participant_id
 
 

@@ -96,7 +96,9 @@ _SAYS = {
     "declined": lambda d: f"declined: {_reason(d)}",
     "contract_agreed": lambda d: f"everyone agreed; {len(d['stages'])} stages",
     "stage_asserted": lambda d: (
-        f"{d['stage']} {d['status']}" + (" (out of order)" if d.get("out_of_order") else "")
+        f"{d['stage']} {d['status']}"
+        + (" (out of order)" if d.get("out_of_order") else "")
+        + (" 📷 photo" if d.get("picture") else "")
     ),
     "error_analysis": lambda d: f"root causes: {', '.join(d['root_causes']) or 'none'}",
     "replanned": "re-planned ({cause})",

@@ -20,8 +20,13 @@ from core.service.adopting import adopt
 from core.service.agreement import plan_of
 from core.service.bus import Context
 from core.service.lifecycle import OrderStatus, move
+from core.service.notices.replanning import (
+    Choice,
+    NothingReplaces,
+    SubstitutesProposed,
+    WaitsForDecision,
+)
 from core.service.plan_paths import node_at, parent_place, provider, splice
-from core.service.results import buttons
 from core.stages.graph import StageGraph
 from core.store.tables import Contract, Disruption, OrderRow, SubstitutionRow
 from core.weave import PRICE, Demand, Weave
@@ -187,43 +192,16 @@ def _block(ctx: Context, order: OrderRow, network: Network, plan: Plan, stuck, c
     what = " and ".join(dict.fromkeys(names))
     if proposed:
         reason = f"no source of {what} is left; waiting for the buyer to decide on a substitute"
-        choices = "; ".join(
-            f"{network.item_name(r.by_item_id)} instead of {network.item_name(r.item_id)} "
-            f"(/approve {order.id} {r.id} or /reject {order.id} {r.id})"
-            for r in proposed
-        )
+        choices = tuple(choice_of(network, r) for r in proposed)
         move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
-        ctx.tell(
-            order.buyer_id,
-            "substitution",
-            f"Order {order.id}: {cause}, and no source of {what} is left. A substitute could "
-            f"do: {choices}.",
-            order.id,
-            {
-                "substitutions": [r.id for r in proposed],
-                "buttons": decision_buttons(order.id, [r.id for r in proposed]),
-            },
-        )
+        ctx.notify(order.buyer_id, SubstitutesProposed(order.id, cause, what, choices), order.id)
     else:
         reason = f"no source of {what} is left and nothing can replace it for now"
         move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
-        ctx.tell(
-            order.buyer_id,
-            "blocked",
-            f"Order {order.id}: {cause}, and nothing can replace {what} for now. "
-            "A coordinator has been told; you will hear as soon as that changes. "
-            f"/cancel {order.id} if you no longer need it.",
-            order.id,
-        )
+        ctx.notify(order.buyer_id, NothingReplaces(order.id, cause, what), order.id)
     ctx.record("blocked", {"cause": cause, "nodes": [p for p, _ in stuck]}, order.id)
     for party in sorted(set(records.work_of(plan)) - {order.buyer_id}):
-        ctx.tell(
-            party,
-            "alert",
-            f"Order {order.id}: {cause}. It waits for a decision; you will get a new frame "
-            "if your part changes.",
-            order.id,
-        )
+        ctx.notify(party, WaitsForDecision(order.id, cause), order.id)
 
 
 def _propose_substitutes(
@@ -273,15 +251,6 @@ def _propose_substitutes(
         at = at.rsplit(".", 1)[0]
 
 
-def decision_buttons(order_id: int, substitutions: list[int]) -> list[list[str]]:
-    """Approve / Reject for each proposed substitution."""
-    return buttons(
-        *(
-            pair
-            for number in substitutions
-            for pair in (
-                (f"Approve {number}", f"/approve {order_id} {number}"),
-                (f"Reject {number}", f"/reject {order_id} {number}"),
-            )
-        )
-    )
+def choice_of(network: Network, row: SubstitutionRow) -> Choice:
+    """A proposed substitution as the buyer decides on it."""
+    return Choice(row.id, network.item_name(row.by_item_id), network.item_name(row.item_id))

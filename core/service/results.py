@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.service.notices import Next
+
 
 class Refused(ValueError):
-    """A command that cannot be carried out; its message is for the person who sent it."""
+    """A command that cannot be carried out; its message is for the person who sent it, and
+    names no chat command: what they can do instead is `next` (`Next(View.MATCHES)`), which the
+    chat layer words and appends ("— /matches lists yours")."""
+
+    def __init__(self, reason: str, *, next: tuple[Next, ...] = ()):  # noqa: A002 — Notice's
+        super().__init__(reason)
+        self.next = tuple(next)
 
 
 @dataclass(frozen=True)
@@ -50,9 +58,3 @@ class Result:
     # lists the kinds, workers/actors.py the actor of each). The state says it is due too, so
     # the sweeper finds it again if this list is lost.
     jobs: list = field(default_factory=list)
-
-
-def buttons(*pairs: tuple[str, str]) -> list[list[str]]:
-    """An outbox message's `payload["buttons"]`: `[[label, command], ...]`, what a person may
-    press instead of typing; each adapter renders them natively (or lists the commands)."""
-    return [[label, command] for label, command in pairs]

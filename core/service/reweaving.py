@@ -7,9 +7,16 @@ from core.service.agreement import plan_of
 from core.service.bus import Context, bounded
 from core.service.commands import DecideSubstitution, ProposeSubstitution, Reweave
 from core.service.lifecycle import ENDED, OrderStatus
-from core.service.replan import decision_buttons, replan
+from core.service.notices.replanning import (
+    ProposalPassed,
+    Rewoven,
+    SubstituteAdopted,
+    SubstituteRejected,
+    SubstitutionProposed,
+)
+from core.service.replan import choice_of, replan
 from core.service.results import Refused
-from core.service.weaving import plans_payload, plans_text, weave_plans
+from core.service.weaving import offer_plans, weave_plans
 from core.stages.progress import affected_nodes, root_causes
 from core.store.tables import OrderRow, SubstitutionRow
 from core.weave import Demand
@@ -29,21 +36,18 @@ def reweave(command: Reweave, ctx: Context) -> int:
     cause = f"{name.name if name else command.actor} asked to re-plan"
     found = reweave_order(ctx, order, cause, command.actor)
     if not ctx.told_outcome(command.actor):
-        ctx.outcome(command.actor, _reweave_outcome(order, found), order.id, kind="noted")
+        ctx.notify(command.actor, _rewoven(order, found), order.id, outcome=True)
     return found
 
 
-def _reweave_outcome(order: OrderRow, found: int) -> str:
+def _rewoven(order: OrderRow, found: int) -> Rewoven:
     if order.status == OrderStatus.OPEN:
-        return f"Order {order.id}: new plans are ready; /plans {order.id} shows them."
+        return Rewoven(order.id, "open")
     if order.status in (OrderStatus.UNPLANNABLE, OrderStatus.BLOCKED):
-        return (
-            f"Order {order.id}: still no way to deliver it ({order.reason}). It waits; "
-            f"/reweave {order.id} again when a source is back or the network is updated."
-        )
+        return Rewoven(order.id, "waiting", order.reason or "")
     if found:
-        return f"Order {order.id}: re-planned — {order.reason}. /stages {order.id} shows it."
-    return f"Order {order.id}: nothing is missing from its plan; it goes on as planned."
+        return Rewoven(order.id, "replanned", order.reason or "")
+    return Rewoven(order.id, "unchanged")
 
 
 def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None = None) -> int:
@@ -59,9 +63,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
         ctx.record(
             "rewoven", {"cause": cause, "plan_count": str(count), "plans": offered}, order.id, actor
         )
-        text = f"{cause}. " + plans_text(ctx.network(), order.id, count, offered)
-        payload = plans_payload(order.id, offered)
-        ctx.tell(order.buyer_id, "plans", text, order.id, payload, outcome=actor == order.buyer_id)
+        offer_plans(ctx, order, count, offered, outcome=actor == order.buyer_id, cause=cause)
         return len(offered)
     graph = records.stage_graph(ctx.session, contract.id)
     delivered = records.delivered_paths(graph)
@@ -119,24 +121,11 @@ def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:
     )
     proposer = network.participants.get(command.actor)
     who = proposer.name if proposer else command.actor
-    ctx.tell(
-        order.buyer_id,
-        "substitution",
-        f"Order {order.id}: {who} proposes {by.name} instead of {item.name}"
-        f"{' — ' + reason if reason else ''}. "
-        f"/approve {order.id} {row.id} or /reject {order.id} {row.id}.",
-        order.id,
-        {"substitution": row.id, "buttons": decision_buttons(order.id, [row.id])},
-        outcome=command.actor == order.buyer_id,
-    )
+    proposed = SubstitutionProposed(order.id, choice_of(network, row), who, reason)
+    ctx.notify(order.buyer_id, proposed, order.id, outcome=command.actor == order.buyer_id)
     if command.actor != order.buyer_id:
-        ctx.outcome(
-            command.actor,
-            f"Order {order.id}: your proposal of {by.name} instead of {item.name} went to the "
-            f"buyer, who decides; /history {order.id} shows the answer.",
-            order.id,
-            kind="noted",
-        )
+        passed = ProposalPassed(order.id, by.name, item.name)
+        ctx.notify(command.actor, passed, order.id, outcome=True)
     return row.id
 
 
@@ -163,17 +152,9 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
     )
     network = ctx.network()
     if not command.approve:
-        ctx.outcome(
-            order.buyer_id,
-            f"Order {order.id}: {network.item_name(row.by_item_id)} will not be used. "
-            + (
-                "It waits for a source to come back; a coordinator knows."
-                if order.status == OrderStatus.BLOCKED
-                else f"/stages {order.id} shows how it stands."
-            ),
-            order.id,
-            kind="noted",
-        )
+        waits = order.status == OrderStatus.BLOCKED
+        rejected = SubstituteRejected(order.id, network.item_name(row.by_item_id), waits)
+        ctx.notify(order.buyer_id, rejected, order.id, outcome=True)
         return row.status
     cause = f"{network.item_name(row.item_id)} replaced by {network.item_name(row.by_item_id)}"
     replanned = replan(
@@ -190,11 +171,6 @@ def decide_substitution(command: DecideSubstitution, ctx: Context) -> str:
         raise Refused(
             f"no source of {network.item_name(row.by_item_id)} is left either; nothing changed"
         )
-    ctx.outcome(
-        order.buyer_id,
-        f"Order {order.id}: {cause} — re-planned; now {order.reason}. /stages {order.id} "
-        "shows the stages.",
-        order.id,
-        kind="noted",
-    )
+    adopted = SubstituteAdopted(order.id, cause, order.reason or "")
+    ctx.notify(order.buyer_id, adopted, order.id, outcome=True)
     return row.status

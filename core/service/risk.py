@@ -10,6 +10,7 @@ and frames show the failure chance and the local share beside the price (`plan_o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
@@ -29,21 +30,25 @@ RISKIEST = 5  # stages named in /risk; the picture shows a few more
 PICTURED = 12
 
 
-def failure_history(session: Session) -> History:
+def failure_history(session: Session, until: datetime | None = None) -> History:
     """(owner, stage kind) → (failed, total) over every stage anyone has asserted done or failed.
 
     Read from the assertions, which are never deleted (a re-plan supersedes the stages it
     replaces, failed ones included). A stage once asserted failed counts as a failure even if it
-    was reset and done later: its owner did fail it once.
+    was reset and done later: its owner did fail it once. `until`: only what was asserted by
+    then (the history a batch of plans was ranked with).
     """
     # Counted by the database: this runs with every weave and every frame, and the assertions
     # only grow. One row per stage asserted (1 when it was ever failed), then one per owner/kind.
+    asserted = [AssertionRow.status.in_(("done", "failed"))]
+    if until is not None:
+        asserted.append(AssertionRow.at <= until)
     per_stage = (
         select(
             AssertionRow.stage_id,
             func.max(case((AssertionRow.status == "failed", 1), else_=0)).label("failed"),
         )
-        .where(AssertionRow.status.in_(("done", "failed")))
+        .where(*asserted)
         .group_by(AssertionRow.stage_id)
         .subquery()
     )
@@ -61,21 +66,47 @@ def reliability(session: Session, network: Network) -> Reliability:
 
 
 def plan_outlook(network: Network, learned: Reliability, plan: Plan, buyer: str) -> dict:
-    """What is shown beside a plan's price: its chance of failing and how local it is."""
+    """What is shown beside a plan's price: its chance of failing, its riskiest stage (kind,
+    names of the item and the owner, chance) and how local it is."""
     person = network.participants.get(buyer)
     near = locality(network, plan, person.location if person else None, RADIUS_KM)
-    return {
-        "failure": learned.plan_failure(plan, buyer),
+    risk = learned.plan_risk(plan, buyer)
+    outlook = {
+        "failure": risk.failure,
         "local_mass": near.mass_share,
         "radius_km": RADIUS_KM,
     }
+    if risk.stages:
+        top = risk.stages[0]
+        outlook["riskiest"] = {
+            "kind": top.stage.kind,
+            "item": _name(network.items, top.stage.item),
+            "owner": _name(network.participants, top.stage.owner),
+            "failure": top.failure,
+        }
+    return outlook
+
+
+DOING = {
+    "make": "making",
+    "ship": "shipping",
+    "confirm": "confirming",
+    "receive": "receiving",
+    "inspect": "inspecting",
+    "accept": "accepting",
+}
 
 
 def outlook_text(outlook: dict | None) -> str:
-    """ "19 % risk · 60 % of the weight made within 50 km", or "" when not known."""
+    """ "19 % risk (riskiest: Fab Lab Santurce making Face shield, 9 %) · 60 % of the weight
+    made within 50 km", or "" when not known."""
     if not outlook:
         return ""
     parts = [f"{percent(outlook['failure'])} risk"]
+    top = outlook.get("riskiest")
+    if top:
+        doing = DOING.get(top["kind"], top["kind"])
+        parts[0] += f" (riskiest: {top['owner']} {doing} {top['item']}, {percent(top['failure'])})"
     if outlook.get("local_mass") is not None:
         parts.append(
             f"{percent(outlook['local_mass'])} of the weight made within "

@@ -16,33 +16,33 @@ source changed.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from sqlmodel import select
 
-from core.frames import short_equation
 from core.network.model import Network
 from core.pricing.equation import plan_equation
 from core.service import lifecycle, records
 from core.service.bus import Context
 from core.service.commands import ChoosePlan, PlaceOrder, ReportUse
 from core.service.lifecycle import OrderStatus, move
-from core.service.orders import MAX_QUANTITY, choose_plan, place_order
+from core.service.notices import Next
+from core.service.notices.standing import GoneSource, ReplenishedAsBefore, ReplenishedElsewhere
+from core.service.orders import MAX_QUANTITY, choose_plan, item_of, place_order
 from core.service.results import Refused
-from core.service.risk import outlook_text, plan_outlook, reliability
-from core.service.weaving import plans_payload
+from core.service.risk import plan_outlook, reliability
+from core.service.weaving import plan_line
 from core.store.tables import OrderLine, OrderRow, PlanRow
 from core.weave.plan import Plan, PlanNode
 from core.weave.plan_document import PlanGap, node_document, node_from_document
 from core.weave.sources import Bought, SupplyIndex
 
 
-def report_use(command: ReportUse, ctx: Context) -> int:
-    """Returns the replenishment order."""
-    network = ctx.network()
-    item = network.find_item(command.item)
-    if item is None:
-        raise Refused(f"unknown item {command.item!r}; /catalog lists them")
+def use_checked(command: ReportUse, ctx: Context) -> tuple:
+    """Every check of a reported use that reads only: the item, the quantity and the standing
+    order that brings it, or Refused. What a chat front end tries before it acknowledges a
+    use (Services.trial), since carrying it out would take an order number."""
+    item = item_of(ctx.network(), command.item)
     quantity = command.quantity
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity:
         raise Refused(f"quantity must be a positive whole number, not {quantity!r}")
@@ -51,8 +51,15 @@ def report_use(command: ReportUse, ctx: Context) -> int:
     standing = _standing_order(ctx, command.actor, item.id)
     if standing is None:
         raise Refused(
-            f"you have no standing order of {item.name}; /order {item.id} N/week sets one up"
+            f"you have no standing order of {item.name}",
+            next=(Next(PlaceOrder, (item.id, "N/week")),),
         )
+    return item, quantity, standing
+
+
+def report_use(command: ReportUse, ctx: Context) -> int:
+    """Returns the replenishment order."""
+    item, quantity, standing = use_checked(command, ctx)
     ctx.record(
         "used",
         {"item": item.id, "quantity": quantity},
@@ -77,16 +84,12 @@ def report_use(command: ReportUse, ctx: Context) -> int:
         )
         if changed:
             ctx.record(
-                "standing_source_changed", {"standing": standing.id, "source": changed}, order_id
-            )
-            ctx.tell(
-                command.actor,
-                "replenish",
-                f"Order {order_id} replenishes {quantity} × {item.name} for standing order "
-                f"{standing.id}, but not from the same sources: {changed}. It takes the best "
-                "plan the network has now.",
+                "standing_source_changed",
+                {"standing": standing.id, "source": asdict(changed)},
                 order_id,
             )
+            told = ReplenishedElsewhere(order_id, standing.id, quantity, item.name, changed)
+            ctx.notify(command.actor, told, order_id)
     if records.order(ctx.session, order_id).status == "open":
         choose_plan(ChoosePlan(command.actor, order_id, 1), ctx)
     return order_id
@@ -112,9 +115,9 @@ def _standing_order(ctx: Context, buyer: str, item_id: str) -> OrderRow | None:
 
 def _standing_plan(
     ctx: Context, standing: OrderRow, item_id: str, quantity: int
-) -> tuple[PlanNode | None, str | None]:
+) -> tuple[PlanNode | None, GoneSource | None]:
     """The standing order's chosen plan of the item for `quantity`, every source as chosen;
-    else None and, when a chosen source no longer stands, which one (in words)."""
+    else None and, when a chosen source no longer stands, which one."""
     contract = lifecycle.live_contract(ctx.session, standing.id) or records.latest_contract(
         ctx.session, standing.id
     )
@@ -129,12 +132,15 @@ def _standing_plan(
     index = SupplyIndex(network)
     gone = _first_gone(network, index, line, set(standing.excluded))
     if gone is not None:
-        return None, _gone_words(ctx, then, network, gone, set(standing.excluded))
+        return None, _gone_source(ctx, then, gone, set(standing.excluded))
     node = node_from_document(network, index, line)
     try:
         return _scaled(node, quantity), None
     except PlanGap as gap:
-        return None, str(gap)
+        item = network.items.get(item_id)
+        return None, GoneSource(
+            item.name if item else item_id, "", "made", "changed", detail=str(gap)
+        )
 
 
 def _first_gone(network: Network, index: SupplyIndex, document: dict, excluded: set[str]):
@@ -159,8 +165,9 @@ def _provider(described: dict) -> str | None:
     return described.get("supplier") or described.get("operator") or described.get("holder")
 
 
-def _gone_words(ctx: Context, then: Network, now: Network, document: dict, excluded) -> str:
-    """ "Cotton quilting fabric from Textiles Borinquen (offer tb-cotton) is out of service"."""
+def _gone_source(ctx: Context, then: Network, document: dict, excluded) -> GoneSource:
+    """The source of `document` (a node of the plan, read in the network it was chosen in), and
+    why it no longer stands."""
     described = document["source"]
     item = then.items.get(document["item"])
     what = item.name if item else document["item"]
@@ -168,22 +175,22 @@ def _gone_words(ctx: Context, then: Network, now: Network, document: dict, exclu
     person = then.participants.get(who) if who else None
     name = person.name if person else (who or "nobody")
     if described["kind"] == "held":
-        return f"{what} came from stock {name} held for the standing order, which is used up"
+        return GoneSource(what, name, "held", "used up")
     if described["kind"] == "offer":
-        source = f"{what} from {name} (offer {described['offer']})"
+        source = GoneSource(what, name, "bought", "", offer=described["offer"])
     else:
         facility = then.facilities.get(described["facility"])
-        place = (facility.name if facility else None) or described["facility"]
-        source = f"{what} made at {place} ({name})"
+        place = facility.name if facility is not None and facility.name else None
+        source = GoneSource(what, name, "made", "", place=place)
     if who in excluded:
-        return f"{source}: {name} declined the standing order"
+        return replace(source, why="declined")
     newest = ctx.network_at(records.network_version(ctx.session))
     kept = SupplyIndex(newest)
     try:
         node_from_document(newest, kept, {**document, "inputs": []})
     except PlanGap:
-        return f"{source} is no longer in the network"
-    return f"{source} is out of service"
+        return replace(source, why="gone")
+    return replace(source, why="out of service")
 
 
 def _scaled(node: PlanNode, quantity: int) -> PlanNode:
@@ -257,17 +264,8 @@ def _replenish(ctx: Context, command: ReportUse, standing: OrderRow, node: PlanN
         order.id,
     )
     move(ctx, order, OrderStatus.OPEN, "waiting for the buyer to choose a plan")
-    item = network.items[node.item]
-    price = "price not known yet" if equation.price is None else f"{equation.price:,.2f}"
-    risk = outlook_text(outlook)
-    ctx.tell(
-        command.actor,
-        "plans",
-        f"Order {order.id}: {node.quantity:,} × {item.name} again, from the same sources as "
-        f"standing order {standing.id}'s plan: {price} — {short_equation(equation.text())}"
-        + (f" · {risk}" if risk else "")
-        + ". Choosing it now; every party gets its frame.",
-        order.id,
-        plans_payload(order.id, offered),
-    )
+    kept = plan_line(network, {**offered[0], "unknowns": list(equation.unknowns)})
+    item = network.items[node.item].name
+    told = ReplenishedAsBefore(order.id, standing.id, node.quantity, item, kept)
+    ctx.notify(command.actor, told, order.id)
     return order.id

@@ -6,6 +6,7 @@ from core.service import lifecycle, records
 from core.service.agreement import plan_of
 from core.service.bus import Context, bounded
 from core.service.commands import Say
+from core.service.notices import Next, View
 from core.service.notices.talk import PassedOn, Said
 from core.service.participants import handle_of
 from core.service.results import Refused
@@ -18,13 +19,16 @@ def say(command: Say, ctx: Context) -> int:
     speaker = records.participant(ctx.session, command.actor)
     text = bounded(command.text, "message")
     if not text:
-        raise Refused(f"say something: /say {order.id} YOUR MESSAGE")
+        raise Refused("say something", next=(Next(Say, (order.id, "YOUR MESSAGE")),))
     everyone = order_parties(ctx, order)
     if command.actor not in everyone and not records.is_coordinator(ctx.session, command.actor):
         raise Refused(f"you are not a party of order {order.id}")
     listeners = sorted(everyone - {command.actor})
     if not listeners:
-        raise Refused(f"order {order.id} has nobody else to talk to yet; /choose a plan first")
+        raise Refused(
+            f"order {order.id} has nobody else to talk to until a plan is chosen",
+            next=(Next(View.PLANS, (order.id,)),),
+        )
     event = ctx.record("said", {"text": text}, order.id, command.actor, command.origin)
     ctx.session.flush()  # the event's id is what names this message on every platform
     # Names may look alike (or be chosen to): the handle, which the platform vouches for, or

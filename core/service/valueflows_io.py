@@ -18,7 +18,8 @@ from core.service import records
 from core.service.bus import Context, bounded
 from core.service.commands import ImportIntents, MatchIntent
 from core.service.intent_rows import to_intent, write_intent
-from core.service.intents import out_text, placed
+from core.service.intents import placed
+from core.service.notices.intents import IntentOut
 from core.service.results import Refused
 from core.stages.plan import plan_stages
 from core.stages.update import Assertion
@@ -148,7 +149,7 @@ def import_valueflows(command: ImportIntents, ctx: Context) -> list[int]:
             {"intent": row.id, "kind": row.kind, "participant": row.participant_id, "from": source},
             actor=command.actor,
         )
-        ctx.tell(row.participant_id, "intent", out_text(row, f", imported from {source}: {words}"))
+        ctx.notify(row.participant_id, IntentOut(row.kind, row.id, words, source))
         ctx.result.jobs.append(MatchIntent(row.id))
         ids.append(row.id)
     return ids

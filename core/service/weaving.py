@@ -1,67 +1,85 @@
-"""An order's plans: woven over the network, stored as a new batch, and offered to the buyer in
-words (with what the declared capacities allow, for a standing order) and buttons."""
+"""An order's plans: woven over the network, the best stored as a new batch, and offered to the
+buyer as a notice (core.service.notices.plans) — each plan named by who makes and supplies
+what, its price and its risk — with what the declared capacities allow, for a standing order."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import Session
 
-from core.frames import how_many, short_equation
 from core.intents.model import PERIODS
 from core.network.model import Network
 from core.pricing.equation import plan_equation
+from core.risk.reliability import History, Reliability
 from core.risk.supply import SupplyModel
 from core.service import records
 from core.service.bus import Context
 from core.service.lifecycle import OrderStatus, move
 from core.service.matched import matched_network
+from core.service.notices.plans import PlanLine, PlanPart, PlansOffered, RateNote, RiskiestStage
 from core.service.records import network_version
-from core.service.results import Refused, buttons
-from core.service.risk import outlook_text, plan_outlook, reliability
+from core.service.risk import failure_history, plan_outlook
 from core.store.tables import OrderRow, PlanRow
-from core.weave import PRICE, Demand, Weave
+from core.weave import PRICE, Demand, Plan, Weave
 from core.weave.plan_document import node_document
 
 PLANS_OFFERED = 5
 NO_PLAN = "no plan can deliver it with the network as it is"
 
 
+def order_weave(
+    session: Session, network: Network, order: OrderRow, demands: list[Demand], history: History
+) -> tuple[Weave, Reliability]:
+    """The weave of an order over `network`: without the parties it excluded, with an accepted
+    match's offers, ranked by price — equal prices by risk (learned from `history`), then
+    distance. With it, the reliability of the network it weaves over."""
+    network = network.without(participants=order.excluded)
+    network = matched_network(session, network, order)  # an accepted match's offers are used
+    buyer = network.participants.get(order.buyer_id)
+    learned = Reliability(network, history)
+    where = buyer.location if buyer else None
+    weave = Weave(network, demands, order.criteria, PRICE.with_reliability(learned), where)
+    return weave, learned
+
+
+def described(network: Network, learned: Reliability, plan: Plan, buyer: str) -> dict:
+    """A plan as a batch keeps it and an event records it: rank, equation, price, outlook, tree."""
+    equation = plan_equation(network, plan)
+    return {
+        "rank": plan.rank,
+        "equation": equation.text(),
+        "price": equation.price,
+        "unknowns": list(equation.unknowns),
+        "outlook": plan_outlook(network, learned, plan, buyer),
+        "tree": [node_document(line) for line in plan.lines],
+    }
+
+
+def stored(order_id: int, batch: int, version: int, plan: dict, at) -> PlanRow:
+    return PlanRow(
+        order_id=order_id,
+        batch=batch,
+        rank=plan["rank"],
+        network_version=version,
+        tree=plan["tree"],
+        equation=plan["equation"],
+        price=plan["price"],
+        unknowns=plan["unknowns"],
+        outlook=plan["outlook"],
+        created_at=at,
+    )
+
+
 def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: Network):
     """Weave the order over `network` and store the best plans as a new batch."""
-    network = network.without(participants=order.excluded)
-    network = matched_network(ctx.session, network, order)  # an accepted match's offers are used
-    buyer = network.participants.get(order.buyer_id)
-    weave = Weave(network, demands, order.criteria, PRICE, buyer.location if buyer else None)
+    weave, learned = order_weave(ctx.session, network, order, demands, failure_history(ctx.session))
     count = weave.count()
     batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
     version = network_version(ctx.session)
-    learned = reliability(ctx.session, network)
     offered = []
     for plan in weave.best(PLANS_OFFERED):
-        equation = plan_equation(network, plan)
-        outlook = plan_outlook(network, learned, plan, order.buyer_id)
-        ctx.session.add(
-            PlanRow(
-                order_id=order.id,
-                batch=batch,
-                rank=plan.rank,
-                network_version=version,
-                tree=[node_document(line) for line in plan.lines],
-                equation=equation.text(),
-                price=equation.price,
-                unknowns=equation.unknowns,
-                outlook=outlook,
-                created_at=ctx.now,
-            )
-        )
-        offered.append(
-            {
-                "rank": plan.rank,
-                "equation": equation.text(),
-                "price": equation.price,
-                "outlook": outlook,
-                "tree": [node_document(line) for line in plan.lines],
-            }
-        )
+        shown = described(weave.network, learned, plan, order.buyer_id)
+        ctx.session.add(stored(order.id, batch, version, shown, ctx.now))
+        offered.append(shown)
     if offered:
         move(ctx, order, OrderStatus.OPEN, "waiting for the buyer to choose a plan")
     else:
@@ -70,63 +88,111 @@ def weave_plans(ctx: Context, order: OrderRow, demands: list[Demand], network: N
     return count, offered
 
 
-def rate_note(network: Network, item_id: str, quantity: int, per: str) -> str:
-    """What the declared capacities allow in a period, against the rate asked."""
-    days = PERIODS[per]
-    can = SupplyModel(network).units(item_id) * days
-    name = network.items[item_id].name
-    if can >= quantity:
-        return f"Declared capacities make up to {can:,.0f} {name} a {per}: enough."
-    return (
-        f"Declared capacities make only {can:,.0f} {name} a {per} of the {quantity:,} asked: "
-        "more makers or suppliers are needed (/request tells the network)."
+# -- the plans in a notice ---------------------------------------------------------------------
+
+
+def plan_parts(network: Network, tree: list[dict]) -> tuple[PlanPart, ...]:
+    """Every node of a stored plan tree, named, top-down."""
+    parts: list[PlanPart] = []
+
+    def walk(node: dict, depth: int) -> None:
+        item, source = network.item_name(node["item"]), node["source"]
+        if source["kind"] == "design":
+            facility = network.facilities.get(source["facility"])
+            design = network.designs.get(source["design"])
+            parts.append(
+                PlanPart(
+                    item,
+                    network.participant_name(source.get("operator")),
+                    "made",
+                    place=(facility.name or None) if facility is not None else None,
+                    design=(design.name or None) if design is not None else None,
+                    source=f"{source['design']}@{source['facility']}",
+                    depth=depth,
+                )
+            )
+        elif source["kind"] == "offer":
+            supplier = network.participant_name(source.get("supplier"))
+            parts.append(PlanPart(item, supplier, "bought", source=source["offer"], depth=depth))
+        else:  # held by a party of the order already
+            holder = network.participant_name(source.get("holder"))
+            held = source.get("stage", "")
+            parts.append(PlanPart(item, holder, "held", source=held, depth=depth))
+        for child in node.get("inputs", ()):
+            walk(child, depth + 1)
+
+    for line in tree:
+        walk(line, 0)
+    return tuple(parts)
+
+
+def plan_line(network: Network, plan: dict) -> PlanLine:
+    """A stored or offered plan (a PlanRow's fields, as `described` gives them) as one line."""
+    outlook = plan.get("outlook") or {}
+    top = outlook.get("riskiest")
+    return PlanLine(
+        rank=plan["rank"],
+        price=plan["price"],
+        equation=plan["equation"],
+        unknowns=tuple(plan.get("unknowns") or ()),
+        parts=plan_parts(network, plan["tree"]),
+        failure=outlook.get("failure"),
+        riskiest=RiskiestStage(top["kind"], top["item"], top["owner"], top["failure"])
+        if top
+        else None,
+        local_share=outlook.get("local_mass"),
+        radius_km=outlook.get("radius_km"),
     )
 
 
-def standing_note(network: Network, order: OrderRow, demands: list[Demand]) -> str:
-    """For a standing order: per period, and what capacities allow; else nothing."""
+def row_line(network: Network, row: PlanRow) -> PlanLine:
+    return plan_line(
+        network,
+        {
+            "rank": row.rank,
+            "price": row.price,
+            "equation": row.equation,
+            "unknowns": row.unknowns,
+            "outlook": row.outlook,
+            "tree": row.tree,
+        },
+    )
+
+
+def rate_notes(network: Network, order: OrderRow, demands: list[Demand]) -> tuple[RateNote, ...]:
+    """For a standing order: what the declared capacities make of each line in its period."""
     if order.per is None:
-        return ""
-    notes = [rate_note(network, d.item, d.quantity, order.per) for d in demands]
-    return f"Prices are per {order.per}. " + " ".join(notes)
-
-
-def plans_text(
-    network: Network, order_id: int, count: int, offered: list[dict], note: str = ""
-) -> str:
-    if not offered:
-        return (
-            f"Order {order_id}: no plan can deliver it with the network as it is. "
-            f"A coordinator has been told and can re-plan it; /cancel {order_id} if you no "
-            "longer need it."
-        )
-    lines = [f"Order {order_id}: {how_many(count)} ways to deliver it. The best:"]
-    for plan in offered:
-        price = "price not known yet" if plan["price"] is None else f"{plan['price']:,.2f}"
-        outlook = outlook_text(plan.get("outlook"))
-        equation = short_equation(plan["equation"]) + (f" · {outlook}" if outlook else "")
-        lines.append(f"  {plan['rank']}. {price} — {equation}")
-    if note:
-        lines.append(note)
-    lines.append(f"/choose {order_id} N picks one; every party then gets its frame.")
-    return "\n".join(lines)
-
-
-def plans_payload(order_id: int, offered: list[dict]) -> dict:
-    """The offered plans, with a button to choose each."""
-    choices = buttons(
-        *((f"Choose {p['rank']}", f"/choose {order_id} {p['rank']}") for p in offered)
+        return ()
+    days = PERIODS[order.per]
+    supply = SupplyModel(network)
+    return tuple(
+        RateNote(network.items[d.item].name, supply.units(d.item) * days, d.quantity)
+        for d in demands
     )
-    return {"plans": offered, "buttons": choices}
 
 
-def offered_plan(ctx: Context, order_id: int, rank: int) -> PlanRow:
-    row = ctx.session.exec(
-        select(PlanRow)
-        .where(PlanRow.order_id == order_id, PlanRow.rank == rank)
-        .order_by(PlanRow.batch.desc())
-    ).first()
-    newest = max((p.batch for p in records.plans(ctx.session, order_id)), default=0)
-    if row is None or row.batch != newest:
-        raise Refused(f"order {order_id} has no plan {rank}; /plans {order_id} lists them")
-    return row
+def offer_plans(
+    ctx: Context,
+    order: OrderRow,
+    count: int,
+    offered: list[dict],
+    demands: list[Demand] | None = None,
+    *,
+    outcome: bool = False,
+    declined_by: str | None = None,
+    reason: str = "",
+    cause: str = "",
+) -> None:
+    """Tell the buyer the plans just woven (none: that nothing can deliver the order)."""
+    network = ctx.network()
+    notice = PlansOffered(
+        order_id=order.id,
+        count=count,
+        plans=tuple(plan_line(network, plan) for plan in offered),
+        per=order.per,
+        rates=rate_notes(network, order, demands or []),
+        declined_by=declined_by,
+        reason=reason,
+        cause=cause,
+    )
+    ctx.notify(order.buyer_id, notice, order.id, outcome=outcome)

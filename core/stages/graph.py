@@ -58,6 +58,20 @@ def stage_id(number: int) -> str:
     return f"s{number}"
 
 
+def stage_ranges(ids: Iterable[str]) -> str:
+    """The stage ids as a person can check them: runs of numbers joined ("s1–s9, s14, s22–s30"),
+    true after a re-plan has dropped some and added others."""
+    numbers = sorted(int(i[1:]) for i in ids if i[:1] == "s" and i[1:].isdecimal())
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    said = [stage_id(a) if a == b else f"{stage_id(a)}–{stage_id(b)}" for a, b in runs]
+    return ", ".join(said)
+
+
 def path_parts(node: str) -> tuple[int, ...]:
     return tuple(int(part) for part in node.split("."))
 
@@ -129,7 +143,7 @@ class StageGraph:
     def _unknown(self, stage_id: str) -> str:
         if not self._stages:
             return f"no stage {stage_id}: this stage graph is empty"
-        return f"no stage {stage_id} (stages are {self._stages[0].id}–{self._stages[-1].id})"
+        return f"no stage {stage_id} (stages are {stage_ranges(s.id for s in self._stages)})"
 
     # -- structure -----------------------------------------------------------------------------
 

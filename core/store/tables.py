@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -242,6 +242,23 @@ class AssertionRow(SQLModel, table=True):
     message_id: str = Field(max_length=200)
     evidence: str = Field(default="", max_length=2000)
     out_of_order: bool = False
+
+
+class EvidencePicture(SQLModel, table=True):
+    """A photo a person sent to prove a stage: its bytes are kept here so that every platform
+    can show it. Kept when it arrives (`assertion_id` empty while the person says which stage it
+    proves), bound to the assertion it proves once that is carried out."""
+
+    __tablename__ = "evidence_picture"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assertion_id: int | None = Field(default=None, foreign_key="assertion.id", index=True)
+    participant_id: str = Field(max_length=120)  # who sent it: only they may prove with it
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_type=LargeBinary)
+    platform: str = Field(max_length=40)
+    reference: str = Field(max_length=500)  # the platform's own: a Telegram file id, an mxc URI
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
 
 
 class SubstitutionRow(SQLModel, table=True):

@@ -11,7 +11,7 @@ from itertools import product
 
 from core.network.model import Location, Network
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import PRICE, Ranking, add, batches, delivery_distance_km
+from core.weave.ranking import NO_KEY, PRICE, Ranking, add, add_keys, batches, delivery_distance_km
 from core.weave.sources import Bought, SupplyIndex, asserts, source_properties
 
 
@@ -75,6 +75,18 @@ def literal_plans(
             inputs = add(inputs, score(child, here))
         return add(ranking.local(network, node.source, node.quantity, destination), inputs)
 
+    def key(node: PlanNode, destination: Location | None):
+        """The node's key plus its inputs' (integers: the order of the sum does not matter)."""
+        here = (
+            None
+            if isinstance(node.source, Bought)
+            else network.location_of_facility(node.source.facility)
+        )
+        total = ranking.key(network, node.source, node.quantity, destination)
+        for child in node.inputs:
+            total = add_keys(total, key(child, here))
+        return total
+
     def tie(node: PlanNode) -> tuple:
         return (node.source.index, *(tie(child) for child in node.inputs))
 
@@ -84,9 +96,12 @@ def literal_plans(
     ]
     scored = []
     for lines in product(*per_line):
-        total = (0, 0.0)
+        total, ordered = (0, 0.0), NO_KEY
         for line in lines:
             total = add(total, score(line, deliver_to))
-        scored.append((total, (-1, *(tie(line) for line in lines)), lines))
+            ordered = add_keys(ordered, key(line, deliver_to))
+        scored.append((ordered, (-1, *(tie(line) for line in lines)), total, lines))
     scored.sort(key=lambda entry: (entry[0], entry[1]))
-    return [Plan(lines=lines, score=s, rank=r) for r, (s, _, lines) in enumerate(scored, 1)]
+    return [
+        Plan(lines=lines, score=s, rank=r, key=k) for r, (k, _, s, lines) in enumerate(scored, 1)
+    ]

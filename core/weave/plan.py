@@ -55,11 +55,14 @@ class PlanNode:
 
 @dataclass(frozen=True)
 class Plan:
-    """A plan for a whole demand: one tree per order line, with its rank and score."""
+    """A plan for a whole demand: one tree per order line, with its rank and score, and the key
+    it was ranked by (core.weave.ranking.Key: the score, then risk and distance; () when it was
+    not ranked)."""
 
     lines: tuple[PlanNode, ...]
     score: Score
     rank: int
+    key: tuple = ()
 
     def nodes(self) -> Iterator[PlanNode]:
         for line in self.lines:

@@ -16,6 +16,13 @@ Haul is mass × distance (kg·km) of each node's goods to where they are used: "
 global, what is heavy is local" — the LOCAL ranking brings heavy goods from near and lets light
 ones come from anywhere. A node whose item has no mass, or whose places are unknown, has an
 unknown haul.
+
+Plans the ranking values the same are told apart by their risk, then by their distance (plans of
+one price: the likelier to succeed first, then the nearer). So plans are ordered by a `Key`:
+(unknown terms, value, risk, unknown distances, distance), each an integer count of millionths
+summed over the nodes. Integers add exactly in any order, so two plans of the same price — 10.1 +
+20.0 and 10.0 + 20.1 — tie exactly and their risk decides, which floats would not promise; and the
+key stays additive, as the lazy k-best needs.
 """
 
 from __future__ import annotations
@@ -30,6 +37,11 @@ from core.weave.sources import Bought, Source
 
 Score = tuple[int, float]
 ZERO: Score = (0, 0.0)
+Key = tuple[int, int, int, int, int]
+"""(unknown terms, value, risk, unknown distances, distance), in millionths: how plans are
+ordered, ties broken by risk, then distance."""
+NO_KEY: Key = (0, 0, 0, 0, 0)
+MILLIONTHS = 10**6
 
 
 class SourceRisks(Protocol):
@@ -46,6 +58,16 @@ class SourceRisks(Protocol):
 
 def add(a: Score, b: Score) -> Score:
     return (a[0] + b[0], a[1] + b[1])
+
+
+def add_keys(a: Key, b: Key) -> Key:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4])
+
+
+def exact(value: float) -> int:
+    """`value` in whole millionths: prices typed to the cent add up to the same integer whatever
+    the order of the sum."""
+    return round(value * MILLIONTHS)
 
 
 def batches(source: Source, quantity: int) -> int:
@@ -89,7 +111,9 @@ class Ranking:
 
     @property
     def needs_destination(self) -> bool:
-        return self.distance > 0 or self.haul > 0
+        """Whether a node's score depends on where its goods go: always, since distance breaks
+        ties (a node's key is (item, quantity, context, destination) in the weave)."""
+        return True
 
     def with_reliability(self, reliability: SourceRisks | None) -> Ranking:
         """The same ranking, its risk term from `reliability` (None: the declared figures)."""
@@ -118,15 +142,7 @@ class Ranking:
             else:
                 value += self.distance * km
         if self.risk:
-            if self.reliability is not None:
-                value += self.risk * self.reliability.source_risk(source)
-            else:
-                failure = (
-                    network.failure_probability_of_offer(source.offer)
-                    if bought
-                    else network.failure_probability_of_facility(source.facility)
-                )
-                value += self.risk * -log(max(1e-12, 1.0 - failure))
+            value += self.risk * self.source_risk(network, source)
         if self.haul:
             kg_km = haul_kg_km(network, source, quantity, destination)
             if kg_km is None:
@@ -134,6 +150,38 @@ class Ranking:
             else:
                 value += self.haul * kg_km
         return (unknown, value)
+
+    def key(
+        self,
+        network: Network,
+        source: Source,
+        quantity: int,
+        destination: Location | None,
+        score: Score | None = None,
+    ) -> Key:
+        """The node's part of a plan's `Key`: its score (`local`, given when known), then its
+        risk and its distance, which break ties."""
+        if score is None:
+            score = self.local(network, source, quantity, destination)
+        km = delivery_distance_km(network, source, destination)
+        return (
+            score[0],
+            exact(score[1]),
+            exact(self.source_risk(network, source)),
+            1 if km is None else 0,
+            0 if km is None else exact(km),
+        )
+
+    def source_risk(self, network: Network, source: Source) -> float:
+        """−log of the probability that the source's own party carries its part through."""
+        if self.reliability is not None:
+            return self.reliability.source_risk(source)
+        failure = (
+            network.failure_probability_of_offer(source.offer)
+            if type(source) is Bought
+            else network.failure_probability_of_facility(source.facility)
+        )
+        return -log(max(1e-12, 1.0 - failure))
 
 
 def haul_kg_km(

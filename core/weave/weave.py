@@ -6,9 +6,11 @@ context, destination); each of its sources is a hyperedge whose tails are the in
 k-th best plan costs a few heap operations per node on its tree once the best plan is known, so
 asking for the top ten of 10^30 plans touches little more than the graph itself.
 
-Ties are broken by the plan's nested source indices, which keeps the order total and monotone
-(replacing a sub-plan by a better one always gives a better plan), so the order is exactly the
-sorted order of the brute-force enumeration that the tests keep as an oracle.
+Plans are ordered by their `Key` (core.weave.ranking: the ranking's score, then risk, then
+distance, in exact integers); plans still equal are ordered by their nested source indices,
+which keeps the order total and monotone (replacing a sub-plan by a better one always gives a
+better plan), so the order is exactly the sorted order of the brute-force enumeration that the
+tests keep as an oracle.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from itertools import islice
 from core.network.model import Location, Network
 from core.weave.count import PlanCounter, deep_recursion
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import PRICE, ZERO, Ranking, delivery_distance_km
+from core.weave.ranking import NO_KEY, PRICE, ZERO, Ranking, add_keys, delivery_distance_km
 from core.weave.sources import Bought, SupplyIndex
 
 BUYER = "@buyer"  # the destination of the root of every order line
@@ -83,12 +85,21 @@ class Weave:
     def best(self, k: int) -> list[Plan]:
         return list(islice(self.plans(), k))
 
+    def plan(self, rank: int) -> Plan | None:
+        """The plan of `rank` (1 the best), or None when there are fewer: the plans before it
+        are found lazily, the ones after it not at all."""
+        if rank < 1:
+            return None
+        with deep_recursion():
+            return self._graph.plan(rank)
+
 
 class _Node:
     __slots__ = ("edges", "derivations", "candidates", "seen")
 
     def __init__(self, edges):
-        # edge = (local score, source, tails); a derivation = (score, tie key, edge, positions)
+        # edge = (local score, local key, source, tails); a derivation =
+        # (key, tie, edge, positions, score): ordered by key, then tie; the score rides along.
         self.edges = edges
         self.derivations: list[tuple] = []
         self.candidates: list[tuple] | None = None
@@ -104,18 +115,18 @@ class _Hypergraph:
             for d in weave.demands
         )
         self.root = ("@order",)
-        self.nodes[self.root] = _Node([(ZERO, None, lines)])
+        self.nodes[self.root] = _Node([(ZERO, NO_KEY, None, lines)])
 
     def plan(self, rank: int) -> Plan | None:
         derivation = self._kth(self.root, rank - 1)
         if derivation is None:
             return None
-        _, _, _, positions = derivation
+        key, _, _, positions, score = derivation
         lines = tuple(
             self._tree(tail, self.nodes[tail].derivations[j], self.weave.deliver_to)
-            for tail, j in zip(self.nodes[self.root].edges[0][2], positions, strict=True)
+            for tail, j in zip(self.nodes[self.root].edges[0][3], positions, strict=True)
         )
-        return Plan(lines=lines, score=derivation[0], rank=rank)
+        return Plan(lines=lines, score=score, rank=rank, key=key)
 
     # -- the lazy k-best -------------------------------------------------------------------
 
@@ -142,34 +153,41 @@ class _Hypergraph:
         """
         candidates = []
         best_inputs: dict[int, tuple | None] = {}
-        for position, (local, source, tails) in enumerate(node.edges):
+        for position, (local, own, source, tails) in enumerate(node.edges):
             summed = best_inputs.get(id(tails), False)
             if summed is False:
                 summed = best_inputs[id(tails)] = self._best_inputs(tails)
             if summed is None:
                 continue
-            unknown, value, ties = summed
+            key, unknown, value, ties = summed
             first = (0,) * len(tails)
             node.seen.add((position, first))
             candidates.append(
-                ((local[0] + unknown, local[1] + value), (_index(source), *ties), position, first)
+                (
+                    add_keys(own, key),
+                    (_index(source), *ties),
+                    position,
+                    first,
+                    (local[0] + unknown, local[1] + value),
+                )
             )
         heapq.heapify(candidates)
         node.candidates = candidates
 
     def _best_inputs(self, tails: tuple) -> tuple | None:
-        unknown, value, ties = 0, 0.0, []
+        key, unknown, value, ties = NO_KEY, 0, 0.0, []
         for tail in tails:
             child = self._kth(tail, 0)
             if child is None:
                 return None
-            unknown += child[0][0]
-            value += child[0][1]
+            key = add_keys(key, child[0])
+            unknown += child[4][0]
+            value += child[4][1]
             ties.append(child[1])
-        return unknown, value, ties
+        return key, unknown, value, ties
 
     def _push_successors(self, node: _Node, derivation: tuple) -> None:
-        _, _, position, positions = derivation
+        position, positions = derivation[2], derivation[3]
         for i in range(len(positions)):
             successor = positions[:i] + (positions[i] + 1,) + positions[i + 1 :]
             self._push(node, position, successor)
@@ -180,7 +198,7 @@ class _Hypergraph:
         if seen in node.seen:
             return
         node.seen.add(seen)
-        local, source, tails = node.edges[position]
+        local, key, source, tails = node.edges[position]
         unknown, value = 0, 0.0
         tie = [_index(source)]
         nodes = self.nodes
@@ -192,11 +210,12 @@ class _Hypergraph:
                 child = self._kth(tail, j)
                 if child is None:
                     return
-            unknown += child[0][0]
-            value += child[0][1]
+            key = add_keys(key, child[0])
+            unknown += child[4][0]
+            value += child[4][1]
             tie.append(child[1])
         score = (local[0] + unknown, local[1] + value)
-        heapq.heappush(node.candidates, (score, tuple(tie), position, positions))
+        heapq.heappush(node.candidates, (key, tuple(tie), position, positions, score))
 
     # -- the graph, built as it is reached ---------------------------------------------------
 
@@ -217,8 +236,9 @@ class _Hypergraph:
         tails_of: dict[tuple, tuple] = {}  # one design at many facilities shares its inputs
         for source in index.sources(item_id, weave.criteria):
             local = ranking.local(network, source, quantity, place)
+            own = ranking.key(network, source, quantity, place, local)
             if type(source) is Bought:
-                edges.append((local, source, ()))
+                edges.append((local, own, source, ()))
                 continue
             if item_id in context:
                 continue
@@ -244,7 +264,7 @@ class _Hypergraph:
                     )
                     for input_id, per_batch in design.inputs
                 )
-            edges.append((local, source, tails))
+            edges.append((local, own, source, tails))
         return edges
 
     def _place(self, destination: str | None) -> Location | None:
@@ -256,7 +276,7 @@ class _Hypergraph:
 
     def _tree(self, key: tuple, derivation: tuple, destination: Location | None) -> PlanNode:
         node = self.nodes[key]
-        _, source, tails = node.edges[derivation[2]]
+        _, _, source, tails = node.edges[derivation[2]]
         network = self.weave.network
         here = None if isinstance(source, Bought) else network.location_of_facility(source.facility)
         children = tuple(

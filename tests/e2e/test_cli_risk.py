@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from bots.cli import app
 from core.importers import load_network
 from core.risk.fragility import fragility
-from core.risk.reliability import Reliability
+from core.risk.reliability import KIND_PRIORS, Reliability
 from core.risk.scenario import parse_scenario
 from core.weave import RISK, Demand, Weave
 
@@ -96,18 +96,23 @@ def test_risk_finds_two_separable_supply_paths_and_a_cut_of_two(chair_risk):
     assert {n["id"] for n in separable["minimum_cut"]} == {"ana-shop", "eli-studio"}
 
 
-def test_the_least_risky_plans_fail_as_fourteen_stages_at_five_percent(chair_risk):
+def test_the_least_risky_plans_fail_as_fourteen_stages_at_their_kinds_priors(chair_risk):
     # Best plans: legs, seat and back bought (3 stages each: confirm, ship, receive), the chair
-    # made at Ana's (make, inspect, ship, receive) and accepted: 14 stages, each at the declared
-    # default of 5 % (Eli's 10 % and the extra stages of a made leg or seat rank lower).
+    # made at Ana's (make, inspect, ship, receive) and accepted: 14 stages, each at the prior of
+    # its kind — making and shipping carry the risk, confirming, receiving, accepting almost
+    # none (Eli's 10 % and the extra stages of a made leg or seat rank lower).
+    p = KIND_PRIORS
+    bought = (1 - p["confirm"]) * (1 - p["ship"]) * (1 - p["receive"])
+    chair = (1 - p["make"]) * (1 - p["inspect"]) * (1 - p["ship"]) * (1 - p["receive"])
+    success = bought**3 * chair * (1 - p["accept"])
     plans = chair_risk["plans"]
     assert [p["rank"] for p in plans] == [1, 2, 3]
     for plan in plans:
         assert len(plan["stages"]) == 14
-        assert plan["failure"] == pytest.approx(1 - 0.95**14)
-        assert plan["success"] == pytest.approx(0.95**14)
+        assert plan["failure"] == pytest.approx(1 - success)
+        assert plan["success"] == pytest.approx(success)
         assert plan["tree"]["source"]["facility"] == "ana-shop"
-        assert plan["price"] is None and "+ B" in plan["price_text"]  # gus-backs has no price
+        assert plan["price"] is None and "·B (1 price not quoted yet)" in plan["price_text"]
 
 
 def test_risk_agrees_with_the_weave_and_reliability_it_stands_on(chair_risk):
@@ -149,20 +154,23 @@ def test_risk_reads_as_text_and_draws_the_best_plan(tmp_path):
     assert picture.read_bytes().startswith(PNG)
     text = result.stdout
     assert "24 plans" in text
-    assert "#1  fails with 51.2 %" in text
+    assert "#1  fails with 20.0 %" in text  # the fourteen stages above
     assert "gus-backs" in text and "Separable supply paths into Chair: 2" in text
     assert "give --deliver-to" in text  # no place, so no locality shares
 
 
 def test_an_order_no_plan_can_meet_has_no_risk_and_no_bottleneck(tmp_path):
     picture = tmp_path / "none.png"
-    none = ok_json(
-        "risk", "chair", "1", *NETWORK, "--criteria", "unheard-of", "--plot", str(picture)
-    )
+    hurricane = ("-n", str(PROJECT / "examples" / "hurricane-city.yaml"))
+    none = ok_json("risk", "n95-respirator", "1", *hurricane, "--plot", str(picture))
     assert (none["plan_count"], none["plans"]) == ("0", [])
     assert none["single_points_of_failure"] == {"offers": [], "facilities": [], "participants": []}
     assert none["separable_paths"] == {"count": 0, "paths": [], "minimum_cut": []}
     assert picture.read_bytes().startswith(PNG)
+    # a criterion the network never states is refused, the known ones listed
+    unheard = invoke("risk", "chair", "1", *NETWORK, "--criteria", "unheard-of")
+    assert unheard.exit_code == 1
+    assert "unknown criterion 'unheard-of'" in unheard.output and "latex-free" in unheard.output
 
 
 # ── scis fragility ───────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
-"""`scis demo`, run as a person runs it: both scenarios end to end, then what each participant
-received, checked line by line."""
+"""`scis demo`, run as a person runs it and piped as a script reads it: both scenarios end to
+end, each line typed followed by SCIS's answer and then by what every participant received
+because of it."""
 
 from __future__ import annotations
 
@@ -7,18 +8,37 @@ import os
 import re
 import subprocess
 import time
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from scis_command import scis_command
 
 DONE = "Order 1 is complete. Thank you all!"  # the last word every party hears
-PARTICIPANT = re.compile(r"^  → (.+) \(([\w.-]+)\) — (\d+) messages?$")
+TYPED = re.compile(r"^  ([\w.-]+) types (/.*)$")
+ANSWER = re.compile(r"^      SCIS: (.*)$")
+# "→ Dana Whitfield (Hampden Reading Room) (frame): Order 1: …": the kind is one lower-case word
+EFFECT = re.compile(r"^      → (.+?) \(([a-z_]+)\): (.*)$")
+TIMING = re.compile(r"^(chair|hurricane): \d+\.\d s$")
+
+
+@dataclass
+class Step:
+    who: str
+    typed: str
+    answer: str = ""
+    effects: list[tuple[str, str, str]] = field(default_factory=list)  # (name, kind, text)
+
+    def got(self, name: str, kind: str, *words: str) -> bool:
+        return any(
+            n == name and k == kind and all(w in text for w in words) for n, k, text in self.effects
+        )
 
 
 def run_demo(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(NO_COLOR="1", COLUMNS="400")
+    # No COLUMNS: captured, stdout is a pipe, where rich would wrap at 80 columns.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "COLUMNS")}
+    env.update(NO_COLOR="1")
     began = time.monotonic()
     result = subprocess.run(
         [*scis_command(), "demo", *args],
@@ -36,29 +56,25 @@ def _demo_everything(cwd: str) -> tuple[subprocess.CompletedProcess, float]:
     return run_demo(Path(cwd))
 
 
-def received(output: str, title: str) -> tuple[list[str], dict[str, list[str]]]:
-    """The lines typed in the scenario titled `title`, and each participant's messages."""
+def steps(output: str, title: str) -> list[Step]:
+    """The lines typed in the scenario titled `title`, each with its answer and effects."""
     section = output.split(title, 1)[1].split("\n───", 1)[0]
-    typed_part, received_part = section.split("What each participant received", 1)
-    typed = [line.strip() for line in typed_part.splitlines() if re.match(r"^  \S+> ", line)]
-    messages: dict[str, list[str]] = {}
-    current = None
-    for line in received_part.splitlines():
-        if found := PARTICIPANT.match(line):
-            current = found.group(2)
-            messages[current] = []
-            count = int(found.group(3))
-        elif current and line.startswith("      "):
-            messages[current].append(line.strip())
-            assert len(messages[current]) <= count
-    return typed, messages
+    found: list[Step] = []
+    for line in section.splitlines():
+        if typed := TYPED.match(line):
+            found.append(Step(typed[1], typed[2]))
+        elif answer := ANSWER.match(line):
+            found[-1].answer = answer[1]
+        elif effect := EFFECT.match(line):
+            found[-1].effects.append((effect[1], effect[2], effect[3]))
+    return found
 
 
-def has(lines: list[str], *words: str) -> bool:
-    return any(all(w in line for w in words) for line in lines)
+def step(found: list[Step], who: str, typed: str) -> Step:
+    return next(s for s in found if (s.who, s.typed) == (who, typed))
 
 
-def test_the_demo_replays_both_scenarios(tmp_path_factory):
+def test_the_demo_tells_each_step_then_its_effects(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("demo")
     result, seconds = _demo_everything(str(cwd))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -66,55 +82,71 @@ def test_the_demo_replays_both_scenarios(tmp_path_factory):
     assert seconds < 60
     assert list(cwd.iterdir()) == []  # a temporary database, not ./scis.db
 
-    typed, got = received(result.stdout, "The paper's chair")
-    assert typed[:4] == [
-        "rita> /disrupt fern-seats sold out",
-        "rita> /disrupt gus-seats sold out",
-        "dana> /order chair 2",
-        "dana> /choose 1 1",
+    chair = steps(result.stdout, "The paper's chair")
+    assert [(s.who, s.typed) for s in chair[:4]] == [
+        ("rita", "/disrupt fern-seats sold out"),
+        ("rita", "/disrupt gus-seats sold out"),
+        ("dana", "/order chair 2"),
+        ("dana", "/choose 1 1"),
     ]
-    assert "hal> /disrupt hal-shop the shop flooded" in typed
-    # the new maker and the holder agree to their new parts before the rest is done
-    flood = typed.index("hal> /disrupt hal-shop the shop flooded")
-    assert {"ivy> /agree 1", "hal> /agree 1"} <= set(typed[flood:])
-    assert typed[-1] == "dana> /done 1 s21"
-    dana = got["dana"]
-    assert has(dana, "frame: Order 1: 2 × Chair", "You are the buyer")
-    assert has(
-        dana,
-        "replanned: Order 1: hal-shop is out of service",
-        "Ivy Okafor Upholstery",
-        "Hal's Upholstery forwards 2 × Foam block",
+    # the plans follow the order, the frames follow the choice: cause, then effect
+    assert step(chair, "dana", "/order chair 2").got(
+        "Dana Whitfield (Hampden Reading Room)", "plans", "Order 1: 12 ways"
     )
-    assert dana[-1].startswith("completed: Order 1: s") and dana[-1].endswith(DONE)
-    assert has(got["hal"], "frame:", "Your part: make 2 × Seat.")
-    assert has(got["hal"], "frame:", "Your part: send on the 2 × Foam block you hold for it.")
-    assert has(got["ivy"], "frame:", "Your part: make 2 × Seat.")
-    assert has(got["fern"], "frame:", "Your part: supply 8 × Chair leg.")
-    assert got["bob"][-1].startswith("released: Order 1 no longer needs your part")  # delivered
-    for party in ("ana", "fern", "gus", "hal", "ivy"):
-        assert got[party][-1] == "completed: " + DONE, party
+    chosen = step(chair, "dana", "/choose 1 1")
+    assert chosen.answer.startswith("Choosing plan 1 for order 1")
+    assert chosen.got("Dana Whitfield (Hampden Reading Room)", "frame", "You are the buyer")
+    assert chosen.got("Hal's Upholstery", "frame", "Your part: make 2 × Seat.")
+    assert chosen.got("Fern & Co. Chair Parts", "frame", "Your part: supply 8 × Chair leg.")
+    flood = step(chair, "hal", "/disrupt hal-shop the shop flooded")
+    assert flood.got(
+        "Dana Whitfield (Hampden Reading Room)", "replanned", "Hal's Upholstery forwards"
+    )
+    assert flood.got("Ivy Okafor Upholstery", "frame", "Your part: make 2 × Seat.")
+    assert flood.got("Hal's Upholstery", "frame", "Your part: send on the 2 × Foam block")
+    after = chair[chair.index(flood) :]
+    assert {("ivy", "/agree 1"), ("hal", "/agree 1")} <= {(s.who, s.typed) for s in after}
+    last = chair[-1]
+    assert (last.who, last.typed) == ("dana", "/done 1 s21")
+    for name in ("Ana's Woodshop", "Hal's Upholstery", "Ivy Okafor Upholstery"):
+        assert last.got(name, "completed", DONE), name
     assert "Order 1: completed." in result.stdout.split("Hurricane city", 1)[0]
 
-    typed, got = received(result.stdout, "Hurricane city")
-    assert typed[:3] == [
-        "marisol> /watch mf-santurce",
-        "hospital-santurce> /order face-shield 200",
-        "hospital-santurce> /choose 1 1",
+    hurricane = steps(result.stdout, "Hurricane city")
+    assert [(s.who, s.typed) for s in hurricane[:2]] == [
+        ("marisol", "/watch mf-santurce"),
+        ("hospital-santurce", "/order face-shield 200"),
     ]
-    assert "fablab-santurce> /disrupt mf-santurce the generator failed" in typed
-    assert has(got["marisol"], "alert: Microfactoría de Santurce is out of service")
-    hospital = got["hospital-santurce"]
-    assert has(hospital, "plans: Order 1: 46,080 ways to deliver it.")
-    assert has(hospital, "replanned: Order 1: Microfactoría de Santurce is out of service")
-    assert hospital[-1].startswith("completed: Order 1: s") and hospital[-1].endswith(DONE)
-    fablab = got["fablab-santurce"]
-    assert has(fablab, "frame:", "Your part: make 200 × Face shield.")
-    assert has(fablab, "frame:", "Your part: send on the 200 × Face-shield visor you hold")
-    assert fablab[-1] == "completed: " + DONE
-    assert has(got["upr-rp"], "frame:", "Your part: make 200 × Face shield.")
-    assert has(got["plasticos-caribe"], "agreed: Order 1 is agreed by everyone.")
+    hospital = "Hospital Comunitario de Santurce (compras)"
+    ordered = hurricane[1]
+    assert ordered.got(hospital, "plans", "Order 1: 46,080 ways to deliver it.")
+    choice = hurricane[2]
+    assert choice.who == "hospital-santurce" and choice.typed.startswith("/choose 1 ")
+    assert choice.got("Fab Lab Santurce", "frame", "Your part: make 200 × Face shield.")
+    outage = step(hurricane, "fablab-santurce", "/disrupt mf-santurce the generator failed")
+    marisol = "Marisol Vega, Oficina Municipal para el Manejo de Emergencias"
+    assert outage.got(marisol, "alert", "Microfactoría de Santurce", "is out of service")
+    assert outage.got(hospital, "replanned", "Microfactoría de Santurce is out of service")
+    assert outage.got("Fab Lab Santurce", "frame", "Your part: send on the 200 × Face-shield visor")
+    assert hurricane[-1].got(hospital, "completed", DONE)
     assert "Order 1: completed." in result.stdout.split("Hurricane city", 1)[1]
+
+
+def test_the_demo_piped_is_one_line_per_thing_said(tmp_path_factory):
+    """Piped, nothing wraps at 80 columns and no markup leaks: every line is a rule, a
+    narration, a typed line, an answer, an effect, a timing or a blank."""
+    result, _ = _demo_everything(str(tmp_path_factory.mktemp("demo")))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(len(line) > 100 for line in lines)  # long messages kept on their line
+    assert "[bold" not in result.stdout and "[/" not in result.stdout
+    for line in lines:
+        if not line.strip() or line.startswith("─") or TIMING.match(line):
+            continue
+        if line.startswith(" "):
+            assert TYPED.match(line) or ANSWER.match(line) or EFFECT.match(line), line
+        else:  # a narration, or how an order ended: a whole sentence
+            assert line[0].isupper() and line.rstrip().endswith("."), line
 
 
 def test_one_scenario_and_a_wrong_one(tmp_path):

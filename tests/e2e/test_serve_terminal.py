@@ -19,7 +19,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[2]
 CHAIR = [PROJECT / "examples" / "chair.yaml", PROJECT / "tests" / "scenarios" / "seat-maker.yaml"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
-STAGE = re.compile(r"(s\d+) (\w+) (.+) — ([\w.-]+), (.+)$")
+STAGE = re.compile(r"(s\d+) (\w+) (.+) — (.+?), ([^,]+)$")
 NAMES = {
     "dana": "Dana Whitfield (Hampden Reading Room)",
     "ana": "Ana's Woodshop",
@@ -112,8 +112,15 @@ def finish(child: pexpect.spawn, screen: Screen) -> str:
 
 
 def stages(screen: Screen, order: str) -> list[tuple[str, str, str, str, str]]:
+    """(stage, kind, what, owner's id, state) of each line; the list names owners by name."""
     listed = screen.type(f"/stages {order}", "/done 1 STAGE when one of yours is done.")
-    return [m.groups() for line in listed.splitlines() if (m := STAGE.search(line))]
+    ids = {name: who for who, name in NAMES.items()}
+    return [
+        (stage, kind, what, ids[owner], state)
+        for line in listed.splitlines()
+        if (m := STAGE.search(line))
+        for stage, kind, what, owner, state in [m.groups()]
+    ]
 
 
 def be(screen: Screen, who: str) -> None:
@@ -132,7 +139,7 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
     # leaves only the substitute.
     screen.type("/as rita", "You are now Rita Osei")
     for resource in ("fern-seats", "gus-seats", "ivy"):
-        screen.type(f"/disrupt {resource} unavailable", f"Recording that {resource} is out")
+        screen.type(f"/disrupt {resource} unavailable", f"({resource}) is out of service")
         screen.wait("is out of service. No live order uses it")  # done: the workers took it in
 
     be(screen, "dana")
@@ -153,7 +160,9 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
     )
     for party in ("ana", "fern", "gus", "hal"):
         be(screen, party)
-        screen.type("/agree 1", "Noting your agreement", f"→ {NAMES[party]} Thanks — noted.")
+        screen.type(
+            "/agree 1", "Noting your agreement", f"→ {NAMES[party]} Thanks — you agreed to order 1."
+        )
     be(screen, "bob")
     screen.type(
         "/agree 1", *(f"→ {NAMES[p]} Order 1 is agreed by everyone." for p in NAMES if p != "hana")
@@ -173,9 +182,11 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
 
     # Hal's shop floods: nothing else makes seats, so Dana is asked about the substitute.
     be(screen, "hal")
-    screen.type("/disrupt hal-shop the shop flooded", "Recording that hal-shop is out of service")
+    screen.type("/disrupt hal-shop the shop flooded", "(hal-shop) is out of service")
     alert = screen.wait(
-        f"→ {NAMES['dana']} Order 1: hal-shop is out of service (the shop flooded)", "(/approve 1 "
+        f"→ {NAMES['dana']} Order 1: the facility of Hal's Upholstery is out of service "
+        "(the shop flooded)",
+        "(/approve 1 ",
     )
     assert "A substitute could do: Foam seat" in screen.text[screen.mark - len(alert) - 300 :]
     substitution = re.search(r"/approve 1 (\d+) or /reject", screen.text).group(1)
@@ -230,7 +241,7 @@ def test_first_start_loads_hurricane_city_and_greets_a_newcomer(tmp_path):
     screen.type("/start", "/register buyer YOUR NAME", "newcomer> ")
     screen.type("/as hospital", "No participant hospital. Did you mean hospital-santurce?")
     screen.type("/as hospital-santurce", "You are now Hospital Comunitario de Santurce")
-    screen.type("/catalog face", "Face shield (face-shield) — 46,080")
+    screen.type("/catalog face", "Face shield [face-shield] — 46,080")
     finish(child, screen)
     assert (tmp_path / "scis.db").exists()
     log = (tmp_path / "scis.log").read_text()

@@ -190,6 +190,7 @@ WELL_FORMED = {
     "quote": "1 B 9.50",
     "say": "1 see you at nine",
     "stages": "1",
+    "terms": "1",
     "done": "1 s1 photo sent",
     "fail": "1 s2 the glue did not set",
     "disrupt": "hal-shop flooded",

@@ -5,6 +5,7 @@ whole order runs in-process: register, order, plans, choose, agree, stages, done
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -133,6 +134,7 @@ def test_a_whole_order_through_the_conversation(chat):
     assert frame.payload["buttons"] == [
         ["Agree", f"/agree {order}"],
         ["Decline", f"/decline {order}"],
+        ["Details", f"/terms {order}"],
     ]
     assert "You have no stages" not in chat.says("fern", "/tasks")
     assert f"/agree {order}" in chat.says("fern", "/tasks")
@@ -142,7 +144,8 @@ def test_a_whole_order_through_the_conversation(chat):
 
     stages = chat.send(zoe, f"/stages {order}")[0]
     assert stages.picture is not None and stages.picture.png.startswith(b"\x89PNG")
-    assert "0 of 21 stages done" in stages.text and "s1 confirm 8 × Chair leg — fern" in stages.text
+    assert "0 of 21 stages done" in stages.text
+    assert "s1 confirm 8 × Chair leg — Fern & Co. Chair Parts" in stages.text  # names, not ids
 
     tasks = chat.send("fern", "/tasks")[0]
     assert "s1 confirm 8 × Chair leg" in tasks.text
@@ -166,9 +169,12 @@ def test_a_whole_order_through_the_conversation(chat):
     chat.says("hal", "Seats are on their way")
     assert chat.outbox("zoe", "said")[-1].text.endswith("Seats are on their way")
 
-    history = chat.says("ana", f"/history {order}")
-    assert "fern: s1 done — picked up at 9" in history
-    assert "zoe: said: Thank you all!" in history
+    history = chat.says("ana", f"/history {order}")  # the newest events first, in pages
+    assert "Zoe: said: Thank you all!" in history
+    pages = int(re.search(r"page 1 of (\d+)", history).group(1))
+    older = [chat.says("ana", f"/history {order} {page}") for page in range(2, pages + 1)]
+    assert "ordered 2 × Chair" in older[-1]  # the oldest page begins with the order
+    assert "Fern & Co. Chair Parts: s1 done — picked up at 9" in history
 
 
 def test_a_stranger_can_neither_see_nor_touch_an_order(chat, services):
@@ -204,13 +210,19 @@ def test_help_lists_only_what_this_person_may_use(chat):
     assert "/register" in newcomer and "/catalog" in newcomer and "/order" not in newcomer
     buyer = chat.says("dana", "/help")
     assert "/order" in buyer and "/choose" in buyer and "/invite" not in buyer
-    assert "/register" not in buyer and "/offer" in buyer
+    assert "/register" not in buyer
+    # Issue 16, finding 6: the commands of the person's roles, most used first, on a phone.
+    assert not any(f"/{c}" in buyer for c in ("disrupt", "done", "fail"))
     maker = chat.says("ana", "/help")
     assert "/done" in maker and "/order " not in maker and "/approve" not in maker
-    assert "/orders [STATE]" in maker and "/hand" not in maker and "/substitute" in maker
-    assert "/hand ORDER STAGE PARTICIPANT" in chat.says("rita", "/help")
+    assert "/hand" not in maker and maker.index("/tasks") < maker.index("/done")
     coordinator = chat.says("rita", "/help")
-    assert "/invite" in coordinator and "/order" in coordinator
+    assert "/hand ORDER STAGE PARTICIPANT" in coordinator and "/invite" in coordinator
+    for said in (newcomer, buyer, maker, coordinator):
+        assert len(said.splitlines()) <= 12, said
+    everything = chat.says("dana", "/help all")
+    assert "/offer" in everything and "/used ITEM QTY" in everything
+    assert "/order" in chat.says("rita", "/help all")
     assert "/choose ORDER [PLAN]" in chat.says("dana", "/help choose")
     assert "(for coordinators; not for you)" in chat.says("dana", "/help invite")
 
@@ -228,7 +240,7 @@ def test_join_with_an_invite_and_the_code_reaches_the_coordinator(chat):
 
 
 def test_catalog_and_order_arguments(chat):
-    assert "Chair (chair) — 24" in chat.says(("telegram", "5005"), "/catalog")
+    assert "Chair [chair] — 24" in chat.says(("telegram", "5005"), "/catalog")
     assert "Chair leg" in chat.says(("telegram", "5005"), "/catalog leg")
     assert "Nothing matching" in chat.says(("telegram", "5005"), "/catalog spaceship")
     due = (date.today() + timedelta(days=15)).isoformat()  # due dates must lie ahead
@@ -346,20 +358,22 @@ def test_history_at_a_time_shows_the_order_as_it_was_then(engine):
         "No plan chosen yet.",
         "Until then, oldest first:",
     ]
-    assert placed[3].startswith("2026-12-05 09:00 dana: ordered 1 × chair")
+    assert placed[3].startswith(
+        "12-05 09:00 Dana Whitfield (Hampden Reading Room): ordered 1 × Chair"
+    )
     agreeing = chat.says("dana", f"/history {order} 2026-12-06 10:00").splitlines()
     assert agreeing[:2] == [
         f"Order {order} as it was at 2026-12-06 10:00 UTC: agreeing.",
         "Plan chosen, contract waiting for agreement; agreed: ana, dana.",
     ]
-    assert agreeing[-1].startswith("2026-12-06 10:00 SCIS: now negotiating")
+    assert agreeing[-1].startswith("12-06 10:00 SCIS: the order is now negotiating")
     under_way = chat.says("fern", f"/history {order} 2026-12-08 11:59").splitlines()
-    assert under_way[:4] == [
+    assert under_way[:3] == [
         f"Order {order} as it was at 2026-12-08 11:59 UTC: under way.",
         "Plan chosen, contract agreed; agreed: ana, bob, dana, fern, gus, hal.",
         "Stages: 0 of 21 done.",
-        "Until then, oldest first (the last 15 of 18 events):",
     ]
+    assert under_way[3].startswith("Until then, oldest first (the last 15 of")
     assert "Stages: 1 of 21 done." in chat.says("fern", f"/history {order} 2026-12-08 12:00")
     assert "s1 done" in chat.says("fern", f"/history {order}")  # without AT: every event
     assert "AT should be a day like 2026-12-05" in chat.says("fern", f"/history {order} monday")
@@ -373,6 +387,7 @@ READS = {
     "catalog": "/catalog chair",
     "plans": "/plans 1",
     "stages": "/stages 1",
+    "terms": "/terms 1",
     "risk": "/risk 1",
     "history": "/history 1 2030-01-01 12:00",
     "tasks": "/tasks",
@@ -446,7 +461,18 @@ def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
         ("ana", f"/quote {order} z 11"),  # no such variable
         ("dana", f"/choose {order} 1"),  # it has its plan
         ("dana", f"/agree {order}"),  # agreed already? or nothing to agree
-        ("rita", "/disrupt Ana's Woodshop flooded"),  # a name, not an id
+        ("rita", "/disrupt Ana's Wodshop flooded"),  # a name no one has
+        ("rita", "/restore Ana's Woodshop"),  # a name, but not out of service
+        ("rita", "/watch spaceship"),  # neither an item nor a resource
+        ("ana", f"/hand {order} s2 gus"),  # only a coordinator hands a stage
+        ("rita", f"/hand {order} s2 Gus Papas"),  # no one is called that
+        ("dana", f"/choose {order} 2"),  # it has its plan under way
+        ("dana", f"/quote {order} B 11"),  # not asked of Dana
+        ("dana", "/accept 99"),  # no such match
+        ("dana", "/used chair 2"),  # no standing order brings chairs
+        ("dana", "/withdraw 99"),  # no such intent
+        ("dana", "/order chair 1 +latex-fre"),  # a typo of a criterion
+        ("dana", "/order chiar 1"),  # a typo of an item
         ("rita", "/restore ana-shop"),  # not out of service
         ("rita", f"/hand {order} s99 gus"),
         ("dana", f"/approve {order} seat"),  # nothing proposed
@@ -463,3 +489,60 @@ def test_nothing_knowable_is_acknowledged_and_then_refused(chat):
     # The trials took no number a person reads: the next order is the next number.
     chat.says("dana", "/order chair 1")
     assert chat.outbox("dana", "plans")[-1].order_id == order + 1
+
+
+def test_order_reads_items_and_dates_as_people_say_them(chat):
+    """Issue 16, finding 4: /order reads what /request reads — plurals, any order, "by Friday",
+    "by Dec 20" — and a typo is answered with what was meant, at once, taking no number."""
+    assert "For example: chair 10" in chat.says("dana", "/order")  # from the network loaded
+    chat.says("dana", "/cancel")
+    assert "Working on it" in chat.says("dana", "/order 2 chairs by Friday")
+    assert chat.submitted[-1][1]["lines"] == [["chairs", 2]] and chat.submitted[-1][1]["due"]
+    first = chat.outbox("dana", "plans")[-1].order_id
+    assert "Working on it" in chat.says("dana", "/order chair 2 +latex-free by Dec 20")
+    assert chat.submitted[-1][1]["due"].endswith("-12-20")
+    said = chat.says("dana", "/order chiar 2")
+    assert "did you mean Chair [chair]" in said and "Nothing was changed" in said
+    said = chat.says("dana", "/order chair 1 +latex-fre")
+    assert "did you mean +latex-free? Known: +latex-free" in said
+    chat.says("dana", "/order wooden chairs 1")  # an alias, plural
+    assert chat.outbox("dana", "plans")[-1].order_id == first + 2
+
+
+def test_names_are_read_and_did_you_mean_is_offered(chat):
+    """Issue 16, finding 4: commands, resources and participants by name, or what was meant."""
+    assert "did you mean /order" in chat.says("dana", "/oder chair 2")
+    said = chat.says("rita", "/disrupt Ana's Woodshop, Remington flooded until Monday")
+    assert "Recording that Ana's Woodshop, Remington (" in said, said
+    said = chat.says("ana", "/disrupt Woodshop Remington x")
+    assert "Did you mean" in said or "The resources you run" in said, said
+    said = chat.says("rita", "/restore Ana's Woodshop, Remington")
+    assert "is back" in said, said
+    assert "Setting up alerts for Chair" in chat.says("dana", "/watch chairs")
+
+
+def test_catalog_shows_finished_goods_first_and_pages(chat):
+    said = chat.says(("telegram", "5005"), "/catalog")
+    assert said.index("Chair [chair]") < said.index("Maple board")
+    said = chat.says(("telegram", "5005"), "/catalog 9")  # a page, not a word to look for
+    assert "Nothing matching" not in said and "page" in said
+
+
+def test_history_pages_in_plain_words(chat):
+    order = agreed_order(chat)
+    chat.says("ana", f"/done {order} s1")  # Fern's stage: refused, and kept in the history
+    for _ in range(3):
+        chat.says("dana", f"/say {order} how is it going?")
+    reply = chat.send("dana", f"/history {order}")[0]
+    assert "page 1 of" in reply.text and "newest" in reply.text, reply.text
+    assert len(reply.text.splitlines()) <= 13
+    assert reply.buttons[0][0].command == f"/history {order} 2"
+    everything = reply.text + "".join(
+        chat.says("dana", f"/history {order} {page}") for page in range(2, 6)
+    )
+    assert "refused AssertStage" not in everything and "dependent demand" not in everything
+    assert "asked to mark a stage, but" in everything
+    assert "ordered 1 × Chair" in everything
+    assert "has 1 page" in chat.says("dana", f"/history {order} 99") or "pages of history" in (
+        chat.says("dana", f"/history {order} 99")
+    )

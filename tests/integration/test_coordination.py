@@ -374,7 +374,8 @@ def test_orders_hand_and_substitute_from_chat(chat):
     assert "Handing s4" in chat.says("rita", f"/hand {order} s4 gus")
     assert "handed you s4" in chat.outbox("gus", "handed")[-1].text
     assert "released from it" in chat.outbox("bob", "released")[-1].text
-    assert "handed s4 from bob to gus" in chat.says("rita", f"/history {order}")
+    handed = "handed s4 from Bob's Hardwoods to Gus Pappas Upholstery"  # names, not ids
+    assert handed in chat.says("rita", f"/history {order}")
     assert "no stage s99" in chat.says("rita", f"/hand {order} s99 gus")  # at once
 
     said = chat.says("ana", f"/substitute {order} seat foam-seat softer and in stock")

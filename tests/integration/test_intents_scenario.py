@@ -145,8 +145,9 @@ def test_a_clinics_request_finds_a_maker_and_a_supplier_and_becomes_an_order(cha
 
     # Tracked: every stage asserted by its owner, and the order completes.
     listing = says(chat, "clinic", f"/stages {order.id}")
-    for stage, owner in re.findall(r"· (s\d+) \w+ .*? — (\S+),", listing):
-        assert "Recording" in says(chat, owner, f"/done {order.id} {stage}")
+    named = {p.name: p.id for p in services.read(services.current_network).participants.values()}
+    for stage, owner in re.findall(r"· (s\d+) \w+ .*? — (.+?), ", listing):  # owners by name
+        assert "Recording" in says(chat, named[owner], f"/done {order.id} {stage}")
     assert f"Order {order.id} is complete" in chat.outbox("clinic")[-1].text
     with Session(services.engine) as session:
         kinds = [e.kind for e in session.exec(select(EventRow).order_by(EventRow.id))]

@@ -219,7 +219,12 @@ def test_8_a_source_that_no_longer_stands_is_replaced_and_the_buyer_told_which(c
     assert (
         f"Order {again.id} replenishes 20 × Cloth face mask for standing order {standing}" in told
     )
-    assert "made at Microfactoría de Cataño (Cataño Works) is out of service" in told
+    services = city.services
+    network = services.read(lambda s: services.network_at(s, records.network_version(s)))
+    operator = network.participant_name(network.facilities[facility].operator)
+    place = network.facilities[facility].name
+    made = f"made at {place} ({operator})" if place else f"made by {operator}"
+    assert f"Cloth face mask {made} is out of service" in told
     with Session(city.services.engine) as session:
         changed = session.exec(
             select(EventRow).where(EventRow.kind == "standing_source_changed")

@@ -85,7 +85,7 @@ CASES = [
     (lambda a, w: Decline("dana", w, "no"), "buyer"),
     (lambda a, w: Decline("ana", w, LONG), "too long"),
     (lambda a, w: QuotePrice("gus", w, "p[nothing]", 3.0), "not in the equation"),
-    (lambda a, w: QuotePrice("fern", w, "p[gus-backs]", 3.0), "set by gus"),
+    (lambda a, w: QuotePrice("fern", w, "p[gus-backs]", 3.0), "B is set by Gus Pappas Upholstery"),
     (lambda a, w: QuotePrice("gus", w, "p[gus-backs]", -1.0), "number ≥ 0"),
     (lambda a, w: QuotePrice("gus", w, "p[gus-backs]", math.nan), "number ≥ 0"),
     (lambda a, w: AssertStage("fern", a, "s99", "done"), "s99"),

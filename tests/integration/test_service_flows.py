@@ -77,15 +77,16 @@ def test_a_decline_replans_without_that_party_and_releases_the_others(services):
     assert services.read(lambda s: order_state(s, order)).contract_status == "potential"
 
 
-def test_a_quote_fills_the_equation_and_every_party_gets_the_new_frame(services):
+def test_a_quote_fills_the_equation_and_every_party_hears_what_changed(services):
     order = services.handle(PlaceOrder("dana", (("chair", 1),))).value
     services.handle(ChoosePlan("dana", order, 1))
     quoted = services.handle(QuotePrice("gus", order, "B", 9.0))
     assert quoted.value == 9.0
-    frames = {m.participant_id: m for m in quoted.messages if m.kind == "frame"}
-    assert set(frames) == {"dana", *PARTIES}
-    assert frames["ana"].payload["values"]["p[gus-backs]"] == 9.0
-    assert "= 9.00" in frames["ana"].text  # the legend shows the quoted value
+    told = {m.participant_id: m for m in quoted.messages}
+    assert set(told) == {"dana", *PARTIES} and len(quoted.messages) == len(told)
+    assert "Gus Pappas Upholstery set B (" in told["ana"].text and "to 9.00" in told["ana"].text
+    assert "the price is now" in told["ana"].text and len(told["ana"].text) < 200
+    assert told["gus"].payload["outcome"] and told["gus"].text.startswith("Recorded: B (")
 
 
 def test_out_of_order_assertions_are_kept_and_flagged(services):
@@ -246,4 +247,4 @@ def test_a_frame_says_when_each_part_is_due(services):
     order = services.handle(PlaceOrder("dana", (("chair", 1),), due=due)).value
     chosen = services.handle(ChoosePlan("dana", order, 1))
     hal = next(m.text for m in chosen.messages if m.participant_id == "hal")
-    assert f"Your part: make 1 × Seat, by {due.date().isoformat()}." in hal
+    assert f"Your part: make 1 × Seat by {due.date().isoformat()}." in hal

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from core.service.bus import Services
 from core.service.commands import ChoosePlan, PlaceOrder, Say
-from core.service.listings import catalog, duties, plan_page, stage_list
+from core.service.listings import catalog, duties, stage_list
+from core.service.plan_pages import plan_page
 from core.service.queries import timeline, timeline_text
 from core.service.results import Origin, Refused
 
@@ -72,11 +73,14 @@ def test_tasks_plans_stages_and_catalog(services):
     assert services.read(lambda s: duties(services, s, "fern")).to_agree == [waiting]
     assert services.read(lambda s: duties(services, s, "dana")).to_agree == []
 
-    page = services.read(lambda s: plan_page(s, order))
+    page = services.read(lambda s: plan_page(services, s, order))
     assert page.plan_count == 24 and [p.rank for p in page.plans] == [1, 2, 3, 4, 5]
     assert page.chosen == 1 and not page.choosable
-    with pytest.raises(Refused, match="1 page of plans"):
-        services.read(lambda s: plan_page(s, order, 2))
+    # Every one of the 24 plans can be paged to, not only the five offered.
+    later = services.read(lambda s: plan_page(services, s, order, 5))
+    assert (later.pages, [p.rank for p in later.plans]) == (5, [21, 22, 23, 24])
+    with pytest.raises(Refused, match="5 pages of plans"):
+        services.read(lambda s: plan_page(services, s, order, 6))
 
     listing = services.read(lambda s: stage_list(services, s, order))
     assert (listing.done, listing.total, listing.percent) == (0, 21, 0)

@@ -146,15 +146,14 @@ def test_finding_11_unknown_criteria_are_refused_with_the_known_ones(chat):
     said = chat.says("dana", "/order chair 1 +${jndi:x}")
     assert "A criterion is a word like +latex-free" in said, said
     said = chat.says("dana", "/order chair 1 +latex-fre")
-    assert "Unknown criterion 'latex-fre' (known: +latex-free) — perhaps +latex-free." in said
-    assert "known: +latex-free" in said
+    assert "Unknown criterion +latex-fre — did you mean +latex-free? Known: +latex-free" in said
     assert len(chat.submitted) == submitted and dump(chat.services) == before
     assert "Working on it" in chat.says("dana", "/order chair 1 +Latex-Free")  # case aside
     with Session(chat.services.engine) as session:
         assert session.exec(select(OrderRow)).one().criteria == ["latex-free"]
 
     for criteria in (("${jndi:x}",), ("latex-fre",)):
-        with pytest.raises(Refused, match=r"unknown criterion .*known: \+latex-free"):
+        with pytest.raises(Refused, match=r"unknown criterion .*Known: \+latex-free"):
             chat.services.handle(PlaceOrder("dana", (("chair", 1),), criteria))
     assert _orders(chat) == 1
 

@@ -32,6 +32,7 @@ USAGE = {
     "quote": "/quote ORDER VAR PRICE",
     "say": "/say ORDER TEXT…",
     "stages": "/stages ORDER",
+    "terms": "/terms ORDER",
     "done": "/done ORDER STAGE [EVIDENCE…]",
     "fail": "/fail ORDER STAGE REASON…",
     "disrupt": "/disrupt RESOURCE REASON…",
@@ -42,7 +43,7 @@ USAGE = {
     "substitute": "/substitute ORDER ITEM BY [REASON…]",
     "hand": "/hand ORDER STAGE PARTICIPANT",
     "orders": "/orders [STATE]",
-    "history": "/history ORDER [AT]",
+    "history": "/history ORDER [PAGE or AT]",
     "watch": "/watch TARGET…",
     "tasks": "/tasks",
     "risk": "/risk ORDER",
@@ -77,6 +78,7 @@ VALID = {
     "quote": ("/quote 12 B 1,009.50", {"order_id": 12, "variable": "B", "value": 1009.5}),
     "say": ("/say 12 see you\nat nine", {"order_id": 12, "text": "see you\nat nine"}),
     "stages": ("/stages 12", {"order_id": 12}),
+    "terms": ("/terms 12", {"order_id": 12}),
     "done": ("/done 12 s7 photo sent", {"order_id": 12, "stage": "s7", "evidence": "photo sent"}),
     "fail": ("/fail 12 s7 glue", {"order_id": 12, "stage": "s7", "evidence": "glue"}),
     "disrupt": ("/disrupt hal-shop flooded", {"resource": "hal-shop", "reason": "flooded"}),
@@ -127,7 +129,10 @@ WRONG = [
     ("/order chair", "QTY is missing: how many chair?"),
     ("/order 2", "Say what and how many"),
     ("/order chair 0", "QTY should be a whole number like 1 or 2, not '0'"),
-    ("/order chair 2 by tomorrow", "DATE should look like 2026-12-20, not 'tomorrow'"),
+    ("/order chair 2 by someday", "DATE should be a day like Friday, Dec 20 or 2026-12-20"),
+    ("/order chair 2 by tomorrow", None),  # the one date reader: an intent's dates too
+    ("/order chair 2 +latex-free by Dec 20", None),  # as the README documents it
+    ("/oder chair 2", "I don't know /oder — did you mean /order"),
     ("/order chair 2 +", "A criterion follows the +"),
     ("/order masks 200/fortnight", "A rate is per day, week or month, not per fortnight"),
     ("/accept soon", "MATCH should be a whole number like 1 or 2, not 'soon'"),
@@ -139,6 +144,7 @@ WRONG = [
     ("/cancel", None),  # alone: forget the question just asked
     ("/cancel x", "ORDER should be an order number like 12, not 'x'"),
     ("/history 12", None),  # AT is optional: every event
+    ("/history 12 2", None),  # a small number is a page of events, going back
     ("/history 12 yesterday", "AT should be a day like 2026-12-05 or a time like 2026-12-05 14:30"),
     ("/history 12 2026-12-05 25:00", "AT should be a day like 2026-12-05"),
     ("/history 12 2026-02-30", "AT should be a day like 2026-12-05"),

@@ -290,13 +290,41 @@ def test_letters_are_initials_numbered_when_they_repeat_and_k_is_labour():
         "p[o-leg]": "L",
         "p[o-lampshade]": "L2",
         "p[o-light]": "L3",
-        "p[o-knob]": "K'",  # K is labour
-        "p[o-panel]": "P'",  # P is the price itself
+        "p[o-knob]": "N",  # K is labour: the word's next letter
+        "p[o-panel]": "A",  # P is the price itself
         "K[drawer@shop]": "K2",  # a second labour constant
         "p[o-drawer-front]": "D",  # the id is a word: its initial
         "p[o-4mm-dowel]": "D2",  # the id starts with a digit: the name's initial
     }
-    assert equation.text() == "P = K + 4·L + L2 + 2·L3 + K' + P' + K2 + D + 8·D2"
+    assert equation.text() == "P = K + 4·L + L2 + 2·L3 + N + A + K2 + D + 8·D2"
+
+
+def test_no_letter_clashes_with_the_total_and_a_letter_is_found_in_any_case():
+    words = ("pp-sheet", "panel", "pla", "knob", "kit", "pk", "sheet")
+    network = Network.of(
+        items=[Item("visor", "Visor"), *(Item(w, w.title()) for w in words)],
+        designs=[
+            Design(
+                "cut",
+                "visor",
+                tuple((w, 1) for w in words),
+                processes=frozenset({"cut"}),
+                labor=1.0,
+            )
+        ],
+        facilities=[Facility("shop", None, frozenset({"cut"}))],
+        offers=[Offer(f"o-{w}", None, w, price=1.0) for w in words],
+    )
+    (plan,) = Weave(network, [Demand("visor", 1)]).plans()
+    equation = plan_equation(network, plan)
+    letters = list(equation.letters.values())
+    assert not any(letter.startswith("P") or "'" in letter for letter in letters)
+    assert len({letter.upper() for letter in letters}) == len(letters)
+    assert equation.letters["p[o-pp-sheet]"] == "S"  # the word that is not P
+    assert equation.letters["p[o-sheet]"] == "S2"
+    assert equation.find("s2") is equation.variables["p[o-sheet]"]
+    assert equation.find("p[o-kit]") is equation.variables["p[o-kit]"]
+    assert equation.find("Z9") is None
 
 
 # -- Q and the Jacobian -----------------------------------------------------------------------

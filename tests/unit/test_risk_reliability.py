@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_weave_oracle import _manageable, demand_lists, networks
 
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network, Participant
-from core.risk.reliability import Reliability, smoothed
+from core.risk.reliability import KIND_PRIORS, Reliability, smoothed
 from core.weave import RISK, Bought, Demand, Weave
 from core.weave.literal import literal_plans
 
@@ -63,10 +63,21 @@ def test_the_prior_weighs_as_two_stages_and_history_takes_over():
     reliability = Reliability(network, history)
     assert reliability.p("pat", "ship") == pytest.approx((2 + 2 * 0.1) / (8 + 2))
     assert reliability.p("pat", "make") == pytest.approx(300.2 / 1002)
-    # Another kind, another participant, nobody: nothing observed, the prior stands.
-    assert reliability.p("pat", "confirm") == pytest.approx(0.1)
-    assert reliability.p("quinn", "ship") == DEFAULT_FAILURE_PROBABILITY
+    # Another kind, another participant, nobody: nothing observed, the prior stands — what Pat
+    # declared speaks for making and shipping, not for confirming, which carries almost none.
+    assert reliability.p("pat", "confirm") == pytest.approx(0.005)
+    assert reliability.p("quinn", "make") == DEFAULT_FAILURE_PROBABILITY
+    assert reliability.p("quinn", "ship") == KIND_PRIORS["ship"]
     assert reliability.p(None, "ship", prior=0.3) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("kind", ["confirm", "receive", "accept", "inspect"])
+def test_handing_over_and_accepting_carry_almost_no_risk_whatever_is_declared(kind):
+    network = Network.of([Participant("pat", "Pat", failure_probability=0.4)])
+    reliability = Reliability(network)
+    assert reliability.p("pat", kind) <= 0.01 < reliability.p("pat", "make") == 0.4
+    # History still teaches: a receiver who lost half of what was handed over is a risk.
+    assert Reliability(network, {("pat", kind): (5, 10)}).p("pat", kind) > 0.4
 
 
 @pytest.mark.parametrize(("failed", "total"), [(-1, 3), (4, 3)])
@@ -78,29 +89,33 @@ def test_impossible_counts_are_refused(failed, total):
 # -- a plan's failure probability on the chair network ------------------------------------------
 
 # chair-okh at ana-shop, legs turned at eli-studio from bob's maple, gus's seat and back, for Dana.
-# Eli declares 0.1; nobody else declares anything (0.05). Its 18 stages by owner:
-#   bob   confirm, ship (maple)                                                   2 × 0.05
-#   eli   receive (maple), make, inspect, ship (legs)                             4 × 0.1
-#   gus   confirm, ship (seat); confirm, ship (back)                              4 × 0.05
-#   ana   receive (legs, seat, back), make, inspect, ship (chair)                 6 × 0.05
-#   dana  receive, accept (chair)                                                 2 × 0.05
+# Eli declares 0.1; nobody else declares anything. Its 18 stages by owner, making and shipping
+# at the declared figure or the kind's prior (make 0.05, ship 0.03), inspecting at 0.01, the
+# rest (confirm, receive, accept) at 0.005:
+#   bob   confirm, ship (maple)                                       0.005, 0.03
+#   eli   receive (maple), make, inspect, ship (legs)                 0.005, 0.1, 0.01, 0.1
+#   gus   confirm, ship (seat); confirm, ship (back)                  2 × (0.005, 0.03)
+#   ana   receive (legs, seat, back), make, inspect, ship (chair)     3 × 0.005, 0.05, 0.01, 0.03
+#   dana  receive, accept (chair)                                     2 × 0.005
 TURNED = ("at:ana-shop", "Made:leg-turned", "Bought:gus-seats")
+CONFIRM, SHIP, INSPECT = 0.005, KIND_PRIORS["ship"], KIND_PRIORS["inspect"]
 
 
 def test_a_chair_plans_failure_with_the_declared_priors(chair):
     plan = the_plan(chair_plans(chair, RISK), *TURNED)
     risk = Reliability(chair).plan_risk(plan, buyer="dana")
     assert len(risk.stages) == 18
-    assert risk.failure == pytest.approx(1 - 0.9**4 * 0.95**14)
-    riskiest = risk.stages[:4]
-    assert {(r.stage.owner, r.stage.kind) for r in riskiest} == {
-        ("eli", "receive"),
+    assert risk.failure == pytest.approx(
+        1 - 0.9**2 * 0.95 * (1 - SHIP) ** 4 * (1 - INSPECT) ** 2 * (1 - CONFIRM) ** 9
+    )
+    riskiest = risk.stages[:3]
+    assert [(r.stage.owner, r.stage.kind) for r in riskiest] == [
         ("eli", "make"),
-        ("eli", "inspect"),
         ("eli", "ship"),
-    }
-    assert all(r.failure == pytest.approx(0.1) for r in riskiest)
-    assert all(r.failure == pytest.approx(0.05) for r in risk.stages[4:])
+        ("ana", "make"),
+    ]
+    assert [r.failure for r in riskiest] == [pytest.approx(0.1), pytest.approx(0.1), 0.05]
+    assert all(r.failure == pytest.approx(CONFIRM) for r in risk.stages[-9:])
 
 
 def test_a_history_of_failed_shipments_makes_gus_the_risk_of_the_plan(chair):
@@ -108,16 +123,23 @@ def test_a_history_of_failed_shipments_makes_gus_the_risk_of_the_plan(chair):
     # Gus failed 3 of his last 4 shipments, and confirmed 10 orders without fail.
     history = {("gus", "ship"): (3, 4), ("gus", "confirm"): (0, 10)}
     risk = Reliability(chair, history).plan_risk(plan, buyer="dana")
-    ship, confirm = (3 + 2 * 0.05) / (4 + 2), (0 + 2 * 0.05) / (10 + 2)
+    ship, confirm = (3 + 2 * SHIP) / (4 + 2), (0 + 2 * CONFIRM) / (10 + 2)
     assert risk.failure == pytest.approx(
-        1 - 0.9**4 * 0.95**10 * (1 - ship) ** 2 * (1 - confirm) ** 2
+        1
+        - 0.9**2
+        * 0.95
+        * (1 - SHIP) ** 2
+        * (1 - INSPECT) ** 2
+        * (1 - CONFIRM) ** 7
+        * (1 - ship) ** 2
+        * (1 - confirm) ** 2
     )
     first, second = risk.stages[:2]
     assert (first.stage.owner, first.stage.kind, first.stage.item) == ("gus", "ship", "seat")
     assert (second.stage.owner, second.stage.kind, second.stage.item) == ("gus", "ship", "back")
     assert (first.failure, first.prior, first.failed, first.total) == (
         pytest.approx(ship),
-        0.05,
+        SHIP,
         3,
         4,
     )
@@ -130,9 +152,9 @@ def test_a_declared_offer_outweighs_its_suppliers_word(chair):
     plan = the_plan(chair_plans(network, RISK), *TURNED)
     risk = Reliability(network, {("gus", "ship"): (1, 1)}).plan_risk(plan, buyer="dana")
     by_item = {(r.stage.item, r.stage.kind): r for r in risk.stages if r.stage.owner == "gus"}
-    assert by_item[("back", "confirm")].failure == pytest.approx(0.3)
+    assert by_item[("back", "confirm")].failure == pytest.approx(CONFIRM)
     assert by_item[("back", "ship")].failure == pytest.approx((1 + 0.6) / 3)
-    assert by_item[("seat", "ship")].failure == pytest.approx((1 + 0.1) / 3)
+    assert by_item[("seat", "ship")].failure == pytest.approx((1 + 2 * SHIP) / 3)
 
 
 def test_a_sub_tree_is_a_plan_delivered_to_its_maker(chair):
@@ -140,8 +162,10 @@ def test_a_sub_tree_is_a_plan_delivered_to_its_maker(chair):
     legs = next(n for n in plan.nodes() if n.item == "leg")
     risk = Reliability(chair).plan_risk(legs, buyer="ana")
     # bob confirm, ship; eli receive, make, inspect, ship; ana receive, accept.
-    assert [r.stage.kind for r in risk.stages[:4]] == ["receive", "make", "inspect", "ship"]
-    assert risk.failure == pytest.approx(1 - 0.9**4 * 0.95**4)
+    assert [r.stage.kind for r in risk.stages[:4]] == ["make", "ship", "ship", "inspect"]
+    assert risk.failure == pytest.approx(
+        1 - 0.9**2 * (1 - SHIP) * (1 - INSPECT) * (1 - CONFIRM) ** 4
+    )
 
 
 # -- the risk ranking ---------------------------------------------------------------------------

@@ -116,6 +116,7 @@ def test_count_and_best_plans_match_the_literal_enumeration(case):
     got = weave.best(k + 1)
     assert [p.signature() for p in got[:k]] == [p.signature() for p in oracle[:k]]
     assert [p.score for p in got[:k]] == [p.score for p in oracle[:k]]
+    assert [p.key for p in got[:k]] == [p.key for p in oracle[:k]]
     if len(oracle) <= k:
         assert len(got) == len(oracle)
 
@@ -129,5 +130,41 @@ def test_every_plan_is_distinct_and_scores_never_improve(case):
     plans = list(weave.plans())
     assert len(plans) == weave.count()
     assert len({p.signature() for p in plans}) == len(plans)
-    assert all(a.score <= b.score for a, b in zip(plans, plans[1:], strict=False))
+    assert all(a.key <= b.key for a, b in zip(plans, plans[1:], strict=False))
     assert [p.rank for p in plans] == list(range(1, len(plans) + 1))
+    for rank in (1, len(plans) // 2 + 1, len(plans)):  # one plan by its rank, as /plans pages
+        if plans:
+            assert (
+                Weave(network, demands, criteria, ranking, deliver_to).plan(rank) == plans[rank - 1]
+            )
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases())
+def test_plans_that_rank_the_same_come_likeliest_first_then_nearest(case):
+    """Equal by the ranking (the same price), the plan likelier to succeed comes first; equally
+    likely, the one whose goods travel less; against every plan the oracle builds."""
+    network, demands, criteria, ranking, deliver_to = case
+    assume(_manageable(network, demands) <= 500)
+    plans = Weave(network, demands, criteria, ranking, deliver_to).best(500)
+    assert [p.signature() for p in plans] == [
+        p.signature() for p in literal_plans(network, demands, criteria, ranking, deliver_to)
+    ]
+    for first, then in zip(plans, plans[1:], strict=False):
+        if first.key[:2] != then.key[:2]:
+            continue  # the ranking itself decides
+        assert _risk(network, ranking, first) <= _risk(network, ranking, then) + 1e-5
+        if first.key[:3] == then.key[:3]:
+            (unplaced, km), (unplaced_then, km_then) = _distance(first), _distance(then)
+            assert unplaced < unplaced_then or (unplaced == unplaced_then and km <= km_then + 1e-5)
+
+
+def _risk(network, ranking, plan) -> float:
+    """−log of the probability of success, straight from the nodes' sources."""
+    return sum(ranking.source_risk(network, node.source) for node in plan.nodes())
+
+
+def _distance(plan) -> tuple[int, float]:
+    """(how many legs have no known distance, the km of the others)."""
+    legs = [node.distance_km for node in plan.nodes()]
+    return sum(km is None for km in legs), sum(km for km in legs if km is not None)

@@ -13,42 +13,54 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
 
+import bots.conversation.declarations  # noqa: F401  (fills the command table checked below)
 import core.service.notices
-from bots.conversation.declarations import COMMANDS
-from bots.conversation.notices import talk
-from core.service.notices import Next, Notice, Rendered, View
+from bots.conversation.next_steps import (
+    COMMAND_OF,
+    buttons,
+    command_text,
+    hint,
+    refusal_text,
+)
+from bots.conversation.notices import (
+    acceptance,
+    agreement,
+    coordination,
+    disruptions,
+    inbound,
+    intents,
+    lifecycle,
+    negotiation,
+    orders,
+    participants,
+    plans,
+    replanning,
+    stages,
+    standing,
+    talk,
+)
+from core.service.notices import Notice, Rendered, View
 
 # Each area module: RENDERERS = {NoticeClass: function(notice) -> Rendered}.
-AREAS = (talk,)
+AREAS = (
+    talk,
+    inbound,
+    stages,
+    lifecycle,
+    coordination,
+    replanning,
+    negotiation,
+    agreement,
+    disruptions,
+    intents,
+    participants,
+    orders,
+    plans,
+    acceptance,
+    standing,
+)
 
 Renderer = Callable[[Notice], Rendered]
-
-
-def _commands_by_action() -> dict[type | View, str]:
-    """The chat command of each command class and view, from the declarations. A class that
-    several declarations carry (a command that stands alone for another) is the first's."""
-    named: dict[type | View, str] = {}
-    for declaration in COMMANDS:
-        action = declaration.service or declaration.shows
-        if action is not None and action not in named and not declaration.fixed:
-            named[action] = declaration.name
-    return named
-
-
-COMMAND_OF = _commands_by_action()
-
-
-def command_text(step: Next) -> str:
-    """What a person types (or a button sends) to do `step`: `/choose 12 3`."""
-    name = COMMAND_OF.get(step.action)
-    if name is None:
-        raise LookupError(f"no chat command is declared for {step.action!r}")
-    return " ".join([f"/{name}", *(str(a) for a in step.args)])
-
-
-def buttons(*pairs: tuple[str, Next]) -> list[list[str]]:
-    """An outbox payload's buttons, `[[label, command], ...]`, from labels and what they do."""
-    return [[label, command_text(step)] for label, step in pairs]
 
 
 def _every_notice(base: type = Notice) -> Iterable[type]:
@@ -85,4 +97,4 @@ def _missing() -> list[str]:
 if problems := _missing():
     raise ImportError("chat wording is missing for: " + ", ".join(sorted(problems)))
 
-__all__ = ["buttons", "command_text", "render"]
+__all__ = ["COMMAND_OF", "buttons", "command_text", "hint", "refusal_text", "render"]

@@ -20,6 +20,7 @@ class View(Enum):
 
     PLANS = "plans"  # an order's plans
     STAGES = "stages"  # an order's stages
+    TERMS = "terms"  # a party's whole frame of an order: every price, who sets it, contacts
     HISTORY = "history"  # what happened to an order
     TASKS = "tasks"  # what a person owes
     ORDERS = "orders"  # a person's orders
@@ -32,10 +33,13 @@ class View(Enum):
 @dataclass(frozen=True)
 class Next:
     """One thing the reader can do next: `action` is a command class of core (`ChoosePlan`) or
-    a `View`; `args` are its arguments in the order a person types them."""
+    a `View`; `args` are its arguments in the order a person types them (a placeholder such as
+    "REASON" where the reader fills it in). `given`: the command class's own arguments that tell
+    apart two ways of saying it (`(("status", "done"),)` for a stage done, not failed)."""
 
     action: type | View
     args: tuple = ()
+    given: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -128,12 +128,14 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
         # -- a supplier reports a disruption; the buyer is alerted and approves a substitute --
         await fern.ask("/disrupt fern-seats sold out", "fern-seats")
         alert = (await dana.told("no source of Seat is left"))[-1]["body"]
-        assert "fern-seats is out of service (sold out)" in alert
+        assert "Seat from Fern & Co. Chair Parts is out of service (sold out)" in alert
         number = int(re.search(rf"/approve {order} (\d+)", alert).group(1))
         # Everyone else the plan involves hears why their work may change.
         for party in (ana, fern, gus):
             warned = (await party.told("It waits for a decision"))[-1]["body"]
-            assert warned.startswith(f"Order {order}: fern-seats is out of service (sold out)")
+            assert warned.startswith(
+                f"Order {order}: Seat from Fern & Co. Chair Parts is out of service (sold out)"
+            )
         await dana.ask(f"/approve {order} {number}", "Approving substitution")
         await dana.told("replaced by Foam seat")
         # Fern now supplies only the legs: her part shrank, and she is told so.

@@ -180,7 +180,7 @@ async def test_one_order_negotiated_between_matrix_and_telegram(
         await fern.ask("/disrupt fern-seats sold out", "fern-seats")
         alert = (await dana.told("no source of Seat is left"))[-1]["body"]
         number = int(re.search(rf"/approve {order} (\d+)", alert).group(1))
-        warning = f"Order {order}: fern-seats is out of service (sold out)"
+        warning = f"Order {order}: Seat from Fern & Co. Chair Parts is out of service (sold out)"
         await asyncio.gather(ana.gets(warning), gus.gets(warning), fern.told(warning))
         await dana.ask(f"/approve {order} {number}", "Approving substitution")
         joined = await hana.gets(heading)  # Hana joins where she chats

@@ -1,0 +1,148 @@
+"""Plans in words a person can compare: each plan in two lines — its rank, price (or equation
+while a price is open), chance of failing and riskiest stage; then who makes what and who
+supplies the rest, by name — and, where two plans would still read alike, what sets one apart
+from the other. Used by `/plans` pages and by the notice that offers the plans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from core.frames import short_equation
+from core.service.notices.plans import PlanLine, PlanPart
+from core.service.risk import DOING, percent
+
+MOST = 160  # characters of one line of text: a phone shows it in three or four rows
+_MEASURE = re.compile(r"\d")
+
+
+def short(name: str, most: int = 24) -> str:
+    """A name cut for a plan line: before a comma or a bracket, before its measures ("Flat
+    elastic 6 mm" → "Flat elastic"), at a word, at most `most` characters."""
+    name = re.split(r",| \(| — ", name, maxsplit=1)[0].strip()
+    words = name.split()
+    measured = next((i for i, w in enumerate(words) if _MEASURE.search(w)), len(words))
+    words = words[:measured] or words
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > most:
+            return " ".join(kept) + "…" if kept else word[: most - 1] + "…"
+        kept.append(word)
+    return " ".join(kept)
+
+
+def price_text(plan: PlanLine) -> str:
+    if plan.price is not None:
+        return f"{plan.price:,.2f}"
+    return f"price open: {short_equation(plan.equation, 60)}"
+
+
+def risk_text(plan: PlanLine) -> str:
+    """ "27 % risk, riskiest: Carmen López making Face shield, 5 %" """
+    if plan.failure is None:
+        return ""
+    said = f"{percent(plan.failure)} risk"
+    top = plan.riskiest
+    if top is not None:
+        doing = DOING.get(top.kind, top.kind)
+        what = f"{short(top.owner)} {doing} {short(top.item, 20)}"
+        said += f", riskiest: {what}, {percent(top.failure)}"
+    return said
+
+
+def head(plan: PlanLine, chosen: int | None = None) -> str:
+    risk = risk_text(plan)
+    mark = " ← under way" if plan.rank == chosen else ""
+    return _cut(f"{plan.rank}. {price_text(plan)}" + (f" · {risk}" if risk else "") + mark)
+
+
+def who_text(parts: Sequence[PlanPart], detail: int = 0, ordered: str = "") -> str:
+    """Who makes what, then who supplies what: "Carmen López makes Face shield; headband Héctor
+    Rivera; visor, PP sheet Plásticos del Caribe". `detail` 1 adds where and by which design,
+    2 the ids a person could look up."""
+    said: list[str] = []
+    supplied: dict[str, list[str]] = {}
+    roots = [part for part in parts if part.depth == 0]
+    ordered = roots[0].item if len(roots) == 1 else ordered
+    for part in parts:
+        item = _part_name(part.item, ordered)
+        if part.how == "made":
+            where = ""
+            if detail >= 1:
+                place = f" at {short(part.place)}" if part.place else ""
+                design = f" ({short(part.design)})" if part.design else ""
+                where = place + design
+            if detail >= 2:
+                where += f" [{part.source}]"
+            named = short(part.party)
+            if part.depth > 0:
+                said.append(f"{item} {named}{where}")
+            else:  # an order of one line: what is made is what was ordered
+                said.append(f"{named} makes" + (f" {item}" if len(roots) > 1 else "") + where)
+        elif part.how == "held":
+            said.append(f"{item} held by {short(part.party)}")
+        else:
+            tag = f" [{part.source}]" if detail >= 2 else ""
+            supplied.setdefault(short(part.party), []).append(item + tag)
+    said += [f"{', '.join(items)} {supplier}" for supplier, items in supplied.items()]
+    return "; ".join(said)
+
+
+def plan_lines(plans: Sequence[PlanLine], chosen: int | None = None) -> list[str]:
+    """Two lines a plan; where plans would read alike, more detail, and at last what sets each
+    apart from the first of them."""
+    detail = [0] * len(plans)
+    whos = [who_text(p.parts) for p in plans]
+    for level in (1, 2):
+        for i in _alike(whos):
+            detail[i] = level
+            whos[i] = who_text(plans[i].parts, level)
+    for group in _groups(whos):
+        first = plans[group[0]]
+        for i in group[1:]:
+            whos[i] = f"like plan {first.rank} but " + who_text(
+                [p for p in plans[i].parts if p not in first.parts], 2
+            )
+    # A plan that changes little of the first listed says only what it changes, so the eye
+    # finds the difference: "as plan 1, but headband Fab Lab Santurce".
+    if plans:
+        first = plans[0]
+        ordered = next((p.item for p in first.parts if p.depth == 0), "")
+        for i, plan in enumerate(plans[1:], start=1):
+            changed = [p for p in plan.parts if p not in first.parts]
+            if changed and 2 * len(changed) < len(plan.parts) and not whos[i].startswith("like"):
+                whos[i] = f"as plan {first.rank}, but " + who_text(changed, detail[i], ordered)
+    lines = []
+    for plan, who in zip(plans, whos, strict=True):
+        lines.append(head(plan, chosen))
+        lines.append(_cut("   " + who))
+    return lines
+
+
+def _part_name(name: str, ordered: str) -> str:
+    """A part's name, short, without the ordered item's name it begins with ("Face-shield
+    visor" of a face shield is the visor)."""
+    words, whole = name.split(), _folded(ordered)
+    for cut in range(len(words) - 1, 0, -1):
+        if whole and _folded(" ".join(words[:cut])) == whole:
+            return short(" ".join(words[cut:]), 20)
+    return short(name, 20)
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\s-]+", " ", name).casefold().strip()
+
+
+def _alike(texts: list[str]) -> list[int]:
+    return [i for group in _groups(texts) for i in group]
+
+
+def _groups(texts: list[str]) -> list[list[int]]:
+    seen: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        seen.setdefault(_cut("   " + text), []).append(i)
+    return [group for group in seen.values() if len(group) > 1]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MOST else text[: MOST - 1].rstrip() + "…"

@@ -1,0 +1,74 @@
+"""Notices about an order's plans (core/service/weaving.py, core/service/plan_pages.py): the
+plans offered to the buyer, each described by who makes and supplies what, its price and its
+risk — the same lines `/plans` pages through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from core.service.notices import Notice
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    """One node of a plan, named: `item` made by `party` (at `place`, by `design`), bought from
+    it, or held by it for the order already. `source` is the network id that tells two
+    look-alike parts apart (an offer, or design@facility)."""
+
+    item: str
+    party: str
+    how: str  # "made", "bought" or "held"
+    place: str | None = None  # the facility's name, when made
+    design: str | None = None  # the design's name, when made
+    source: str = ""
+    depth: int = 0  # 0: an order line's root
+
+
+@dataclass(frozen=True)
+class RiskiestStage:
+    kind: str  # make, ship, confirm, receive, inspect, accept
+    item: str  # the item's name
+    owner: str  # the owner's name
+    failure: float
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One plan as a person compares it with the others."""
+
+    rank: int
+    price: float | None
+    equation: str
+    unknowns: tuple[str, ...]
+    parts: tuple[PlanPart, ...]
+    failure: float | None = None
+    riskiest: RiskiestStage | None = None
+    local_share: float | None = None  # of the weight, made within radius_km of the buyer
+    radius_km: float | None = None
+
+
+@dataclass(frozen=True)
+class RateNote:
+    """For a standing order: what the declared capacities make of an item in a period."""
+
+    item: str  # the item's name
+    can: float
+    asked: int
+
+
+@dataclass(frozen=True)
+class PlansOffered(Notice):
+    """To the buyer: the best plans of an order, woven (again). `count` is every way there is;
+    `declined_by` (a name) and `reason` say why it was woven again when a party declined;
+    `cause` is the reason a re-plan gave, as it was given."""
+
+    kind: ClassVar[str] = "plans"
+    order_id: int
+    count: int
+    plans: tuple[PlanLine, ...]
+    per: str | None = None
+    rates: tuple[RateNote, ...] = ()
+    declined_by: str | None = None
+    reason: str = ""
+    cause: str = ""

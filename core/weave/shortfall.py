@@ -1,0 +1,114 @@
+"""Why an item has no plan: going down from it, where every way of getting it stops.
+
+The weave counts 0 plans and says no more. A person who asked for the item wants the reason:
+nobody sells it and nothing makes it; a design could make it but no facility has its
+processes; or it has sources, but none states the criteria asked for. Items whose designs
+have sources of their own but whose inputs have no plan are gone through to those inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.network.model import Design, Network
+from core.weave.count import PlanCounter, deep_recursion
+from core.weave.sources import Made, Source, SupplyIndex, asserts, source_properties
+
+
+@dataclass(frozen=True)
+class Unsourced:
+    """Nobody offers the item and no design that says what goes in makes it."""
+
+    item: str
+    undescribed: tuple[str, ...] = ()  # designs of it that do not say what goes in
+
+
+@dataclass(frozen=True)
+class Unequipped:
+    """A design could make the item, but no facility can run it."""
+
+    item: str
+    design: str
+    # The processes no facility has; all of the design's when each is somewhere but never
+    # together in one facility.
+    processes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unqualified:
+    """The item has sources, but none states every criterion asked for."""
+
+    item: str
+    criteria: tuple[str, ...]  # those no source states; all asked when each is stated apart
+
+
+Blocker = Unsourced | Unequipped | Unqualified
+
+
+def stated_criteria(network: Network) -> list[str]:
+    """The criteria a plan can be asked to meet: the yes/no properties the network's items,
+    designs and offers state. A criterion nothing states would filter every plan away."""
+    stating = (*network.items.values(), *network.designs.values(), *network.offers.values())
+    return sorted({k for r in stating for k, v in r.properties.items() if isinstance(v, bool)})
+
+
+def shortfall(
+    network: Network,
+    item_id: str,
+    criteria: frozenset[str] = frozenset(),
+    index: SupplyIndex | None = None,
+) -> tuple[Blocker, ...]:
+    """The blockers below `item_id`, nearest first; empty when it has a plan (or when only a
+    cycle of designs stands in the way, which no single blocker names)."""
+    index = index or SupplyIndex(network)
+    counter = PlanCounter(index, criteria)
+    processes = {p for f in network.facilities.values() for p in f.processes}
+    found: list[Blocker] = []
+    seen: set[str] = set()
+
+    def visit(item: str, above: frozenset[str]) -> None:
+        if item in seen or counter.count(item) > 0:
+            return
+        seen.add(item)
+        every = index.sources(item)
+        if not every:
+            found.extend(_unsourced(network, item, processes))
+            return
+        qualifying = index.sources(item, criteria)
+        if not qualifying:
+            found.append(Unqualified(item, _unmet(network, item, every, criteria)))
+            return
+        designs = {s.design.id: s.design for s in qualifying if isinstance(s, Made)}
+        for design in designs.values():
+            for input_id, _ in design.inputs:
+                if input_id not in above:
+                    visit(input_id, above | {item})
+
+    with deep_recursion():
+        visit(item_id, frozenset({item_id}))
+    return tuple(found)
+
+
+def _unsourced(network: Network, item: str, processes: set[str]) -> list[Blocker]:
+    designs = [d for d in network.designs.values() if d.makes == item]
+    described = [d for d in designs if d.inputs_known]
+    if not described:
+        return [Unsourced(item, tuple(d.id for d in designs))]
+    return [Unequipped(item, d.id, _missing(d, processes)) for d in described]
+
+
+def _unmet(network: Network, item: str, sources, criteria: frozenset[str]) -> tuple[str, ...]:
+    """The criteria no source of the item states; all asked, when each is stated by some
+    source but never all by one."""
+    properties = network.items[item].properties
+
+    def stated(source: Source, criterion: str) -> bool:
+        return asserts(source_properties(source), properties, criterion)
+
+    unmet = [c for c in sorted(criteria) if not any(stated(s, c) for s in sources)]
+    return tuple(unmet or sorted(criteria))
+
+
+def _missing(design: Design, processes: set[str]) -> tuple[str, ...]:
+    absent = sorted(p for p in design.processes if p not in processes)
+    return tuple(absent or sorted(design.processes))
