@@ -6,7 +6,7 @@ them later through the outbox."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from sqlmodel import Session
 
@@ -56,12 +56,10 @@ def hand_over(
     trying = rebuild(InboundMessage(command=command.service.__name__, arguments=given, **origin))
     if command.tried and (refused := services.trial(trying)) is not None:
         services.record_refusal(trying, refused)
-        # Here, not at the top: the wording reads the declarations, which lead back here.
-
         said = refusal_text(refused).rstrip(".")
         return views.reply(f"Sorry — {said[0].lower()}{said[1:]}. Nothing was changed.")
     submit(command.service, given)
-    return views.reply(command.then.format(**values))
+    return replace(views.reply(command.then.format(**values)), working=True)
 
 
 def _unknown_criterion(services: Services, criteria: list[str]) -> str | None:

@@ -60,6 +60,9 @@ class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
     picture: Picture | None = None
+    # A change handed to the workers: their message is the one confirmation, and until it
+    # comes the platform shows that SCIS is at work (Telegram's and Matrix's typing indicator).
+    working: bool = False
 
 
 def outbox_buttons(payload: dict) -> tuple[Button, ...]:

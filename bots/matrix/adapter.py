@@ -40,7 +40,7 @@ from bots.matrix.connection import MatrixLoginFailed, connect
 from bots.matrix.invites import answer_invite
 from bots.matrix.memory import NEXT_BATCH, Memory, sync_position_key
 from bots.matrix.order_rooms import PRESENT, OrderRooms, order_of, readers
-from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply
+from bots.matrix.posting import LIMIT_EXCEEDED, patiently, post, post_reply, show_working
 from bots.matrix.rendering import text_content
 from bots.matrix.settings import ALL_ROOMS, MatrixSettings, Shard
 from core.service.evidence import MAX_PICTURE_BYTES
@@ -267,6 +267,8 @@ class MatrixAdapter:
             replies = [reply for reply in replies if reply.text != passed]
         for reply in replies:
             await post_reply(self.client, room_id, reply)
+        if any(reply.working for reply in replies):
+            await show_working(self.client, room_id)
 
     async def _order_of(self, room_id: str) -> int | None:
         if room_id not in self._orders:

@@ -11,7 +11,7 @@ import asyncio
 import io
 import logging
 
-from nio import AsyncClient, ErrorResponse
+from nio import AsyncClient, ErrorResponse, RoomTypingResponse
 
 from bots.conversation.messages import Picture, Reply
 from bots.matrix.rendering import image_content, text_content
@@ -90,6 +90,17 @@ async def post_reply(client: AsyncClient, room_id: str, reply: Reply) -> list[st
         image = image_content(picture, mxc)
         events.append(await patiently(lambda: post(client, room_id, image)))
     return events
+
+
+WORKING_MS = 10_000  # how long "typing…" shows unless the bot's next message ends it sooner
+
+
+async def show_working(client: AsyncClient, room_id: str) -> None:
+    """The room's typing indicator while a worker carries a change out. Only a courtesy: a
+    homeserver that refuses it loses the person nothing."""
+    answer = await client.room_typing(room_id, typing_state=True, timeout=WORKING_MS)
+    if not isinstance(answer, RoomTypingResponse):
+        log.debug("no typing indicator in %s: %s", room_id, answer)
 
 
 async def patiently(step, attempts: int = 5):

@@ -4,16 +4,19 @@ keyboard, a picture as a photo or, when too wide to stay readable, as a document
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import RetryAfter
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import RetryAfter, TelegramError
 
 from bots.conversation.messages import Reply
 from bots.telegram import buttons
 from bots.telegram.formatting import CAPTION_LIMIT, escaped, escaped_chunks, fits_as_photo
+
+log = logging.getLogger(__name__)
 
 PATIENCE = 3  # times a reply waits out Telegram's flood control before giving up
 
@@ -21,6 +24,17 @@ PATIENCE = 3  # times a reply waits out Telegram's flood control before giving u
 async def send_replies(bot: Bot, chat_id: int, replies: list[Reply], engine: Engine) -> None:
     for reply in replies:
         await send_reply(bot, chat_id, reply, engine)
+    if any(reply.working for reply in replies):
+        await show_working(bot, chat_id)
+
+
+async def show_working(bot: Bot, chat_id: int) -> None:
+    """Telegram's "typing…" while a worker carries the change out (it lasts 5 s or until the
+    bot's next message). Only a courtesy: a chat that refuses it loses nothing."""
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as error:
+        log.debug("no typing indicator in chat %s: %s", chat_id, error)
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply, engine: Engine) -> None:

@@ -106,14 +106,15 @@ def validate(
 
 
 def tell_agreed(ctx: Context, order: OrderRow, contract: Contract, who: str) -> None:
-    """`who` agreed and the order still waits: they hear it is noted and whom it waits for;
-    every other party hears who agreed, with Agree and Decline if their own word is awaited."""
+    """`who` agreed and the order still waits: they hear it is noted and whom it waits for, and
+    the buyer, who waits on everyone, hears who agreed. The other parties wait only on their own
+    word: they hear when everyone has agreed (validate), not each step — with five
+    parties that would be four messages each for nothing they must do."""
     network = ctx.network()
     awaited = lifecycle.awaited(ctx.session, contract, order)
     names = tuple(network.participant_name(p) for p in awaited)
     ctx.notify(who, AgreementNoted(order.id, names), order.id, outcome=True)
-    others = (lifecycle.contract_parties(ctx.session, contract) | {order.buyer_id}) - {who}
-    for party in sorted(others):
+    for party in sorted({order.buyer_id} - {who}):
         asked = party in awaited
         rest = tuple(network.participant_name(p) for p in awaited if p != party)
         steps = (Next(Agree, (order.id,)), Next(Decline, (order.id,))) if asked else ()

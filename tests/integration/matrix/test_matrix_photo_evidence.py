@@ -10,7 +10,7 @@ import io
 
 from chair_world import agreed_order, chair_services, owners
 from matrix_people import MatrixPerson, eventually
-from nio import UploadResponse
+from nio import TypingNoticeEvent, UploadResponse
 from sqlmodel import Session, select
 from test_conversation import Chat
 from test_matrix_adapter import running
@@ -65,6 +65,8 @@ async def test_an_image_captioned_done_proves_the_stage_and_the_buyer_sees_it(
             mxc = await send_image(ana, f"/done {order} {stage}", "leg.jpg")
             [reply] = await ana.told(f"Recording {stage} of order {order} as done")
             assert "photo goes with it" in reply["body"]
+            # Handed to the workers: the bot shows it is at work in her room.
+            await eventually(lambda: _typing(ana, bot.user_id))
 
         assert services.read(lambda s: order_state(s, order).stages[stage]) == "done"
 
@@ -121,6 +123,14 @@ async def test_an_image_named_only_by_its_file_asks_which_stage(
         assert len(services.read(lambda s: s.exec(select(EvidencePicture)).all())) == 1
     finally:
         await ana.close()
+
+
+async def _typing(person: MatrixPerson, bot: str) -> bool:
+    """Whether the bot is typing in the person's direct room, as her client's sync says."""
+    answer = await person.client.sync(timeout=0, full_state=True)
+    room = answer.rooms.join.get(person.dm)
+    events = room.ephemeral if room is not None else []
+    return any(isinstance(e, TypingNoticeEvent) and bot in e.users for e in events)
 
 
 async def _joined(person: MatrixPerson, bot: str) -> bool:

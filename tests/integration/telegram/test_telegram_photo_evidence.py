@@ -193,6 +193,9 @@ def test_a_photo_captioned_done_proves_the_stage_and_the_buyer_sees_it(world):
 
     assert any(f"Recording {stage} of order {order} as done" in t for t in telegram.texts())
     assert any("photo goes with it" in t for t in telegram.texts())
+    # Handed to the workers: "typing…" until their confirmation comes.
+    [typing] = telegram.calls("sendChatAction")
+    assert fields(typing) == {"chat_id": str(ANA), "action": "typing"}
     assert services.read(lambda s: order_state(s, order).stages[stage]) == "done"
     [kept] = kept_evidence(services, order, stage)
     assert kept.data == JPEG and kept.content_type == "image/jpeg"
@@ -268,6 +271,7 @@ def test_a_refused_assertion_keeps_no_photo(world):
     feed(photo_update(5, 50, f"/done {order} {theirs}"))
 
     assert "belongs to" in telegram.texts()[-1]
+    assert not telegram.calls("sendChatAction")  # refused at once: nothing is at work
     assert services.read(lambda s: order_state(s, order).stages[theirs]) == "pending"
     assert not services.read(lambda s: s.exec(select(EvidencePicture)).all())
     assert not services.read(
