@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bots.conversation import views
+from bots.conversation.history import history_lines, history_page
 from bots.conversation.messages import Reply
 from bots.conversation.next_steps import refusal_text
 from bots.conversation.turn import Turn
@@ -23,8 +24,7 @@ from core.service.lifecycle import OrderStatus
 from core.service.listings import catalog as catalog_of
 from core.service.listings import (
     duties,
-    history_page,
-    history_until,
+    order_events,
     order_list,
     stage_list,
 )
@@ -180,16 +180,18 @@ def history(turn: Turn) -> Reply:
     if moment is None or isinstance(moment, int):
         page = moment or 1
         try:
-            shown = services.read(lambda session: history_page(services, session, order_id, page))
+            told = services.read(lambda session: order_events(services, session, order_id))
+            shown = history_page(told, page)
         except Refused as refusal:
             return views.reply(f"{_sentence(refusal)}. /history {order_id} shows the newest.")
         return views.history(shown)
 
     def then(session: Session):
-        lines = history_until(services, session, order_id, moment.at)
-        return history_at(session, order_id, moment.at), lines
+        told = order_events(services, session, order_id, until=moment.at)
+        return history_at(session, order_id, moment.at), told
 
-    state, lines = turn.services.read(then)
+    state, told = turn.services.read(then)
+    lines = history_lines(told)
     return views.history_at(order_id, moment.shown, state, lines)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bots.conversation.declaration import Command, may_use, who_may
+from bots.conversation.history import HistoryPage
 from bots.conversation.messages import Button, Picture, Reply
 from bots.conversation.next_steps import command_text
 from bots.conversation.plan_lines import plan_lines
@@ -17,7 +18,6 @@ from core.service.listings import (
     SHOWN_WORDS,
     WAITING,
     Duties,
-    HistoryPage,
     OrderList,
     StageList,
 )

@@ -86,64 +86,6 @@ def timeline(session: Session, order_id: int) -> list[EventRow]:
     )
 
 
-# What each kind of event says in a timeline: a template filled from its data, or, where the
-# words depend on the data, a function of it.
-_SAYS = {
-    "order_placed": lambda d: f"ordered {_lines(d)}" + ("; weaving" if d.get("weaving") else ""),
-    "order_woven": "woven: {plan_count} plans",
-    "plan_chosen": "chose plan {rank}",
-    "agreed": "agreed",
-    "declined": lambda d: f"declined: {_reason(d)}",
-    "contract_agreed": lambda d: f"everyone agreed; {len(d['stages'])} stages",
-    "stage_asserted": lambda d: (
-        f"{d['stage']} {d['status']}"
-        + (" (out of order)" if d.get("out_of_order") else "")
-        + (" 📷 photo" if d.get("picture") else "")
-    ),
-    "error_analysis": lambda d: f"root causes: {', '.join(d['root_causes']) or 'none'}",
-    "replanned": "re-planned ({cause})",
-    "rewoven": "woven again; {plan_count} plans",
-    "quoted": "quoted {variable} = {value:.2f}",
-    "completed": "completed",
-    "order_state": lambda d: (
-        f"now {d['to'].replace('_', ' ')}" + (f": {d['reason']}" if d.get("reason") else "")
-    ),
-    "contract_state": "contract {to}",
-    "blocked": "blocked ({cause})",
-    "reweave": lambda d: (
-        f"looked for another way ({d['cause']})" + ("" if d.get("nodes") else ": nothing missing")
-    ),
-    "disruption_affects": "{resource} out of service, its part re-planned",
-    "resource_restored": "{resource} back in service",
-    "substitution_proposed": "substitute proposed: {by} for {item}",
-    "order_cancelled": lambda d: f"cancelled the order: {_reason(d)}",
-    "stage_handed": lambda d: f"handed {d['stage']} from {d['from'] or 'nobody'} to {d['to']}",
-    "said": "said: {text}",
-    "refused": "refused {command}: {reason}",
-}
-
-
-def timeline_text(events: list[EventRow]) -> list[str]:
-    """H(D, t) for people: when, who, what, and the evidence they gave."""
-    lines = []
-    for event in events:
-        says = _SAYS.get(event.kind, event.kind.replace("_", " "))
-        what = says(event.data) if callable(says) else says.format_map(event.data)
-        evidence = event.data.get("evidence")
-        told = f" — {evidence}" if evidence else ""
-        source = f" [{event.platform} {event.message_id}]" if event.message_id else ""
-        lines.append(f"{event.at:%Y-%m-%d %H:%M} {event.actor_id or 'SCIS'}: {what}{told}{source}")
-    return lines
-
-
-def _lines(data: dict) -> str:
-    return ", ".join(f"{quantity} × {item}" for item, quantity in data["lines"])
-
-
-def _reason(data: dict) -> str:
-    return data.get("reason") or "no reason given"
-
-
 def error_analysis(session: Session, order_id: int) -> list[str]:
     contract = records.latest_contract(session, order_id)
     if contract is None:

@@ -34,7 +34,6 @@ from core.service.queries import (
     order_state,
     stage_picture,
     timeline,
-    timeline_text,
 )
 from core.service.results import Origin, Refused
 
@@ -129,11 +128,17 @@ def test_progress_and_the_picture_are_for_parties_only_and_refusals_are_recorded
     history = as_party(services, "rita", order, "history", lambda s: timeline(s, order))
     kinds = [e.kind for e in history if e.kind not in ("order_state", "order_woven")]
     assert kinds[:2] == ["order_placed", "plan_chosen"]
-    readable = timeline_text(history)
     # 12 plans of examples/chair.yaml, 12 more through Hal's and Ivy's upholstered seats
-    assert readable[0].endswith("dana: ordered 1 × chair")
-    assert any(line.endswith("SCIS: woven: 24 plans") for line in readable)
-    assert any(f"fern: {fern_confirm} done [telegram p1]" in line for line in readable)
+    assert history[0].actor_id == "dana" and history[0].data["lines"] == [["chair", 1]]
+    assert any(e.kind == "order_woven" and e.data["plan_count"] == "24" for e in history)
+    # Who asserted what, from which message: H(D, t).
+    [asserted] = [e for e in history if e.kind == "stage_asserted"]
+    assert (asserted.actor_id, asserted.data["stage"], asserted.data["status"]) == (
+        "fern",
+        fern_confirm,
+        "done",
+    )
+    assert (asserted.platform, asserted.message_id) == ("telegram", "p1")
     with pytest.raises(Refused, match="only shown to its parties"):
         as_party(services, "carol", order, "history", lambda s: timeline(s, order))
     with services.engine.connect() as connection:
