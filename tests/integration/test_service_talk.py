@@ -11,7 +11,7 @@ from core.service.bus import Services
 from core.service.commands import ChoosePlan, PlaceOrder, Say
 from core.service.listings import catalog, duties, stage_list
 from core.service.plan_pages import plan_page
-from core.service.queries import timeline, timeline_text
+from core.service.queries import timeline
 from core.service.results import Origin, Refused
 
 
@@ -41,8 +41,11 @@ def test_a_party_talks_to_every_other_party_and_history_keeps_it(services):
     # A say from no chat message names no origin.
     quiet = services.handle(Say("dana", order, "Thanks"))
     assert "origin" not in quiet.messages[0].payload
-    lines = services.read(lambda s: timeline_text(timeline(s, order)))
-    assert lines[-2].endswith("hal: said: Seats ship Tuesday [telegram t1]")
+    said_events = [e for e in services.read(lambda s: timeline(s, order)) if e.kind == "said"]
+    assert [(e.actor_id, e.data["text"], e.platform, e.message_id) for e in said_events] == [
+        ("hal", "Seats ship Tuesday", "telegram", "t1"),
+        ("dana", "Thanks", "service", None),
+    ]
 
 
 def test_only_parties_talk_and_not_into_the_void(services):
