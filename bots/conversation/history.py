@@ -106,7 +106,8 @@ def _said(network: Network, names: dict[str, str], event: EventRow) -> str:
         state = {"potential": "waiting for agreement"}.get(data.get("to"), data.get("to"))
         return f"the plan is now {state}"
     if kind == "quoted":
-        return f"set the price {data.get('variable')} to {float(data.get('value', 0)):,.2f}"
+        value = float(data.get("value", 0))
+        return f"set {_price_of(network, str(data.get('variable')))} to {value:,.2f}"
     if kind in ("replanned", "blocked", "reweave"):
         verb = {"replanned": "re-planned", "blocked": "blocked", "reweave": "looked again"}[kind]
         return f"{verb}: {data.get('cause', 'no cause given')}"
@@ -130,3 +131,15 @@ def _said(network: Network, names: dict[str, str], event: EventRow) -> str:
         asked = _ASKED.get(data.get("command", ""), "do something")
         return f"asked to {asked}, but {data.get('reason', 'it was refused')}"
     return kind.replace("_", " ")
+
+
+def _price_of(network: Network, variable: str) -> str:
+    """A price variable as a person knows it: "p[pc-visors]" → "the price of Face-shield
+    visor", "K[shield@mf-santurce]" → "the labour for Face shield"; else as it is."""
+    kind, _, source = variable.rstrip("]").partition("[")
+    if kind == "p" and source in network.offers:
+        return f"the price of {network.item_name(network.offers[source].item)}"
+    design = network.designs.get(source.split("@", 1)[0])
+    if kind == "K" and design is not None:
+        return f"the labour for {network.item_name(design.makes)}"
+    return f"the price {variable}"

@@ -34,6 +34,8 @@ def short(name: str, most: int = 24) -> str:
 def price_text(plan: PlanLine) -> str:
     if plan.price is not None:
         return f"{plan.price:,.2f}"
+    if plan.remaining:  # the known part, so that plans with an open price still compare
+        return f"{short_equation(plan.remaining, 60)}, price open"
     return f"price open: {short_equation(plan.equation, 60)}"
 
 

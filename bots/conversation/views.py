@@ -221,11 +221,15 @@ def risk(found: OrderRisk, picture: bytes | None) -> Reply:
     # Routes and single points in one breath, so "7 routes" never reads as "no weak spot".
     for route in found.routes:
         ways = f"{route.count} separate supply route{'s' if route.count != 1 else ''}"
-        if route.cut:
-            cut = " and ".join(route.cut)
+        if len(route.cut) == 1:
             lines.append(
-                f"{ways} to {route.item}, all through {cut}: if "
-                f"{'it fails' if len(route.cut) == 1 else 'one of them fails'}, every route fails."
+                f"{ways} to {route.item}, all through {route.cut[0]}: if it fails, every route "
+                "fails."
+            )
+        elif route.cut:  # a smallest set whose loss, all together, cuts every route
+            lines.append(
+                f"{ways} to {route.item}; losing {' and '.join(route.cut)} together would cut "
+                "every one."
             )
         else:
             lines.append(f"{ways} to {route.item}; no single failure cuts them all.")

@@ -139,7 +139,7 @@ def _tell_accepted(ctx, match: IntentMatch, request: IntentRow, offers, actor: s
     used = _used(ctx, order)
     for who in everyone:
         ctx.notify(who, _accepted(match, order, used, who, by=name))
-    ctx.notify(actor, _accepted(match, order, used, actor))
+    ctx.notify(actor, _accepted(match, order, used, actor), outcome=True)
 
 
 def _accepted(match, order: int | None, used: dict[str, str], who: str, by=None) -> MatchAccepted:

@@ -181,7 +181,8 @@ def _after_failure(ctx, order, contract, graph, stage, reason: str) -> None:
     plan = plan_of(ctx, contract)
     paths = list(affected_nodes(graph, [c.id for c in causes]))
     avoid = {c.source for c in causes}
-    cause = f"{stage.id} {stage.kind} of {stage.item} failed: {reason}"
+    item = ctx.network().item_name(stage.item)
+    cause = f"{stage.id} {stage.kind} of {item} failed: {reason}"
     replan(ctx, order, contract, plan, paths, avoid, cause)
 
 

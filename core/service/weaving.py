@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.intents.model import PERIODS
 from core.network.model import Network
-from core.pricing.equation import plan_equation
+from core.pricing.equation import plan_equation, remaining_text
 from core.risk.reliability import History, Reliability
 from core.risk.supply import SupplyModel
 from core.service import records
@@ -20,7 +20,7 @@ from core.service.records import network_version
 from core.service.risk import failure_history, plan_outlook
 from core.store.tables import OrderRow, PlanRow
 from core.weave import PRICE, Demand, Plan, Weave
-from core.weave.plan_document import node_document
+from core.weave.plan_document import PlanGap, node_document
 
 PLANS_OFFERED = 5
 NO_PLAN = "no plan can deliver it with the network as it is"
@@ -48,6 +48,7 @@ def described(network: Network, learned: Reliability, plan: Plan, buyer: str) ->
         "rank": plan.rank,
         "equation": equation.text(),
         "price": equation.price,
+        "remaining": remaining_text(equation),
         "unknowns": list(equation.unknowns),
         "outlook": plan_outlook(network, learned, plan, buyer),
         "tree": [node_document(line) for line in plan.lines],
@@ -134,6 +135,7 @@ def plan_line(network: Network, plan: dict) -> PlanLine:
         rank=plan["rank"],
         price=plan["price"],
         equation=plan["equation"],
+        remaining=plan.get("remaining", ""),
         unknowns=tuple(plan.get("unknowns") or ()),
         parts=plan_parts(network, plan["tree"]),
         failure=outlook.get("failure"),
@@ -146,11 +148,16 @@ def plan_line(network: Network, plan: dict) -> PlanLine:
 
 
 def row_line(network: Network, row: PlanRow) -> PlanLine:
+    try:  # what the price comes to so far is not stored: it is the equation over the plan
+        remaining = remaining_text(plan_equation(network, records.rebuild_plan(network, row)))
+    except PlanGap:  # a source the network no longer has: the equation alone
+        remaining = ""
     return plan_line(
         network,
         {
             "rank": row.rank,
             "price": row.price,
+            "remaining": remaining,
             "equation": row.equation,
             "unknowns": row.unknowns,
             "outlook": row.outlook,

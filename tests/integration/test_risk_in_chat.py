@@ -51,8 +51,10 @@ def test_plans_frames_and_risk_show_the_chance_of_failing(chat):
         "(gus-backs); Gus Pappas Upholstery." in figures
     )
     # Two shops assemble chairs, and nothing else joins the routes to a chair: said so that
-    # "2 routes" cannot read as "no weak spot".
-    routes = re.search(r"(\d+) separate supply routes to Chair, all through (.+): if one", figures)
+    # "2 routes" cannot read as "no weak spot" — nor as "either shop failing cuts them all".
+    routes = re.search(
+        r"(\d+) separate supply routes to Chair; losing (.+) together would cut every one", figures
+    )
     assert routes[1] == "2" and set(routes[2].split(" and ")) == {
         "Ana's Woodshop, Remington",
         "Station North Turning Studio",

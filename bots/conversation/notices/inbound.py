@@ -25,7 +25,7 @@ def refused(notice: CommandRefused) -> Rendered:
 
 
 def carried_out(notice: CarriedOut) -> Rendered:
-    return Rendered(f"Done: {DID.get(notice.command, notice.command)}.", notice.kind)
+    return Rendered(f"Done: {DID.get(notice.command, spoken(notice.command))}.", notice.kind)
 
 
 def not_carried_out(notice: NotCarriedOut) -> Rendered:

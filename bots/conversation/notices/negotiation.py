@@ -61,8 +61,13 @@ def _first(notice: FrameSent, others: list[Party], hidden: int) -> str:
             f"{t.letter} = {t.shown_value} ({t.item})" for t in own[:OWN_TERMS_SHOWN]
         )
         more = f" and {len(own) - OWN_TERMS_SHOWN} more" if len(own) > OWN_TERMS_SHOWN else ""
-        quote = _cmd(QuotePrice, order, own[0].letter, "PRICE")
-        lines.append(f"You set {listed}{more}; {quote} changes one.")
+        open_ = [t for t in own if t.value is None]
+        if open_:  # the price the plan waits for first
+            quote = _cmd(QuotePrice, order, open_[0].letter, "PRICE")
+            lines.append(f"You set {listed}{more}; {quote} gives the one not quoted yet.")
+        else:
+            quote = _cmd(QuotePrice, order, own[0].letter, "PRICE")
+            lines.append(f"You set {listed}{more}; {quote} changes one.")
     outlook = outlook_text(frame.outlook)
     if outlook:
         lines.append(f"Outlook: {outlook}.")

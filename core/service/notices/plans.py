@@ -42,6 +42,7 @@ class PlanLine:
     equation: str
     unknowns: tuple[str, ...]
     parts: tuple[PlanPart, ...]
+    remaining: str = ""  # what the price comes to so far: "71.00 + 2·B" (or the equation)
     failure: float | None = None
     riskiest: RiskiestStage | None = None
     local_share: float | None = None  # of the weight, made within radius_km of the buyer
