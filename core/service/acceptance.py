@@ -139,7 +139,8 @@ def _tell_accepted(ctx, match: IntentMatch, request: IntentRow, offers, actor: s
     used = _used(ctx, order)
     for who in everyone:
         ctx.notify(who, _accepted(match, order, used, who, by=name))
-    ctx.notify(actor, _accepted(match, order, used, actor), outcome=True)
+    # The accepter's outcome, unless the order it made already answered them (its plans).
+    ctx.notify(actor, _accepted(match, order, used, actor), outcome=not ctx.told_outcome(actor))
 
 
 def _accepted(match, order: int | None, used: dict[str, str], who: str, by=None) -> MatchAccepted:

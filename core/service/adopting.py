@@ -28,7 +28,7 @@ from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
 from core.store.tables import AssertionRow, Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
 from core.weave.plan import Plan, PlanNode
-from core.weave.plan_document import node_document
+from core.weave.plan_document import PlanGap, node_document
 from core.weave.sources import is_held
 
 
@@ -44,7 +44,7 @@ def adopt(
         order_id=order.id,
         batch=batch,
         rank=1,
-        network_version=_newest_version(ctx, old_row.network_version),
+        network_version=_version_for(ctx, new_plan, old_row.network_version),
         tree=[node_document(line) for line in new_plan.lines],
         equation=equation.text(),
         price=equation.price,
@@ -150,8 +150,19 @@ def _was_done(ctx: Context, row: StageRow) -> bool:
     return last == "done"
 
 
-def _newest_version(ctx: Context, fallback: int) -> int:
-    return records.network_version(ctx.session) or fallback
+def _version_for(ctx: Context, plan: Plan, oldest: int) -> int:
+    """The newest network version the whole plan can be rebuilt over: the newest, unless a part
+    delivered before the network was loaded again names a source it no longer has — then the
+    newest that still has it (what was delivered is not re-planned, so it keeps its source)."""
+    newest = records.network_version(ctx.session) or oldest
+    tree = [node_document(line) for line in plan.lines]
+    for version in range(newest, oldest - 1, -1):
+        try:
+            records.rebuild_tree(ctx.network_at(version), tree)
+        except PlanGap:
+            continue
+        return version
+    return newest
 
 
 def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageGraph:

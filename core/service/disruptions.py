@@ -236,7 +236,7 @@ def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cau
     who = disruption.actor or "scis"
     for stage in failing:
         message = f"{disruption.id}:{contract.id}:{stage.id}"
-        failed = Assertion(stage.id, "failed", who, ctx.now, "disruption", message, cause)
+        failed = Assertion(stage.id, "failed", who, ctx.now, records.SIGNALLED, message, cause)
         applied = apply(graph, failed)
         keep_assertion(ctx, order.id, contract, applied, disruption.actor)
         graph = applied.graph

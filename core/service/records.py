@@ -8,6 +8,7 @@ from core.network.model import Network
 from core.service.results import Refused
 from core.stages.graph import Stage, StageGraph
 from core.store.tables import (
+    AssertionRow,
     Contract,
     NetworkVersion,
     OrderLine,
@@ -67,9 +68,15 @@ def plans(session: Session, order_id: int) -> list[PlanRow]:
 
 def rebuild_plan(network: Network, row: PlanRow, index: SupplyIndex | None = None) -> Plan:
     """The stored plan over `network`; raises PlanGap when the network lost one of its sources."""
+    return rebuild_tree(network, row.tree, row.rank, index)
+
+
+def rebuild_tree(
+    network: Network, tree: list[dict], rank: int = 1, index: SupplyIndex | None = None
+) -> Plan:
     index = index or SupplyIndex(network)
-    lines = tuple(node_from_document(network, index, line) for line in row.tree)
-    return Plan(lines=lines, score=(0, 0.0), rank=row.rank)
+    lines = tuple(node_from_document(network, index, line) for line in tree)
+    return Plan(lines=lines, score=(0, 0.0), rank=rank)
 
 
 def stage_rows(session: Session, contract_id: int) -> list[StageRow]:
@@ -78,6 +85,25 @@ def stage_rows(session: Session, contract_id: int) -> list[StageRow]:
             select(StageRow).where(StageRow.contract_id == contract_id).order_by(StageRow.id)
         )
     )
+
+
+# The platform of the assertions a disruption makes when it fails the stages of what it took out
+# of service: told apart from a person's word (core/service/disruptions.py).
+SIGNALLED = "disruption"
+
+
+def failed_by_people(session: Session, contract_id: int, codes: set[str]) -> set[str]:
+    """Of the stages `codes` of the contract, those whose latest failure a person asserted. A
+    stage failed by a disruption failed because its resource was out of service: the network
+    leaves that resource out while it is, and may use it again once it is back."""
+    rows = session.exec(
+        select(StageRow.code, AssertionRow.platform)
+        .join(AssertionRow, AssertionRow.stage_id == StageRow.id)
+        .where(StageRow.contract_id == contract_id, AssertionRow.status == "failed")
+        .order_by(AssertionRow.id)
+    ).all()
+    latest = dict(rows)  # code → the platform of its latest failure
+    return {code for code in codes if latest.get(code) != SIGNALLED}
 
 
 def stage_graph(session: Session, contract_id: int) -> StageGraph:

@@ -135,30 +135,40 @@ def replan(
     network = usable_network(ctx, order, avoid)
     buyer = network.participants.get(order.buyer_id)
     buyer_place = buyer.location if buyer else None
-    new_plan, stuck = plan, []
-    for path in paths:
-        old = node_at(plan, path)
-        item = (substitute or {}).get(path, old.item)
+    woven: dict[str, PlanNode] = {}
+    stuck = []
+
+    def weave_at(at: str, item: str) -> PlanNode | None:
         held = [
             h
-            for h in held_under(graph, plan, path)
+            for h in held_under(graph, plan, at)
             if h.holder not in down and h.holder not in order.excluded
         ]
-        node = _weave_node(
-            network,
-            item,
-            old.quantity,
-            order.criteria,
-            parent_place(network, plan, path, buyer_place),
-            held,
-        )
+        place = parent_place(network, plan, at, buyer_place)
+        return _weave_node(network, item, node_at(plan, at).quantity, order.criteria, place, held)
+
+    for path in paths:
+        old = node_at(plan, path)
+        node = weave_at(path, (substitute or {}).get(path, old.item))
+        at = path
+        # Nothing makes or sells the part any more: the part above it may be made another way
+        # (a headband printed instead of cut from the sheet that failed), up to what was
+        # delivered already. A substitute is for the very part named, so it does not climb.
+        while node is None and substitute is None and "." in at:
+            at = at.rsplit(".", 1)[0]
+            if records.within(at, delivered):
+                break
+            node = weave_at(at, node_at(plan, at).item)
         if node is None:
             stuck.append((path, old))
             continue
-        new_plan = splice(new_plan, path, node)
+        woven[at] = node
     if stuck:
         _block(ctx, order, network, plan, stuck, cause)
         return None
+    new_plan = plan
+    for at in outermost(woven):  # a part re-planned whole takes in what was re-planned below it
+        new_plan = splice(new_plan, at, woven[at])
     adopt(ctx, order, contract, plan, new_plan, cause)
     return new_plan
 

@@ -79,7 +79,11 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     if not paths:
         return 0
     plan = plan_of(ctx, contract)
-    if replan(ctx, order, contract, plan, paths, {c.source for c in causes}, cause) is None:
+    # Avoided: what people said failed. What failed because it was out of service is for the
+    # network to leave out while it is (and to offer again once it is back).
+    failed = records.failed_by_people(ctx.session, contract.id, {c.id for c in causes})
+    avoid = {c.source for c in causes if c.id in failed}
+    if replan(ctx, order, contract, plan, paths, avoid, cause) is None:
         return 0
     return len(paths)
 

@@ -124,9 +124,11 @@ def test_a_clinics_request_finds_a_maker_and_a_supplier_and_becomes_an_order(cha
     assert [(o.supplier, o.capacity) for o in sheet_offer] == [("plasticos", 50.0)]
     for offerer in ("maya", "plasticos"):
         assert f"accepted match {match_id}" in chat.outbox(offerer, "match")[-1].text
-    # The one who accepted hears what it became, as the outcome of their command (no "Done: …").
-    [outcome] = [m for m in chat.outbox("clinic") if m.payload.get("outcome")][-1:]
-    assert "match" in outcome.text and not outcome.text.startswith("Done")
+    # The one who accepted hears what it became: the order's plans are the outcome of their
+    # command, the match's news follows — never "Done: AcceptMatch".
+    told = chat.outbox("clinic")
+    assert any("Match" in m.text and "accepted" in m.text for m in told)
+    assert not any(m.text.startswith("Done") for m in told)
 
     # The order: woven over the grown network, 200 shields = 20 batches of 20 sheets and spools.
     plans = chat.outbox("clinic", "plans")[-1]

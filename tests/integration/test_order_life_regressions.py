@@ -239,3 +239,44 @@ def test_9_agree_then_decline_replans_cleanly(city):
     row = city.read(lambda s: s.get(OrderRow, order))
     assert row.status == "open" and "textiles-borinquen" in row.excluded
     assert ("hospital-santurce", "plans") in {(m.participant_id, m.kind) for m in declined.messages}
+
+
+def test_10_an_order_stuck_on_disruptions_goes_on_once_they_are_restored(engine):
+    """Found playing the roles (issue 16): both chair shops and Gus's backs out of service
+    blocked an agreed order; with Ana's shop and Gus back, it stayed blocked for good, because
+    the re-plan still avoided Gus's backs — sources whose stages failed only because they were
+    out of service, not because their people failed them."""
+    chair = _services(engine, CHAIR)
+    order = agreed_order(chair, "dana", "chair", 2, through="ana-shop")
+    chair.handle(Disrupt("rita", "ana-shop", "power cut"))
+    chair.handle(Disrupt("rita", "eli-studio", "flooded"))
+    chair.handle(Disrupt("rita", "gus", "out sick"))
+    assert chair.read(lambda s: s.get(OrderRow, order).status) == "blocked"
+    chair.handle(Restore("rita", "ana-shop"))
+    chair.handle(Restore("rita", "gus"))
+    row = chair.read(lambda s: s.get(OrderRow, order))
+    assert row.status != "blocked", row.reason
+    assert {s.owner for s in graph(chair, order) if s.kind == "make"} == {"ana"}
+
+
+def test_10b_a_source_its_people_said_failed_is_still_avoided(engine):
+    """The other side of the rule: a stage a person failed keeps its source out of re-plans."""
+    chair = _services(engine, CHAIR)
+    order = agreed_order(chair, "dana", "chair", 2, through="ana-shop")
+    make = next(s for s in graph(chair, order) if s.kind == "make" and s.item == "chair")
+    chair.handle(AssertStage("ana", order, make.id, "failed", "the glue did not set"))
+    assert {s.owner for s in graph(chair, order) if s.kind == "make"} == {"eli"}
+
+
+def test_11_a_part_nobody_else_supplies_is_replanned_a_level_up(city):
+    """Found playing the roles (issue 16): the PP sheet for the headbands failed on receipt, and
+    nobody else sells PP sheet — the order was blocked for good, though headbands can be printed
+    from filament instead. The re-plan climbs to the headband and makes it another way."""
+    order = agreed_order(city, HOSPITAL, "face-shield", 10)
+    receive = next(s for s in graph(city, order) if (s.kind, s.item) == ("receive", "pp-sheet"))
+    city.handle(AssertStage(receive.owner, order, receive.id, "failed", "the sheet was cracked"))
+    row = city.read(lambda s: s.get(OrderRow, order))
+    assert row.status != "blocked", row.reason
+    items = {s.item for s in graph(city, order)}
+    assert "pp-sheet" not in items and "headband" in items
+    assert items & {"pla-filament", "petg-filament"}  # printed, from filament
