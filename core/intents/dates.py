@@ -1,7 +1,8 @@
-"""The dates people type in an intent: an ISO date, "today", "tomorrow", "next week/month" (7/30
-days on), "in N days/weeks/months", "Dec 20" or "20 December" with an optional year (without one,
-a day that has passed this year is next year's), or, after a keyword only, a weekday (the next
-one, today included).
+"""The dates people type in an intent: an ISO date, "today", "tomorrow", "this week" (to its
+Sunday), "this month" (to its last day), "next week/month" (7/30 days on), "in N
+days/weeks/months", "Dec 20" or "20 December" with an optional year (without one, a day that has
+passed this year is next year's), or, after a keyword only, a weekday (the next one, today
+included).
 
 `RANGE_RE` ("from A to B", "from A"), `END_RE` ("by/before/until/till/due B") and `BARE_DATE_RE`
 find them in a text; `named_day` says which day one of them names.
@@ -25,7 +26,7 @@ _MONTH = (
 _DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+[0-9]{4})?"
 _DATE = (
-    r"(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|today|tomorrow|next\s+(?:week|month)"
+    r"(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|today|tomorrow|(?:this|next)\s+(?:week|month)"
     r"|in\s+(?:[0-9]+|an?|one|two|three|four)\s+(?:day|week|month)s?"
     rf"|{_MONTH}\s+{_DAY}{_YEAR}|{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR})(?!\w)"
 )
@@ -70,6 +71,11 @@ def named_day(words: str, today: date) -> date:
         return today
     if words == "tomorrow":
         return today + timedelta(days=1)
+    if words == "this week":  # until its Sunday
+        return today + timedelta(days=6 - today.weekday())
+    if words == "this month":  # until its last day
+        following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+        return following - timedelta(days=1)
     if match := ISO_RE.fullmatch(words):
         return _calendar_day(int(match["year"]), int(match["month"]), int(match["day"]), words)
     if match := RELATIVE_RE.fullmatch(words):

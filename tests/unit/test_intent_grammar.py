@@ -276,3 +276,13 @@ def test_any_text_is_an_intent_or_an_intent_error(kind, words):
     assert intent.expires >= TODAY
     assert intent.quantity is None or intent.quantity.amount > 0
     assert intent.resource.id in describe(intent, NETWORK)
+
+
+def test_this_week_and_this_month_are_dates_not_part_of_the_item():
+    """Found playing a maker (issue 16): "/offer 20 face shields this week" offered a new item
+    called "face shields this week", which matched no request for face shields."""
+    week = read(OFFER, "20 face shields this week")
+    assert week.resource == item("face-shield") and week.quantity == Quantity(20)
+    assert week.ends == date(2026, 11, 15)  # TODAY is a Sunday: this week ends today
+    month = read(REQUEST, "10 face shields this month")
+    assert month.resource == item("face-shield") and month.ends == date(2026, 11, 30)
