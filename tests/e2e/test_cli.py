@@ -625,3 +625,24 @@ def test_every_help_reads_as_written_each_paragraph_on_one_line():
         lines = [" ".join(line.strip(" │").split()) for line in result.stdout.splitlines()]
         for paragraph in _paragraphs(docstring):
             assert any(paragraph in line for line in lines), (path, paragraph, result.stdout)
+
+
+def test_names_and_diagnostics_are_printed_as_text_never_as_markup(tmp_path):
+    """Issue 17, finding 9: a manifest's own text ("Thing [/b] x", a part "Leg [/u]") is
+    printed as it is — `scis catalog` once ended in rich's MarkupError and a traceback."""
+    folder = tmp_path / "thing"
+    folder.mkdir()
+    (folder / "okh.toml").write_text(
+        'okhv = "OKH-LOSHv1.0"\nname = "Thing [/b] x"\n'
+        'repo = "https://github.com/example/thing"\nversion = "1.0.0"\n'
+        'license = "CC-BY-4.0"\nlicensor = "Someone"\nbom = "missing[/i].csv"\n'
+        '\n[[part]]\nname = "Leg [/u]"\n'
+    )
+    result = scis("catalog", "-n", folder)
+    assert "Traceback" not in result.stderr and "MarkupError" not in result.stderr
+    assert "Thing [/b] x" in result.stdout and "Leg [/u]" in result.stdout
+    network = tmp_path / "net.yaml"
+    network.write_text('scis: 1\nitems:\n  - {id: widget, name: Widget, "[/bold]": 1}\n')
+    result = scis("catalog", "-n", network)
+    assert result.returncode == 1
+    assert "net.yaml:3: error: [/bold]: unknown field" in result.stderr
