@@ -97,6 +97,11 @@ def find_duplicates(text: str) -> list[Duplicate]:
     return found
 
 
+def contradicted_keys(text: str) -> set[str]:
+    """Top-level keys given twice with different values."""
+    return {d.path[0] for d in find_duplicates(text) if len(d.path) == 1 and not d.same_value}
+
+
 def _same_node(a, b) -> bool:
     if a is b:
         return True
@@ -115,18 +120,29 @@ def _same_node(a, b) -> bool:
 
 
 def judge_duplicates(
-    text: str, source: str, used: frozenset[tuple[str, ...]]
+    text: str,
+    source: str,
+    used: frozenset[tuple[str, ...]],
+    naming: frozenset[str] = frozenset(),
 ) -> tuple[list[Diagnostic], bool]:
     """Diagnostics for repeated keys, and whether the file must be left out.
 
     A repeat of a key we do not read, or a repeat with the very same value, cannot change what
     we import: a warning. Two different values of a key we read leave us guessing which one the
-    author meant, and we do not guess: an error, and nothing from the file is used."""
+    author meant, and we do not guess: an error, and nothing from the file is used. `naming`:
+    top-level keys read only to name the record, which are passed over when contradicted (see
+    `contradicted_keys`): a warning."""
     diagnostics: list[Diagnostic] = []
     fatal = False
     for dup in find_duplicates(text):
         key = dup.path[-1]
-        if dup.pattern not in used:
+        if dup.pattern in {(k,) for k in naming} and not dup.same_value:
+            message = (
+                f"duplicate key {key!r} (first at line {dup.first_line}) with a different value: "
+                "it is unclear which one is meant, so it does not name the design"
+            )
+            diagnostics.append(warning(message, source, dup.line, dup.field))
+        elif dup.pattern not in used:
             message = (
                 f"duplicate key {key!r} (first at line {dup.first_line}); SCIS does not read "
                 "this key, so the file loads anyway (a plain YAML loader keeps the last)"

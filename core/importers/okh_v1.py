@@ -9,10 +9,12 @@ link leaves the inputs unknown, and a design whose inputs are unknown is marked 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from core.importers import okf_common as okf
 from core.importers.naming import slug
+from core.importers.okh_losh import repo_id
 from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
@@ -42,6 +44,9 @@ _USED = okf.atom_patterns("bom-atoms", "tool-list-atoms", single=("product-atom"
     ("design-files",),
     ("design-files", "*", "title"),
 }
+# What a manifest says it is, most telling first: the project's home, else its documentation.
+# Never the file name: most published manifests are all called `okh.yml` or `okh-manifest.yml`.
+_IDENTITY_LINKS = ("project-link", "documentation-home")
 _LINK = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _PATH_LIKE = re.compile(r"^(/|\.{1,2}/|\w+://)|\.\w{2,4}$")
 
@@ -68,7 +73,9 @@ def read_text(text: str, source: str) -> Fragment:
     if not isinstance(data, dict):
         return Fragment(source, diagnostics=[error("an OKH manifest must be a mapping", source, 1)])
     diagnostics, fatal = (
-        okf.judge_duplicates(text, source, _USED) if parse_diagnostics else ([], False)
+        okf.judge_duplicates(text, source, _USED, naming=frozenset(_IDENTITY_LINKS))
+        if parse_diagnostics
+        else ([], False)
     )
     fragment = Fragment(source, diagnostics=diagnostics)
     if fatal:
@@ -79,10 +86,13 @@ def read_text(text: str, source: str) -> Fragment:
     inputs, input_items, known = _inputs(data, product, source, text, diagnostics)
     processes = okf.processes_from(data, "tool-list-atoms", "tool-list", source, diagnostics)
     title = okf.clean(data.get("title")) or product.name
+    ambiguous = okf.contradicted_keys(text) if parse_diagnostics else set()
+    design_id, fields, id_line = _identity(data, product, ambiguous)
     fragment.items = [product, *input_items]
+    fragment.id_fields[design_id] = (fields, id_line)
     fragment.designs = [
         Design(
-            id=slug(Path(source).stem, fallback="okh"),
+            id=design_id,
             makes=product.id,
             inputs=tuple(inputs.items()),
             processes=processes,
@@ -92,6 +102,34 @@ def read_text(text: str, source: str) -> Fragment:
         )
     ]
     return fragment
+
+
+def _identity(data, product: Item, ambiguous: set[str]) -> tuple[str, tuple[str, ...], int]:
+    """(the design id, the manifest fields it comes from, the line of the first).
+
+    The link the manifest gives for its project, normalised as a repository URL is (so
+    `…/blob/main/README.md` names the repository), else its title, else its product; with its
+    `version` when given, so two releases of one design are two designs. A link given twice
+    with different values does not say which project this is, and is passed over."""
+    version = okf.clean(data.get("version"))
+    suffix = f"@{_version_slug(version)}" if version and _version_slug(version) else ""
+    also = ("version",) if suffix else ()
+    for key in _IDENTITY_LINKS:
+        link = okf.clean(data.get(key)) if key not in ambiguous else ""
+        if link and _LINK.match(link):
+            found = repo_id(link if "://" in link else f"https://{link}")
+            if found:
+                return slug(found) + suffix, (key, *also), data.line_of(key)
+    if okf.clean(data.get("title")):
+        return slug(okf.clean(data["title"])) + suffix, ("title", *also), data.line_of("title")
+    line = product.origin.line or 1
+    return slug(product.name) + suffix, ("product-atom", *also), line
+
+
+def _version_slug(version: str) -> str:
+    """'v0.3T and V0.4T' -> 'v0.3t-and-v0.4t': dots kept, as versions are written with them."""
+    folded = unicodedata.normalize("NFKD", version).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9.]+", "-", folded.lower()).strip("-.")
 
 
 def _product(data: dict, source: str, diagnostics: list[Diagnostic]) -> Item | None:

@@ -19,6 +19,7 @@ from core.network.model import (
     Item,
     Network,
     Offer,
+    Origin,
     Participant,
     Substitute,
     Transport,
@@ -39,6 +40,9 @@ class Fragment:
     transport: list[Transport] = field(default_factory=list)
     substitutes: list[Substitute] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Ids the file does not write but which are made from other fields (an OKH v1 design's from
+    # its project link): id -> (those fields, the line of the first), so a clash names them.
+    id_fields: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -72,22 +76,20 @@ def assemble(fragments: list[Fragment]) -> tuple[Network, list[Diagnostic]]:
             items[item.id] = _merge_item(items[item.id], item) if item.id in items else item
 
     unique: dict[str, dict] = {kind: {} for kind in _UNIQUE_KINDS}
+    named_by: dict[tuple[str, str], tuple[tuple[str, ...], int] | None] = {}
     for fragment in fragments:
         for kind in _UNIQUE_KINDS:
             seen = unique[kind]
             for record in getattr(fragment, kind):
+                fields = fragment.id_fields.get(record.id)
                 if record.id in seen:
-                    first = seen[record.id].origin
+                    first = seen[record.id]
                     diagnostics.append(
-                        error(
-                            f"duplicate id {record.id!r} (first declared at {first})",
-                            record.origin.file,
-                            record.origin.line,
-                            "id",
-                        )
+                        _duplicate(kind, record, fields, first, named_by[kind, record.id])
                     )
                     continue
                 seen[record.id] = record
+                named_by[kind, record.id] = fields
 
     participants = unique["participants"]
     kept_designs = [d for d in unique["designs"].values() if _design_ok(d, items, diagnostics)]
@@ -125,6 +127,33 @@ def assemble(fragments: list[Fragment]) -> tuple[Network, list[Diagnostic]]:
         substitutes=kept_substitutes,
     )
     return network, diagnostics
+
+
+def _duplicate(kind: str, record, fields, first, first_fields) -> Diagnostic:
+    """The later of two records with one id, told where the first is and, when the id was made
+    from other fields, which ones: not an `id` field that neither file has."""
+    if fields is None and first_fields is None:
+        return error(
+            f"duplicate id {record.id!r} (first declared at {first.origin})",
+            record.origin.file,
+            record.origin.line,
+            "id",
+        )
+    names, line = fields or (("id",), record.origin.line)
+    first_names, first_line = first_fields or (("id",), first.origin.line)
+    what = "facility" if kind == "facilities" else kind.removesuffix("s")
+    return error(
+        f"{what} {record.id!r} (from {_fields_text(names)}) is already declared by "
+        f"{Origin(first.origin.file, first_line)} (from {_fields_text(first_names)}): two "
+        f"files claiming to be one {what} cannot both load, so this one is left out",
+        record.origin.file,
+        line,
+        names[0],
+    )
+
+
+def _fields_text(names: tuple[str, ...]) -> str:
+    return " and ".join(f"`{n}`" for n in names)
 
 
 def _merge_item(first: Item, later: Item) -> Item:

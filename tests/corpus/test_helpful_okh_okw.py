@@ -17,6 +17,11 @@ LEGS, SEAT, BACK = "wikidata:Q79928004", "wikidata:Q2207370", "wikidata:Q9596827
 HAMMER, SAW, SCREWDRIVER = "wikidata:Q25294", "wikidata:Q125356", "wikidata:Q161071"
 OVEN, SHEET_PAN, SPATULA = "wikidata:Q36539", "wikidata:Q502335", "wikidata:Q15148"
 OATMEAL_COOKIE = "wikidata:Q16682389"
+OATMEAL_DESIGN = "quakeroats-com-cooking-and-recipes-vanishing-oatmeal-raisin-cookies@0.0.1"
+PHOTOREACTOR = "github-com-uw-madison-chem-shops-wisconsin-photoreactor"
+# Its two `project-link`s disagree, so its documentation names it.
+AGROCIRCLE = "wiki-opensourceecology-de-agrocircle"
+SURGE = "makermask-org-masks-surge@0.0.1"
 
 
 def alpha(corpus: Path, *names: str) -> list[Path]:
@@ -38,7 +43,7 @@ def test_chair_okh_with_chair_parts_and_devhawk_makes_a_chair(corpus):
     network = result.network
     assert result.errors == []
 
-    design = network.designs["okh-chair-helpful"]
+    design = network.designs["chair@0.0.1"]
     assert design.makes == "chair" and network.items["chair"].name == "chair"
     assert dict(design.inputs) == {LEGS: 1, SEAT: 1, BACK: 1}
     assert [network.items[i].name for i, _ in design.inputs] == ["chair legs", "seat", "chair back"]
@@ -92,22 +97,25 @@ def test_chair_parts_repeats_tool_list_atoms_with_the_same_value(corpus):
 def test_the_seat_is_not_yaml_and_the_rest_of_the_folder_loads(corpus):
     folder = corpus / "helpful" / "alpha" / "okh"
     result = load_network([folder])
-    [broken] = result.errors
+    broken, clash = result.errors
+    assert clash.file == str(folder / "okh-manifest-surge-english.yml")
+    assert result.network.designs[SURGE].origin.file == str(
+        folder / "okh-manifest-surge-english-helpful.yml"
+    )
     assert broken.file == str(folder / "okh-seat-helpful.yml")
     assert (broken.line, broken.field) == (3, None)
     assert broken.message.startswith("not valid YAML: mapping values are not allowed here")
     assert not [d for d in result.diagnostics if d.file == broken.file and d is not broken]
     assert set(result.network.designs) == {
-        "okh-character-generator",
-        "okh-chair-helpful",
-        "okh-chococolate-chip-cookies-recipe",
-        "okh-manifest-covisor",
-        "okh-manifest-makermask-origami",
-        "okh-manifest-surge-english-helpful",
-        "okh-manifest-surge-english",
-        "okh-manifest-surge-spanish",
-        "okh-orgami-face-shield",
-        "okh-ventmon-t0-4",
+        "github-com-pubinv-okh-character-generator",
+        "chair@0.0.1",
+        "chocolate-chip-cookies@0.0.1",
+        "covisor-org@1.0.0",
+        "makermask-org-masks-origami-fitted-mask@beta",
+        SURGE,  # from the -helpful copy; the plain copy claims the same identity
+        "makermask-org-es-masks-surge@0.0.1",
+        "maskproject-tech-face-shield-design@1",
+        "github-com-pubinv-ventmon-ventilator-inline-test-monitor@v0.3t-and-v0.4t",
     }
     assert not [i for i in result.network.items.values() if i.origin.file == broken.file]
 
@@ -119,7 +127,7 @@ def test_openflexure_is_not_yaml_and_the_other_manifests_load(corpus):
     assert broken.file == str(folder / "openflexure-microscope-malformed.yml")
     assert (broken.line, broken.field) == (37, None)
     assert "found character '@' that cannot start any token" in broken.message
-    assert set(result.network.designs) == {"wisconsin-photoreactor", "agrocircle-duplicate-key"}
+    assert set(result.network.designs) == {PHOTOREACTOR, AGROCIRCLE}
 
 
 def test_agrocircle_duplicates_a_key_scis_does_not_read_and_still_loads(corpus):
@@ -128,7 +136,7 @@ def test_agrocircle_duplicates_a_key_scis_does_not_read_and_still_loads(corpus):
     [duplicate] = [d for d in result.diagnostics if d.field == "project-link"]
     assert (duplicate.severity, duplicate.line) == ("warning", 36)
     assert "duplicate key 'project-link' (first at line 35)" in duplicate.message
-    design = result.network.designs["agrocircle-duplicate-key"]
+    design = result.network.designs[AGROCIRCLE]
     assert design.makes == "fruit-nut-vegetable-carer" and design.inputs == ()
     assert design.inputs_known is False
 
@@ -136,7 +144,7 @@ def test_agrocircle_duplicates_a_key_scis_does_not_read_and_still_loads(corpus):
 def test_the_photoreactor_is_built_from_its_six_sub_assemblies(corpus):
     result = load_network([corpus / "independent" / "okh-v1" / "wisconsin-photoreactor.yml"])
     network = result.network
-    design = network.designs["wisconsin-photoreactor"]
+    design = network.designs[PHOTOREACTOR]
     assert design.makes == "wisconsin-photoreactor-platform"
     assert [network.items[i].name for i, _ in design.inputs] == [
         "Analog Driver Board",
@@ -160,27 +168,31 @@ def test_the_photoreactor_is_built_from_its_six_sub_assemblies(corpus):
 # file -> (design id, product id, inputs, processes); None: the file is not valid YAML.
 OKH = {
     "alpha/okh/okh-Character-Generator.yml": (
-        "okh-character-generator", "character-generator", 0, 0),
-    "alpha/okh/okh-chair-helpful.yml": ("okh-chair-helpful", "chair", 3, 3),
+        "github-com-pubinv-okh-character-generator", "character-generator", 0, 0),
+    "alpha/okh/okh-chair-helpful.yml": ("chair@0.0.1", "chair", 3, 3),
     "alpha/okh/okh-chococolate-chip-cookies-recipe.yml": (
-        "okh-chococolate-chip-cookies-recipe", "chocolate-chip-cookies", 11, 3),
+        "chocolate-chip-cookies@0.0.1", "chocolate-chip-cookies", 11, 3),
     "alpha/okh/okh-manifest-covisor.yml": (
-        "okh-manifest-covisor", "covisor-mk-ii-protective-face-shield", 1, 1),
+        "covisor-org@1.0.0", "covisor-mk-ii-protective-face-shield", 1, 1),
     "alpha/okh/okh-manifest-makermask-origami.yml": (
-        "okh-manifest-makermask-origami", "makermask-origami-beta-fitted-mask", 0, 0),
+        "makermask-org-masks-origami-fitted-mask@beta", "makermask-origami-beta-fitted-mask", 0, 0),
     "alpha/okh/okh-manifest-surge-english-helpful.yml": (
-        "okh-manifest-surge-english-helpful", "surge-pleated-mask-from-makermask-english", 5, 4),
+        SURGE, "surge-pleated-mask-from-makermask-english", 5, 4),
     "alpha/okh/okh-manifest-surge-english.yml": (
-        "okh-manifest-surge-english", "surge-pleated-mask-from-makermask-english", 4, 3),
+        SURGE, "surge-pleated-mask-from-makermask-english", 4, 3),
     "alpha/okh/okh-manifest-surge-spanish.yml": (
-        "okh-manifest-surge-spanish", "makermask-surge-oleada-instrucciones-espanol", 4, 2),
-    "alpha/okh/okh-orgami-face-shield.yml": ("okh-orgami-face-shield", "origami-face-shield", 2, 0),
+        "makermask-org-es-masks-surge@0.0.1", "makermask-surge-oleada-instrucciones-espanol", 4, 2),
+    "alpha/okh/okh-orgami-face-shield.yml": (
+        "maskproject-tech-face-shield-design@1", "origami-face-shield", 2, 0),
     "alpha/okh/okh-seat-helpful.yml": None,
-    "alpha/okh/okh-ventmon-T0.4.yml": ("okh-ventmon-t0-4", "ventmon-v0-4t", 0, 0),
-    "beta/okh/bread.yml": ("bread", "ghanaian-sugar-bread", 8, 4),
-    "beta/okh/microscope.yml": ("microscope", "openflexure-microscope", 0, 0),
+    "alpha/okh/okh-ventmon-T0.4.yml": (
+        "github-com-pubinv-ventmon-ventilator-inline-test-monitor@v0.3t-and-v0.4t",
+        "ventmon-v0-4t", 0, 0),
+    "beta/okh/bread.yml": ("ghanaian-sugar-bread", "ghanaian-sugar-bread", 8, 4),
+    "beta/okh/microscope.yml": (
+        "openflexure-org-projects-microscope@7.0", "openflexure-microscope", 0, 0),
     "beta/okh/okh-quaker-oats-oatmeal-recipe.yml": (
-        "okh-quaker-oats-oatmeal-recipe", OATMEAL_COOKIE, 11, 3),
+        OATMEAL_DESIGN, OATMEAL_COOKIE, 11, 3),
 }  # fmt: skip
 
 # file -> (participant, roles, facility processes, offers)
@@ -272,7 +284,7 @@ def test_kitchens_can_bake_the_oatmeal_cookie_from_what_the_grocers_stock(corpus
     result = load_network([corpus / "helpful" / "beta"])
     network = result.network
     assert result.errors == []
-    design = network.designs["okh-quaker-oats-oatmeal-recipe"]
+    design = network.designs[OATMEAL_DESIGN]
     assert design.makes == OATMEAL_COOKIE
     assert network.items[OATMEAL_COOKIE].name == "Oatmeal raisin cookie"
     assert network.find_item("Vanishing Oatmeal Raisin Cookies").id == OATMEAL_COOKIE
@@ -307,3 +319,39 @@ def test_the_private_qh_id_does_not_make_the_arduino_shop_sell_chairs(corpus):
         d.line == 53 and "'QH00002' is not a Wikidata id" in d.message
         for d in warnings_of(result, "RobsArduinoShop.yml")
     )
+
+
+# -- identity: real manifests are all called okh.yml ----------------------------------------
+
+REAL = {
+    "helpful/alpha/okh/okh-chair-helpful.yml": "chair@0.0.1",
+    "helpful/alpha/okh/okh-manifest-covisor.yml": "covisor-org@1.0.0",
+    "helpful/alpha/okh/okh-manifest-surge-spanish.yml": "makermask-org-es-masks-surge@0.0.1",
+    "helpful/beta/okh/bread.yml": "ghanaian-sugar-bread",
+    "independent/okh-v1/wisconsin-photoreactor.yml": PHOTOREACTOR,
+}
+
+
+def test_a_folder_of_manifests_all_named_okh_yml_loads_every_design(corpus, tmp_path):
+    for index, name in enumerate(REAL):
+        project = tmp_path / f"project-{index}"
+        project.mkdir()
+        (project / "okh.yml").write_bytes((corpus / name).read_bytes())
+    result = load_network([tmp_path])
+    assert result.errors == []
+    assert set(result.network.designs) == set(REAL.values())
+    assert {Path(d.origin.file).name for d in result.network.designs.values()} == {"okh.yml"}
+
+
+def test_two_copies_of_one_manifest_clash_naming_both_files_and_the_field(corpus, tmp_path):
+    manifest = (corpus / "helpful/alpha/okh/okh-manifest-covisor.yml").read_bytes()
+    for folder in ("first", "second"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "okh-manifest.yml").write_bytes(manifest)
+    result = load_network([tmp_path])
+    [clash] = result.errors
+    first, second = tmp_path / "first/okh-manifest.yml", tmp_path / "second/okh-manifest.yml"
+    assert (clash.file, clash.line, clash.field) == (str(second), 14, "project-link")
+    assert f"{first}:14 (from `project-link` and `version`)" in clash.message
+    assert "'covisor-org@1.0.0'" in clash.message and "duplicate id" not in clash.message
+    assert result.network.designs["covisor-org@1.0.0"].origin.file == str(first)

@@ -54,10 +54,13 @@ def test_the_whole_corpus_loads_in_one_call(whole, relative):
         assert f"okh:{module}" in network.designs
         assert network.designs[f"okh:{module}"].makes == module
     # the chair of the paper, from Helpful's OKH
-    chair = network.designs["okh-chair-helpful"]
+    chair = network.designs["chair@0.0.1"]
     assert chair.makes == "chair" and dict(chair.inputs) == {LEGS: 1, SEAT: 1, BACK: 1}
     # the photoreactor and the agrocircle carer load despite their quirks
-    assert {"wisconsin-photoreactor", "agrocircle-duplicate-key"} <= set(network.designs)
+    assert {
+        "github-com-uw-madison-chem-shops-wisconsin-photoreactor",
+        "wiki-opensourceecology-de-agrocircle",
+    } <= set(network.designs)
 
 
 def test_only_the_broken_files_have_errors(whole, relative):
@@ -66,6 +69,7 @@ def test_only_the_broken_files_have_errors(whole, relative):
         ("helpful/alpha/okh/okh-seat-helpful.yml", 3, None),
         ("independent/okh-v1/openflexure-microscope-malformed.yml", 37, None),
         ("losh/MOSH-A/sBoM.csv", 11, "REFERENCE"),
+        ("helpful/alpha/okh/okh-manifest-surge-english.yml", 16, "project-link"),
     }
     seat = errors[("helpful/alpha/okh/okh-seat-helpful.yml", 3, None)]
     assert seat.startswith("not valid YAML: mapping values are not allowed here")
@@ -73,6 +77,9 @@ def test_only_the_broken_files_have_errors(whole, relative):
     assert "found character '@' that cannot start any token" in flexure
     comb = errors[("losh/MOSH-A/sBoM.csv", 11, "REFERENCE")]
     assert "okh-CombModul.toml" in comb
+    # two manifests of one mask, the same link and version: a clash naming both, not a bad file
+    clash = errors[("helpful/alpha/okh/okh-manifest-surge-english.yml", 16, "project-link")]
+    assert "okh-manifest-surge-english-helpful.yml:16 (from `project-link` and `version`)" in clash
     # a folder was given, not the files: nothing blocks
     assert whole.blocking_errors == []
 
@@ -174,7 +181,7 @@ def test_the_chair_weaves_over_the_whole_corpus(whole):
     assert weave.count() == 1
     (plan,) = weave.best(5)
     (root,) = plan.lines
-    assert root.source.design.id == "okh-chair-helpful"
+    assert root.source.design.id == "chair@0.0.1"
     assert root.source.facility.id == "james-maker-space-facility"
 
 
@@ -191,7 +198,7 @@ def test_the_chair_weaves_from_helpful_alpha(corpus):
     assert (root.item, root.quantity, root.source.design.id, root.source.facility.id) == (
         "chair",
         1,
-        "okh-chair-helpful",
+        "chair@0.0.1",
         "james-maker-space-facility",
     )
     assert [(n.item, n.quantity) for n in root.inputs] == [(LEGS, 1), (SEAT, 1), (BACK, 1)]

@@ -428,7 +428,7 @@ def test_a_corpus_folder_is_a_network_and_its_broken_files_only_warn(corpus):
     tree = plan["tree"]
     assert tree["source"] == {
         "kind": "design",
-        "design": "okh-chair-helpful",
+        "design": "chair@0.0.1",
         "facility": "james-maker-space-facility",
         "operator": "james-maker-space",
     }

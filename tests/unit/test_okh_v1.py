@@ -45,7 +45,7 @@ CHAIR = """
 def test_quantities_given_are_used_and_nothing_is_assumed(tmp_path):
     fragment = read(tmp_path, CHAIR)
     [design] = fragment.designs
-    assert design.id == "okh" and design.makes == "chair" and design.name == "Chair"
+    assert design.id == "chair" and design.makes == "chair" and design.name == "Chair"
     assert design.inputs == (("wikidata:Q79928004", 4), ("wikidata:Q2207370", 1))
     assert design.processes == {"wikidata:Q25294"}
     assert fragment.diagnostics == []
@@ -376,3 +376,52 @@ def test_an_okh_and_an_okw_meet_on_wikidata_items_in_a_folder(tmp_path):
     [offer] = network.offers.values()
     assert offer.item == "wikidata:Q79928004" == network.designs["chair"].inputs[0][0]
     assert network.find_item("Chair Legs").name == "chair legs"
+
+
+# -- identity: what the manifest says it is, never its file name ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "expected", "fields"),
+    [
+        # a link to a file in a repository names the repository
+        (
+            "project-link: https://github.com/PubInv/okh-x/blob/main/README.md\nversion: 1.2\n",
+            "github-com-pubinv-okh-x@1.2",
+            ("project-link", "version"),
+        ),
+        (
+            "documentation-home: www.example.org/docs/\n",
+            "example-org-docs",
+            ("documentation-home",),
+        ),
+        (
+            "project-link: \nversion: v0.3T and V0.4T\n",
+            "chair@v0.3t-and-v0.4t",
+            ("title", "version"),
+        ),
+        ("project-link: not a link\n", "chair", ("title",)),
+    ],
+)
+def test_the_design_id_comes_from_the_manifest(tmp_path, head, expected, fields):
+    fragment = read(tmp_path, head + dedent(CHAIR).lstrip("\n"))
+    [design] = fragment.designs
+    assert design.id == expected
+    assert fragment.id_fields[design.id][0] == fields
+
+
+def test_two_project_links_that_disagree_do_not_name_the_design(tmp_path):
+    fragment = read(
+        tmp_path,
+        """
+        title: Carer
+        project-link: https://github.com/a/one
+        project-link: https://github.com/b/two
+        documentation-home: https://wiki.example.org/Carer
+        """,
+    )
+    [design] = fragment.designs
+    assert design.id == "wiki-example-org-carer"
+    note = only(fragment, "duplicate key 'project-link'")
+    assert (note.severity, note.line) == ("warning", 3)
+    assert "does not name the design" in note.message
