@@ -18,9 +18,10 @@ from bots.conversation.settings import ChatSettings
 from bots.conversation.turn import Person, Submitting
 from core.service.bus import Services
 from core.service.inbound import rebuild
-from core.service.orders import criterion_of, known_criteria
+from core.service.orders import criterion_of
 from core.service.results import Refused
 from core.store.tables import InboundMessage
+from core.weave.shortfall import stated_criteria
 
 # (platform, message id, command class, JSON arguments) → the kept command's id
 Submit = Callable[[str, str, type, dict], int]
@@ -66,7 +67,7 @@ def _unknown_criterion(services: Services, criteria: list[str]) -> str | None:
     """Said before the order is accepted (PlaceOrder checks again: it trusts no adapter)."""
 
     def check(session: Session) -> str | None:
-        known = known_criteria(services.current_network(session))
+        known = stated_criteria(services.current_network(session))
         try:
             for criterion in criteria:
                 criterion_of(criterion, known)

@@ -57,6 +57,7 @@ from core.service.weaving import offer_plans, weave_plans
 from core.store.tables import Contract, OrderLine, OrderRow
 from core.weave import Demand, WeaveError
 from core.weave.plan_document import PlanGap
+from core.weave.shortfall import stated_criteria
 
 MAX_QUANTITY = 1_000_000
 
@@ -76,13 +77,6 @@ def due_problem(due: date, today: date) -> str | None:
             f"give a date by {latest}"
         )
     return None
-
-
-def known_criteria(network: Network) -> list[str]:
-    """The criteria an order may ask for: the yes/no properties the network's items, designs and
-    offers state (a criterion nothing states would silently filter every plan away)."""
-    stating = (*network.items.values(), *network.designs.values(), *network.offers.values())
-    return sorted({k for r in stating for k, v in r.properties.items() if isinstance(v, bool)})
 
 
 def criterion_of(text: str, known: list[str]) -> str:
@@ -129,7 +123,7 @@ def order_checked(command: PlaceOrder, ctx: Context) -> tuple:
         demands.append(Demand(item.id, quantity))
     if any(not isinstance(c, str) for c in command.criteria):
         raise Refused("a criterion is a word like latex-free")
-    known = known_criteria(network)
+    known = stated_criteria(network)
     criteria = [criterion_of(bounded(c, "criterion", 60), known) for c in command.criteria]
     if command.due is not None:
         if not isinstance(command.due, date):  # a datetime is a date too

@@ -23,6 +23,7 @@ from core.service.weaving import described, order_weave, plan_line, row_line, st
 from core.store.tables import Disruption, OrderRow, PlanRow
 from core.weave import Demand, Weave, WeaveError
 from core.weave.plan_document import node_document
+from core.weave.sources import SupplyIndex
 
 PLANS_PER_PAGE = 5
 
@@ -56,10 +57,11 @@ def plan_page(services, session: Session, order_id: int, page: int = 1) -> PlanP
     ranks = range((page - 1) * PLANS_PER_PAGE + 1, min(total, page * PLANS_PER_PAGE) + 1)
     by_rank = {row.rank: row for row in batch}
     network = services.network_at(session, batch[0].network_version) if batch else None
+    index = SupplyIndex(network) if network is not None else None  # one for the whole page
     lines = []
     for rank in ranks:
         if rank in by_rank:
-            lines.append(row_line(network, by_rank[rank]))
+            lines.append(row_line(network, by_rank[rank], index))
         elif again is not None:
             weave, learned = again
             plan = weave.plan(rank)

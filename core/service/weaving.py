@@ -21,6 +21,7 @@ from core.service.risk import failure_history, plan_outlook
 from core.store.tables import OrderRow, PlanRow
 from core.weave import PRICE, Demand, Plan, Weave
 from core.weave.plan_document import PlanGap, node_document
+from core.weave.sources import SupplyIndex
 
 PLANS_OFFERED = 5
 NO_PLAN = "no plan can deliver it with the network as it is"
@@ -147,9 +148,11 @@ def plan_line(network: Network, plan: dict) -> PlanLine:
     )
 
 
-def row_line(network: Network, row: PlanRow) -> PlanLine:
+def row_line(network: Network, row: PlanRow, index: SupplyIndex | None = None) -> PlanLine:
+    """`index`: the network's, when the caller words several rows of one batch."""
     try:  # what the price comes to so far is not stored: it is the equation over the plan
-        remaining = remaining_text(plan_equation(network, records.rebuild_plan(network, row)))
+        plan = records.rebuild_plan(network, row, index)
+        remaining = remaining_text(plan_equation(network, plan))
     except PlanGap:  # a source the network no longer has: the equation alone
         remaining = ""
     return plan_line(

@@ -253,7 +253,9 @@ def test_10_an_order_stuck_on_disruptions_goes_on_once_they_are_restored(engine)
     chair.handle(Disrupt("rita", "gus", "out sick"))
     assert chair.read(lambda s: s.get(OrderRow, order).status) == "blocked"
     chair.handle(Restore("rita", "ana-shop"))
-    chair.handle(Restore("rita", "gus"))
+    back = chair.handle(Restore("rita", "gus"))
+    # "You will hear as soon as that changes" (said when it was blocked): the buyer is told.
+    assert any(m.participant_id == "dana" and m.order_id == order for m in back.messages)
     row = chair.read(lambda s: s.get(OrderRow, order))
     assert row.status != "blocked", row.reason
     assert {s.owner for s in graph(chair, order) if s.kind == "make"} == {"ana"}
