@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bots.conversation.outlook import DOING
 from core.frames import short_equation
 from core.service.notices.plans import PlanLine, PlanPart
-from core.service.risk import DOING, percent
+from core.service.risk import percent
 
 MOST = 160  # characters of one line of text: a phone shows it in three or four rows
 _MEASURE = re.compile(r"\d")

@@ -87,40 +87,6 @@ def plan_outlook(network: Network, learned: Reliability, plan: Plan, buyer: str)
     return outlook
 
 
-DOING = {
-    "make": "making",
-    "ship": "shipping",
-    "confirm": "confirming",
-    "receive": "receiving",
-    "inspect": "inspecting",
-    "accept": "accepting",
-}
-
-
-def outlook_text(outlook: dict | None) -> str:
-    """ "19 % risk (riskiest: Fab Lab Santurce making Face shield, 9 %) · 60 % of the weight
-    made within 50 km", or "" when not known."""
-    if not outlook:
-        return ""
-    parts = [f"{percent(outlook['failure'])} risk"]
-    top = outlook.get("riskiest")
-    if top:
-        doing = DOING.get(top["kind"], top["kind"])
-        parts[0] += f" (riskiest: {top['owner']} {doing} {top['item']}, {percent(top['failure'])})"
-    if outlook.get("local_mass") is not None:
-        parts.append(
-            f"{percent(outlook['local_mass'])} of the weight made within "
-            f"{outlook['radius_km']:g} km"
-        )
-    return " · ".join(parts)
-
-
-def percent(share: float) -> str:
-    if 0 < share < 0.005:
-        return "<1 %"
-    return f"{share:.0%}".replace("%", " %")
-
-
 @dataclass(frozen=True)
 class RiskyStage:
     stage: str
@@ -230,3 +196,9 @@ def _name(records_by_id, record_id: str | None) -> str:
     if record is None:
         return record_id or "nobody yet"
     return getattr(record, "name", None) or record.id
+
+
+def percent(share: float) -> str:
+    if 0 < share < 0.005:
+        return "<1 %"
+    return f"{share:.0%}".replace("%", " %")

@@ -6,11 +6,11 @@ press away (Details, /terms)."""
 from __future__ import annotations
 
 from bots.conversation.next_steps import buttons, command_text
+from bots.conversation.outlook import outlook_text
 from core.frames import Frame, Party, Term, short_equation
 from core.service.commands import Agree, Decline, QuotePrice, Say
 from core.service.notices import Next, Rendered, View
 from core.service.notices.negotiation import FrameSent, PriceRecorded, PriceSet
-from core.service.risk import outlook_text
 
 FRAME_LIMIT = 700  # characters of a first frame
 OTHERS_SHOWN = 5  # parties listed in a first frame; the rest are in /terms
