@@ -12,7 +12,14 @@ from core.network.model import Item, Network
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
 from core.weave.plan_document import node_document
-from core.weave.shortfall import Blocker, Unequipped, Unqualified, shortfall
+from core.weave.shortfall import (
+    FACILITIES_UNKNOWN,
+    UNSTATED,
+    Blocker,
+    Unequipped,
+    Unqualified,
+    shortfall,
+)
 from core.weave.sources import Bought
 
 BLOCKERS_SAID = 4  # reasons for no plan named in the one error line; the rest counted
@@ -148,11 +155,29 @@ def print_catalog(console: Console, entries: list[CatalogEntry]) -> None:
             continue
         console.print(f"[bold]{title}[/] ({len(group)}):", highlight=False)
         for entry in group:
-            kind = "normal" if entry.normal else "adaptive"
             plans = f"{how_many(entry.plan_count)} plan{'s' if entry.plan_count != 1 else ''}"
-            console.print(f"  {escape(entry.item.name)} — {kind}, {plans}", highlight=False)
+            console.print(
+                f"  {escape(entry.item.name)} — {_sourcing(entry)}, {plans}", highlight=False
+            )
             console.print(f"    [dim]{escape(entry.item.id)}[/]", highlight=False)
     console.print(f"{len(orderable)} of {len(entries)} items can be ordered.", highlight=False)
+    if len(orderable) < len(entries):
+        console.print(
+            "scis weave --network NETWORK ITEM 1 says why an item cannot be ordered.",
+            highlight=False,
+        )
+
+
+def _sourcing(entry: CatalogEntry) -> str:
+    """How the item can be had, in the paper's words: sold ready-made (normal), made from a
+    design (adaptive), or neither."""
+    if entry.normal and entry.adaptive:
+        return "sold or made"
+    if entry.normal:
+        return "sold (normal)"
+    if entry.adaptive:
+        return "made (adaptive)"
+    return "nobody sells or makes it"
 
 
 def no_plan_reason(network: Network, item: Item, quantity: int, criteria: frozenset[str]) -> str:
@@ -171,6 +196,16 @@ def _blocker(network: Network, blocker: Blocker) -> str:
     if isinstance(blocker, Unqualified):
         return f"nothing that sells or makes {name} is stated {' and '.join(blocker.criteria)}"
     if isinstance(blocker, Unequipped):
+        if blocker.why == UNSTATED:
+            return (
+                f"nobody sells {name}, and its design {blocker.design} names no process, "
+                "so no facility is known to make it"
+            )
+        if blocker.why == FACILITIES_UNKNOWN:
+            return (
+                f"nobody sells {name}, and no facility has said what it can do "
+                f"(so none can run {blocker.design})"
+            )
         if not blocker.processes:
             return f"nobody sells {name} and no facility can make it ({blocker.design})"
         needs = ", ".join(blocker.processes)

@@ -163,7 +163,7 @@ def _term(network: Network, equation: Equation, name: str) -> Term:
     place = ""
     source = variable.source
     if variable.kind == "labour":
-        source = variable.source.split("@", 1)[1]
+        source = variable.facility or ""
         facility = network.facilities.get(source)
         place = (facility.name if facility is not None else None) or ""
     return Term(

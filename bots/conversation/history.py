@@ -139,7 +139,17 @@ def _price_of(network: Network, variable: str) -> str:
     kind, _, source = variable.rstrip("]").partition("[")
     if kind == "p" and source in network.offers:
         return f"the price of {network.item_name(network.offers[source].item)}"
-    design = network.designs.get(source.split("@", 1)[0])
+    design = _design_of_labour(network, source)
     if kind == "K" and design is not None:
         return f"the labour for {network.item_name(design.makes)}"
     return f"the price {variable}"
+
+
+def _design_of_labour(network: Network, source: str):
+    """The design of a labour variable's `design@facility`: either id may hold "@" itself (a
+    design's version), so every split is tried against the network."""
+    for at, character in enumerate(source):
+        if character == "@" and source[:at] in network.designs:
+            if source[at + 1 :] in network.facilities:
+                return network.designs[source[:at]]
+    return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from core.importers import module_references
 from core.network.assemble import Fragment, assemble
 from core.network.diagnostics import Diagnostic, error
 from core.network.model import Network
@@ -97,6 +98,7 @@ def load_network(paths: Iterable[Path | str], max_bytes: int | None = None) -> L
             named.add(str(path))
             missing = error("no such file or folder", path)
             fragments.append(Fragment(str(path), diagnostics=[missing]))
+    module_references.resolve(fragments)
     network, diagnostics = assemble(fragments)
     return LoadResult(network, diagnostics, fragments, frozenset(named))
 
@@ -146,11 +148,17 @@ def _read_named_file(path: Path, max_bytes: int) -> Fragment:
     for importer in importers():
         if importer.recognizes(path):
             return _read(importer, path, max_bytes)
+    # A file named one by one is meant to be read: a format that cannot tell its files from
+    # others by a peek (a BOM named `parts.csv`) gets a second look, which it may decline.
+    for importer in importers():
+        named = getattr(importer, "recognizes_named", None)
+        if named is not None and named(path):
+            return _read(importer, path, max_bytes)
     return Fragment(
         str(path),
         diagnostics=[
             error(
-                "not a format SCIS reads (scis YAML, OKH, OKW, LOSH TOML, BOM CSV, fab-lab JSON)",
+                "not a format SCIS reads (scis YAML, OKH, OKW, LOSH TOML, BOM, fab-lab JSON)",
                 path,
             )
         ],
@@ -163,7 +171,7 @@ def _read_folder(folder: Path, read: set[Path], max_bytes: int) -> list[Fragment
         return []
     for importer in importers():
         if importer.recognizes(folder):
-            return [_read(importer, folder, max_bytes)]
+            return [_read(importer, folder, max_bytes), *_nested(folder, read, max_bytes)]
     fragments: list[Fragment] = []
     for child in sorted(folder.iterdir()):
         if child.name.startswith("."):
@@ -177,3 +185,30 @@ def _read_folder(folder: Path, read: set[Path], max_bytes: int) -> list[Fragment
                     fragments.append(_read(importer, child, max_bytes))
                 break
     return fragments
+
+
+def _nested(repository: Path, read: set[Path], max_bytes: int) -> list[Fragment]:
+    """The repository folders inside a repository folder, at any depth: modules kept as git
+    submodules, each with its own manifest. Only those: the repository's other files (its part
+    manifests, its BOM) are its importer's to read, and reading them again would count twice."""
+    fragments: list[Fragment] = []
+    seen: set[Path] = set()  # a folder linked into itself is searched once
+    below = [repository]
+    while below:
+        folder = below.pop()
+        try:
+            children = sorted(
+                (c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")),
+                reverse=True,
+            )
+        except OSError:
+            continue
+        for child in children:
+            if child.resolve() in seen:
+                continue
+            seen.add(child.resolve())
+            if any(getattr(i, "MANIFEST", None) and i.recognizes(child) for i in importers()):
+                fragments.extend(_read_folder(child, read, max_bytes))
+            else:
+                below.append(child)
+    return sorted(fragments, key=lambda f: f.source)

@@ -1,9 +1,10 @@
 """The fab-lab directory JSON (fablabs.io via the IoP Alliance's OKW data): a list of labs, each
 `{facility: {name, url, facility_id, ...}, region: {country, city_town, ...}, geocoding, ...}`.
 
-Each lab is a maker with one facility. The directory says nothing about equipment, so the
-facility lists no processes: it can carry out only designs that need none, until the lab says
-what it can do. Ids come from the lab's fablabs.io address (`fablabs:ping`), which is unique and
+Each lab is a maker with one facility. The directory says nothing about equipment, so what the
+facility can do is unknown (`processes_known=False`): it makes nothing until the lab says what it
+can do, or a network file assumes unknown processes match any (core/network/scis_format.py).
+Ids come from the lab's fablabs.io address (`fablabs:ping`), which is unique and
 stable across exports, unlike names (eight names occur twice).
 """
 
@@ -17,6 +18,7 @@ from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import Facility, Location, Origin, Participant, frozen_mapping
+from core.network.processes import names_no_process
 
 name = "fablabs-json"
 
@@ -65,7 +67,16 @@ def read_text(text: str, source: str) -> Fragment:
                 participant.id,
                 participant.id,
                 name=participant.name,
+                processes_known=False,
                 origin=participant.origin,
+            )
+        )
+    if fragment.facilities:
+        labs = len(fragment.facilities)
+        what = "the one lab" if labs == 1 else f"each of the {labs:,} labs"
+        fragment.diagnostics.append(
+            names_no_process(
+                f"the directory says nothing about equipment: {what}", source, 1, facility=True
             )
         )
     if unlocated:

@@ -13,6 +13,7 @@ import yaml
 from core.importers.naming import slug
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import Item, Origin
+from core.network.processes import canonical, unknown_process, warn_once, wikidata_id
 from core.network.yaml_source import compose_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -290,10 +291,69 @@ def atom_ids(data: dict, key: str, source: str, diagnostics: list[Diagnostic]) -
 
 
 def processes_from(
-    data: dict, atoms_key: str, plain_key: str, source: str, diagnostics: list[Diagnostic]
+    data: dict,
+    atoms_key: str,
+    plain_key: str,
+    source: str,
+    diagnostics: list[Diagnostic],
+    *,
+    place: bool = False,
 ) -> frozenset[str]:
-    """Tools as process names: the atoms when there are any (they are the precise version),
-    else the plain comma-separated list, slugged."""
+    """Tools as processes: the atoms when there are any (they are the precise version), else the
+    plain comma-separated list. Each becomes the process it implies in SCIS's vocabulary (a
+    sewing machine: sewing); one the vocabulary does not know is kept, slugged, and reported
+    once per file. A `place` (an OKW) runs an unknown tool under both its names, the atom's id
+    and its words, so that an OKH naming it either way finds it."""
     if as_list(data.get(atoms_key)):
-        return frozenset(atom_ids(data, atoms_key, source, diagnostics))
-    return frozenset(slug(name) for name in split_list(data.get(plain_key)))
+        return process_atoms(data, atoms_key, source, diagnostics, place=place)
+    line = line_in(data, plain_key, 1)
+    found = set()
+    for name in split_list(data.get(plain_key)):
+        process = canonical(name)
+        if process is None:
+            process = slug(name)
+            warn_once(diagnostics, unknown_process(name, source, line, plain_key))
+        found.add(process)
+    return frozenset(found)
+
+
+def process_atoms(
+    data: dict, key: str, source: str, diagnostics: list[Diagnostic], *, place: bool = False
+) -> frozenset:
+    """The processes named by a list of atoms (processes, or tools that imply one): by the
+    Wikidata id when the vocabulary knows it, else by the atom's own words; an atom it knows
+    by neither is kept as its item id (`wikidata:Q…`), so that files naming the same tool still
+    meet, and reported once per file."""
+    atoms = data.get(key)
+    found = set()
+    for index, atom in enumerate(as_list(atoms)):
+        line = line_in(atoms, index, line_in(data, key, 1))
+        field = f"{key}[{index}]"
+        item = atom_item(atom, source, line, field, diagnostics)
+        if item is None:
+            continue
+        line = getattr(atom, "line", None) or line
+        _check_link(atom, item, source, line, field, diagnostics)
+        process = canonical(item.id) or canonical(item.name)
+        if process is None:
+            process = item.id
+            shown = item.name if item.name == item.id else f"{item.name} ({item.id})"
+            warn_once(diagnostics, unknown_process(shown, source, line, key))
+            if place and item.name != item.id:
+                found.add(slug(item.name))
+        found.add(process)
+    return frozenset(found)
+
+
+def _check_link(atom, item: Item, source: str, line: int, field: str, diagnostics) -> None:
+    """An atom whose link is another Wikidata page than its identifier says two things; the
+    identifier is what is read, and the person is told."""
+    link = atom.get("link") if isinstance(atom, dict) else None
+    linked = wikidata_id(link) if link else None
+    own = wikidata_id(item.id)
+    if linked and own and linked != own:
+        message = (
+            f"identifier {own} and link {linked} are different Wikidata items; "
+            f"the identifier is read ({item.name!r})"
+        )
+        diagnostics.append(warning(message, source, line, field))

@@ -3,7 +3,8 @@
 The place becomes a participant. What it has in stock (`supply-atoms`, `inventory-atoms`) and
 what it makes without an OKH (`product-atoms`: "no additional supplies or inputs") become offers
 with no price and no capacity, since the files give neither. Its tools (`tool-list-atoms`, else
-`tool-list`) and `processes` become a facility that can carry out any OKH needing only those.
+`tool-list`) and `processes`, read as SCIS's processes (core/network/processes.py: a sewing
+machine means sewing), become a facility that can carry out any OKH needing only those.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.importers.text_file import read_text_file
 from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import Facility, Item, Offer, Origin, Participant, frozen_mapping
+from core.network.processes import names_no_process
 from core.network.yaml_source import parse_yaml
 
 name = "okw-helpful"
@@ -65,8 +67,10 @@ def read_text(text: str, source: str) -> Fragment:
         )
     participant_id, place_name = _identity(data, source, diagnostics)
     items, offers = _offers(data, participant_id, source, diagnostics)
-    processes = okf.processes_from(data, "tool-list-atoms", "tool-list", source, diagnostics)
-    processes |= okf.atom_ids(data, "processes", source, diagnostics)
+    processes = okf.processes_from(
+        data, "tool-list-atoms", "tool-list", source, diagnostics, place=True
+    )
+    processes |= okf.process_atoms(data, "processes", source, diagnostics)
     origin = Origin(source, data.line_of("title") if "title" in data else data.line)
     roles = []
     if offers:
@@ -91,13 +95,25 @@ def read_text(text: str, source: str) -> Fragment:
             origin=origin,
         )
     ]
-    if processes:
+    # A place that makes things has a facility; when it names no tool or process, what it
+    # can run is unknown, and it runs nothing until it says.
+    if processes or data.get("product-atoms"):
+        if not processes:
+            diagnostics.append(
+                names_no_process(
+                    f"{place_name!r} (no tool-list-atoms, tool-list or processes)",
+                    source,
+                    origin.line,
+                    facility=True,
+                )
+            )
         fragment.facilities = [
             Facility(
                 f"{participant_id}-facility",
                 participant_id,
                 processes=processes,
                 name=place_name,
+                processes_known=bool(processes),
                 origin=origin,
             )
         ]

@@ -25,6 +25,38 @@ from core.network.model import (
     Transport,
     frozen_mapping,
 )
+from core.network.processes import as_assumed
+
+
+@dataclass(frozen=True)
+class ModuleRelease:
+    """A module a file declares: the repository it is (normalised URL) and which release.
+
+    `owns` is the id prefix of what belongs to this release alone (a LOSH module's item and its
+    parts): when an older release of the same module is loaded too, those ids take its version.
+    """
+
+    module: str
+    version: str | None
+    item: str
+    origin: Origin
+    owns: str | None = None
+
+
+@dataclass(frozen=True)
+class ModuleReference:
+    """A module a file uses without declaring it: `item` is the id the file gave it for now.
+
+    `pin` is the commit or tag the reference names, if any; `what` says which row or entry of
+    the file it is, for the diagnostics ("MOSH row 'Module B'").
+    """
+
+    module: str
+    item: str
+    pin: str | None
+    what: str
+    origin: Origin
+    field: str | None = None
 
 
 @dataclass
@@ -43,6 +75,13 @@ class Fragment:
     # Ids the file does not write but which are made from other fields (an OKH v1 design's from
     # its project link): id -> (those fields, the line of the first), so a clash names them.
     id_fields: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
+    # The modules this file is a release of, and the modules it uses without declaring them:
+    # which release a use means is known only once every file is read (load_network).
+    modules: list[ModuleRelease] = field(default_factory=list)
+    references: list[ModuleReference] = field(default_factory=list)
+    # The file says `assume: {unknown-processes: any}`: the whole network then lets designs and
+    # facilities whose processes are unknown match as if they needed and ran none.
+    assumes_any_process: bool = False
 
     @property
     def failed(self) -> bool:
@@ -126,6 +165,9 @@ def assemble(fragments: list[Fragment]) -> tuple[Network, list[Diagnostic]]:
         transport=kept_transport,
         substitutes=kept_substitutes,
     )
+    if any(f.assumes_any_process for f in fragments):
+        network = replace(network, unknown_processes_match_any=True)
+        diagnostics = [as_assumed(d) for d in diagnostics]
     return network, diagnostics
 
 

@@ -80,6 +80,10 @@ class Design:
     # False when a published manifest does not say what goes in: such a design documents the
     # item but cannot be planned, or every facility would seem able to make it from nothing.
     inputs_known: bool = True
+    # False when a published manifest names no process (a LOSH part without tsdc, an OKH without
+    # tools): such a design is made at no facility (`Network.can_make`) until one is stated. In
+    # the native format an empty list is a statement: the design needs none.
+    processes_known: bool = True
     origin: Origin = NOWHERE
 
 
@@ -94,6 +98,9 @@ class Facility:
     location: Location | None = None
     name: str | None = None
     failure_probability: float | None = None
+    # False when the place's record names no process (the fab-lab directory says nothing about
+    # equipment): it makes no design until it says what it can do.
+    processes_known: bool = True
     origin: Origin = NOWHERE
 
 
@@ -141,6 +148,9 @@ class Network:
     offers: Mapping[str, Offer] = field(default_factory=frozen_mapping)
     transport: Mapping[str, Transport] = field(default_factory=frozen_mapping)
     substitutes: tuple[Substitute, ...] = ()
+    # A network file may say `assume: {unknown-processes: any}`: then a design whose processes
+    # are unknown needs none, and a facility whose processes are unknown runs what needs none.
+    unknown_processes_match_any: bool = False
 
     @classmethod
     def of(
@@ -224,6 +234,14 @@ class Network:
             if any(a.casefold() == wanted for a in item.aliases):
                 return item
         return None
+
+    def can_make(self, design: Design, facility: Facility) -> bool:
+        """Whether `facility` can carry out `design` (ARCHITECTURE.md, Weave): it offers all of
+        the design's processes, and both say what they are unless the network assumes any."""
+        if not (design.processes_known and facility.processes_known):
+            if not self.unknown_processes_match_any:
+                return False
+        return design.processes <= facility.processes
 
     def location_of_offer(self, offer: Offer) -> Location | None:
         supplier = self.participants.get(offer.supplier) if offer.supplier else None

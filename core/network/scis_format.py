@@ -25,6 +25,7 @@ from core.network.model import (
     Transport,
     frozen_mapping,
 )
+from core.network.processes import canonical
 from core.network.yaml_source import LocatedDict, LocatedList, read_yaml
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
@@ -32,6 +33,10 @@ SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
 MAX_NUMBER = 10**12
 MAX_WHOLE = 10**9  # units of one input per batch, or a batch's yield
 SECTIONS = ("participants", "items", "designs", "facilities", "offers", "transport", "substitutes")
+# What a network may assume where its records are silent: `assume: {unknown-processes: any}`
+# lets designs and facilities whose processes are unknown (imported from manifests that name
+# none) match as if they needed and ran none. Without it they match nothing.
+ASSUMPTIONS = {"unknown-processes": ("any", "none")}
 
 
 class _Invalid(Exception):
@@ -56,11 +61,12 @@ def _fragment_from(data, diagnostics: list[Diagnostic], source: str) -> Fragment
         )
         return fragment
     for key in data:
-        if key != "scis" and key not in SECTIONS:
+        if key not in ("scis", "assume") and key not in SECTIONS:
             fragment.diagnostics.append(
                 error(f"unknown section {_shown(key)}", source, data.line_of(key), str(key)[:40])
             )
     reader = _Reader(source, fragment.diagnostics)
+    fragment.assumes_any_process = reader.assumptions(data).get("unknown-processes") == "any"
     fragment.participants = reader.section(data, "participants", reader.participant)
     fragment.items = reader.section(data, "items", reader.item)
     fragment.designs = reader.section(data, "designs", reader.design)
@@ -109,6 +115,31 @@ class _Reader:
                 self.seen_ids[record.id] = entry.line_of("id")
             records.append(record)
         return records
+
+    def assumptions(self, data: LocatedDict) -> dict[str, str]:
+        """The `assume` section; a key or value SCIS does not know is an error and ignored."""
+        value = data.get("assume")
+        if value is None:
+            return {}
+        if not isinstance(value, LocatedDict):
+            line = data.line_of("assume")
+            message = f"must be a mapping such as {{unknown-processes: any}}, not {_shown(value)}"
+            self.diagnostics.append(error(message, self.source, line, "assume"))
+            return {}
+        said = {}
+        for key, choice in value.items():
+            field_name = f"assume.{str(key)[:40]}"
+            allowed = ASSUMPTIONS.get(str(key))
+            if allowed is None:
+                expected = ", ".join(ASSUMPTIONS)
+                message = f"unknown assumption; expected {expected}"
+                self.diagnostics.append(error(message, self.source, value.line_of(key), field_name))
+            elif str(choice) not in allowed:
+                message = f"must be {' or '.join(allowed)}, not {_shown(choice)}"
+                self.diagnostics.append(error(message, self.source, value.line_of(key), field_name))
+            else:
+                said[str(key)] = str(choice)
+        return said
 
     # -- records ---------------------------------------------------------------------------
 
@@ -173,7 +204,7 @@ class _Reader:
             makes=self._required(e, "makes", str),
             inputs=tuple(parsed_inputs),
             yield_=yield_,
-            processes=frozenset(str(p) for p in self._list(e, "processes", default=[])),
+            processes=self._processes(e),
             labor=self._number(e, "labor"),
             properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
             origin=origin,
@@ -196,7 +227,7 @@ class _Reader:
             id=self._id(e),
             name=self._opt(e, "name", str, default=None),
             operator=self._required(e, "operator", str),
-            processes=frozenset(str(p) for p in self._list(e, "processes", default=[])),
+            processes=self._processes(e),
             capacity=frozen_mapping({str(k): float(v) for k, v in capacity.items()}),
             location=self._location(e),
             failure_probability=self._probability(e, "failure_probability"),
@@ -246,6 +277,12 @@ class _Reader:
         )
 
     # -- fields ----------------------------------------------------------------------------
+
+    def _processes(self, e: LocatedDict) -> frozenset[str]:
+        """The processes as written, a known synonym (`3dp`, `CNC`) as its canonical id: the
+        network's own words are the network's, so nothing is said about the others."""
+        written = [str(p) for p in self._list(e, "processes", default=[])]
+        return frozenset(canonical(p) or p for p in written)
 
     def _fail(self, line: int, field_name: str, message: str):
         self.diagnostics.append(error(message, self.source, line, field_name))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from core.network.model import KEYED_RECORDS, Location, Network, Origin, Substitute, frozen_mapping
 
@@ -12,6 +12,8 @@ def to_document(network: Network) -> dict:
         kind: [_plain(r) for r in getattr(network, kind).values()] for kind in KEYED_RECORDS
     }
     document["substitutes"] = [_plain(s) for s in network.substitutes]
+    if network.unknown_processes_match_any:
+        document["assume"] = {"unknown-processes": "any"}
     return document
 
 
@@ -21,7 +23,10 @@ def from_document(document: dict) -> Network:
         for kind, cls in KEYED_RECORDS.items()
     }
     substitutes = [_record(Substitute, data) for data in document.get("substitutes", [])]
-    return Network.of(**records, substitutes=substitutes)
+    network = Network.of(**records, substitutes=substitutes)
+    if document.get("assume", {}).get("unknown-processes") == "any":
+        network = replace(network, unknown_processes_match_any=True)
+    return network
 
 
 def _plain(record) -> dict:

@@ -31,14 +31,18 @@ class PriceVariable:
     setter: str | None  # the participant who sets it
     source: str  # the offer id, or design@facility
     known: float | None  # listed price or declared labour
+    # Labour's place, kept apart: design and facility ids may hold "@" themselves (a design's
+    # version, `okh:github.com/o/r@1.0.1`), so `source` cannot be split to find it.
+    facility: str | None = None
 
     def describe(self, network: Network) -> str:
         item = network.items[self.item].name if self.item in network.items else self.item
         who = _name(network, self.setter)
         if self.kind == "price":
             return f"price of one {item}, set by {who} ({self.name})"
-        facility = self.source.split("@", 1)[1]
-        return f"labour per batch of {item} at {facility}, set by {who} ({self.name})"
+        place = network.facilities.get(self.facility) if self.facility else None
+        at = (place.name if place is not None else None) or self.facility
+        return f"labour per batch of {item} at {at}, set by {who} ({self.name})"
 
 
 def offer_variable(offer) -> PriceVariable:
@@ -50,7 +54,13 @@ def offer_variable(offer) -> PriceVariable:
 def labour_variable(design, facility) -> PriceVariable:
     source = f"{design.id}@{facility.id}"
     return PriceVariable(
-        f"K[{source}]", "labour", design.makes, facility.operator, source, design.labor
+        f"K[{source}]",
+        "labour",
+        design.makes,
+        facility.operator,
+        source,
+        design.labor,
+        facility=facility.id,
     )
 
 

@@ -111,7 +111,7 @@ class SupplyModel:
         if isinstance(record, Offer):
             return record.item in items
         return any(
-            design.processes <= record.processes
+            self.network.can_make(design, record)
             for item in items
             for design in self._designs.get(item, ())
         )
@@ -161,7 +161,7 @@ class SupplyModel:
                 continue
             for item in sorted(items):
                 for design in self._designs.get(item, ()):
-                    if not design.processes <= facility.processes:
+                    if not self.network.can_make(design, facility):
                         continue
                     cap = self._capacity(
                         facility.capacity.get(item), f"facility {facility.id}", item

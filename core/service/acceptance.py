@@ -108,7 +108,9 @@ def _with_offer(ctx: Context, network: Network, offer: IntentRow) -> Network:
     if offer.resource_kind == PROCESS:
         runs = [f for f in network.facilities.values() if f.operator == who]
         if runs:
-            facility = replace(runs[0], processes=runs[0].processes | {offer.resource_id})
+            # A place that says it runs a process has stated what it can do.
+            processes = runs[0].processes | {offer.resource_id}
+            facility = replace(runs[0], processes=processes, processes_known=True)
         else:
             facility = Facility(
                 f"{who}-workshop", who, frozenset({offer.resource_id}), location=place_of(offer)

@@ -115,10 +115,10 @@ def _items_of(network: Network, resource: str, kind: str) -> set[str]:
         return {network.offers[resource].item}
     if kind == "facility":
         facility = network.facilities[resource]
-        return {d.makes for d in network.designs.values() if d.processes <= facility.processes}
+        return {d.makes for d in network.designs.values() if network.can_make(d, facility)}
     offered = {o.item for o in network.offers.values() if o.supplier == resource}
     run = [f for f in network.facilities.values() if f.operator == resource]
-    made = {d.makes for d in network.designs.values() for f in run if d.processes <= f.processes}
+    made = {d.makes for d in network.designs.values() for f in run if network.can_make(d, f)}
     return offered | made
 
 

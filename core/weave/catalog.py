@@ -13,7 +13,8 @@ from core.weave.sources import SupplyIndex
 class CatalogEntry:
     item: Item
     plan_count: int
-    normal: bool  # some offer sells it ready-made; otherwise it is adaptive (made from a design)
+    normal: bool  # some offer sells it ready-made (the paper's "normal" item)
+    adaptive: bool = False  # some design that says what goes in makes it
 
     @property
     def orderable(self) -> bool:
@@ -29,7 +30,8 @@ def orderable_catalog(
     index = index or SupplyIndex(network)
     counter = PlanCounter(index, criteria)
     offered = {offer.item for offer in network.offers.values()}
+    designed = {d.makes for d in network.designs.values() if d.inputs_known}
     return [
-        CatalogEntry(item, counter.count(item.id), item.id in offered)
+        CatalogEntry(item, counter.count(item.id), item.id in offered, item.id in designed)
         for item in network.items.values()
     ]

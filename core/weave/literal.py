@@ -12,7 +12,7 @@ from itertools import product
 from core.network.model import Location, Network
 from core.weave.plan import Demand, Plan, PlanNode
 from core.weave.ranking import NO_KEY, PRICE, Ranking, add, add_keys, batches, delivery_distance_km
-from core.weave.sources import Bought, SupplyIndex, asserts, source_properties
+from core.weave.sources import Bought, Made, asserts, source_properties
 
 
 def literal_plans(
@@ -22,11 +22,28 @@ def literal_plans(
     ranking: Ranking = PRICE,
     deliver_to: Location | None = None,
 ) -> list[Plan]:
-    index = SupplyIndex(network)
+    def sources(item_id: str) -> list[Bought | Made]:
+        """Every offer of T; every pair (design D making T, facility F offering all of D's
+        processes), D saying what goes in and both saying which processes they are unless the
+        network assumes any; in declaration order."""
+        found: list[Bought | Made] = []
+        for offer in network.offers.values():
+            if offer.item == item_id:
+                found.append(Bought(offer, len(found)))
+        for design in network.designs.values():
+            if design.makes != item_id or not design.inputs_known:
+                continue
+            for facility in network.facilities.values():
+                stated = design.processes_known and facility.processes_known
+                if (stated or network.unknown_processes_match_any) and (
+                    design.processes <= facility.processes
+                ):
+                    found.append(Made(design, facility, len(found)))
+        return found
 
     def weave(item_id: str, quantity: int, path: frozenset[str]) -> list[PlanNode]:
         plans = []
-        for source in index.sources(item_id):
+        for source in sources(item_id):
             if isinstance(source, Bought):
                 plans.append(PlanNode(item_id, quantity, source))
             elif item_id not in path:

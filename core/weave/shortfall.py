@@ -2,8 +2,9 @@
 
 The weave counts 0 plans and says no more. A person who asked for the item wants the reason:
 nobody sells it and nothing makes it; a design could make it but no facility has its
-processes; or it has sources, but none states the criteria asked for. Items whose designs
-have sources of their own but whose inputs have no plan are gone through to those inputs.
+processes, or the design names none, or no facility says what it can do; or it has sources,
+but none states the criteria asked for. Items whose designs have sources of their own but
+whose inputs have no plan are gone through to those inputs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class Unsourced:
     undescribed: tuple[str, ...] = ()  # designs of it that do not say what goes in
 
 
+# Why no facility can run a design (`Unequipped.why`).
+MISSING = "missing"  # no facility offers its processes (together)
+UNSTATED = "unstated"  # the design names no process: it is made nowhere until one is stated
+FACILITIES_UNKNOWN = "facilities-unknown"  # no facility's processes are known
+
+
 @dataclass(frozen=True)
 class Unequipped:
     """A design could make the item, but no facility can run it."""
@@ -30,8 +37,9 @@ class Unequipped:
     item: str
     design: str
     # The processes no facility has; all of the design's when each is somewhere but never
-    # together in one facility.
+    # together in one facility. Empty when the design names none.
     processes: tuple[str, ...]
+    why: str = MISSING
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def shortfall(
     cycle of designs stands in the way, which no single blocker names)."""
     index = index or SupplyIndex(network)
     counter = PlanCounter(index, criteria)
-    processes = {p for f in network.facilities.values() for p in f.processes}
+    processes = {p for f in _able(network) for p in f.processes}
     found: list[Blocker] = []
     seen: set[str] = set()
 
@@ -94,7 +102,24 @@ def _unsourced(network: Network, item: str, processes: set[str]) -> list[Blocker
     described = [d for d in designs if d.inputs_known]
     if not described:
         return [Unsourced(item, tuple(d.id for d in designs))]
-    return [Unequipped(item, d.id, _missing(d, processes)) for d in described]
+    return [_unequipped(network, item, d, processes) for d in described]
+
+
+def _unequipped(network: Network, item: str, design: Design, processes: set[str]) -> Unequipped:
+    assumed = network.unknown_processes_match_any
+    if not (design.processes_known or assumed):
+        return Unequipped(item, design.id, (), UNSTATED)
+    missing = _missing(design, processes)
+    if network.facilities and not (assumed or any(_able(network))):
+        return Unequipped(item, design.id, missing, FACILITIES_UNKNOWN)
+    return Unequipped(item, design.id, missing)
+
+
+def _able(network: Network) -> list:
+    """The facilities that can run some design: those that say what they can do, or all when
+    the network assumes any."""
+    assumed = network.unknown_processes_match_any
+    return [f for f in network.facilities.values() if f.processes_known or assumed]
 
 
 def _unmet(network: Network, item: str, sources, criteria: frozenset[str]) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Where an item can come from: offers, and designs carried out at facilities.
 
 Sources of an item T (ARCHITECTURE.md, Weave): every offer of T; every pair (design D making T,
-facility F whose processes include all of D's). Their order is fixed (offers, then designs ×
+facility F whose processes include all of D's, both saying which processes they are:
+`Network.can_make`). Their order is fixed (offers, then designs ×
 facilities, each in declaration order) and gives every source a stable index, which breaks ties
 between equally good plans the same way every time.
 """
@@ -82,20 +83,23 @@ class SupplyIndex:
         offers: dict[str, list[Offer]] = defaultdict(list)
         for offer in network.offers.values():
             offers[offer.item].append(offer)
+        assumed = network.unknown_processes_match_any
         designs: dict[str, list[Design]] = defaultdict(list)
         for design in network.designs.values():
-            if design.inputs_known:
+            if design.inputs_known and (design.processes_known or assumed):
                 designs[design.makes].append(design)
         facilities = list(network.facilities.values())
+        # A facility whose processes are unknown runs no design unless the network assumes any.
+        able = [k for k, f in enumerate(facilities) if f.processes_known or assumed]
         by_process: dict[str, set[int]] = defaultdict(set)
-        for position, facility in enumerate(facilities):
-            for process in facility.processes:
+        for position in able:
+            for process in facilities[position].processes:
                 by_process[process].add(position)
         self._sources: dict[str, tuple[Source, ...]] = {}
         for item_id in network.items:
             sources: list[Source] = [Bought(o, i) for i, o in enumerate(offers[item_id])]
             for design in designs[item_id]:
-                for position in _capable(design, by_process, len(facilities)):
+                for position in _capable(design, by_process, able):
                     sources.append(Made(design, facilities[position], len(sources)))
             self._sources[item_id] = tuple(sources)
         self._filtered: dict[tuple[str, frozenset[str]], tuple[Source, ...]] = {}
@@ -164,9 +168,10 @@ def source_properties(source: Source):
     return source.offer.properties if isinstance(source, Bought) else source.design.properties
 
 
-def _capable(design: Design, by_process: dict[str, set[int]], facility_count: int) -> list[int]:
-    """Positions of the facilities offering all of the design's processes, in order."""
+def _capable(design: Design, by_process: dict[str, set[int]], able: list[int]) -> list[int]:
+    """Positions of the facilities offering all of the design's processes, in order, among
+    those `able` to run any design."""
     if not design.processes:
-        return list(range(facility_count))
+        return able
     capable = set.intersection(*(by_process.get(p, set()) for p in design.processes))
     return sorted(capable)

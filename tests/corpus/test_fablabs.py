@@ -20,8 +20,11 @@ def test_every_lab_becomes_a_maker_with_a_facility(corpus):
     assert len(network.facilities) == len(network.participants) == 2237
     assert all(p.roles == ("maker",) for p in network.participants.values())
     assert all(f.operator == f.id and not f.processes for f in network.facilities.values())
-    # The directory knows nothing of equipment or coordinates for some labs: said once.
-    [note] = result.diagnostics
+    # The directory knows nothing of equipment: what a lab can do is unknown, so it makes
+    # nothing until it says. That, and the labs without coordinates, are said once each.
+    assert not any(f.processes_known for f in network.facilities.values())
+    equipment, note = result.diagnostics
+    assert "names no process" in equipment.message and equipment.line == 1
     assert (note.severity, note.field) == ("warning", "geocoding")
     assert note.message.startswith("201 of 2237 labs have no coordinates")
 

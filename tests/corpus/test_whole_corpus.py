@@ -135,8 +135,14 @@ def by_formula(network: Network) -> dict[str, int]:
     offers: dict[str, int] = {}
     for offer in network.offers.values():
         offers[offer.item] = offers.get(offer.item, 0) + 1
+
+    def runs(d, f) -> bool:
+        """F offers all of D's processes, and both say which they are (unknown matches none)."""
+        stated = d.processes_known and f.processes_known
+        return (stated or network.unknown_processes_match_any) and d.processes <= f.processes
+
     capable = {
-        d.id: sum(1 for f in network.facilities.values() if d.processes <= f.processes)
+        d.id: sum(1 for f in network.facilities.values() if runs(d, f))
         for d in network.designs.values()
     }
 
@@ -165,9 +171,8 @@ def test_the_orderable_catalog_of_the_whole_corpus(whole):
     assert counts["chair"] == 1  # the fab labs declare no processes: only James can make it
     for module in LOSH:  # nobody offers the standard parts the modules need
         assert counts[module] == 0
-    # The precious hocker's BOM names no process, so any facility can assemble it from its
-    # eight parts, each offered once.
-    assert counts["losh-precious-hocker"] == len(network.facilities)
+    # The precious hocker's BOM names no process: it is assembled at no facility.
+    assert counts["losh-precious-hocker"] == 0
     normal = {e.item.id for e in entries if e.normal}
     assert normal == {o.item for o in network.offers.values()}
     assert "chair" not in normal

@@ -344,8 +344,9 @@ def test_catalog_json_lists_every_item():
 def test_catalog_as_text():
     result = scis("catalog", "--network", CHAIR)
     assert result.returncode == 0, result.stderr
-    assert "Chair — adaptive, 12 plans" in result.stdout
-    assert "Chair leg — normal, 3 plans" in result.stdout
+    assert "Chair — made (adaptive), 12 plans" in result.stdout
+    assert "Chair leg — sold or made, 3 plans" in result.stdout
+    assert "Seat — sold (normal), 2 plans" in result.stdout
     assert "6 of 6 items can be ordered" in result.stdout
 
 

@@ -14,12 +14,18 @@ def bom(tmp_path, rows: str, header: str = HEADER, folder: str = "stool"):
     return path
 
 
-def test_recognises_only_its_header(tmp_path):
+def test_recognises_its_header_or_a_file_name_that_says_bom(tmp_path):
     assert bom_csv.recognizes(bom(tmp_path, ""))
     semicolons = bom(tmp_path, "", header="PartID;Part-Name;Quantity\n", folder="b")
     assert bom_csv.recognizes(semicolons)
-    assert not bom_csv.recognizes(bom(tmp_path, "", header="POS\tNAME\tUNITS\n", folder="c"))
-    assert not bom_csv.recognizes(bom(tmp_path, "", header="id,name,qty\n", folder="d"))
+    # Another header: a BOM only when its name says so (a repository holds other tables).
+    other = bom(tmp_path, "", header="id,name,qty\n", folder="d")
+    assert bom_csv.recognizes(other)
+    parts = other.rename(other.with_name("parts.csv"))
+    assert not bom_csv.recognizes(parts)
+    sbom = other.with_name("sBoM.csv")
+    sbom.write_text("POS\tNAME\tUNITS\n", encoding="utf-8")
+    assert not bom_csv.recognizes(sbom)  # a LOSH sBoM is its manifest's to read
     assert not bom_csv.recognizes(tmp_path / "stool")
 
 
@@ -44,7 +50,9 @@ def test_quantities_are_whole_or_said_otherwise(tmp_path):
         ("warning", "Quantity", 3),
         ("error", "Quantity", 4),
         ("error", "Quantity", 5),
+        ("warning", None, 4),  # the glue and the nails: what goes in is not all known
     ]
+    assert not design.inputs_known
     assert {i.id: i.aliases for i in fragment.items}["stool/oil"] == ("Öl",)
 
 
@@ -52,8 +60,10 @@ def test_row_without_any_name_is_left_out(tmp_path):
     fragment = bom_csv.read(bom(tmp_path, "1,,,,3,OSH,Shop,\n"))
     assert [(d.severity, d.field, d.line) for d in fragment.diagnostics] == [
         ("error", "Part-Name EN", 2),
+        ("warning", None, 2),
     ]
     assert fragment.designs[0].inputs == () and not fragment.offers
+    assert not fragment.designs[0].inputs_known
 
 
 def test_offers_only_where_a_supplier_is_named(tmp_path):

@@ -8,6 +8,8 @@ import pytest
 
 from core.importers import load_network, okh_losh
 from core.importers.toml_lines import load_toml
+from core.network.model import Facility, Offer, Participant
+from core.weave import Demand, Weave
 
 REPO = "github.com/example/box"
 MANIFEST = """\
@@ -41,8 +43,22 @@ def module_design(fragment):
     return next(d for d in fragment.designs if d.makes == REPO)
 
 
+def tsdc(*codes: str) -> frozenset[str]:
+    """The processes SCIS reads these TsDC codes as (its process vocabulary decides)."""
+    return okh_losh.tsdc_processes(list(codes), None, None, "tsdc", [])
+
+
 def said(fragment):
     return [(d.severity, d.field, d.line) for d in fragment.diagnostics]
+
+
+def said_of_inputs(fragment):
+    """What is said, but for the processes (`tsdc`): they are another matter than the inputs."""
+    return [
+        (d.severity, d.field, d.line)
+        for d in fragment.diagnostics
+        if not (d.field or "").split(".")[-1].startswith("tsdc")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +116,7 @@ def test_folder_and_manifest_read_alike(tmp_path):
     by_folder, by_file = okh_losh.read(folder), okh_losh.read(folder / "okh.toml")
     assert by_folder.designs == by_file.designs and by_folder.items == by_file.items
     assert module_design(by_folder).inputs == (("iso-4032-m8", 4),)
-    assert module_design(by_folder).processes == {"asm"}
+    assert module_design(by_folder).processes == tsdc("ASM")
 
 
 def test_bad_toml_is_one_error_at_the_line_tomllib_names(tmp_path):
@@ -115,7 +131,7 @@ def test_bad_toml_is_one_error_at_the_line_tomllib_names(tmp_path):
 
 def test_tsdc_list_and_a_bad_tsdc(tmp_path):
     folder = repo(tmp_path, manifest=MANIFEST.replace('tsdc = "ASM"', 'tsdc = ["3DP", "CNC"]'))
-    assert module_design(okh_losh.read(folder)).processes == {"3dp", "cnc"}
+    assert module_design(okh_losh.read(folder)).processes == tsdc("3DP", "CNC")
     other = repo(tmp_path / "b", manifest=MANIFEST.replace('tsdc = "ASM"', "tsdc = 3"))
     fragment = okh_losh.read(other)
     assert module_design(fragment).processes == frozenset()
@@ -159,18 +175,35 @@ def test_sbom_rows(tmp_path):
         ("error", "UNITS", 5),
         ("warning", "TYPE", 6),
         ("warning", "TYPE", 7),
+        ("warning", "UNITS", 5),  # the glue's row is left out: the inputs are not all known
     ]
+    assert not module_design(fragment).inputs_known
     assert not fragment.offers  # nothing is invented to buy from
     rod = next(i for i in fragment.items if i.id == "rod")
     assert rod.properties == {"reference": "steel"}
 
 
-def test_sbom_without_its_columns_falls_back_to_parts(tmp_path):
-    folder = repo(tmp_path, manifest=MANIFEST + '[[part]]\nname = "Lid"\ntsdc = "LAS"\n')
-    (folder / "sBoM.csv").write_text("Item,Count\nNut,4\n", encoding="utf-8")
+def test_a_bom_that_is_no_sbom_is_bought_by_name(tmp_path):
+    folder = repo(tmp_path, manifest=MANIFEST + '[[part]]\nname = "Lid"\nmaterial = "PMMA"\n')
+    (folder / "sBoM.csv").write_text("Item,Count\nNut,4\nNut,2\n", encoding="utf-8")
     fragment = okh_losh.read(folder)
-    assert module_design(fragment).inputs == ((f"{REPO}/lid", 1),)
-    assert [(d.severity, d.field) for d in fragment.diagnostics] == [("error", "NAME")]
+    design = module_design(fragment)
+    assert design.inputs == (("nut", 6),) and design.inputs_known
+    assert said_of_inputs(fragment) == [("warning", "part[0].name", 7)]  # Lid: not in the BOM
+
+
+def test_an_unreadable_bom_leaves_the_inputs_unknown_and_says_where(tmp_path):
+    folder = repo(tmp_path, manifest=MANIFEST + '[[part]]\nname = "Lid"\nmaterial = "PMMA"\n')
+    (folder / "sBoM.csv").write_text("Colour,Size\nred,4\n", encoding="utf-8")
+    fragment = okh_losh.read(folder)
+    design = module_design(fragment)
+    assert not design.inputs_known
+    assert design.inputs == ((f"{REPO}/lid", 1),)  # kept, but not the whole of it
+    assert f"{REPO}/lid" in {d.makes for d in fragment.designs}
+    assert said_of_inputs(fragment) == [("warning", "bom", 1)]
+    problem = next(d for d in fragment.diagnostics if d.line == 1)
+    assert problem.file.endswith("sBoM.csv")
+    assert "Colour" in problem.message and "cannot be ordered" in problem.message
 
 
 def test_posh_part_read_from_its_manifest_with_mass_as_material(tmp_path):
@@ -184,7 +217,7 @@ def test_posh_part_read_from_its_manifest_with_mass_as_material(tmp_path):
     )
     assert dict(module_design(fragment).inputs) == {f"{REPO}/clip": 3}
     clip = next(d for d in fragment.designs if d.makes == f"{REPO}/clip")
-    assert clip.processes == {"3dp"} and clip.inputs == (("petg", 13),)  # 12.5 g, rounded up
+    assert clip.processes == tsdc("3DP") and clip.inputs == (("petg", 13),)  # 12.5 g, rounded up
     assert clip.origin.file.endswith("okh-clip.toml") and clip.origin.line == 1
     items = {i.id: i for i in fragment.items}
     assert items["petg"].unit == "g" and items[f"{REPO}/clip"].mass_kg == pytest.approx(0.0125)
@@ -213,18 +246,18 @@ def test_posh_file_missing_but_described_by_a_part_table(tmp_path):
     )
     assert said(fragment) == [("warning", "REFERENCE", 2)]
     clip = next(d for d in fragment.designs if d.makes == f"{REPO}/clip")
-    assert clip.processes == {"3dp"} and clip.inputs == (("pla", 1),)
+    assert clip.processes == tsdc("3DP") and clip.inputs == (("pla", 1),)
 
 
 def test_part_tables_outside_the_sbom_are_declared_not_counted(tmp_path):
-    manifest = MANIFEST + '\n[[part]]\nname = "Spare"\ntsdc = "3DP"\n'
+    manifest = MANIFEST + '\n[[part]]\nname = "Spare"\ntsdc = "3DP"\nmaterial = "PLA"\n'
     fragment = okh_losh.read(repo(tmp_path, manifest=manifest, sbom="1\tNut\t4\tSTD\tISO 1\n"))
     assert module_design(fragment).inputs == (("iso-1", 4),)
     assert f"{REPO}/spare" in {d.makes for d in fragment.designs}
     assert said(fragment) == [("warning", "part[0].name", 8)]
 
 
-def test_without_a_bom_each_part_counts_once_and_keys_have_their_lines(tmp_path):
+def test_without_a_bom_the_parts_are_kept_but_the_inputs_are_unknown(tmp_path):
     manifest = (
         MANIFEST.replace('bom = "sBoM.csv"\n', "")
         + '\n[[part]]\nname = "Frame"\ntsdc = ["CNC", "COT"]\nmaterial = "wood"\n'
@@ -234,14 +267,17 @@ def test_without_a_bom_each_part_counts_once_and_keys_have_their_lines(tmp_path)
     )
     fragment = okh_losh.read(repo(tmp_path, manifest=manifest))
     assert module_design(fragment).inputs == ((f"{REPO}/frame", 1), (f"{REPO}/pin", 1))
+    assert not module_design(fragment).inputs_known
     frame = next(d for d in fragment.designs if d.makes == f"{REPO}/frame")
-    assert frame.processes == {"cnc", "cot"} and frame.inputs == (("wood", 700),)
+    assert frame.processes == tsdc("CNC", "COT") and frame.inputs == (("wood", 700),)
     pin = next(d for d in fragment.designs if d.makes == f"{REPO}/pin")
     assert pin.inputs == (("steel", 1),)  # its mass is unreadable: 1 g stands for "some"
-    assert said(fragment) == [
+    assert said_of_inputs(fragment) == [
+        ("warning", "bom", 2),  # no BOM: at the manifest's name
         ("warning", "part[1].mass", 14),  # unit "lb": the [[part]] line, mass has no own key
-        ("warning", "part[1].tsdc", 19),
     ]
+    assert ("warning", "part[1].tsdc", 19) in said(fragment)
+    assert "2 [[part]] tables are kept as inputs" in fragment.diagnostics[0].message
 
 
 def test_repeated_part_name_is_left_out(tmp_path):
@@ -268,7 +304,9 @@ def test_mosh_rows_meet_the_module_loaded_from_its_own_folder(tmp_path):
     alone = load_network([parent])
     assert "github.com/example/lid" in alone.network.items
     assert not [d for d in alone.network.designs.values() if d.makes == "github.com/example/lid"]
-    assert [(d.field, d.line) for d in alone.diagnostics] == [("REFERENCE", 3)]
+    # The lid not loaded is an external module, said once; the row that is no URL is an error.
+    assert [(d.field, d.line) for d in alone.diagnostics] == [("REFERENCE", 3), ("REFERENCE", 2)]
+    assert "external module github.com/example/lid (not loaded)" in alone.diagnostics[1].message
     both = load_network([parent, child])
     lid = both.network.items["github.com/example/lid"]
     assert lid.name == "Lid" and "Lid module" in lid.aliases
@@ -302,3 +340,178 @@ def test_line_of_skips_array_lines_and_stays_in_its_table(tmp_path):
     assert toml.line_of("value", "part", 0) is None  # inside [[part.mass]], not the part
     assert toml.line_of("tsdc", "part", 1) == 11
     assert toml.table_line("part", 1) == 10 and toml.table_line("part", 2) is None
+
+
+# -- real manifests (tests/data/losh, see its PROVENANCE.md) -------------------------------------
+
+DATA = Path(__file__).parent.parent / "data" / "losh"
+
+
+def orderable(network, item: str) -> int:
+    """Plans for one `item` when a shop sells every item and a workshop has every process."""
+    processes = frozenset().union(*(d.processes for d in network.designs.values()))
+    shop = network.with_records(
+        participants=[Participant("shop", "Shop", ("maker", "supplier"))],
+        facilities=[Facility("workshop", "shop", processes)],
+        offers=[
+            Offer(f"sells-{n}", "shop", i)
+            for n, i in enumerate(network.items)
+            if i not in {d.makes for d in network.designs.values()}
+        ],
+    )
+    return Weave(shop, [Demand(item, 1)]).count()
+
+
+def test_a_module_whose_bom_is_missing_cannot_be_ordered_but_its_parts_are_listed():
+    # The manifest names /hardware/BOM.csv; the repository holds hardware/BOM.md instead.
+    result = load_network([DATA / "smart-energy-monitor"])
+    module = "code.curious.bio/curious.bio/iot-platform"
+    design = result.network.designs[f"okh:{module}"]
+    assert not design.inputs_known
+    assert dict(design.inputs) == {f"{module}/case": 1, f"{module}/board": 1}
+    # Case (3DP) and Board (PCB) name no material: made of nothing would be invented.
+    for part in ("case", "board"):
+        assert not result.network.designs[f"okh:{module}/{part}"].inputs_known
+    assert orderable(result.network, module) == 0
+    bom, case, board = [d for d in result.diagnostics if d.field != "tsdc"]
+    assert (bom.field, bom.line) == ("bom", 23) and "'/hardware/BOM.csv'" in bom.message
+    assert "(it holds hardware/BOM.md)" in bom.message  # said, not read in its place
+    assert "cannot be ordered" in bom.message
+    assert (case.field, case.line, board.field, board.line) == (
+        "part[0].material",
+        33,
+        "part[1].material",
+        42,
+    )
+
+
+def test_without_the_rule_the_same_module_would_be_made_of_its_parts_alone(tmp_path):
+    # What the weave would count if a BOM-less module were taken at its [[part]] word.
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "okh.toml").write_text(
+        'name = "M"\nrepo = "https://github.com/o/m"\nbom = "b.csv"\ntsdc = "MEC"\n'
+        '[[part]]\nname = "Case"\nmaterial = "PLA"\ntsdc = "3DP"\n',
+        encoding="utf-8",
+    )
+    (folder / "b.csv").write_text("Part,Qty\nCase,1\n", encoding="utf-8")
+    assert orderable(load_network([folder]).network, "github.com/o/m") == 1
+    (folder / "b.csv").unlink()
+    assert orderable(load_network([folder]).network, "github.com/o/m") == 0
+
+
+def test_a_bom_that_cannot_be_read_is_said_once_where_it_is():
+    fragment = okh_losh.read(DATA / "yaemk")
+    [design] = fragment.designs
+    assert not design.inputs_known and design.inputs == ()
+    [problem] = [d for d in fragment.diagnostics if d.field == "bom"]
+    assert said_of_inputs(fragment) == [("warning", "bom", 1)]  # one, for the inputs
+    assert problem.file.endswith("YAEMK_bom.csv") and problem.line == 1
+    assert "100n" in problem.message  # the columns it found
+    assert "C1,C2,C39,C38,C41,C37,C…" in problem.message  # each cut short: 50 designators
+    assert len(problem.message) < 400
+    assert "cannot be ordered" in problem.message
+
+
+def test_a_markdown_bom_named_in_another_case_is_found(tmp_path):
+    folder = tmp_path / "monitor"
+    (folder / "hardware").mkdir(parents=True)
+    (folder / "hardware" / "BOM.md").write_bytes(
+        (DATA / "smart-energy-monitor" / "hardware" / "BOM.md").read_bytes()
+    )
+    (folder / "okh.toml").write_text(
+        'name = "Monitor"\nrepo = "https://github.com/o/monitor"\nbom = "/hardware/bom.md"\n',
+        encoding="utf-8",
+    )
+    fragment = okh_losh.read(folder)
+    [design] = fragment.designs
+    assert design.inputs_known and said_of_inputs(fragment) == []
+    inputs = dict(design.inputs)
+    assert len(inputs) == 6 and inputs["sct-013-100"] == 3
+    assert inputs["10-kohm-resistors-1-4-w"] == 6
+    assert design.origin.file.endswith("okh.toml")
+    assert {i.origin.file for i in fragment.items if i.id == "sct-013-100"} == {
+        str(folder / "hardware" / "BOM.md")
+    }
+
+
+def test_a_list_of_boms_adds_up(tmp_path):
+    folder = tmp_path / "kit"
+    (folder / "hardware").mkdir(parents=True)
+    (folder / "hardware" / "BOM.md").write_bytes(
+        (DATA / "smart-energy-monitor" / "hardware" / "BOM.md").read_bytes()
+    )
+    (folder / "extra.csv").write_text("item,quantity\nSCT-013-100,1\nDIN rail,1\n", "utf-8")
+    (folder / "okh.toml").write_text(
+        'name = "Kit"\nrepo = "https://github.com/o/kit"\nbom = ["hardware/BOM.md", "extra.csv"]\n',
+        encoding="utf-8",
+    )
+    [design] = okh_losh.read(folder).designs
+    assert design.inputs_known
+    assert dict(design.inputs)["sct-013-100"] == 4 and dict(design.inputs)["din-rail"] == 1
+    # One of the list missing: what was read stays, but the inputs are no longer known.
+    (folder / "okh.toml").write_text(
+        'name = "Kit"\nrepo = "https://github.com/o/kit"\nbom = ["hardware/BOM.md", "gone.csv"]\n',
+        encoding="utf-8",
+    )
+    fragment = okh_losh.read(folder)
+    assert not fragment.designs[0].inputs_known
+    assert said_of_inputs(fragment) == [("warning", "bom", 3)]
+    assert "'gone.csv'" in next(d.message for d in fragment.diagnostics if d.field == "bom")
+
+
+def test_a_2021_manifest_with_simplified_bom_brings_its_sub_tree(tmp_path):
+    fragment = okh_losh.read(DATA / "mosh-d-2021")
+    module = "github.com/OPEN-NEXT/LOSH-dummy-MOSH-D"
+    designs = {d.makes: d for d in fragment.designs}
+    inputs = dict(designs[module].inputs)
+    assert designs[module].inputs_known and len(inputs) == 12  # every sBoM row
+    assert inputs[f"{module}/comb-module"] == 5 and inputs["iso-4032-m8"] == 4
+    assert designs[f"{module}/clamp-ring"].inputs == (("pla", 1),)
+    # tsdc-id goes the way tsdc goes; the free-text manufacturing-process is not read over it.
+    same = repo(tmp_path, manifest='name = "x"\ntsdc = "ASM-MEC"\n')
+    assert designs[module].processes == okh_losh.read(same).designs[0].processes
+    older = fragment.diagnostics[0]
+    assert (older.severity, older.field, older.line) == ("warning", "simplified-bom", 13)
+    assert "`simplified-bom` is read as `bom`" in older.message
+    assert "`tsdc-id` is read as `tsdc`" in older.message
+    assert "`manufacturing-process` is not read" in older.message
+
+
+def test_2021_part_tables_say_tsdc_id_and_process(tmp_path):
+    fragment = okh_losh.read(DATA / "mosh-a-2021")
+    ring = next(d for d in fragment.designs if d.makes.endswith("/clamp-ring"))
+    same = repo(tmp_path, manifest='name = "x"\ntsdc = "3DP"\n')
+    assert ring.processes == okh_losh.read(same).designs[0].processes
+    assert ("warning", "part[0].tsdc-id", 24) in said(fragment)
+    # Without a TsDC code, the free-text process is what there is: it is read.
+    part = repo(
+        tmp_path / "b", manifest='name = "Lid"\nmaterial = "PLA"\nmanufacturing-process = "3DP"\n'
+    )
+    fragment = okh_losh.read(part)
+    assert fragment.designs[0].processes == okh_losh.read(same).designs[0].processes
+    assert said(fragment) == [("warning", "manufacturing-process", 3)]
+
+
+def test_part_quantity_counts_and_the_bom_wins_when_they_disagree(tmp_path):
+    manifest = (
+        MANIFEST.replace('bom = "sBoM.csv"\n', "")
+        + '[[part]]\nname = "Shelf"\nmaterial = "oak"\nquantity = 5\n'
+    )
+    fragment = okh_losh.read(repo(tmp_path, manifest=manifest))
+    assert module_design(fragment).inputs == ((f"{REPO}/shelf", 5),)
+    with_bom = MANIFEST + '[[part]]\nname = "Shelf"\nmaterial = "oak"\nquantity = 5\n'
+    fragment = okh_losh.read(repo(tmp_path / "b", manifest=with_bom, sbom="1\tShelf\t4\tPOSH\t\n"))
+    assert module_design(fragment).inputs == ((f"{REPO}/shelf", 4),)
+    assert said(fragment)[0] == ("warning", "part[0].quantity", 9)
+    assert "the BOM's count is used" in fragment.diagnostics[0].message
+
+
+def test_plain_number_mass_is_grams(tmp_path):
+    fragment = okh_losh.read(DATA / "htwd-osh-cmm-arm")
+    assert fragment.items[0].mass_kg == pytest.approx(2.0)  # mass= 2000.0
+    assert not fragment.designs[0].inputs_known  # its bom is commented out
+    assert said_of_inputs(fragment) == [("warning", "bom", 2)]
+    part = repo(tmp_path, manifest='name = "Clip"\nmaterial = "PETG"\nmass = 12.5\n')
+    [clip] = okh_losh.read(part).designs
+    assert clip.inputs == (("petg", 13),) and clip.inputs_known

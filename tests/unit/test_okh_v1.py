@@ -48,7 +48,10 @@ def test_quantities_given_are_used_and_nothing_is_assumed(tmp_path):
     assert design.id == "chair" and design.makes == "chair" and design.name == "Chair"
     assert design.inputs == (("wikidata:Q79928004", 4), ("wikidata:Q2207370", 1))
     assert design.processes == {"wikidata:Q25294"}
-    assert fragment.diagnostics == []
+    # A hammer implies no one process: kept as the tool it is, and said once.
+    [unknown] = fragment.diagnostics
+    assert (unknown.severity, unknown.line, unknown.field) == ("warning", 11, "tool-list-atoms")
+    assert "'hammer (wikidata:Q25294)' is no process SCIS knows" in unknown.message
     assert design.inputs_known is True
     legs = next(i for i in fragment.items if i.id == "wikidata:Q79928004")
     assert (legs.name, legs.aliases, legs.origin.line) == ("chair legs", ("chair-legs",), 4)
@@ -118,7 +121,8 @@ def test_plain_bom_splits_on_commas_outside_parentheses(tmp_path):
         "coffee-tin-ties",
     ]
     assert {q for _, q in design.inputs} == {1}
-    assert design.processes == {"sewing-machine", "scissors-and-pins"}
+    # A sewing machine means sewing, the process every format names the same.
+    assert design.processes == {"sewing", "scissors-and-pins"}
     names = {i.id: i.name for i in fragment.items}
     assert names["nwpp-bags-3-sheets-8-by-9"] == "NWPP bags ( 3 sheets, 8 by 9)"
     note = only(fragment, "plain `bom` text")

@@ -44,15 +44,38 @@ def test_stock_products_and_tools(tmp_path):
     assert dict(place.contacts) == {"email": "read.robert@example.org"}
     [facility] = fragment.facilities
     assert facility.id == "rob-s-kitchen-facility" and facility.operator == "rob-s-kitchen"
-    assert facility.processes == {"wikidata:Q36539", "wikidata:Q211387"}
+    # Q211387 (soldering) is a process SCIS knows; the oven is not: the place runs it under its
+    # Wikidata id and its words, so an OKH needing `wikidata:Q36539` or `oven` finds it.
+    assert facility.processes == {"wikidata:Q36539", "oven", "electronics-assembly"}
     assert [(o.id, o.item) for o in fragment.offers] == [
         ("rob-s-kitchen-butter", "wikidata:Q34172"),
         ("rob-s-kitchen-white-sugar", "wikidata:Q4409456"),
         ("rob-s-kitchen-oatmeal-raisin-cookie", "wikidata:Q16682389"),
     ]
     assert all(o.price is None and o.capacity is None for o in fragment.offers)
-    [repeat] = fragment.diagnostics
+    repeat, oven = fragment.diagnostics
     assert (repeat.severity, repeat.line, repeat.field) == ("warning", 7, "inventory-atoms[1]")
+    assert (oven.line, oven.field) == (12, "tool-list-atoms")
+    assert oven.message.startswith("'Oven (wikidata:Q36539)' is no process SCIS knows")
+
+
+def test_a_place_that_makes_products_but_names_no_tool_runs_no_design(tmp_path):
+    fragment = read(
+        tmp_path,
+        """
+        title: Cookie Corner
+        product-atoms:
+          - {identifier: Q13266, description: cookie}
+        """,
+    )
+    [facility] = fragment.facilities
+    assert facility.processes == frozenset() and not facility.processes_known
+    [said] = [d for d in fragment.diagnostics if "names no process" in d.message]
+    assert (said.line, said.message) == (
+        1,
+        "'Cookie Corner' (no tool-list-atoms, tool-list or processes) names no process: "
+        "it makes nothing until one is stated",
+    )
 
 
 def test_empty_and_null_lists_and_the_supplies_atom_typo(tmp_path):

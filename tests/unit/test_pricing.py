@@ -233,6 +233,23 @@ def test_the_legend_names_each_letter_and_who_sets_it():
     }
 
 
+def test_labour_names_its_place_when_design_and_facility_ids_hold_an_at_sign():
+    # Imported designs carry their version in the id (an OKH v1 `…@0.0.1`, an older LOSH
+    # release `okh:github.com/o/r@1.0.1`): `design@facility` can no longer be split at an "@".
+    network = Network.of(
+        participants=[Participant("rob", "Rob's Kitchen")],
+        items=[Item("cookies", "Cookies")],
+        designs=[Design("cookies@0.0.1", "cookies")],
+        facilities=[Facility("kitchen@rob", "rob", name="Rob's dessert kitchen")],
+    )
+    [plan] = Weave(network, [Demand("cookies", 12)]).plans()
+    equation = plan_equation(network, plan)
+    [variable] = equation.variables.values()
+    assert (variable.source, variable.facility) == ("cookies@0.0.1@kitchen@rob", "kitchen@rob")
+    [entry] = equation.legend(network)
+    assert "labour per batch of Cookies at Rob's dessert kitchen, set by Rob's Kitchen" in entry
+
+
 # -- letters ----------------------------------------------------------------------------------
 
 

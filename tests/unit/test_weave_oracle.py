@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,7 @@ def networks(draw):
                 processes=frozenset(draw(st.sets(st.sampled_from(PROCESSES), max_size=2))),
                 labor=draw(prices),
                 properties=draw(_properties()),
+                processes_known=draw(_mostly_stated()),
             )
         )
     facilities = [
@@ -65,10 +67,17 @@ def networks(draw):
             draw(st.sampled_from(people)),
             processes=frozenset(draw(st.sets(st.sampled_from(PROCESSES), max_size=3))),
             location=draw(places),
+            processes_known=draw(_mostly_stated()),
         )
         for k in range(draw(st.integers(0, 3)))
     ]
-    return Network.of(participants, items, designs, facilities, offers)
+    network = Network.of(participants, items, designs, facilities, offers)
+    return replace(network, unknown_processes_match_any=draw(st.booleans()))
+
+
+def _mostly_stated():
+    """Whether a record says which processes it needs or runs: mostly it does."""
+    return st.sampled_from([True, True, True, False])
 
 
 def _properties():
