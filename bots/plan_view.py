@@ -233,6 +233,9 @@ def _tree(network: Network, node: PlanNode) -> list[str]:
 
 
 def _label(network: Network, node: PlanNode) -> str:
+    unit = network.items[node.item].unit
+    # "2 g PLA", not "2 × PLA": a count of grams is no count of things.
+    counted = f"{node.quantity} ×" if unit in ("each", "") else f"{node.quantity} {unit}"
     item = network.items[node.item].name
     source = node.source
     if isinstance(source, Bought):
@@ -244,7 +247,7 @@ def _label(network: Network, node: PlanNode) -> str:
         if node.batches != node.quantity:
             how += f", {node.batches} batch{'es' if node.batches != 1 else ''}"
     far = f" · {node.distance_km:,.1f} km" if node.distance_km is not None else ""
-    return f"{node.quantity} × {item} — {how}{far}"
+    return f"{counted} {item} — {how}{far}"
 
 
 def _who(network: Network, participant_id: str | None) -> str:

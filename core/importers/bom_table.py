@@ -116,7 +116,8 @@ _DESIGNATOR = re.compile(r"^[A-Za-z]{1,5}(\d+[A-Za-z]?|_\w+)$")
 # What EAGLE lets a part be called besides: ICSP, LOGO2, U$1, LED-1.
 _PART_NAME = re.compile(r"^[A-Za-z][\w$+\-]{0,15}$")
 _RANGE = re.compile(r"^([A-Za-z]{1,5})(\d+)-\1?(\d+)$")
-_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# GitHub's tables: a delimiter cell is one hyphen or more, with optional colons (`| - | - |`).
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass(frozen=True)

@@ -648,10 +648,11 @@ class _Module:
         return item_id
 
     def _material(self, spec: dict, where: _Where, grams: float | None) -> tuple[str, int] | None:
-        """The material as an input in grams: the part's mass when given, else 1.
+        """The material as an input in grams: the part's mass when given, else 1, said so.
 
         Grams keep small parts whole numbers (the weave counts whole units). A part without a
-        mass still needs its material; 1 g says "some" without inventing a figure.
+        mass still needs its material, so its plans keep it; the 1 g standing in for "some" is
+        told, since the material's share of a price is then not what the part really takes.
         """
         material = spec.get("material")
         if material is None:
@@ -675,6 +676,16 @@ class _Module:
                 origin=Origin(str(where.file), line),
             )
         )
+        if not grams:
+            self.diagnostics.append(
+                warning(
+                    f"no mass given: 1 g of {material.strip()} is counted per part as a stand-in, "
+                    "so what the material costs in its plans is not what the part takes",
+                    where.file,
+                    line,
+                    where.field("material"),
+                )
+            )
         return item_id, (math.ceil(grams) if grams else 1)
 
     def _processes(self, spec: dict, where: _Where) -> frozenset[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bots.cli import app
 from core.importers import load_network, okh_losh
 from core.network.model import Facility, Offer, Participant
 from core.weave import PlanCounter, SupplyIndex
@@ -118,6 +120,9 @@ def test_misspelt_readiness_levels_are_warned_with_their_lines(corpus):
         ("MOSH-D", "technology-readiness-level", 9),
         ("MOSH-B", "REFERENCE", 14),  # the LibreSolar MPPT 2420-HC, not loaded: said once
         ("MOSH-D", "REFERENCE", 13),  # the LibreSolar MPPT 1210-HUS
+        # The printed parts name PLA but no mass: 1 g each stands in, and that is said.
+        ("ClampRing", "material", 5),
+        ("CombModul", "material", 5),
     }
 
 
@@ -225,3 +230,19 @@ def test_one_release_loaded_twice_is_a_clash_that_names_both_files_and_the_repo_
     parts = [d for d in result.errors if d.file != str(again / "okh.toml")]
     assert len(parts) == 2 and all("(from `repo` and `name`)" in d.message for d in parts)
     assert result.network.designs[f"okh:{D}"].origin.file.startswith(str(corpus))
+
+
+def test_a_plan_counts_material_in_its_unit(corpus, tmp_path):
+    # `scis weave` on two clamp rings at the Helpful 3D-printing place: "2 g PLA", not "2 × PLA".
+    shop = tmp_path / "pla.yaml"
+    shop.write_text(
+        "scis: 1\nparticipants: [{id: shop, name: Filament Shop, roles: [supplier]}]\n"
+        "offers: [{id: pla-roll, supplier: shop, item: pla, price: 0.03}]\n",
+        encoding="utf-8",
+    )
+    riya = Path(__file__).parent.parent / "data/okw/Riya3dprinting.yml"
+    arguments = ["weave", "-n", str(corpus / "losh" / "MOSH-A"), "-n", str(riya), "-n", str(shop)]
+    result = CliRunner().invoke(app, [*arguments, f"{A}/clamp-ring", "2"])
+    assert result.exit_code == 0, result.output
+    assert "└── 2 g PLA — bought from Filament Shop (pla-roll)" in result.stdout
+    assert "2 × Clamp Ring — made by Riya3dprinting" in result.stdout

@@ -312,3 +312,17 @@ def test_a_bom_with_a_row_it_cannot_read_leaves_the_inputs_unknown(tmp_path):
     )
     module = load_network([folder]).network.designs["okh:github.com/o/lamp"]
     assert not module.inputs_known and dict(module.inputs) == {"led": 3}
+
+
+def test_a_count_column_counts_and_a_count_not_given_is_no_count():
+    # A README's Bill of Materials section: `| Count | Part |`, delimited `| - | - |`.
+    read = bom("count-rollivr-README.md")
+    assert read.columns == {"name": "Part", "quantity": "Count"}
+    assert [(r.name, r.count, r.line) for r in read.rows] == [
+        ("Arduino Uno (or similar)", 1, 39),
+        ("Grove Optical Rotary Encoder (TCUT1600X01)", 2, 40),
+        ("Grove Universal 4 Pin Cable", 2, 41),
+    ]
+    # "- | Jumper Wires": how many is not said, so the row is left out and that is told.
+    [left_out] = read.left_out
+    assert (left_out.line, left_out.field) == (42, "Count") and "'-'" in left_out.message
