@@ -31,7 +31,10 @@ def read_network(paths: list[Path]) -> Network:
         err.print(f"[{tone}]{escape(str(diagnostic))}[/]")
     if result.blocking_errors:
         count = len(result.blocking_errors)
-        fail(f"{count} problem{'s' if count > 1 else ''} in the network; nothing was woven")
+        fail(
+            f"{count} problem{'s' if count > 1 else ''} in the files you named; nothing was "
+            "woven until they are fixed (a folder holding them loads what is sound)"
+        )
     return result.network
 
 
@@ -82,7 +85,7 @@ def read_criteria(text: str, network: Network) -> frozenset[str]:
             close = difflib.get_close_matches(criterion.casefold(), list(by_fold), n=1)
             hint = f"did you mean {by_fold[close[0]]}? " if close else ""
             listing = ", ".join(known) if known else "none: nothing in it states a criterion"
-            fail(f"unknown criterion {criterion!r}; {hint}Known in this network: {listing}")
+            fail(f"unknown criterion {criterion!r}; {hint}known in this network: {listing}")
         wanted.add(by_fold[criterion.casefold()])
     return frozenset(wanted)
 

@@ -43,9 +43,9 @@ def risk(
 ):
     """How likely is an order to fail, where, and what would stop every plan of it?
 
-    Plans are ranked by their probability of success (declared failure probabilities: the
-    command line has no history), each with its price and how local it is; then the resources
-    every plan uses and the separable supply paths into the item.
+    Plans are ranked by their probability of success (declared failure probabilities, else the
+    priors per stage kind: the command line has no history), each with its price and how local
+    it is; then the resources every plan uses and the separable supply paths into the item.
     """
     from core.weave import WeaveError
 
@@ -161,7 +161,8 @@ def print_risk(console: Console, document: dict, network: Network) -> None:
         console.print("No plan can deliver it, so there is no risk to weigh.")
         return
     console.print(
-        f"The {len(document['plans'])} least likely to fail (declared failure probabilities):\n",
+        f"The {len(document['plans'])} least likely to fail (failure probabilities as the "
+        f"network declares them, else SCIS's priors per stage: {_priors_text()}):\n",
         highlight=False,
     )
     for plan in document["plans"]:
@@ -234,9 +235,13 @@ def _locality_json(near) -> dict:
 
 
 def _locality_text(near: dict, document: dict) -> str:
+    unknown = near["distance_unknown"]
+    legs = f"{unknown} leg{'s' if unknown != 1 else ''} of unknown length"
     travelled = f"{near['distance_km']:,.1f} km travelled"
-    if near["distance_unknown"]:
-        travelled += f" ({near['distance_unknown']} legs of unknown length)"
+    if unknown and not near["distance_km"]:
+        travelled = f"distance unknown ({legs})"  # 0.0 km would say it stays where it is
+    elif unknown:
+        travelled += f" (and {legs})"
     if document["deliver_to"] is None:
         return f"{travelled}; give --deliver-to to see how local it is"
     shares = []
@@ -289,3 +294,11 @@ def _risk_png(network: Network, document: dict, best) -> bytes:
 def _who(network: Network, participant_id: str | None) -> str:
     participant = network.participants.get(participant_id) if participant_id else None
     return participant.name if participant else (participant_id or "nobody yet")
+
+
+def _priors_text() -> str:
+    """ "making 5 %, shipping 3 %": what a stage is taken to fail with when nothing is declared."""
+    from core.risk.reliability import KIND_PRIORS
+
+    verbs = {"make": "making", "ship": "shipping"}
+    return ", ".join(f"{verbs[k]} {percent(KIND_PRIORS[k])}" for k in verbs)

@@ -104,8 +104,12 @@ VARIANTS = (
     "lcscpartnumber",
 )
 # A row that sums the others up, not a part.
-_TOTAL = re.compile(r"^(grand\s*)?(total|totals|sum|summe|gesamt|insgesamt)\b\W*", re.IGNORECASE)
-_TOTAL_WORD = re.compile(r"\b(total|totals|sum|summe|gesamt|insgesamt)\b", re.IGNORECASE)
+_TOTAL = re.compile(
+    r"^(grand\s*|sub\s*-?\s*)?(total|totals|sum|summe|gesamt|insgesamt)\b\W*", re.IGNORECASE
+)
+_TOTAL_WORD = re.compile(
+    r"\b(sub\s*-?\s*)?(total|totals|sum|summe|gesamt|insgesamt)\b", re.IGNORECASE
+)
 KINDS = ("type", "supplytype", "kind")
 SUPPLIERS = ("supplier", "vendor", "distributor", "source", "shop", "lieferant")
 # Rows looked at for a header before the table is declared unreadable.

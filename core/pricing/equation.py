@@ -37,9 +37,12 @@ class PriceVariable:
 
     def describe(self, network: Network) -> str:
         item = network.items[self.item].name if self.item in network.items else self.item
+        unit = network.items[self.item].unit if self.item in network.items else "each"
         who = _name(network, self.setter)
         if self.kind == "price":
-            return f"price of one {item}, set by {who} ({self.name})"
+            # Per gram of PLA, not per "one PLA": a price is per unit of what is counted.
+            one = f"one {item}" if unit in ("each", "") else f"one {unit} of {item}"
+            return f"price of {one}, set by {who} ({self.name})"
         place = network.facilities.get(self.facility) if self.facility else None
         at = (place.name if place is not None else None) or self.facility
         return f"labour per batch of {item} at {at}, set by {who} ({self.name})"

@@ -246,3 +246,5 @@ def test_a_plan_counts_material_in_its_unit(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert "└── 2 g PLA — bought from Filament Shop (pla-roll)" in result.stdout
     assert "2 × Clamp Ring — made by Riya3dprinting" in result.stdout
+    text = " ".join(result.stdout.split())  # undo the terminal's wrapping
+    assert "price of one g of PLA, set by Filament Shop" in text

@@ -344,3 +344,13 @@ def test_a_usage_error_is_exit_code_two():
     result = invoke("fragility", *NETWORK)  # no --scenario
     assert result.exit_code == 2
     assert "--scenario" in result.stderr
+
+
+def test_a_distance_nobody_knows_is_not_shown_as_zero():
+    from bots.cli_risk import _locality_text
+
+    unknown = {"distance_km": 0.0, "distance_unknown": 1}
+    said = _locality_text(unknown, {"deliver_to": None})
+    assert said.startswith("distance unknown (1 leg of unknown length)") and "0.0 km" not in said
+    partly = _locality_text({"distance_km": 12.5, "distance_unknown": 9}, {"deliver_to": None})
+    assert partly.startswith("12.5 km travelled (and 9 legs of unknown length)")

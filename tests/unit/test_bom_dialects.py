@@ -270,9 +270,12 @@ def test_counts_written_the_way_people_write_them(tmp_path):
 
 def test_a_total_row_is_no_part_and_no_error(tmp_path):
     path = tmp_path / "bom.csv"
-    path.write_text("Item,Quantity,Price\nNut,4,0.40\nBolt,4,1.20\n,,1.60 Total\nTotal,8,1.60\n")
+    path.write_text(
+        "Item,Quantity,Price\nNut,4,0.40\nBolt,4,1.20\nSubtotal,8,1.60\n,,1.60 Total\n"
+        "Total,8,1.60\nWasher,2,0.10\n"
+    )
     read = read_bom(path)
-    assert [(r.name, r.count) for r in read.rows] == [("Nut", 4), ("Bolt", 4)]
+    assert [(r.name, r.count) for r in read.rows] == [("Nut", 4), ("Bolt", 4), ("Washer", 2)]
     assert read.diagnostics == ()
 
 
