@@ -138,7 +138,7 @@ def _identity(data, product: Item, ambiguous: set[str]) -> tuple[str, tuple[str,
     for key in _IDENTITY_LINKS:
         link = okf.clean(data.get(key)) if key not in ambiguous else ""
         if link and _LINK.match(link):
-            found = repo_id(link if "://" in link else f"https://{link}")
+            found = _repository(link)
             if found:
                 return slug(found) + suffix, (key, *also), data.line_of(key)
     if okf.clean(data.get("title")):
@@ -393,7 +393,7 @@ def _declare_module(fragment: Fragment, data, product: Item, ambiguous: set[str]
     MOSH row naming it finds its product (core/importers/module_references.py)."""
     for key in _IDENTITY_LINKS:
         link = okf.clean(data.get(key)) if key not in ambiguous else ""
-        found = repo_id(link if "://" in link else f"https://{link}") if _LINK.match(link) else None
+        found = _repository(link) if _LINK.match(link) else None
         if found:
             version = okf.clean(data.get("version"))
             fragment.modules.append(
@@ -423,7 +423,7 @@ def _with_sub_parts(fragment: Fragment, data, inputs: dict[str, int], source: st
                 ),
                 "",
             )
-            module = repo_id(link if "://" in link else f"https://{link}") if link else None
+            module = _repository(link) if link else None
             if module is None and not title:
                 diagnostics.append(
                     warning(
@@ -457,3 +457,8 @@ def _with_sub_parts(fragment: Fragment, data, inputs: dict[str, int], source: st
             fragment.items.append(item)
             inputs[item.id] = inputs.get(item.id, 0) + count
     return inputs
+
+
+def _repository(link: str) -> str | None:
+    """The repository a project link names; manifests often write it without `https://`."""
+    return repo_id(link if "://" in link else f"https://{link}")

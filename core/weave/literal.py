@@ -23,9 +23,8 @@ def literal_plans(
     deliver_to: Location | None = None,
 ) -> list[Plan]:
     def sources(item_id: str) -> list[Bought | Made]:
-        """Every offer of T; every pair (design D making T, facility F offering all of D's
-        processes), D saying what goes in and both saying which processes they are unless the
-        network assumes any; in declaration order."""
+        """Every offer of T; every pair (design D making T, facility F that can carry it out:
+        `Network.can_make`), D saying what goes in; in declaration order."""
         found: list[Bought | Made] = []
         for offer in network.offers.values():
             if offer.item == item_id:
@@ -34,10 +33,7 @@ def literal_plans(
             if design.makes != item_id or not design.inputs_known:
                 continue
             for facility in network.facilities.values():
-                stated = design.processes_known and facility.processes_known
-                if (stated or network.unknown_processes_match_any) and (
-                    design.processes <= facility.processes
-                ):
+                if network.can_make(design, facility):
                     found.append(Made(design, facility, len(found)))
         return found
 
