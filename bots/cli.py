@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -21,13 +22,17 @@ from bots.cli_survival import survival
 from bots.cli_valueflows import export_app, import_app
 from bots.cli_worker import worker
 from bots.plan_view import (
+    arrival_text,
     catalog_json,
     no_plan_reason,
     plan_json,
     print_catalog,
     print_weave,
 )
+from core.frames import how_many
+from core.intents.dates import DateError, named_day
 from core.risk.reliability import Reliability
+from core.service.weaving import due_window
 from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
 
 app = typer.Typer(
@@ -64,6 +69,10 @@ def weave(
     deliver_to: Annotated[
         str | None, typer.Option(help="Where the goods go: LAT,LON or a participant id.")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Only plans that arrive by the end of this day (2026-12-20, Friday)."),
+    ] = None,
     as_json: JsonOption = False,
 ):
     """In how many ways can the network deliver QUANTITY of ITEM, and which are the best?"""
@@ -73,33 +82,59 @@ def weave(
     loaded = read_network(network)
     found = find_item(loaded, item)
     wanted = read_criteria(criteria, loaded)
-    try:
-        woven = Weave(
+    started = datetime.now(UTC).replace(tzinfo=None)
+    due = read_day(by, started.date()) if by is not None else None
+
+    def woven_by(ranking: str, window: int | None) -> Weave:
+        return Weave(
             loaded,
             [Demand(found.id, count)],
             criteria=wanted,
             # Risk is per stage, as plans and `scis risk` show it (declared figures: no history).
-            ranking=RANKINGS[rank].with_reliability(Reliability(loaded)),
+            ranking=RANKINGS[ranking].with_reliability(Reliability(loaded)),
             deliver_to=delivery_place(loaded, deliver_to),
+            # A participant's id: the goods go to them (and they may fetch them themselves).
+            buyer=deliver_to if deliver_to in loaded.participants else None,
+            within_minutes=window,
         )
+
+    try:
+        woven = woven_by(rank, due_window(due, started))
         total = woven.count()
         plans = woven.best(top)
+        every = woven.count_unwindowed() if due is not None else total
     except WeaveError as exc:
         fail(str(exc))
-    if not total:
+    if not every:
         # Nothing to show is not an answer: the person asked for what cannot be had, and why.
-        fail(no_plan_reason(loaded, found, count, wanted))
+        buyer = deliver_to if deliver_to in loaded.participants else None
+        place = delivery_place(loaded, deliver_to)
+        fail(no_plan_reason(loaded, found, count, wanted, buyer, place))
+    if not total:  # plans there are, none by the day asked: when could the soonest come?
+        soonest = woven_by("soonest", None).plan(1)
+        fail(f"no plan arrives by {due.isoformat()}; the soonest {arrival_text(soonest)}")
     if as_json:
         document = {
             "item": found.id,
             "quantity": count,
             "plan_count": str(total),
+            **({"plans_too_late": str(every - total)} if due is not None else {}),
             "plans": [plan_json(loaded, plan) for plan in plans],
         }
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     print_weave(out, loaded, found, count, total, plans, wanted, rank)
+    if due is not None and every > total:
+        out.print(f"{how_many(every - total)} more plans cannot arrive by {due}.", highlight=False)
+
+
+def read_day(text: str, today: date) -> date:
+    """`--by`: a day as the chat reads it (2026-12-20, Friday, Dec 20, tomorrow)."""
+    try:
+        return named_day(text, today)
+    except (DateError, OverflowError):
+        fail(f"--by takes a day like 2026-12-20, Friday or Dec 20, not {text!r}")
 
 
 @app.command()

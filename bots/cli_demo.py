@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -117,15 +118,20 @@ class Play:
         self.say(buyer, f"/choose {plans.order_id} {rank}")
         return plans.order_id
 
-    def _best_through(self, order: int, facility: str) -> int | None:
-        """The rank of the best plan offered (latest batch) that uses `facility`."""
-        from core.service import records
+    def _best_through(self, order: int, facility: str, pages: int = 10) -> int | None:
+        """The rank of the best plan that uses `facility`, paging as `/plans` does (plans that
+        differ only by which truck carries a part come first in a city of ten trucks)."""
+        from core.service.plan_pages import plan_page
 
-        rows = self.app.services.read(lambda session: records.plans(session, order))
-        latest = max((row.batch for row in rows), default=0)
-        offered = sorted((r for r in rows if r.batch == latest), key=lambda r: r.rank)
-        # The tree is a JSON document: a facility is named as one of its values.
-        return next((r.rank for r in offered if _names(r.tree, facility)), None)
+        services = self.app.services
+        for page in range(1, pages + 1):
+            found = services.read(lambda session, p=page: plan_page(services, session, order, p))
+            for line in found.plans:
+                if any(part.source.endswith(f"@{facility}") for part in line.parts):
+                    return line.rank
+            if page >= found.pages:
+                return None
+        return None
 
     def stages(self, who: str, order: int) -> list[StageLine]:
         """The order's stages as `who` sees them with /stages, dependencies first."""
@@ -210,11 +216,14 @@ def hurricane(play: Play) -> None:
         "[italic]Marisol, the city's coordinator, watches the Santurce microfactory."
     )
     play.say("marisol", "/watch mf-santurce")
+    due = (datetime.now(UTC) + timedelta(days=14)).date()
     play.console.print(
-        "[italic]The hospital orders 200 face shields and chooses the best plan that has them "
-        "made at the Santurce microfactory."
+        f"[italic]The hospital needs 200 face shields by {due:%a %d %b}: it orders them and "
+        "chooses the best plan that has them made at the Santurce microfactory."
     )
-    order = play.order("hospital-santurce", "/order face-shield 200", through="mf-santurce")
+    order = play.order(
+        "hospital-santurce", f"/order face-shield 200 by {due.isoformat()}", through="mf-santurce"
+    )
     if order is None:
         return
     play.console.print("[italic]Every party agrees; visors and PP sheets reach Fab Lab.")
@@ -234,6 +243,25 @@ def hurricane(play: Play) -> None:
     play.completed(order)
 
 
+def capacity(play: Play) -> None:
+    """A clinic's big order fills the Carolina microfactory's week of cloth masks; the
+    hospital's order, woven over what is left, is split across the makers with room."""
+    play.console.print("[italic]The clinic orders 790 cloth masks; every party agrees.")
+    first = play.order("clinica-loiza", "/order cloth-mask 790")
+    if first is None:
+        return
+    play.agree_all(first)
+    play.console.print(
+        "[italic]The hospital orders 200 more: no one sewer has room for all of them this week."
+    )
+    second = play.order("hospital-santurce", "/order cloth-mask 200")
+    if second is None:
+        return
+    play.expect("hospital-santurce", "plans", "so it is split")
+    play.agree_all(second)
+    play.expect("hospital-santurce", "agreed", f"Order {second}")
+
+
 SCENARIOS: dict[str, tuple[str, list[Path], Callable[[Play], None]]] = {
     "chair": ("The paper's chair: a flood, a substitute, two chairs delivered", CHAIR, chair),
     "hurricane": (
@@ -241,19 +269,24 @@ SCENARIOS: dict[str, tuple[str, list[Path], Callable[[Play], None]]] = {
         HURRICANE,
         hurricane,
     ),
+    "capacity": (
+        "Hurricane city: a full week of masks, the next order split across sewers",
+        HURRICANE,
+        capacity,
+    ),
 }
 
 
 def demo(
     scenario: Annotated[
-        str, typer.Option(help="chair | hurricane | all: which scenario to replay.")
+        str, typer.Option(help="chair | hurricane | capacity | all: which scenario to replay.")
     ] = "all",
 ):
     """Replay the paper's chair scenario and a hurricane-city disruption end to end on the
     embedded default: each line typed, then what each participant received because of it."""
     wanted = list(SCENARIOS) if scenario == "all" else [scenario]
     if any(name not in SCENARIOS for name in wanted):
-        fail(f"--scenario takes chair, hurricane or all, not {scenario!r}")
+        fail(f"--scenario takes {', '.join(SCENARIOS)} or all, not {scenario!r}")
     console = Console(highlight=False)
     # Piped or redirected, a line stays one line: no breaking at 80 columns mid-message.
     console.soft_wrap = not console.is_terminal
@@ -294,15 +327,6 @@ def _replay(console: Console, workdir: Path, name: str) -> list[str]:
     console.print(f"[dim]{name}: {time.monotonic() - began:.1f} s[/]")
     console.print()
     return [f"{name}: {problem}" for problem in play.problems]
-
-
-def _names(document, value: str) -> bool:
-    """Whether `value` is one of the values anywhere in a JSON document."""
-    if isinstance(document, dict):
-        return any(_names(v, value) for v in document.values())
-    if isinstance(document, list):
-        return any(_names(v, value) for v in document)
-    return document == value
 
 
 def _short(message: Received) -> str:

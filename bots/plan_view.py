@@ -8,19 +8,23 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.frames import how_many
-from core.network.model import Item, Network
+from core.network.model import Item, Location, Network
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
+from core.weave.legs import ARRANGED, VEHICLE
 from core.weave.plan_document import node_document
 from core.weave.shortfall import (
     FACILITIES_UNKNOWN,
+    NO_MOVER,
     UNSTATED,
     Blocker,
     Unequipped,
+    Unmovable,
     Unqualified,
     shortfall,
 )
 from core.weave.sources import Bought
+from core.weave.timing import MINUTES_PER_DAY, plan_arrival
 
 BLOCKERS_SAID = 4  # reasons for no plan named in the one error line; the rest counted
 
@@ -34,10 +38,26 @@ def plan_json(network: Network, plan: Plan) -> dict:
         "price": equation.price,
         "unknowns": equation.unknowns,
         "equation": equation.text(),
+        "arrival": _arrival_json(plan),
         "tree": node_document(plan.lines[0])
         if len(plan.lines) == 1
         else [node_document(n) for n in plan.lines],
     }
+
+
+def arrival_text(plan: Plan) -> str:
+    """ "arrives after 2.5 days", "… at the earliest" when some times nobody gave count 0."""
+    arrival = plan_arrival(plan)
+    days = arrival.minutes / MINUTES_PER_DAY
+    earliest = " at the earliest" if arrival.unknown else ""
+    return f"arrives after {days:,.1f} day{'s' if days != 1 else ''}{earliest}"
+
+
+def _arrival_json(plan: Plan) -> dict:
+    """Minutes from the order to arrival along the plan's critical path; times nobody gave
+    counted as 0 and counted here."""
+    arrival = plan_arrival(plan)
+    return {"minutes": arrival.minutes, "unknown_times": arrival.unknown}
 
 
 def price_headline(equation: Equation) -> str:
@@ -88,6 +108,8 @@ def ranked_figure(rank: str, plan: Plan) -> str | None:
     if rank == "local":
         more = f" + {unknown} unknown" if unknown else ""
         return f"haul {value:,.0f} kg·km{more}"
+    if rank == "soonest":
+        return arrival_text(plan)
     if rank == "balanced":
         more = f" + {unknown} unknown" if unknown else ""
         return f"balanced score {value:,.2f}{more}"
@@ -180,10 +202,18 @@ def _sourcing(entry: CatalogEntry) -> str:
     return "nobody sells or makes it"
 
 
-def no_plan_reason(network: Network, item: Item, quantity: int, criteria: frozenset[str]) -> str:
+def no_plan_reason(
+    network: Network,
+    item: Item,
+    quantity: int,
+    criteria: frozenset[str],
+    buyer: str | None = None,
+    deliver_to: Location | None = None,
+) -> str:
     """Why no plan can deliver the item, in a sentence: where every way of getting it stops."""
     wanted = f" meeting {', '.join(sorted(criteria))}" if criteria else ""
-    reasons = [_blocker(network, b) for b in shortfall(network, item.id, criteria)]
+    found = shortfall(network, item.id, criteria, buyer=buyer, deliver_to=deliver_to)
+    reasons = [_blocker(network, b) for b in found]
     shown = reasons[:BLOCKERS_SAID]
     if len(reasons) > len(shown):
         shown.append(f"and {len(reasons) - len(shown)} more")
@@ -193,6 +223,8 @@ def no_plan_reason(network: Network, item: Item, quantity: int, criteria: frozen
 
 def _blocker(network: Network, blocker: Blocker) -> str:
     name = network.item_name(blocker.item)
+    if isinstance(blocker, Unmovable):
+        return _unmovable(network, blocker, name)
     if isinstance(blocker, Unqualified):
         return f"nothing that sells or makes {name} is stated {' and '.join(blocker.criteria)}"
     if isinstance(blocker, Unequipped):
@@ -247,9 +279,45 @@ def _label(network: Network, node: PlanNode) -> str:
         if node.batches != node.quantity:
             how += f", {node.batches} batch{'es' if node.batches != 1 else ''}"
     far = f" · {node.distance_km:,.1f} km" if node.distance_km is not None else ""
-    return f"{counted} {item} — {how}{far}"
+    return f"{counted} {item} — {how}{far}{_moved(network, node)}"
+
+
+def _moved(network: Network, node: PlanNode) -> str:
+    """ " · carried by truck-03 (Carol's Vans), 12.0 km, 14.40" """
+    leg = node.leg
+    if leg is None:
+        return ""
+    if leg.kind == VEHICLE:
+        who = f"carried by {leg.transport.id} ({_who(network, leg.carrier)})"
+    elif leg.kind == "delivery":
+        who = f"delivered by {_who(network, leg.carrier)}"
+    elif leg.kind == ARRANGED:
+        return (
+            f" · moved as {_who(network, leg.carrier)} and the receiver arrange (a place not given)"
+        )
+    else:
+        who = f"picked up by {_who(network, leg.carrier)}"
+    trips = f", {leg.trips} trips" if leg.trips > 1 else ""
+    price = "price unknown" if leg.price is None else f"{leg.price:,.2f}"
+    return f" · {who}{trips}, {price}"
 
 
 def _who(network: Network, participant_id: str | None) -> str:
     participant = network.participants.get(participant_id) if participant_id else None
     return participant.name if participant else (participant_id or "unknown")
+
+
+def _unmovable(network: Network, blocker: Unmovable, name: str) -> str:
+    """Where goods are had but cannot be moved: from whom to whom, how far, how far anyone goes."""
+    sender = network.participant_name(blocker.origin.participant)
+    receiver = network.participant_name(blocker.destination.participant)
+    apart = f" ({blocker.km:,.0f} km)" if blocker.km is not None else ""
+    if blocker.why == NO_MOVER or blocker.longest_range_km is None:
+        return (
+            f"nothing moves {name} from {sender} to {receiver}{apart}: nobody delivers it, "
+            "no vehicle serves the leg and the receiver does not fetch"
+        )
+    return (
+        f"{name} cannot be moved from {sender} to {receiver}{apart}: the longest reach of "
+        f"anyone who could move it is {blocker.longest_range_km:,.0f} km"
+    )

@@ -1,21 +1,29 @@
 """The negotiation frame: what each party of a plan needs to act on it, as data.
 
 The order, each party's part, every party with its roles and contacts, the characteristic
-equation with its terms (what each letter prices, who sets it, its value so far) and the plan's
-outlook. One frame serves every reader: the chat layer shows each reader their own part and the
-others, and words it (bots/conversation/notices/negotiation.py). Pure: from the network, the
-plan and its equation.
+equation with its terms (what each letter prices, who sets it, its value so far), how the goods
+move between places (the plan's legs: who carries what how far, for what), when the order can
+arrive, and the plan's outlook. One frame serves every reader: the chat layer shows each reader
+their own part and the others, and words it (bots/conversation/notices/negotiation.py). Pure:
+from the network, the plan and its equation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from core.network.model import Network
 from core.pricing.equation import Equation, money, remaining_text
+from core.weave.legs import ARRANGED, DELIVERY, VEHICLE, Leg, Stop
 from core.weave.plan import Plan
 from core.weave.sources import Bought, is_held
+from core.weave.timing import Arrival, plan_arrival
+
+# What a leg's mover does, as a part of the order.
+# An arranged leg (a place nobody gave) is the sender's to send, as its `ship` stage says.
+LEG_VERBS = {VEHICLE: "carry", DELIVERY: "deliver", ARRANGED: "send"}
+PICK_UP = "pick up"
 
 
 @dataclass(frozen=True)
@@ -38,13 +46,39 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Carriage:
+    """One leg of the plan: `quantity` of the item moved from `origin` to `destination` (names
+    of the places: a facility's, else its party's) by `carrier` — in its vehicle, as the
+    supplier's own delivery, or fetched by the receiver (`kind`, core.weave.legs)."""
+
+    kind: str  # "vehicle", "delivery" or "pickup"
+    item: str  # the item's name
+    quantity: int
+    carrier: str | None
+    carrier_name: str
+    vehicle: str | None  # the vehicle's name (its id when it has none), for a vehicle leg
+    origin: str
+    destination: str
+    km: float | None  # None: a place nobody gave
+    trips: int
+    price: float | None  # None: nobody has said (a vehicle with no rate, an unknown distance)
+
+    @property
+    def shown_price(self) -> str:
+        # To the cent: a rate per km times a distance has digits nobody pays.
+        return "unknown" if self.price is None else f"{self.price:,.2f}"
+
+
+@dataclass(frozen=True)
 class Part:
-    """One thing a party does for the order: make it, supply it, or send on what it holds."""
+    """One thing a party does for the order: make it, supply it, send on what it holds, or
+    move it (carry it in a vehicle, deliver what it supplies, pick up what is sent to it)."""
 
     party: str
-    verb: str  # "make", "supply" or "send on"
+    verb: str  # "make", "supply", "send on", "carry", "deliver" or "pick up"
     quantity: int
     item: str  # the item's name
+    leg: Carriage | None = None  # for a part that moves goods
 
 
 @dataclass(frozen=True)
@@ -80,6 +114,17 @@ class Frame:
     price: float | None  # None while a letter is unknown
     terms: tuple[Term, ...]
     outlook: dict | None  # core.service.risk.plan_outlook's figures
+    legs: tuple[Carriage, ...] = ()
+    arrival: Arrival | None = None  # minutes from the order along the plan's critical path
+    ordered: datetime | None = None  # when the order was placed: what `arrival` counts from
+
+    @property
+    def arrives_on(self) -> date | None:
+        """The day the order can arrive (at the earliest when `arrival.unknown`), None when
+        the frame does not know when it was placed."""
+        if self.arrival is None or self.ordered is None:
+            return None
+        return (self.ordered + timedelta(minutes=self.arrival.minutes)).date()
 
     def party(self, who: str) -> Party | None:
         return next((p for p in self.parties if p.id == who), None)
@@ -107,23 +152,40 @@ def negotiation_frame(
     roles: dict[str, set[str]],
     due: date | None = None,
     outlook: dict | None = None,
+    ordered: datetime | None = None,
 ) -> Frame:
-    """The frame of a plan. `roles`: each party of the plan and the roles it plays there."""
+    """The frame of a plan. `roles`: each party of the plan and the roles it plays there;
+    `ordered`: when the order was placed, from which the plan's arrival is a day."""
     parties = [_party(network, buyer, {"buyer"})]
     parties += [_party(network, who, played) for who, played in roles.items() if who != buyer]
+    roots = {id(line) for line in plan.lines}
+    moved = [
+        (node, _carriage(network, node, buyer if id(node) in roots else None))
+        for node in plan.nodes()
+        if node.leg is not None
+    ]
+    parts = [_part(network, node) for node in plan.nodes() if _provider(node)]
+    parts += [
+        Part(leg.carrier, _leg_verb(leg), leg.quantity, leg.item, leg)
+        for _, leg in moved
+        if leg.carrier
+    ]
     return Frame(
         order_id=order_id,
         lines=tuple((node.quantity, network.item_name(node.item)) for node in plan.lines),
         buyer=buyer,
         due=due,
         parties=tuple(parties),
-        parts=tuple(_part(network, node) for node in plan.nodes() if _provider(node)),
+        parts=tuple(parts),
         equation=equation.text(),
         evaluated=equation.evaluated_text(),
         total=remaining_text(equation),
         price=equation.price,
         terms=tuple(_term(network, equation, name) for name in equation.form.terms),
         outlook=outlook,
+        legs=tuple(leg for _, leg in moved),
+        arrival=plan_arrival(plan),
+        ordered=ordered,
     )
 
 
@@ -177,6 +239,44 @@ def _term(network: Network, equation: Equation, name: str) -> Term:
         place=place,
         value=equation.values.get(name),
     )
+
+
+def _carriage(network: Network, node, buyer: str | None) -> Carriage:
+    """`buyer`: where a line's root goes (a plan rebuilt from the store may not say)."""
+    leg: Leg = node.leg
+    vehicle = None
+    if leg.kind == VEHICLE and leg.transport is not None:
+        vehicle = leg.transport.name or leg.transport.id
+    return Carriage(
+        kind=leg.kind,
+        item=network.item_name(node.item),
+        quantity=node.quantity,
+        carrier=leg.carrier,
+        carrier_name=network.participant_name(leg.carrier) if leg.carrier else "",
+        vehicle=vehicle,
+        origin=_place(network, leg.origin),
+        destination=_place(network, leg.destination, buyer),
+        km=leg.km,
+        trips=leg.trips,
+        price=leg.price,
+    )
+
+
+def _leg_verb(leg: Carriage) -> str:
+    return LEG_VERBS.get(leg.kind, PICK_UP)
+
+
+def _place(network: Network, stop: Stop, party: str | None = None) -> str:
+    """A leg's end as people name it: the facility, else the party there (`party` when the
+    stop does not say), else its place."""
+    facility = network.facilities.get(stop.facility) if stop.facility else None
+    if facility is not None and facility.name:
+        return facility.name
+    if stop.participant or party:
+        return network.participant_name(stop.participant or party)
+    if stop.location is not None and stop.location.place:
+        return stop.location.place
+    return "somewhere not given"
 
 
 def _provider(node) -> str | None:

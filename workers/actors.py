@@ -29,6 +29,7 @@ from core.service.commands import (
     WeaveOrder,
 )
 from core.service.inbound import InboundFailed
+from core.service.lateness import TellLateStages
 from core.service.results import Refused, Result
 from workers.delivery import deliver_pending
 from workers.metrics import WEAVE_SECONDS
@@ -181,7 +182,8 @@ class Actors:
 
     def _sweep(self, older_than_seconds: float = 30.0) -> None:
         """Re-enqueue whatever the state says is unfinished and older than a moment: what a lost
-        Redis, a killed worker or a crash between commit and enqueue left behind."""
+        Redis, a killed worker or a crash between commit and enqueue left behind. Then the
+        clock's own work: intents that expired, stages that became late."""
         work = stale_work(self.services, older_than_seconds)
         for order_id in work.orders_to_weave:
             self.weave_order.send(order_id)
@@ -192,6 +194,8 @@ class Actors:
         for participant_id in work.recipients:
             self.deliver.send(participant_id)
         self.deliver_results(self.services.handle(ExpireIntents()))
+        if work.late_stages:  # told once each, even when two sweepers find the same ones
+            self.deliver_results(self.services.handle(TellLateStages()))
 
 
 def _named(problem: BaseException) -> str:

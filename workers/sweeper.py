@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlmodel import Session, or_, select
 
 from core.service.bus import Services
+from core.service.lateness import late_stages_query
 from core.store.tables import Disruption, InboundMessage, Notification, OrderRow
 
 
@@ -19,6 +20,8 @@ class StaleWork:
     inbound: list[int] = field(default_factory=list)
     disruptions: list[int] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
+    # Stages past their due date whose owner and buyer are not yet told: no age, due is due.
+    late_stages: list[int] = field(default_factory=list)
 
 
 def stale_work(services: Services, older_than_seconds: float) -> StaleWork:
@@ -67,4 +70,5 @@ def stale_work(services: Services, older_than_seconds: float) -> StaleWork:
                     .order_by(Notification.participant_id)
                 )
             ),
+            late_stages=list(session.exec(late_stages_query(services.clock()))),
         )

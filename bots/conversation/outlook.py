@@ -12,6 +12,8 @@ DOING = {
     "receive": "receiving",
     "inspect": "inspecting",
     "accept": "accepting",
+    "pickup": "picking up",
+    "deliver": "delivering",
 }
 
 

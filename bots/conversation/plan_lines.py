@@ -1,16 +1,18 @@
 """Plans in words a person can compare: each plan in two lines — its rank, price (or equation
-while a price is open), chance of failing and riskiest stage; then who makes what and who
-supplies the rest, by name — and, where two plans would still read alike, what sets one apart
-from the other. Used by `/plans` pages and by the notice that offers the plans."""
+while a price is open), when it can arrive, chance of failing and riskiest stage; then who
+makes what, who supplies the rest and who moves it, by name — and, where two plans would still
+read alike, what sets one apart from the other. Used by `/plans` pages and by the notice that
+offers the plans."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 from bots.conversation.outlook import DOING
 from core.frames import short_equation
-from core.service.notices.plans import PlanLine, PlanPart
+from core.service.notices.plans import Arrives, Moved, PlanLine, PlanPart
 from core.service.risk import percent
 
 MOST = 160  # characters of one line of text: a phone shows it in three or four rows
@@ -53,10 +55,41 @@ def risk_text(plan: PlanLine) -> str:
     return said
 
 
+def day_text(day: date) -> str:
+    """ "Tue 9 Dec" """
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def arrival_text(arrives: Arrives) -> str:
+    """ "arrives Tue 9 Dec", "… at the earliest" when some times nobody gave counted as none;
+    "arrives in 3 days" when the day it counts from is not known."""
+    if arrives.on is not None:
+        said = f"arrives {day_text(arrives.on)}"
+    else:
+        days = max(1, -int(-arrives.days // 1))  # whole days, rounded up
+        said = f"arrives within {days} day{'s' if days > 1 else ''}"
+    return said + (" at the earliest" if arrives.unknown else "")
+
+
+def moved_text(moved: Moved) -> str:
+    """ "truck-03 carries it 12 km", "Bob delivers it", "Dana picks it up 3 km" """
+    km = f" {moved.km:,.0f} km" if moved.km is not None else ""
+    verb = {
+        "vehicle": "carries it",
+        "delivery": "delivers it",
+        "arranged": "sends it as arranged",
+    }.get(moved.kind, "picks it up")
+    # A vehicle's number is its name ("Pickup 09"): kept, where `short` drops measures.
+    mover = moved.mover if moved.kind == "vehicle" else short(moved.mover)
+    mover = mover if len(mover) <= 24 else mover[:23] + "…"
+    return f"{mover} {verb}{km}"
+
+
 def head(plan: PlanLine, chosen: int | None = None) -> str:
     risk = risk_text(plan)
     mark = " ← under way" if plan.rank == chosen else ""
-    return _cut(f"{plan.rank}. {price_text(plan)}" + (f" · {risk}" if risk else "") + mark)
+    arrival = f" · {arrival_text(plan.arrives)}" if plan.arrives is not None else ""
+    return _cut(f"{plan.rank}. {price_text(plan)}{arrival}" + (f" · {risk}" if risk else "") + mark)
 
 
 def who_text(parts: Sequence[PlanPart], detail: int = 0, ordered: str = "") -> str:
@@ -78,15 +111,21 @@ def who_text(parts: Sequence[PlanPart], detail: int = 0, ordered: str = "") -> s
             if detail >= 2:
                 where += f" [{part.source}]"
             named = short(part.party)
+            moved = f", {moved_text(part.moved)}" if part.moved else ""
             if part.depth > 0:
-                said.append(f"{item} {named}{where}")
+                said.append(f"{item} {named}{where}{moved}")
             else:  # an order of one line: what is made is what was ordered
-                said.append(f"{named} makes" + (f" {item}" if len(roots) > 1 else "") + where)
+                made = f"{named} makes" + (f" {item}" if len(roots) > 1 else "")
+                said.append(made + where + moved)
         elif part.how == "held":
-            said.append(f"{item} held by {short(part.party)}")
+            moved = f", {moved_text(part.moved)}" if part.moved else ""
+            said.append(f"{item} held by {short(part.party)}{moved}")
         else:
             tag = f" [{part.source}]" if detail >= 2 else ""
-            supplied.setdefault(short(part.party), []).append(item + tag)
+            if part.moved:  # who moves it is said of this item alone
+                said.append(f"{item}{tag} {short(part.party)}, {moved_text(part.moved)}")
+            else:
+                supplied.setdefault(short(part.party), []).append(item + tag)
     said += [f"{', '.join(items)} {supplier}" for supplier, items in supplied.items()]
     return "; ".join(said)
 
@@ -97,9 +136,16 @@ def plan_lines(plans: Sequence[PlanLine], chosen: int | None = None) -> list[str
     detail = [0] * len(plans)
     whos = [who_text(p.parts) for p in plans]
     for level in (1, 2):
-        for i in _alike(whos):
-            detail[i] = level
-            whos[i] = who_text(plans[i].parts, level)
+        alike = _alike(whos)
+        trial = list(whos)
+        for i in alike:
+            trial[i] = who_text(plans[i].parts, level)
+        # More detail only where it tells plans apart: lines long with movers still read
+        # alike once cut, and ids would only push the difference further out of sight.
+        if len(_alike(trial)) < len(alike):
+            whos = trial
+            for i in alike:
+                detail[i] = level
     for group in _groups(whos):
         first = plans[group[0]]
         for i in group[1:]:

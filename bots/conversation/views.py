@@ -212,6 +212,9 @@ def risk(found: OrderRisk, picture: bytes | None) -> Reply:
             f"{found.stages} stages."
         )
     lines = [head]
+    if found.late:
+        late = len(found.late)
+        lines.append(f"{late} stage{'s' if late != 1 else ''} late: {', '.join(found.late)}.")
     if found.riskiest:
         named = [
             f"{s.stage} {s.kind} {s.item} ({s.owner}) {percent(s.failure)}"

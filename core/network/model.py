@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 
 ROLES = ("buyer", "maker", "supplier", "transporter", "coordinator")
@@ -44,6 +45,20 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How a mover serves a leg: a supplier's own delivery, or a receiver's pick-up.
+
+    `range_km` None: any distance; `price` per trip and `price_per_km` None: not stated (a
+    receiver fetching its own goods states none: it pays nobody); `speed_kmh` None: the default.
+    """
+
+    range_km: float | None = None
+    price: float | None = None
+    price_per_km: float | None = None
+    speed_kmh: float | None = None
+
+
+@dataclass(frozen=True)
 class Participant:
     id: str
     name: str
@@ -51,6 +66,8 @@ class Participant:
     location: Location | None = None
     contacts: Mapping[str, str] = field(default_factory=frozen_mapping)
     failure_probability: float | None = None
+    # The participant fetches what is sent to it itself, within its range (Logistics).
+    pickup: Delivery | None = None
     origin: Origin = NOWHERE
 
 
@@ -84,6 +101,8 @@ class Design:
     # tools): such a design is made at no facility (`Network.can_make`) until one is stated. In
     # the native format an empty list is a statement: the design needs none.
     processes_known: bool = True
+    # Days one batch takes to make (OKH make time); None when nobody said.
+    make_days: float | None = None
     origin: Origin = NOWHERE
 
 
@@ -101,6 +120,8 @@ class Facility:
     # False when the place's record names no process (the fab-lab directory says nothing about
     # equipment): it makes no design until it says what it can do.
     processes_known: bool = True
+    # The maker brings what it makes to where it is used (within a range, at a price).
+    delivery: Delivery | None = None
     origin: Origin = NOWHERE
 
 
@@ -116,17 +137,25 @@ class Offer:
     lead_time_days: float | None = None
     properties: Mapping[str, object] = field(default_factory=frozen_mapping)
     failure_probability: float | None = None
+    # The supplier brings the goods itself (within a range, at a price): one way to serve a leg.
+    delivery: Delivery | None = None
     origin: Origin = NOWHERE
 
 
 @dataclass(frozen=True)
 class Transport:
-    """An OKT: a vehicle or carrier."""
+    """An OKT: a vehicle or carrier. It serves a leg up to `range_km` long (None: any), in
+    ⌈kg / capacity_kg⌉ trips, each at `base_price` + `price_per_km` × km."""
 
     id: str
     operator: str | None
     capacity_kg: float | None = None
     price_per_km: float | None = None
+    range_km: float | None = None
+    base_price: float | None = None
+    speed_kmh: float | None = None
+    name: str | None = None
+    failure_probability: float | None = None
     origin: Origin = NOWHERE
 
 
@@ -151,6 +180,8 @@ class Network:
     # A network file may say `assume: {unknown-processes: any}`: then a design whose processes
     # are unknown needs none, and a facility whose processes are unknown runs what needs none.
     unknown_processes_match_any: bool = False
+    # Set on a network taken from one that planned transport (`without`), which still does.
+    transport_declared: bool = False
 
     @classmethod
     def of(
@@ -172,6 +203,19 @@ class Network:
             offers=offers,
             transport=transport,
             substitutes=substitutes,
+        )
+
+    @cached_property
+    def plans_transport(self) -> bool:
+        """Whether the network says how goods move: a vehicle, a supplier's delivery or a
+        pick-up. One that says nothing leaves every leg to be arranged by the parties, as
+        plans did before legs were woven; one that says anything needs a way for every leg."""
+        return bool(
+            self.transport_declared
+            or self.transport
+            or any(o.delivery is not None for o in self.offers.values())
+            or any(f.delivery is not None for f in self.facilities.values())
+            or any(p.pickup is not None for p in self.participants.values())
         )
 
     def item_name(self, item_id: str) -> str:
@@ -201,13 +245,22 @@ class Network:
         participants: Iterable[str] = (),
         facilities: Iterable[str] = (),
         offers: Iterable[str] = (),
+        transport: Iterable[str] = (),
     ) -> Network:
-        """The network without these resources, nor anything a removed participant runs."""
-        people, places, sold = set(participants), set(facilities), set(offers)
-        if not (people or places or sold):
+        """The network without these resources, nor anything a removed participant runs. It
+        still plans transport if this one did: legs nobody can serve any more are no plans,
+        not legs for the parties to arrange."""
+        people, places, sold, vehicles = (
+            set(participants),
+            set(facilities),
+            set(offers),
+            set(transport),
+        )
+        if not (people or places or sold or vehicles):
             return self
         return replace(
             self,
+            transport_declared=self.plans_transport,
             facilities=frozen_mapping(
                 {
                     k: f
@@ -219,7 +272,11 @@ class Network:
                 {k: o for k, o in self.offers.items() if k not in sold and o.supplier not in people}
             ),
             transport=frozen_mapping(
-                {k: t for k, t in self.transport.items() if t.operator not in people}
+                {
+                    k: t
+                    for k, t in self.transport.items()
+                    if k not in vehicles and t.operator not in people
+                }
             ),
         )
 
@@ -255,6 +312,11 @@ class Network:
 
     def failure_probability_of_offer(self, offer: Offer) -> float:
         return _first_declared(offer.failure_probability, self._participant_failure(offer.supplier))
+
+    def failure_probability_of_transport(self, transport: Transport) -> float:
+        return _first_declared(
+            transport.failure_probability, self._participant_failure(transport.operator)
+        )
 
     def failure_probability_of_facility(self, facility: Facility) -> float:
         return _first_declared(

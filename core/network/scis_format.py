@@ -14,6 +14,7 @@ from core.network.assemble import Fragment
 from core.network.diagnostics import Diagnostic, error, warning
 from core.network.model import (
     ROLES,
+    Delivery,
     Design,
     Facility,
     Item,
@@ -37,6 +38,8 @@ SECTIONS = ("participants", "items", "designs", "facilities", "offers", "transpo
 # lets designs and facilities whose processes are unknown (imported from manifests that name
 # none) match as if they needed and ran none. Without it they match nothing.
 ASSUMPTIONS = {"unknown-processes": ("any", "none")}
+# How a mover serves a leg: a participant's `pickup`, an offer's or a facility's `delivery`.
+DELIVERY_FIELDS = ("range_km", "price", "price_per_km", "speed_kmh")
 
 
 class _Invalid(Exception):
@@ -144,7 +147,9 @@ class _Reader:
     # -- records ---------------------------------------------------------------------------
 
     def participant(self, e: LocatedDict, origin: Origin) -> Participant:
-        self._only(e, {"id", "name", "roles", "location", "contacts", "failure_probability"})
+        self._only(
+            e, {"id", "name", "roles", "location", "contacts", "failure_probability", "pickup"}
+        )
         roles = self._list(e, "roles", default=[])
         for role in roles:
             if role not in ROLES:
@@ -161,6 +166,7 @@ class _Reader:
             location=self._location(e),
             contacts=frozen_mapping(contacts),
             failure_probability=self._probability(e, "failure_probability"),
+            pickup=self._delivery(e, "pickup"),
             origin=origin,
         )
 
@@ -178,7 +184,18 @@ class _Reader:
 
     def design(self, e: LocatedDict, origin: Origin) -> Design:
         self._only(
-            e, {"id", "name", "makes", "yield", "inputs", "processes", "labor", "properties"}
+            e,
+            {
+                "id",
+                "name",
+                "makes",
+                "yield",
+                "inputs",
+                "processes",
+                "labor",
+                "make_days",
+                "properties",
+            },
         )
         inputs = self._opt(e, "inputs", dict, default={})
         parsed_inputs = []
@@ -206,6 +223,7 @@ class _Reader:
             yield_=yield_,
             processes=self._processes(e),
             labor=self._number(e, "labor"),
+            make_days=self._number(e, "make_days"),
             properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
             origin=origin,
         )
@@ -213,7 +231,16 @@ class _Reader:
     def facility(self, e: LocatedDict, origin: Origin) -> Facility:
         self._only(
             e,
-            {"id", "name", "operator", "processes", "capacity", "location", "failure_probability"},
+            {
+                "id",
+                "name",
+                "operator",
+                "processes",
+                "capacity",
+                "location",
+                "failure_probability",
+                "delivery",
+            },
         )
         capacity = self._opt(e, "capacity", dict, default={})
         for item_id, amount in capacity.items():
@@ -231,6 +258,7 @@ class _Reader:
             capacity=frozen_mapping({str(k): float(v) for k, v in capacity.items()}),
             location=self._location(e),
             failure_probability=self._probability(e, "failure_probability"),
+            delivery=self._delivery(e, "delivery"),
             origin=origin,
         )
 
@@ -246,6 +274,7 @@ class _Reader:
                 "lead_time_days",
                 "properties",
                 "failure_probability",
+                "delivery",
             },
         )
         return Offer(
@@ -257,16 +286,35 @@ class _Reader:
             lead_time_days=self._number(e, "lead_time_days"),
             properties=frozen_mapping(self._opt(e, "properties", dict, default={})),
             failure_probability=self._probability(e, "failure_probability"),
+            delivery=self._delivery(e, "delivery"),
             origin=origin,
         )
 
     def transport(self, e: LocatedDict, origin: Origin) -> Transport:
-        self._only(e, {"id", "operator", "capacity_kg", "price_per_km"})
+        self._only(
+            e,
+            {
+                "id",
+                "name",
+                "operator",
+                "capacity_kg",
+                "price_per_km",
+                "base_price",
+                "range_km",
+                "speed_kmh",
+                "failure_probability",
+            },
+        )
         return Transport(
             id=self._id(e),
+            name=self._opt(e, "name", str, default=None),
             operator=self._required(e, "operator", str),
             capacity_kg=self._number(e, "capacity_kg"),
             price_per_km=self._number(e, "price_per_km"),
+            range_km=self._number(e, "range_km"),
+            base_price=self._number(e, "base_price"),
+            speed_kmh=self._speed(e, "speed_kmh"),
+            failure_probability=self._probability(e, "failure_probability"),
             origin=origin,
         )
 
@@ -330,16 +378,18 @@ class _Reader:
             self._fail(e.line_of(key), key, f"must be a list, not {_shown(value)}")
         return value
 
-    def _number(self, e: LocatedDict, key: str) -> float | None:
+    def _number(self, e: LocatedDict, key: str, shown: str | None = None) -> float | None:
+        """`shown`: the field's name in errors when it is nested (`delivery.price`)."""
         value = e.get(key)
         if value is None:
             return None
+        line, name = e.line_of(key), shown or key
         if not _is_number(value):
-            self._fail(e.line_of(key), key, f"must be a number, not {_shown(value)}")
+            self._fail(line, name, f"must be a number, not {_shown(value)}")
         if value < 0:
-            self._fail(e.line_of(key), key, f"must not be negative ({_shown(value)})")
+            self._fail(line, name, f"must not be negative ({_shown(value)})")
         if value > MAX_NUMBER:
-            self._fail(e.line_of(key), key, f"must be at most {MAX_NUMBER:,}, not {_shown(value)}")
+            self._fail(line, name, f"must be at most {MAX_NUMBER:,}, not {_shown(value)}")
         return float(value)
 
     def _probability(self, e: LocatedDict, key: str) -> float | None:
@@ -347,6 +397,33 @@ class _Reader:
         if value is not None and value > 1:
             self._fail(e.line_of(key), key, f"is a probability, between 0 and 1 ({value})")
         return value
+
+    def _speed(self, e: LocatedDict, key: str, shown: str | None = None) -> float | None:
+        """A speed goods move at: a mover that stands still would never arrive."""
+        value = self._number(e, key, shown)
+        if value == 0:
+            self._fail(e.line_of(key), shown or key, "must be more than 0 (km/h)")
+        return value
+
+    def _delivery(self, e: LocatedDict, key: str) -> Delivery | None:
+        """`{range_km, price, price_per_km, speed_kmh}`, each optional: how a supplier or a
+        maker brings goods (`delivery`), or how a receiver fetches them (`pickup`)."""
+        value = self._opt(e, key, dict, default=None)
+        if value is None:
+            return None
+        for sub in value:
+            if sub not in DELIVERY_FIELDS:
+                self._fail(
+                    value.line_of(sub),
+                    f"{key}.{str(sub)[:40]}",
+                    f"unknown field; expected one of {', '.join(DELIVERY_FIELDS)}",
+                )
+        return Delivery(
+            range_km=self._number(value, "range_km", f"{key}.range_km"),
+            price=self._number(value, "price", f"{key}.price"),
+            price_per_km=self._number(value, "price_per_km", f"{key}.price_per_km"),
+            speed_kmh=self._speed(value, "speed_kmh", f"{key}.speed_kmh"),
+        )
 
     def _contacts(self, e: LocatedDict) -> dict[str, str]:
         contacts = self._opt(e, "contacts", dict, default={})

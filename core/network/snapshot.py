@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
-from core.network.model import KEYED_RECORDS, Location, Network, Origin, Substitute, frozen_mapping
+from core.network.model import (
+    KEYED_RECORDS,
+    Delivery,
+    Location,
+    Network,
+    Origin,
+    Substitute,
+    frozen_mapping,
+)
 
 
 def to_document(network: Network) -> dict:
@@ -33,7 +41,7 @@ def _plain(record) -> dict:
     data = {}
     for f in fields(record):
         value = getattr(record, f.name)
-        if isinstance(value, Location | Origin):
+        if isinstance(value, Location | Origin | Delivery):
             value = {k.name: getattr(value, k.name) for k in fields(value)}
         elif isinstance(value, frozenset):
             value = sorted(value)
@@ -53,6 +61,8 @@ def _record(cls, data: dict):
         value = data[f.name]
         if f.name == "location" and value is not None:
             value = Location(**value)
+        elif f.name in ("delivery", "pickup") and value is not None:
+            value = Delivery(**value)
         elif f.name == "origin":
             value = Origin(**value)
         elif f.name == "processes":

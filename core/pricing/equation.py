@@ -2,8 +2,13 @@
 
 Built by substitution up the plan tree: a bought node contributes quantity × its offer's price
 variable; a made node contributes batches × its labour constant K plus its inputs' equations.
-Each variable is valued when known (the listed price, the declared labour, or a quote received)
-and stays a symbol otherwise, so the equation is honest about what nobody has said yet.
+Then each leg that costs something, or might (its price unknown), adds its own variable once:
+what moving that node's goods costs, set by whoever moves them (`t[carol-van:0.1]`, named by
+the vehicle or carrier and the node's position; letter T). A leg known to cost nothing — a free
+delivery, a receiver fetching its own goods — adds no term.
+Each variable is valued when known (the listed price, the declared labour, the leg's price from
+its mover's rates, or a quote received) and stays a symbol otherwise, so the equation is honest
+about what nobody has said yet.
 """
 
 from __future__ import annotations
@@ -15,30 +20,42 @@ from fractions import Fraction
 
 from core.network.model import Network
 from core.pricing.linear_form import Coefficient, LinearForm
+from core.weave.legs import DELIVERY, PICKUP, VEHICLE, Leg
 from core.weave.plan import Plan, PlanNode
-from core.weave.sources import Bought
+from core.weave.plan_document import sender_terms
+from core.weave.sources import Bought, Source
 
 RESERVED = frozenset("KP")  # K is labour, P the total
+TRANSPORT_LETTERS = "TUVWXYZHJMNQR"  # T for transport, when no item has taken it
 
 
 @dataclass(frozen=True)
 class PriceVariable:
     """One price in an equation, and who sets it."""
 
-    name: str  # p[offer-id] or K[design-id@facility-id]
-    kind: str  # "price" (per unit, from an offer) or "labour" (per batch, at a facility)
+    name: str  # p[offer-id], K[design-id@facility-id] or t[mover:position]
+    # "price" (per unit, from an offer), "labour" (per batch, at a facility) or "transport"
+    # (the whole of one leg: every trip of it)
+    kind: str
     item: str
     setter: str | None  # the participant who sets it
-    source: str  # the offer id, or design@facility
-    known: float | None  # listed price or declared labour
+    source: str  # the offer id, design@facility, or the leg's id (vehicle:carol-van)
+    known: float | None  # listed price, declared labour, or the leg's price by its rates
     # Labour's place, kept apart: design and facility ids may hold "@" themselves (a design's
     # version, `okh:github.com/o/r@1.0.1`), so `source` cannot be split to find it.
     facility: str | None = None
+    # A transport variable's leg, how many units it moves, and its mover's rates (per trip,
+    # per km; None: not stated): what its description says.
+    leg: Leg | None = None
+    quantity: int = 0
+    rates: tuple[float | None, float | None] = (None, None)
 
     def describe(self, network: Network) -> str:
         item = network.items[self.item].name if self.item in network.items else self.item
         unit = network.items[self.item].unit if self.item in network.items else "each"
         who = _name(network, self.setter)
+        if self.kind == "transport":
+            return f"{self._carriage(network, item)}, set by {who} ({self.name})"
         if self.kind == "price":
             # Per gram of PLA, not per "one PLA": a price is per unit of what is counted.
             one = f"one {item}" if unit in ("each", "") else f"one {unit} of {item}"
@@ -46,6 +63,26 @@ class PriceVariable:
         place = network.facilities.get(self.facility) if self.facility else None
         at = (place.name if place is not None else None) or self.facility
         return f"labour per batch of {item} at {at}, set by {who} ({self.name})"
+
+    def _carriage(self, network: Network, item: str) -> str:
+        """`Carol's van (Carol Jones) carries 8 × Chair leg 12.4 km in 1 trip (5.00 + 1.20 per
+        km)`: who moves what how far, and by which rates."""
+        leg = self.leg
+        mover = _name(network, leg.carrier)
+        far = "an unknown distance" if leg.km is None else f"{leg.km:,.1f} km"
+        what = f"{self.quantity} × {item}"
+        rate = _rate(*self.rates)
+        if leg.kind == VEHICLE:
+            vehicle = leg.transport.name or leg.transport.id
+            trips = "1 trip" if leg.trips == 1 else f"{leg.trips} trips"
+            unknown = ", mass unknown, priced per trip" if leg.kg is None else ""
+            each = " each" if leg.trips > 1 and rate != NO_RATE else ""
+            return f"{vehicle} ({mover}) carries {what} {far} in {trips}{unknown} ({rate}{each})"
+        if leg.kind == PICKUP:
+            return f"{mover} picks up {what} {far} ({rate})"
+        if leg.kind == DELIVERY:
+            return f"{mover} delivers {what} {far} ({rate})"
+        return f"{mover} sends {what} {far}, as the parties arrange"
 
 
 def offer_variable(offer) -> PriceVariable:
@@ -149,6 +186,13 @@ def plan_equation(
     variables: dict[str, PriceVariable] = {}
     for root in roots:
         form = form + _form(root, variables)
+    # The legs after the goods, in the order of the plan: `P = K + 4·L + B + T + T2`.
+    positioned = plan.positioned() if isinstance(plan, Plan) else _positioned(plan, "0")
+    for path, node in positioned:
+        variable = _leg_variable(network, node, path)
+        if variable is not None:
+            variables[variable.name] = variable
+            form = form + LinearForm.variable(variable.name)
     values = {n: v.known for n, v in variables.items() if v.known is not None}
     values.update({n: float(q) for n, q in (quotes or {}).items() if n in variables})
     quantity = roots[0].quantity if len(roots) == 1 else 1
@@ -169,15 +213,72 @@ def _form(node: PlanNode, variables: dict[str, PriceVariable]) -> LinearForm:
     return form
 
 
+def _leg_variable(network: Network, node: PlanNode, path: str) -> PriceVariable | None:
+    """The price of moving the node's goods, unless it is known to be nothing."""
+    leg = node.leg
+    if leg is None or leg.price == 0:
+        return None
+    mover = leg.id.partition(":")[2] or leg.id  # the vehicle, or the participant moving it
+    return PriceVariable(
+        f"t[{mover}:{path}]",
+        "transport",
+        node.item,
+        leg.carrier,
+        leg.id,
+        leg.price,
+        leg=leg,
+        quantity=node.quantity,
+        rates=_rates(network, node.source, leg),
+    )
+
+
+def _rates(network: Network, source: Source, leg: Leg) -> tuple[float | None, float | None]:
+    """(per trip, per km) the leg's mover states."""
+    if leg.kind == VEHICLE:
+        return leg.transport.base_price, leg.transport.price_per_km
+    if leg.kind == DELIVERY:
+        terms = sender_terms(source)[0]
+    elif leg.kind != PICKUP:  # arranged between the parties: no rates to read
+        terms = None
+    else:
+        receiver = network.participants.get(leg.carrier) if leg.carrier else None
+        terms = receiver.pickup if receiver is not None else None
+    return (None, None) if terms is None else (terms.price, terms.price_per_km)
+
+
+NO_RATE = "no rate given"
+
+
+def _rate(per_trip: float | None, per_km: float | None) -> str:
+    said = [money(per_trip)] if per_trip else []
+    said += [f"{money(per_km)} per km"] if per_km else []
+    return " + ".join(said) or NO_RATE
+
+
+def _positioned(node: PlanNode, path: str):
+    yield path, node
+    for position, child in enumerate(node.inputs):
+        yield from _positioned(child, f"{path}.{position}")
+
+
 def _letters(network: Network, form: LinearForm, variables) -> dict[str, str]:
-    """K for labour, the item's initial for a price; repeats get 2, 3 … (L, L2). Letters a
-    person can type on a phone, and never P, which is the total."""
+    """K for labour, the item's initial for a price, T for transport (unless an item took it:
+    then the next letter no item took); repeats get 2, 3 … (L, L2). Letters a person can type
+    on a phone, and never P, which is the total."""
+    goods = {
+        "K" if v.kind == "labour" else _initial(network, v.item)
+        for n, v in variables.items()
+        if n in form.terms and v.kind != "transport"
+    }
+    moving = next((c for c in TRANSPORT_LETTERS if c not in goods), "X")
     used: dict[str, int] = {}
     letters = {}
     for name in form.terms:
         variable = variables[name]
         if variable.kind == "labour":
             base = "K"
+        elif variable.kind == "transport":
+            base = moving
         else:
             base = _initial(network, variable.item)
         used[base] = used.get(base, 0) + 1

@@ -12,7 +12,8 @@ history it is the observed share. History comes as counts per (participant, stag
 the service layer reads from the stages it recorded.
 
 The prior by kind: making and shipping carry the risk of a plan — their prior is what the network
-declares (the offer's, else the facility's, else the participant's `failure_probability`), else
+declares (the offer's, else the facility's, else the participant's `failure_probability`; for a
+leg's pickup, the vehicle's, else its operator's, or the fetching receiver's), else
 KIND_PRIORS; a maker declaring 20 % is trusted to fail its making 20 % of the time, and its
 shipping as often. Confirming, inspecting, receiving and the buyer's accepting carry almost none
 whoever does them (KIND_PRIORS), until history says otherwise. So plans differ by who makes and
@@ -30,7 +31,8 @@ import numpy as np
 
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network
 from core.stages.graph import Stage
-from core.stages.plan import plan_stages
+from core.stages.plan import node_stage_owners, plan_stages
+from core.weave.legs import Leg
 from core.weave.plan import Plan, PlanNode
 from core.weave.ranking import ZERO
 from core.weave.sources import Bought, Source
@@ -41,13 +43,18 @@ PSEUDO_COUNT = 2.0
 KIND_PRIORS = {
     "make": DEFAULT_FAILURE_PROBABILITY,
     "ship": 0.03,
+    # A leg's journey starts at its pickup (a vehicle loading, a receiver fetching): it carries
+    # the leg's risk as `ship` does; a vehicle's `deliver` is the hand-over at the end, as
+    # small as a `receive`, so a leg weighs one journey however many hand-overs it has.
+    "pickup": 0.03,
+    "deliver": 0.005,
     "inspect": 0.01,
     "confirm": 0.005,
     "receive": 0.005,
     "accept": 0.005,
 }
 """A stage's failure probability before any history, when nothing is declared for it."""
-CARRYING = frozenset({"make", "ship"})
+CARRYING = frozenset({"make", "ship", "pickup"})
 """The kinds a declared failure probability speaks for; the others keep their KIND_PRIORS."""
 
 History = Mapping[tuple[str, str], tuple[int, int]]
@@ -122,6 +129,7 @@ class Reliability:
         )
         self.pseudo_count = pseudo_count
         self._source_risks: dict[tuple, float] = {}
+        self._node_risks: dict[tuple, float] = {}
 
     def observed(self, owner: str | None, kind: str) -> tuple[int, int]:
         """(failed, total) stages of `kind` that `owner` carried; nobody (None) has no history."""
@@ -161,6 +169,8 @@ class Reliability:
         buyer's, the same for every plan of an order. So a plan's summed score is
         −log(1 − its failure probability) less the buyer's part, and ranking by it ranks by
         the probability of success — and it depends on the source alone, as the weave needs.
+        Exact only where every node ships and receives (a network that plans no transport);
+        with legs, `node_risk` is.
         """
         key = _source_key(source)
         known = self._source_risks.get(key)
@@ -174,6 +184,25 @@ class Reliability:
             kinds = _MADE_KINDS + ("receive",) * len(source.design.inputs)
         risk = sum(survival_risk(self.p(owner, kind, prior)) for kind in kinds)
         self._source_risks[key] = risk
+        return risk
+
+    def node_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
+        """Σ −log(1 − p) over the stages Plan P gives one node (core.stages.plan): its source's
+        own, then those moving its goods by `leg` to `receiver` (the operator of the parent's
+        facility, or the buyer), the receive included. A plan's risk is the sum over its nodes
+        plus its lines' accepts, whatever its legs; it depends on the node alone, as the weave
+        needs."""
+        key = (_source_key(source), None if leg is None else leg.id, receiver)
+        known = self._node_risks.get(key)
+        if known is not None:
+            return known
+        record = self._record_prior(source)
+        vehicle = self._vehicle_prior(leg)
+        risk = sum(
+            survival_risk(self.p(owner, kind, _declared(kind, record, vehicle)))
+            for kind, owner in node_stage_owners(self.network, source, leg, receiver)
+        )
+        self._node_risks[key] = risk
         return risk
 
     # -- a whole plan ----------------------------------------------------------------------
@@ -206,10 +235,26 @@ class Reliability:
         return self.plan_risk(plan, buyer).failure
 
     def _stage_declared(self, stage: Stage, sources: Mapping[str, PlanNode]) -> float | None:
-        """What is declared for the record under which the stage's owner makes or ships."""
+        """What is declared for the record under which the stage's owner makes or ships: a
+        vehicle's pickup, the vehicle's (else its operator's); a receiver's pickup, the
+        receiver's own (None here: `prior` reads the owner's)."""
         if stage.kind not in CARRYING:
             return None
-        return self._record_prior(sources[stage.node].source)
+        node = sources[stage.node]
+        if stage.kind == "pickup":
+            return self._vehicle_prior(node.leg)
+        return self._record_prior(node.source)
+
+    def _vehicle_prior(self, leg: Leg | None) -> float | None:
+        """The vehicle's declared probability, else its operator's; None for a leg with no
+        vehicle (a receiver fetching its goods: `prior` reads the receiver's own)."""
+        vehicle = leg.transport if leg is not None else None
+        if vehicle is None:
+            return None
+        if vehicle.failure_probability is not None:
+            return vehicle.failure_probability
+        operator = self.network.participants.get(vehicle.operator) if vehicle.operator else None
+        return operator.failure_probability if operator else None
 
     def _record_prior(self, source: Source) -> float | None:
         """The offer's declared probability, else its supplier's; the facility's, else its
@@ -223,6 +268,13 @@ class Reliability:
             return own
         participant = network.participants.get(owner) if owner else None
         return participant.failure_probability if participant else None
+
+
+def _declared(kind: str, record: float | None, vehicle: float | None) -> float | None:
+    """What is declared for a stage of `kind` of one node (see `_stage_declared`)."""
+    if kind not in CARRYING:
+        return None
+    return vehicle if kind == "pickup" else record
 
 
 def _source_key(source: Source) -> tuple:

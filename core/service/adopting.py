@@ -10,7 +10,7 @@ from dataclasses import replace
 from sqlmodel import select
 
 from core.pricing.equation import plan_equation
-from core.service import records
+from core.service import capacity, records
 from core.service.agreement import decide, refresh_reason, validate
 from core.service.bus import Context
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move
@@ -26,6 +26,7 @@ from core.service.plan_paths import node_at, provider
 from core.service.risk import plan_outlook, reliability
 from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
+from core.stages.schedule import end_of_day, schedule
 from core.store.tables import AssertionRow, Contract, OrderRow, PlanRow, StageRow, SubstitutionRow
 from core.weave.plan import Plan, PlanNode
 from core.weave.plan_document import PlanGap, node_document
@@ -66,7 +67,9 @@ def adopt(
             decide(ctx, contract, party, Decision.ASKED)
     stages = None
     if contract.status == ContractStatus.AGREED:
-        stages = _carry_stages(ctx, contract, plan_stages(network, new_plan, order.buyer_id))
+        fresh = plan_stages(network, new_plan, order.buyer_id)
+        stages = _carry_stages(ctx, contract, fresh, new_plan, order)
+        capacity.replanned(ctx, contract, new_plan)  # the old plan's hold moves to the new one
     ctx.record(
         "replanned",
         {
@@ -165,8 +168,12 @@ def _version_for(ctx: Context, plan: Plan, oldest: int) -> int:
     return newest
 
 
-def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageGraph:
-    """Keep the status and id of every stage the new plan still has; retire the others."""
+def _carry_stages(
+    ctx: Context, contract: Contract, fresh: StageGraph, plan: Plan, order: OrderRow
+) -> StageGraph:
+    """Keep the status and id of every stage the new plan still has; retire the others. Every
+    live stage is due again by the new plan's times, counted from now (what is done takes no
+    time) or back from the order's due date; a stage already told late is not told again."""
     rows = records.stage_rows(ctx.session, contract.id)
     # A stage carries over when the new plan has it at the same place, from the same source,
     # owed by the same person: anything else is new work.
@@ -200,10 +207,14 @@ def _carry_stages(ctx: Context, contract: Contract, fresh: StageGraph) -> StageG
             row.status, row.updated_at = "superseded", ctx.now
             ctx.session.add(row)
     by_code = {r.code: r for r in rows}
+    carried = StageGraph(renamed)
+    due = schedule(plan, carried, ctx.now, end_of_day(order.due)).due
     for stage in renamed:
         row = by_code.get(stage.id) or StageRow(contract_id=contract.id)
-        ctx.session.add(records.write_stage(row, stage, ctx.now))
-    return StageGraph(renamed)
+        row = records.write_stage(row, stage, ctx.now)
+        row.due_at = due[stage.id]
+        ctx.session.add(row)
+    return carried
 
 
 def _proposed(ctx: Context, order_id: int) -> list[SubstitutionRow]:

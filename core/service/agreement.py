@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from core.service import lifecycle, records
+from core.service import capacity, lifecycle, records
 from core.service.bus import Context
 from core.service.commands import Agree, Decline, Reweave
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move, move_contract
@@ -20,6 +20,7 @@ from core.service.notices.agreement import (
 )
 from core.service.records import stage_documents
 from core.stages.plan import plan_stages
+from core.stages.schedule import end_of_day, schedule
 from core.store.tables import Agreement, Contract, OrderRow, PlanRow, StageRow
 from core.weave.plan import Plan
 
@@ -78,8 +79,14 @@ def validate(
     if lifecycle.awaited(ctx.session, contract, order):
         return
     missing = records.gaps(ctx.network(), ctx.session.get(PlanRow, contract.plan_id))
-    if missing:
-        reason = "everyone agreed, but part of the plan is no longer available"
+    # Reserved under a lock as it is checked: two agreements never take the same room.
+    short = None if missing else capacity.reserve(ctx, contract, plan)
+    if missing or short:
+        reason = (
+            f"everyone agreed, but {short}"
+            if short
+            else "everyone agreed, but part of the plan is no longer available"
+        )
         move(ctx, order, OrderStatus.BLOCKED, reason, tell_buyer=False)
         blocked = AgreedButBlocked(order.id, reason, next=(Next(Reweave, (order.id,)),))
         ctx.notify(order.buyer_id, blocked, order.id, outcome=outcome_for == order.buyer_id)
@@ -87,8 +94,13 @@ def validate(
             ctx.notify(outcome_for, AgreementBlocked(order.id, reason), order.id, outcome=True)
         return
     graph = plan_stages(ctx.network(), plan, order.buyer_id)
+    # Each stage is due when the order's due date needs it, or else when the plan's times say
+    # it can be done at the earliest (core/stages/schedule.py); the sweeper tells who is late.
+    due = schedule(plan, graph, ctx.now, end_of_day(order.due)).due
     for stage in graph:
-        ctx.session.add(records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now))
+        row = records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now)
+        row.due_at = due[stage.id]
+        ctx.session.add(row)
     move_contract(contract, ContractStatus.AGREED, ctx)
     contract.agreed_at = ctx.now
     ctx.session.add(contract)

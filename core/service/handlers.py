@@ -14,6 +14,7 @@ from core.service import (
     disruptions,
     inbound,
     intents,
+    lateness,
     negotiation,
     orders,
     participants,
@@ -61,6 +62,7 @@ from core.service.commands import (
 from core.service.inbound import InboundFailed
 
 HANDLERS = {
+    lateness.TellLateStages: lateness.tell_late_stages,
     AcceptMatch: acceptance.accept_match,
     AssertStage: assertions.assert_stage,
     CancelOrder: coordination.cancel_order,

@@ -13,8 +13,10 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from core.service import capacity
 from core.service.notices.lifecycle import OrderStuck, StuckForCoordinator
 from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow, StageRow
+from core.weave.legs import VEHICLE
 
 
 class OrderStatus(StrEnum):
@@ -143,6 +145,7 @@ def move_contract(contract: Contract, to: ContractStatus, ctx=None) -> None:
     if ctx is not None:
         if to in (C.COMPLETED, C.CANCELLED):
             contract.ended_at = ctx.now
+            capacity.release(ctx, contract)
         ctx.session.add(contract)
         ctx.record(
             "contract_state",
@@ -160,7 +163,8 @@ def coordinators(session: Session) -> list[str]:
 
 
 def plan_participants(tree: list) -> set[str]:
-    """Everyone a stored plan tree needs: suppliers, makers, holders forwarding stock."""
+    """Everyone a stored plan tree needs: suppliers, makers, holders forwarding stock, and the
+    operators of the vehicles that move the goods."""
     found: set[str] = set()
 
     def visit(node: dict) -> None:
@@ -168,6 +172,9 @@ def plan_participants(tree: list) -> set[str]:
         who = source.get("supplier") or source.get("operator") or source.get("holder")
         if who:
             found.add(who)
+        leg = node.get("leg")
+        if leg and leg.get("kind") == VEHICLE and leg.get("carrier"):
+            found.add(leg["carrier"])
         for child in node["inputs"]:
             visit(child)
 

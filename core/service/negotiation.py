@@ -174,7 +174,15 @@ def _frame(session: Session, network: Network, order: OrderRow, plan: Plan) -> F
     equation: Equation = plan_equation(network, plan, _quotes(session, order.id))
     outlook = plan_outlook(network, reliability(session, network), plan, order.buyer_id)
     return negotiation_frame(
-        network, order.id, order.buyer_id, plan, equation, records.parties(plan), order.due, outlook
+        network,
+        order.id,
+        order.buyer_id,
+        plan,
+        equation,
+        records.parties(plan),
+        order.due,
+        outlook,
+        ordered=order.created_at,
     )
 
 

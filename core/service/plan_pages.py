@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from core.service import lifecycle, records
+from core.service import capacity, lifecycle, records
 from core.service.bus import Context, without_disrupted
 from core.service.listings import plan_count
 from core.service.notices import Next, View
@@ -67,7 +67,11 @@ def plan_page(services, session: Session, order_id: int, page: int = 1) -> PlanP
             plan = weave.plan(rank)
             if plan is not None:
                 lines.append(
-                    plan_line(network, described(weave.network, learned, plan, order.buyer_id))
+                    plan_line(
+                        network,
+                        described(weave.network, learned, plan, order.buyer_id),
+                        since=min(batch, key=lambda r: r.id).created_at,
+                    )
                 )
     contract = lifecycle.live_contract(session, order_id)
     chosen = next((r.rank for r in batch if contract and r.id == contract.plan_id), None)
@@ -122,9 +126,17 @@ def _woven_again(
         (d.kind, d.resource_id) for d in down if d.restored_at is None or d.restored_at > when
     )
     demands = [Demand(line.item_id, line.quantity) for line in records.lines(session, order.id)]
+    network = without_disrupted(network, out)
     try:
         weave, learned = order_weave(
-            session, without_disrupted(network, out), order, demands, failure_history(session, when)
+            session,
+            network,
+            order,
+            demands,
+            failure_history(session, when),
+            at=when,
+            # What was left of every week then: the same sources skipped as in the first weave.
+            limits=capacity.left_at(session, network, when),
         )
         for row in batch:
             plan = weave.plan(row.rank)

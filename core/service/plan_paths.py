@@ -44,6 +44,13 @@ def parent_place(network: Network, plan: Plan, path: str, buyer_place):
     return source_location(network, parent.source)
 
 
+def parent_receiver(plan: Plan, path: str, buyer: str | None) -> str | None:
+    """Who receives the node's goods: its parent's maker, or the buyer for a line's root."""
+    if "." not in path:
+        return buyer
+    return provider(node_at(plan, path.rsplit(".", 1)[0]))
+
+
 def provider(node: PlanNode) -> str | None:
     """Who provides the node: its offer's supplier, or the operator of the facility making it."""
     source = node.source

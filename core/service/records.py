@@ -17,6 +17,7 @@ from core.store.tables import (
     PlanRow,
     StageRow,
 )
+from core.weave.legs import VEHICLE, Stop
 from core.weave.plan import Plan
 from core.weave.plan_document import PlanGap, node_from_document
 from core.weave.sources import Bought, SupplyIndex, is_held
@@ -156,9 +157,14 @@ def gaps(network: Network, row: PlanRow, delivered: frozenset[str] = frozenset()
 
 
 def delivered_paths(graph: StageGraph) -> frozenset[str]:
-    """Plan nodes whose goods have arrived where they are used (their `receive` is done);
-    everything under them went into those goods (`within`)."""
-    return frozenset(s.node for s in graph if s.kind == "receive" and s.status == "done")
+    """Plan nodes whose goods have arrived where they are used: the node's last stage is done
+    (its `receive`; for goods used where they are made or sold, which travel nowhere, its
+    `inspect` or `confirm`); everything under them went into those goods (`within`)."""
+    last: dict[str, object] = {}
+    for stage in graph:  # in dependency order: a node's last stage comes last
+        if stage.kind != "accept":
+            last[stage.node] = stage
+    return frozenset(node for node, stage in last.items() if stage.status == "done")
 
 
 def within(path: str, nodes: frozenset[str]) -> bool:
@@ -192,7 +198,10 @@ def _dependencies_first(rows: list[StageRow]) -> list[StageRow]:
 
 
 def parties(plan: Plan) -> dict[str, set[str]]:
-    """Every participant a plan needs, with the roles they play in it (buyer excluded)."""
+    """Every participant a plan needs, with the roles they play in it (buyer excluded). The
+    operator of a vehicle that carries a leg is a party too, a "transporter": it gets a frame,
+    agrees and owns its stages. A delivery's sender and a pick-up's receiver are parties
+    already, by what they supply, make or order."""
     found: dict[str, set[str]] = {}
     for node in plan.nodes():
         if is_held(node.source):
@@ -203,11 +212,17 @@ def parties(plan: Plan) -> dict[str, set[str]]:
             who, role = node.source.facility.operator, "maker"
         if who:
             found.setdefault(who, set()).add(role)
+        leg = node.leg
+        if leg is not None and leg.kind == VEHICLE and leg.carrier:
+            found.setdefault(leg.carrier, set()).add("transporter")
     return found
 
 
 def work_of(plan: Plan) -> dict[str, set[tuple]]:
-    """What each participant provides in a plan: (position, item, quantity, source) per node."""
+    """What each participant provides in a plan: (position, item, quantity, source) per node,
+    and a transporter's carrying of a node's goods from one place to another. Carrying the
+    same goods from another place, or in another vehicle, is other work: the transporter
+    agrees to it again."""
     work: dict[str, set[tuple]] = {}
     for path, node in plan.positioned():
         source = node.source
@@ -218,7 +233,16 @@ def work_of(plan: Plan) -> dict[str, set[tuple]]:
             label = f"design:{source.design.id}@{source.facility.id}"
         if who:
             work.setdefault(who, set()).add((path, node.item, node.quantity, label))
+        leg = node.leg
+        if leg is not None and leg.kind == VEHICLE and leg.carrier:
+            carried = f"{leg.id}:{_stop_key(leg.origin)}>{_stop_key(leg.destination)}"
+            work.setdefault(leg.carrier, set()).add((path, node.item, node.quantity, carried))
     return work
+
+
+def _stop_key(stop: Stop) -> str:
+    """A leg's end as one label: its facility, else the party there."""
+    return f"facility:{stop.facility}" if stop.facility else f"participant:{stop.participant}"
 
 
 def network_version(session: Session) -> int:

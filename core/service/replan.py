@@ -26,12 +26,13 @@ from core.service.notices.replanning import (
     SubstitutesProposed,
     WaitsForDecision,
 )
-from core.service.plan_paths import node_at, parent_place, provider, splice
+from core.service.plan_paths import node_at, parent_place, parent_receiver, provider, splice
 from core.stages.graph import StageGraph
 from core.store.tables import Contract, Disruption, OrderRow, SubstitutionRow
 from core.weave import PRICE, Demand, Weave
+from core.weave.legs import VEHICLE
 from core.weave.plan import Plan, PlanNode, outermost
-from core.weave.sources import HELD, held_offer, is_held
+from core.weave.sources import HELD, held_offer, holder_delivery, is_held
 
 
 def usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:
@@ -40,6 +41,8 @@ def usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:
         participants=order.excluded,
         facilities={a.rsplit("@", 1)[1] for a in avoid if a.startswith("design:")},
         offers={a.removeprefix("offer:") for a in avoid if a.startswith("offer:")},
+        # A vehicle's stages are labelled vehicle:ID:FROM>TO (core/stages/plan.carriage_label).
+        transport={a.split(":")[1] for a in avoid if a.startswith(f"{VEHICLE}:")},
     )
 
 
@@ -53,6 +56,17 @@ class Held:
     quantity: int
 
 
+def _in_transit(stages: dict, receive) -> tuple[str, str] | None:
+    """(stage, holder) of a leg whose goods are on their way: dropped at the receiver's (a
+    done `deliver`: the receiver holds them) or picked up (whoever picked them up has them)."""
+    deliver, pickup = stages.get("deliver"), stages.get("pickup")
+    if deliver is not None and deliver.status == "done" and receive is not None and receive.owner:
+        return deliver.id, receive.owner
+    if pickup is not None and pickup.status == "done" and pickup.owner:
+        return pickup.id, pickup.owner
+    return None
+
+
 def held_under(graph: StageGraph, plan: Plan, path: str) -> list[Held]:
     """The stock in the sub-tree at `path`: goods received (a done `receive`) or made and
     checked (a done `inspect`) and not yet passed on, and stock a forward leg has not moved yet."""
@@ -64,8 +78,17 @@ def held_under(graph: StageGraph, plan: Plan, path: str) -> list[Held]:
         if receive is not None and receive.status == "done" and receive.owner:
             found.append(Held(receive.id, receive.owner, node.item, node.quantity))
             return
+        moving = _in_transit(stages, receive)
+        if moving is not None:
+            found.append(Held(*moving, node.item, node.quantity))
+            return
         if inspect is not None and inspect.status == "done" and inspect.owner:
             found.append(Held(inspect.id, inspect.owner, node.item, node.quantity))
+            return
+        confirm = stages.get("confirm")
+        if receive is None and confirm is not None and confirm.status == "done" and confirm.owner:
+            # Sold where it is used: nothing moves it, the supplier holds it for the order.
+            found.append(Held(confirm.id, confirm.owner, node.item, node.quantity))
             return
         if is_held(node.source) and node.source.offer.supplier:
             # Still where it was: its forward leg has not delivered it.
@@ -80,23 +103,37 @@ def held_under(graph: StageGraph, plan: Plan, path: str) -> list[Held]:
     return found
 
 
-def with_held(network: Network, held: list[Held], criteria) -> Network:
-    """The network with the held stock as offers from its holders."""
+def with_held(
+    network: Network, held: list[Held], criteria, movers: Network | None = None
+) -> Network:
+    """The network with the held stock as offers from its holders; each sent on as its holder
+    delivers in `movers` (the whole network, out of service or not)."""
     if not held:
         return network
     offers = dict(network.offers)
     for stock in held:
-        offer = held_offer(stock.stage, stock.holder, stock.item, stock.quantity, criteria)
+        terms = holder_delivery(movers or network, stock.holder)
+        offer = held_offer(
+            stock.stage, stock.holder, stock.item, stock.quantity, criteria, delivery=terms
+        )
         offers[offer.id] = offer
     return replace(network, offers=frozen_mapping(offers))
 
 
-def _weave_node(network, item, quantity, criteria, place, held: list[Held]) -> PlanNode | None:
-    """The best sub-plan for the node, using held stock where it covers what is needed."""
+def _weave_node(
+    network, item, quantity, criteria, place, receiver, held: list[Held], movers=None
+) -> PlanNode | None:
+    """The best sub-plan for the node, delivered to `receiver` at `place`, using held stock
+    where it covers what is needed."""
     usable = list(held)
     for _ in range(len(held) + 1):
         weave = Weave(
-            with_held(network, usable, criteria), [Demand(item, quantity)], criteria, PRICE, place
+            with_held(network, usable, criteria, movers),
+            [Demand(item, quantity)],
+            criteria,
+            PRICE,
+            place,
+            buyer=receiver,
         )
         best = weave.best(1)
         if not best:
@@ -137,6 +174,9 @@ def replan(
     buyer_place = buyer.location if buyer else None
     woven: dict[str, PlanNode] = {}
     stuck = []
+    # Who delivers what is read from the network as loaded: a holder whose shop is out of service
+    # still drives what it holds over.
+    movers = ctx.network_at(records.network_version(ctx.session))
 
     def weave_at(at: str, item: str) -> PlanNode | None:
         held = [
@@ -145,7 +185,9 @@ def replan(
             if h.holder not in down and h.holder not in order.excluded
         ]
         place = parent_place(network, plan, at, buyer_place)
-        return _weave_node(network, item, node_at(plan, at).quantity, order.criteria, place, held)
+        receiver = parent_receiver(plan, at, order.buyer_id)
+        quantity = node_at(plan, at).quantity
+        return _weave_node(network, item, quantity, order.criteria, place, receiver, held, movers)
 
     for path in paths:
         old = node_at(plan, path)

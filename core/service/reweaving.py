@@ -6,7 +6,7 @@ from core.service import lifecycle, records
 from core.service.agreement import plan_of
 from core.service.bus import Context, bounded
 from core.service.commands import DecideSubstitution, ProposeSubstitution, Reweave
-from core.service.lifecycle import ENDED, OrderStatus
+from core.service.lifecycle import ENDED, ContractStatus, OrderStatus
 from core.service.notices.replanning import (
     ProposalPassed,
     Rewoven,
@@ -56,15 +56,7 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     re-planned parts were found (0: nothing missing, or still no way)."""
     contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
-        demands = [
-            Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)
-        ]
-        count, offered = weave_plans(ctx, order, demands, ctx.network())
-        ctx.record(
-            "rewoven", {"cause": cause, "plan_count": str(count), "plans": offered}, order.id, actor
-        )
-        offer_plans(ctx, order, count, offered, outcome=actor == order.buyer_id, cause=cause)
-        return len(offered)
+        return _weave_afresh(ctx, order, cause, actor)
     graph = records.stage_graph(ctx.session, contract.id)
     delivered = records.delivered_paths(graph)
     row = ctx.session.get(records.PlanRow, contract.plan_id)
@@ -77,6 +69,11 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     )
     ctx.record("reweave", {"cause": cause, "nodes": paths}, order.id, actor)
     if not paths:
+        if contract.status == ContractStatus.POTENTIAL and order.status == OrderStatus.BLOCKED:
+            # Everyone agreed, but the plan no longer fits what is left of someone's week:
+            # nothing of it started, so the whole order is woven again over what is left.
+            lifecycle.move_contract(contract, ContractStatus.CANCELLED, ctx)
+            return _weave_afresh(ctx, order, cause, actor)
         return 0
     plan = plan_of(ctx, contract)
     # Avoided: what people said failed. What failed because it was out of service is for the
@@ -86,6 +83,17 @@ def reweave_order(ctx: Context, order: OrderRow, cause: str, actor: str | None =
     if replan(ctx, order, contract, plan, paths, avoid, cause) is None:
         return 0
     return len(paths)
+
+
+def _weave_afresh(ctx: Context, order: OrderRow, cause: str, actor: str | None) -> int:
+    """Weave the whole order again and offer its plans to the buyer; how many were found."""
+    demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
+    count, offered = weave_plans(ctx, order, demands, ctx.network())
+    ctx.record(
+        "rewoven", {"cause": cause, "plan_count": str(count), "plans": offered}, order.id, actor
+    )
+    offer_plans(ctx, order, count, offered, outcome=actor == order.buyer_id, cause=cause)
+    return len(offered)
 
 
 def propose_substitution(command: ProposeSubstitution, ctx: Context) -> int:

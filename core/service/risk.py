@@ -1,6 +1,6 @@
 """The risk of an order (ARCHITECTURE.md, Risk), from what the network declares and what its people
 have done: the chance its plan fails and at which stages, its single points of failure, how many
-separate routes supply each line, and how local it is.
+separate routes supply each line, how local it is, and which of its stages are late.
 
 Learned reliability reads every stage ever asserted done or failed, per owner and kind. Plans
 and frames show the failure chance and the local share beside the price (`plan_outlook`);
@@ -114,6 +114,8 @@ class OrderRisk:
     single_points: tuple[str, ...]
     routes: tuple[SupplyRoutes, ...]  # one per order line
     locality: Locality | None
+    # Pending stages past their due date (core/stages/schedule.py), by id: "2 stages late".
+    late: tuple[str, ...] = ()
 
 
 def order_risk(services, session: Session, order_id: int) -> OrderRisk:
@@ -124,9 +126,11 @@ def order_risk(services, session: Session, order_id: int) -> OrderRisk:
     contract = lifecycle.live_contract(session, order_id)
     row = _plan_row(session, order_id, contract)
     plan = records.rebuild_plan(services.network_at(session, row.network_version), row)
+    late: tuple[str, ...] = ()
     if contract is not None:  # what is done cannot fail any more
         left = [s for s in records.stage_graph(session, contract.id) if s.status != "done"]
         chances = [(s, learned.p(s.owner, s.kind)) for s in left]
+        late = _late_stages(session, contract.id, services.clock())
     else:
         chances = [(r.stage, r.failure) for r in learned.plan_risk(plan, order.buyer_id).stages]
     survival = 1.0
@@ -155,7 +159,23 @@ def order_risk(services, session: Session, order_id: int) -> OrderRisk:
         single_points=tuple(r.name for r in single.resources),
         routes=tuple(_routes(network, d.item, order.criteria) for d in demands),
         locality=locality(network, plan, buyer.location if buyer else None, RADIUS_KM),
+        late=late,
     )
+
+
+def _late_stages(session: Session, contract_id: int, now: datetime) -> tuple[str, ...]:
+    """The contract's pending stages whose due date has passed, told or not yet."""
+    rows = session.exec(
+        select(StageRow.code)
+        .where(
+            StageRow.contract_id == contract_id,
+            StageRow.status == "pending",
+            StageRow.due_at.is_not(None),
+            StageRow.due_at < now,
+        )
+        .order_by(StageRow.id)
+    )
+    return tuple(rows)
 
 
 def risk_picture(found: OrderRisk) -> bytes:

@@ -33,8 +33,16 @@ from core.service.results import Refused
 from core.service.risk import plan_outlook, reliability
 from core.service.weaving import plan_line
 from core.store.tables import OrderLine, OrderRow, PlanRow
+from core.weave.legs import Stop
 from core.weave.plan import Plan, PlanNode
-from core.weave.plan_document import PlanGap, node_document, node_from_document
+from core.weave.plan_document import (
+    PlanGap,
+    buyer_stop,
+    facility_stop,
+    node_document,
+    node_from_document,
+    node_leg_options,
+)
 from core.weave.sources import Bought, SupplyIndex
 
 
@@ -133,9 +141,10 @@ def _standing_plan(
     gone = _first_gone(network, index, line, set(standing.excluded))
     if gone is not None:
         return None, _gone_source(ctx, then, gone, set(standing.excluded))
-    node = node_from_document(network, index, line)
+    buyer = buyer_stop(network, standing.buyer_id)
+    node = node_from_document(network, index, line, buyer)
     try:
-        return _scaled(node, quantity), None
+        return _scaled(network, node, quantity, buyer), None
     except PlanGap as gap:
         item = network.items.get(item_id)
         return None, GoneSource(
@@ -193,19 +202,27 @@ def _gone_source(ctx: Context, then: Network, document: dict, excluded) -> GoneS
     return replace(source, why="out of service")
 
 
-def _scaled(node: PlanNode, quantity: int) -> PlanNode:
-    """The same sources for `quantity`: under a design, n·⌈quantity/yield⌉ of each input."""
+def _scaled(network: Network, node: PlanNode, quantity: int, destination: Stop) -> PlanNode:
+    """The same sources and movers for `quantity`: under a design, n·⌈quantity/yield⌉ of each
+    input; each leg chosen again for the new mass (its trips and price change with it)."""
+    leg = node.leg
+    if leg is not None:
+        options = node_leg_options(network, node.item, quantity, node.source, destination)
+        leg = next((o for o in options if o is not None and o.id == leg.id), None)
+        if leg is None:
+            raise PlanGap(f"{node.item}: {node.leg.id} no longer moves {quantity:,} of it")
     if isinstance(node.source, Bought):
-        return replace(node, quantity=quantity, inputs=())
+        return replace(node, quantity=quantity, inputs=(), leg=leg)
     design = node.source.design
     if len(design.inputs) != len(node.inputs):
         raise PlanGap(f"{node.item}: the plan's inputs are not those of {design.id}")
     batches = -(-quantity // design.yield_)
+    here = facility_stop(network, node.source)
     inputs = tuple(
-        _scaled(child, n * batches)
+        _scaled(network, child, n * batches, here)
         for (_, n), child in zip(design.inputs, node.inputs, strict=True)
     )
-    return replace(node, quantity=quantity, inputs=inputs)
+    return replace(node, quantity=quantity, inputs=inputs, leg=leg)
 
 
 def _replenish(ctx: Context, command: ReportUse, standing: OrderRow, node: PlanNode) -> int:

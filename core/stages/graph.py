@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-KINDS = ("confirm", "ship", "receive", "make", "inspect", "accept")
+KINDS = ("confirm", "ship", "receive", "make", "inspect", "accept", "pickup", "deliver")
 STATUSES = ("pending", "done", "failed")
 
 

@@ -1,21 +1,31 @@
 """Plan P and Inspect I: the stage graph of a fulfilment plan, and of a design on its own.
 
-P (ARCHITECTURE.md, Stages): an offer leaf is `confirm → ship → receive`; a design node is
-`make → inspect → ship → receive`, its `make` depending on the `receive` of every input; each
-order line ends in the buyer's `accept`, after the root's `receive`.
+P (ARCHITECTURE.md, Stages): an offer leaf is `confirm`, a design node `make → inspect`, its
+`make` depending on the last stage of every input; then the node's goods travel to where they
+are used, by its leg (core.weave.legs):
+
+  no leg, network plans no transport   ship → receive (the parties arrange it, as before legs)
+  no leg, network plans transport      nothing: the goods are used where they are
+  the sender's own delivery            ship → receive
+  arranged (an end nobody located)     ship → receive (the parties arrange it)
+  a transporter's vehicle              pickup → deliver → receive
+  pick-up by the receiver              pickup → receive
+
+Each order line ends in the buyer's `accept`, after the root's last stage.
 
 Owners:
   confirm          the offer's supplier
   make, inspect    the operator of the facility
-  ship             whoever sends the goods: the supplier, or the maker (the facility's operator).
-                   Transport is assigned later; until then the sender owns the shipping.
+  ship             whoever sends the goods: the supplier, or the maker (the facility's operator)
+  pickup, deliver  the vehicle's operator; a pick-up's `pickup` is the receiver's
   receive          whoever the goods go to: the operator of the parent node's facility, or the
                    buyer at the root of a line
   accept           the buyer
 
 Composition at delivery (the paper's recursive composability): the stages under a node form a
 complete stage graph of that node's sub-plan, whose delivery — the `receive` by the maker
-upstream — plays the part of the buyer's `accept`. `sub_graph` takes it out.
+upstream, or its last stage when nothing travels — plays the part of the buyer's `accept`.
+`sub_graph` takes it out.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from dataclasses import dataclass, field
 
 from core.network.model import Design, Network
 from core.stages.graph import Stage, StageError, StageGraph, stage_id
+from core.weave.legs import ARRANGED, DELIVERY, PICKUP, VEHICLE, Leg
 from core.weave.plan import Plan, PlanNode
 from core.weave.sources import Bought, Source, is_held
 
@@ -60,6 +71,16 @@ class _Builder:
         return last
 
 
+def carriage_label(leg: Leg) -> str:
+    """A vehicle's stages name the vehicle and the leg (`vehicle:truck-09:ana>dana`): a re-plan
+    that sends the goods on from where they are is a new leg, whose stages start afresh."""
+    ends = (
+        leg.origin.facility or leg.origin.participant,
+        leg.destination.facility or leg.destination.participant,
+    )
+    return f"{leg.id}:{ends[0]}>{ends[1]}"
+
+
 def source_label(source: Source) -> str:
     if isinstance(source, Bought):
         return f"offer:{source.offer.id}"
@@ -78,51 +99,75 @@ def plan_stages(network: Network, plan: Plan, buyer: str) -> StageGraph:
     builder = _Builder()
     for line_number, line in enumerate(plan.lines):
         path = str(line_number)
-        delivered = _node_stages(builder, line, path, receiver=buyer)
+        delivered = _node_stages(builder, network, line, path, buyer)
         label = source_label(line.source)
         after = (delivered,) if delivered else ()
         builder.add("accept", line.item, line.quantity, buyer, path, label, after)
     return StageGraph(builder.stages)
 
 
-def _node_stages(builder: _Builder, node: PlanNode, path: str, receiver: str | None) -> str | None:
-    """Add the stages of a node and everything under it; returns the id of its `receive`
-    (None: the goods are already where they are used)."""
+def _node_stages(
+    builder: _Builder, network: Network, node: PlanNode, path: str, receiver: str | None
+) -> str | None:
+    """Add the stages of a node and everything under it; returns the id of the stage its
+    parent waits for (None: nothing to wait for, the goods are already where they are used)."""
     source = node.source
-    label = source_label(source)
+    operator = None if isinstance(source, Bought) else source.facility.operator
+    inputs_done = tuple(
+        done
+        for k, child in enumerate(node.inputs)
+        if (done := _node_stages(builder, network, child, f"{path}.{k}", operator))
+    )
+    own = node_stage_owners(network, source, node.leg, receiver)
+    if not own:
+        return None
+    last, depends_on = None, inputs_done
+    for kind, owner in own:
+        # A vehicle's stages are the vehicle's: when they fail, the re-plan avoids the vehicle,
+        # not the maker or supplier whose goods it carried.
+        carried = (
+            kind in ("pickup", "deliver") and node.leg is not None and node.leg.kind == VEHICLE
+        )
+        label = carriage_label(node.leg) if carried else source_label(source)
+        last = builder.add(kind, node.item, node.quantity, owner, path, label, depends_on)
+        depends_on = (last,)
+    return last
+
+
+def node_stage_owners(
+    network: Network, source: Source, leg: Leg | None, receiver: str | None
+) -> tuple[tuple[str, str | None], ...]:
+    """(kind, owner) of the stages of one node, in order: its source's own (`confirm`, or `make
+    → inspect`), then those that take its goods to `receiver` by its leg. Plan P chains them,
+    the first waiting for its inputs; the risk of a plan sums over them."""
     if is_held(source):
         # Work in progress: a forward leg from its holder, or nothing if it is held here.
-        holder = source.offer.supplier
-        if holder == receiver:
-            return None
-        return builder.chain(
-            ("ship", "receive"), node.item, node.quantity, (holder, receiver), path, label
-        )
-    if isinstance(source, Bought):
-        supplier = source.offer.supplier
-        return builder.chain(
-            ("confirm", "ship", "receive"),
-            node.item,
-            node.quantity,
-            (supplier, supplier, receiver),
-            path,
-            label,
-        )
-    operator = source.facility.operator
-    inputs_received = tuple(
-        received
-        for k, child in enumerate(node.inputs)
-        if (received := _node_stages(builder, child, f"{path}.{k}", receiver=operator))
-    )
-    return builder.chain(
-        ("make", "inspect", "ship", "receive"),
-        node.item,
-        node.quantity,
-        (operator, operator, operator, receiver),
-        path,
-        label,
-        inputs_received,
-    )
+        sender, own = source.offer.supplier, ()
+        if leg is None and not network.plans_transport and sender == receiver:
+            return ()
+    elif isinstance(source, Bought):
+        sender = source.offer.supplier
+        own = (("confirm", sender),)
+    else:
+        sender = source.facility.operator
+        own = (("make", sender), ("inspect", sender))
+    return own + _moving(network, leg, sender, receiver)
+
+
+def _moving(
+    network: Network, leg: Leg | None, sender: str | None, receiver: str | None
+) -> tuple[tuple[str, str | None], ...]:
+    """The stages that take a node's goods from `sender` to `receiver` by `leg`."""
+    if leg is None and network.plans_transport:
+        # The network says how goods move and chose no leg: sender and receiver are one place.
+        return ()
+    if leg is None or leg.kind in (DELIVERY, ARRANGED):
+        return (("ship", sender), ("receive", receiver))
+    if leg.kind == VEHICLE:
+        return (("pickup", leg.carrier), ("deliver", leg.carrier), ("receive", receiver))
+    if leg.kind == PICKUP:  # the receiver fetches the goods itself
+        return (("pickup", receiver), ("receive", receiver))
+    raise StageError(f"unknown kind of leg {leg.kind!r}")
 
 
 def sub_graph(graph: StageGraph, node_path: str) -> StageGraph:

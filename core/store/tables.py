@@ -225,6 +225,11 @@ class StageRow(SQLModel, table=True):
     depends_on: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=20)
     updated_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    # When the stage must be done for the order to arrive by its due date (or, without one,
+    # the earliest it can be done); empty for stages made before due dates were kept.
+    due_at: datetime | None = Field(default=None, sa_type=DateTime)
+    # Set once when the stage's owner and the buyer are told it is late: never told twice.
+    late_told_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class AssertionRow(SQLModel, table=True):
@@ -396,3 +401,20 @@ class PlatformState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=300)
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=now, sa_type=DateTime)
+
+
+class ReservationRow(SQLModel, table=True):
+    """What an agreed contract's plan holds of one resource ("offer:ID", "facility:ID:ITEM") in
+    one week (core.weave.capacity); live while `released_at` is empty."""
+
+    __tablename__ = "reservation"
+    __table_args__ = (Index("ix_reservation_resource_week", "resource", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    resource: str = Field(max_length=300)
+    week: date
+    quantity: float
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime)
+    released_at: datetime | None = Field(default=None, sa_type=DateTime)

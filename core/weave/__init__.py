@@ -3,7 +3,7 @@
 from core.weave.catalog import CatalogEntry, orderable_catalog
 from core.weave.count import PlanCounter
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import BALANCED, DISTANCE, LOCAL, PRICE, RANKINGS, RISK, Ranking
+from core.weave.ranking import BALANCED, DISTANCE, LOCAL, PRICE, RANKINGS, RISK, SOONEST, Ranking
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.weave import Weave, WeaveError
 
@@ -14,6 +14,7 @@ __all__ = [
     "PRICE",
     "RANKINGS",
     "RISK",
+    "SOONEST",
     "Bought",
     "CatalogEntry",
     "Demand",

@@ -6,6 +6,16 @@ by dynamic programming over the AND-OR graph (items are OR nodes over their sour
 AND nodes over their inputs). Python integers keep 10^30 and beyond exact. The path matters only
 through the items above T that T can lead back to (see `SupplyIndex.child_context`), so results
 are shared among all paths and the work is linear in the graph on acyclic networks.
+
+With legs (`LegCounter`, what the weave counts): a node's goods must also reach where they are
+used, by one of the leg's options (core.weave.legs), so
+
+count(T, path, to) = Σ_sources S Σ_options(S → to) Π_inputs count(I, path ∪ {T}, facility of S)
+
+and a deadline window keeps an option only when its known minutes fit the time left, the inputs
+getting what remains. The options of a leg, and their minutes, depend on where it goes from and
+to and on who moves it, not on what it carries (only trips and price do), so they are found once
+per pair of places; without a window the count does not depend on quantities either.
 """
 
 from __future__ import annotations
@@ -13,7 +23,13 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from core.weave.sources import Bought, Made, SupplyIndex
+from core.network.model import Delivery, Facility, Location, Network
+from core.weave.capacity import LimitedIndex
+from core.weave.legs import Leg, Stop, leg_options
+from core.weave.sources import Bought, Made, Source, SupplyIndex
+from core.weave.timing import own_minutes
+
+BUYER = "@buyer"  # where the root of every order line goes
 
 
 @contextmanager
@@ -66,3 +82,371 @@ class PlanCounter:
                     break
             per_design[design.id] = product
         return per_design[design.id]
+
+
+def facility_stop(network: Network, facility: Facility) -> Stop:
+    return Stop(facility.operator, facility.id, network.location_of_facility(facility))
+
+
+def origin_of(network: Network, source: Source) -> tuple[Stop, Delivery | None, str | None]:
+    """Where a source's goods start from, the sender's own delivery terms, and the sender:
+    a supplier's stock at its place (held stock: the holder's, with no delivery), or what a
+    facility made, at the facility."""
+    if type(source) is Bought:
+        offer = source.offer
+        stop = Stop(offer.supplier, None, network.location_of_offer(offer))
+        return stop, offer.delivery, offer.supplier
+    facility = source.facility
+    return facility_stop(network, facility), facility.delivery, facility.operator
+
+
+class Destinations:
+    """The Stop a node's goods go to: a facility by its id, or the buyer (`BUYER`)."""
+
+    def __init__(self, network: Network, buyer: str | None, deliver_to: Location | None):
+        self.network = network
+        self.buyer = Stop(buyer, None, deliver_to)
+        self._stops: dict[str | None, Stop] = {BUYER: self.buyer}
+
+    def stop(self, destination: str) -> Stop:
+        found = self._stops.get(destination)
+        if found is None:
+            facility = self.network.facilities[destination]
+            found = self._stops[destination] = facility_stop(self.network, facility)
+        return found
+
+
+class LegOptions:
+    """The leg options of every source towards every destination, found once per pair."""
+
+    def __init__(self, network: Network, destinations: Destinations):
+        self.network = network
+        self.destinations = destinations
+        # By the source's id (the index keeps every source alive): its origin, delivery terms
+        # and sender, and a number for that triple, which sources sharing it share.
+        self._origins: dict[int, tuple] = {}
+        self._numbers: dict[tuple, int] = {}
+        self._shapes: dict[tuple[int, str], tuple[Leg | None, ...]] = {}
+
+    def origin(self, source: Source) -> tuple[Stop, Delivery | None, str | None]:
+        return self._origin(source)[:3]
+
+    def _origin(self, source: Source) -> tuple:
+        found = self._origins.get(id(source))
+        if found is None:
+            triple = origin_of(self.network, source)
+            number = self._numbers.setdefault(triple, len(self._numbers))
+            found = self._origins[id(source)] = (*triple, number)
+        return found
+
+    def options(
+        self, source: Source, item_id: str, quantity: int, destination: str
+    ) -> tuple[Leg | None, ...]:
+        """The real options (trips, kg and price for this item and quantity)."""
+        shape = self.shape(source, item_id, destination)
+        if not shape or shape[0] is None:
+            return shape  # cannot be moved, or nothing to choose: whatever is carried
+        stop, delivery, sender, _ = self._origin(source)
+        return leg_options(
+            self.network,
+            item_id,
+            quantity,
+            stop,
+            self.destinations.stop(destination),
+            delivery,
+            sender,
+        )
+
+    def shape(self, source: Source, item_id: str, destination: str) -> tuple[Leg | None, ...]:
+        """Options as found for some item: how many there are and their minutes, which is all
+        that counting and timing read (neither depends on what is carried)."""
+        stop, delivery, sender, number = self._origin(source)
+        found = self._shapes.get((number, destination))
+        if found is None:
+            found = self._shapes[(number, destination)] = leg_options(
+                self.network,
+                item_id,
+                1,
+                stop,
+                self.destinations.stop(destination),
+                delivery,
+                sender,
+            )
+        return found
+
+
+class LegCounter:
+    """Plans counted with their legs, and within a deadline window when one is given."""
+
+    def __init__(
+        self,
+        index: SupplyIndex,
+        criteria: frozenset[str] = frozenset(),
+        legs: LegOptions | None = None,
+        arrivals: Arrivals | None = None,
+    ):
+        self.index = index
+        self.criteria = criteria
+        network = index.network
+        self.legs = legs or LegOptions(network, Destinations(network, None, None))
+        self.arrivals = arrivals or Arrivals(index, criteria, self.legs)
+        # Without transport every leg is the one option None, wherever it goes: the count
+        # does not depend on the destination, and designs share it across facilities.
+        self.moves = network.plans_transport
+        # With what is left of each source, whether it is an option depends on the quantity.
+        self.limited = isinstance(index, LimitedIndex)
+        self._memo: dict[tuple, int] = {}
+        # A design's inputs at one facility, for every leg option and destination of its goods.
+        self._inputs_memo: dict[tuple, int] = {}
+
+    def count(
+        self,
+        item_id: str,
+        quantity: int,
+        destination: str = BUYER,
+        budget: int | None = None,
+        context: frozenset[str] = frozenset(),
+    ) -> int:
+        with deep_recursion():
+            return self._count(item_id, quantity, context, destination, budget)
+
+    def _count(
+        self,
+        item_id: str,
+        quantity: int,
+        context: frozenset[str],
+        destination: str,
+        budget: int | None,
+    ) -> int:
+        if budget is not None:
+            budget = self.arrivals.window((item_id, quantity, context, destination), budget)
+            if budget == -1:
+                return 0
+        key = (
+            item_id,
+            context,
+            destination if self.moves else None,
+            budget,
+            None if budget is None and not self.limited else quantity,
+        )
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+        total = 0
+        for source in self.index.sources(item_id, self.criteria):
+            made = type(source) is not Bought
+            if made and item_id in context:
+                continue
+            if self.limited and not self.index.fits(item_id, source, quantity):
+                continue
+            options = self.legs.shape(source, item_id, destination) if self.moves else (None,)
+            if budget is None:
+                if made:
+                    total += len(options) * self._inputs(source, item_id, quantity, context, None)
+                else:
+                    total += len(options)
+                continue
+            for leg in options:
+                own = own_minutes(source, quantity, leg)[0]
+                if own > budget:
+                    continue
+                if made:
+                    total += self._inputs(source, item_id, quantity, context, budget - own)
+                else:
+                    total += 1
+        self._memo[key] = total
+        return total
+
+    def _inputs(
+        self,
+        source: Made,
+        item_id: str,
+        quantity: int,
+        context: frozenset[str],
+        budget: int | None,
+    ) -> int:
+        design = source.design
+        where = source.facility.id if self.moves else None
+        key = (
+            design.id,
+            where,
+            context,
+            budget,
+            None if budget is None and not self.limited else quantity,
+        )
+        found = self._inputs_memo.get(key)
+        if found is None:
+            runs = -(-quantity // design.yield_)
+            found = 1
+            for input_id, per_batch in design.inputs:
+                child = self.index.child_context(context, item_id, input_id)
+                found *= self._count(input_id, per_batch * runs, child, source.facility.id, budget)
+                if found == 0:
+                    break
+            self._inputs_memo[key] = found
+        return found
+
+
+class Arrivals:
+    """The arrivals a node's plans can achieve (core.weave.timing: own minutes after the last
+    input's arrival, times nobody gave counted 0), without listing the plans: the earliest, the
+    latest, the earliest after a minute and the latest up to one. A node is (item, quantity,
+    cycle context, destination).
+
+    For one edge with inputs S_i: earliest = own + max_i earliest(S_i), latest likewise; the
+    earliest after y is own + m, m = max_i earliest(S_i), when m > y − own, else own +
+    min_j after(S_j, y − own) (one input must arrive later, the others keep to their
+    earliest); the latest up to y is own + max_i upto(S_i, y − own) when every input can make
+    it by y − own.
+
+    A deadline window only matters through the arrivals a node can achieve: `window` turns the
+    minutes left into the latest achievable arrival within them (None when no plan of the node
+    can be late, -1 when none fits), so nodes that differ only in slack are one node.
+    """
+
+    def __init__(self, index: SupplyIndex, criteria: frozenset[str], legs: LegOptions):
+        self.index = index
+        self.criteria = criteria
+        self.legs = legs
+        self.moves = index.network.plans_transport
+        self.limited = isinstance(index, LimitedIndex)
+        self._edges: dict[tuple, list[tuple[int, tuple]]] = {}
+        self._earliest: dict[tuple, int | None] = {}
+        self._latest: dict[tuple, int | None] = {}
+        self._after: dict[tuple, int | None] = {}
+        self._upto: dict[tuple, int | None] = {}
+
+    def window(self, key: tuple, budget: int | None) -> int | None:
+        if budget is None:
+            return None
+        latest = self.latest(key)
+        if latest is None or budget >= latest:
+            return None  # every plan fits (or there is none, and no window changes that)
+        found = self.upto(key, budget)
+        return -1 if found is None else found
+
+    def edges(self, key: tuple) -> list[tuple[int, tuple]]:
+        found = self._edges.get(key)
+        if found is not None:
+            return found
+        item_id, quantity, context, destination = key
+        index = self.index
+        found = []
+        for source in index.sources(item_id, self.criteria):
+            made = type(source) is not Bought
+            if made and item_id in context:
+                continue
+            if self.limited and not index.fits(item_id, source, quantity):
+                continue
+            tails = ()
+            if made:
+                design = source.design
+                runs = -(-quantity // design.yield_)
+                tails = tuple(
+                    (
+                        input_id,
+                        per_batch * runs,
+                        index.child_context(context, item_id, input_id),
+                        source.facility.id,
+                    )
+                    for input_id, per_batch in design.inputs
+                )
+            options = self.legs.shape(source, item_id, destination) if self.moves else (None,)
+            for leg in options:
+                found.append((own_minutes(source, quantity, leg)[0], tails))
+        self._edges[key] = found
+        return found
+
+    def earliest(self, key: tuple) -> int | None:
+        if key in self._earliest:
+            return self._earliest[key]
+        best = None
+        for edge in self.edges(key):
+            arrival = self.edge_earliest(edge)
+            if arrival is not None and (best is None or arrival < best):
+                best = arrival
+        self._earliest[key] = best
+        return best
+
+    def latest(self, key: tuple) -> int | None:
+        if key in self._latest:
+            return self._latest[key]
+        worst = None
+        for own, tails in self.edges(key):
+            last = 0
+            for tail in tails:
+                arrival = self.latest(tail)
+                if arrival is None:
+                    break
+                last = max(last, arrival)
+            else:
+                if worst is None or own + last > worst:
+                    worst = own + last
+        self._latest[key] = worst
+        return worst
+
+    def edge_earliest(self, edge: tuple) -> int | None:
+        own, tails = edge
+        last = 0
+        for tail in tails:
+            arrival = self.earliest(tail)
+            if arrival is None:
+                return None
+            last = max(last, arrival)
+        return own + last
+
+    def after(self, key: tuple, minutes: int) -> int | None:
+        memo = (key, minutes)
+        if memo in self._after:
+            return self._after[memo]
+        best = None
+        latest = self.latest(key)
+        if latest is not None and latest > minutes:
+            for edge in self.edges(key):
+                arrival = self.edge_after(edge, minutes)
+                if arrival is not None and (best is None or arrival < best):
+                    best = arrival
+        self._after[memo] = best
+        return best
+
+    def edge_after(self, edge: tuple, minutes: int) -> int | None:
+        earliest = self.edge_earliest(edge)
+        if earliest is None:
+            return None
+        if earliest > minutes:
+            return earliest
+        own, tails = edge
+        best = None
+        for tail in tails:
+            later = self.after(tail, minutes - own)
+            if later is not None and (best is None or later < best):
+                best = later
+        return None if best is None else own + best
+
+    def upto(self, key: tuple, minutes: int) -> int | None:
+        """The latest arrival of the node's plans that is at most `minutes`; None if none."""
+        earliest = self.earliest(key)
+        if earliest is None or earliest > minutes:
+            return None
+        latest = self.latest(key)
+        if latest <= minutes:
+            return latest
+        memo = (key, minutes)
+        if memo in self._upto:
+            return self._upto[memo]
+        best = None
+        for own, tails in self.edges(key):
+            left = minutes - own
+            if left < 0:
+                continue
+            last = 0
+            for tail in tails:
+                arrival = self.upto(tail, left)
+                if arrival is None:
+                    break
+                last = max(last, arrival)
+            else:
+                if best is None or own + last > best:
+                    best = own + last
+        self._upto[memo] = best
+        return best

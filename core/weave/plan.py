@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from core.weave.legs import Leg
 from core.weave.ranking import Score
 from core.weave.sources import Bought, Source
 
@@ -22,8 +23,9 @@ class PlanNode:
     """`quantity` of `item` from `source`; under a design, one sub-plan per input.
 
     `distance_km` is how far this node's goods travel to where they are used (the parent's
-    facility, or the buyer at the root); None when a place is unknown. Transport is not chosen
-    here: the ship stage is assigned later.
+    facility, or the buyer at the root); None when a place is unknown. `leg` is how they get
+    there (core.weave.legs): None when they are used where they are, or when the network plans
+    no transport and the parties arrange it.
     """
 
     item: str
@@ -31,6 +33,7 @@ class PlanNode:
     source: Source
     inputs: tuple[PlanNode, ...] = ()
     distance_km: float | None = None
+    leg: Leg | None = None
 
     @property
     def batches(self) -> int:
@@ -50,6 +53,7 @@ class PlanNode:
             self.quantity,
             _source_id(self.source),
             *(c.signature() for c in self.inputs),
+            *(() if self.leg is None else (self.leg.id,)),
         )
 
 

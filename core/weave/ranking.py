@@ -17,6 +17,15 @@ global, what is heavy is local" — the LOCAL ranking brings heavy goods from ne
 ones come from anywhere. A node whose item has no mass, or whose places are unknown, has an
 unknown haul.
 
+A node's leg (core.weave.legs: how its goods reach where they are used) is part of its own
+score: a leg's price adds to the price (a leg nobody priced is an unknown term), and a vehicle
+that may fail adds its risk. Distance and haul stay the node's: how far its goods travel,
+whoever moves them.
+
+SOONEST orders plans by their arrival (core.weave.timing) before anything else: arrivals are a
+maximum over a plan's inputs, not a sum, so the weave ranks them by layers of equal arrival,
+each layer by the PRICE key (see `Weave`).
+
 Plans the ranking values the same are told apart by their risk, then by their distance (plans of
 one price: the likelier to succeed first, then the nearer). So plans are ordered by a `Key`:
 (unknown terms, value, risk, unknown distances, distance), each an integer count of millionths
@@ -33,6 +42,7 @@ from typing import Protocol
 
 from core.network.geo import haversine_km
 from core.network.model import Location, Network
+from core.weave.legs import VEHICLE, Leg
 from core.weave.sources import Bought, Source
 
 Score = tuple[int, float]
@@ -53,6 +63,12 @@ class SourceRisks(Protocol):
 
     def source_risk(self, source: Source) -> float:
         """−log of the probability that `source`'s own party carries its stages through."""
+        ...
+
+    def node_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
+        """−log of the probability that a node's stages go through: its source's own, then
+        those moving its goods by `leg` to `receiver` (who uses them: the parent facility's
+        operator, or the buyer)."""
         ...
 
 
@@ -108,6 +124,8 @@ class Ranking:
     risk: float = 0.0
     haul: float = 0.0
     reliability: SourceRisks | None = field(default=None, repr=False)
+    # Earliest arrival first, then this ranking's key (SOONEST: the PRICE key).
+    soonest: bool = False
 
     @property
     def needs_destination(self) -> bool:
@@ -120,8 +138,16 @@ class Ranking:
         return replace(self, reliability=reliability)
 
     def local(
-        self, network: Network, source: Source, quantity: int, destination: Location | None
+        self,
+        network: Network,
+        source: Source,
+        quantity: int,
+        destination: Location | None,
+        leg: Leg | None = None,
+        receiver: str | None = None,
     ) -> Score:
+        """The node's own score: `leg` is how its goods go to `destination`, where `receiver`
+        (a facility's operator, or the buyer) takes them."""
         unknown, value = 0, 0.0
         bought = type(source) is Bought
         if self.price:
@@ -135,6 +161,11 @@ class Ranking:
                 unknown = 1
             else:
                 value += self.price * known
+            if leg is not None:
+                if leg.price is None:
+                    unknown += 1
+                else:
+                    value += self.price * leg.price
         if self.distance:
             km = delivery_distance_km(network, source, destination)
             if km is None:
@@ -142,7 +173,7 @@ class Ranking:
             else:
                 value += self.distance * km
         if self.risk:
-            value += self.risk * self.source_risk(network, source)
+            value += self.risk * self.node_risk(network, source, leg, receiver)
         if self.haul:
             kg_km = haul_kg_km(network, source, quantity, destination)
             if kg_km is None:
@@ -158,19 +189,31 @@ class Ranking:
         quantity: int,
         destination: Location | None,
         score: Score | None = None,
+        leg: Leg | None = None,
+        receiver: str | None = None,
     ) -> Key:
         """The node's part of a plan's `Key`: its score (`local`, given when known), then its
-        risk and its distance, which break ties."""
+        risk (its source's and its leg's) and its distance, which break ties."""
         if score is None:
-            score = self.local(network, source, quantity, destination)
+            score = self.local(network, source, quantity, destination, leg, receiver)
         km = delivery_distance_km(network, source, destination)
         return (
             score[0],
             exact(score[1]),
-            exact(self.source_risk(network, source)),
+            exact(self.node_risk(network, source, leg, receiver)),
             1 if km is None else 0,
             0 if km is None else exact(km),
         )
+
+    def node_risk(
+        self, network: Network, source: Source, leg: Leg | None, receiver: str | None
+    ) -> float:
+        """−log of the probability that the node's source and leg carry it through: learned
+        over its stages with a `reliability`, else the declared figures of its source and its
+        vehicle."""
+        if self.reliability is not None:
+            return self.reliability.node_risk(source, leg, receiver)
+        return self.source_risk(network, source) + leg_risk(network, leg)
 
     def source_risk(self, network: Network, source: Source) -> float:
         """−log of the probability that the source's own party carries its part through."""
@@ -182,6 +225,15 @@ class Ranking:
             else network.failure_probability_of_facility(source.facility)
         )
         return -log(max(1e-12, 1.0 - failure))
+
+
+def leg_risk(network: Network, leg: Leg | None) -> float:
+    """−log of the probability that the leg's vehicle carries the goods through; a supplier's
+    delivery or a receiver's pick-up is its own party's risk, already counted."""
+    if leg is None or leg.kind != VEHICLE:
+        return 0.0
+    failure = network.failure_probability_of_transport(leg.transport)
+    return -log(max(1e-12, 1.0 - failure))
 
 
 def haul_kg_km(
@@ -203,5 +255,7 @@ RISK = Ranking("risk", risk=1.0)
 # One km costs 0.5 and a certain failure (−log p → 1 nat ≈ 63 %) costs 50, in price units.
 BALANCED = Ranking("balanced", price=1.0, distance=0.5, risk=50.0)
 LOCAL = Ranking("local", haul=1.0)
+# The earliest arrival first; plans arriving at the same minute, the cheapest first.
+SOONEST = Ranking("soonest", price=1.0, soonest=True)
 
-RANKINGS = {r.name: r for r in (PRICE, DISTANCE, RISK, BALANCED, LOCAL)}
+RANKINGS = {r.name: r for r in (PRICE, DISTANCE, RISK, BALANCED, LOCAL, SOONEST)}

@@ -3,16 +3,27 @@
 The weave counts 0 plans and says no more. A person who asked for the item wants the reason:
 nobody sells it and nothing makes it; a design could make it but no facility has its
 processes, or the design names none, or no facility says what it can do; or it has sources,
-but none states the criteria asked for. Items whose designs have sources of their own but
-whose inputs have no plan are gone through to those inputs.
+but none states the criteria asked for; or its goods cannot be moved from where they are to
+where they are used, because no delivery, vehicle or pick-up reaches that far (or none serves
+the leg at all). Items whose designs have sources of their own but whose inputs have no plan
+are gone through to those inputs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.network.model import Design, Network
-from core.weave.count import PlanCounter, deep_recursion
+from core.network.geo import haversine_km
+from core.network.model import Design, Location, Network
+from core.weave.count import (
+    BUYER,
+    Destinations,
+    LegCounter,
+    LegOptions,
+    PlanCounter,
+    deep_recursion,
+)
+from core.weave.legs import Stop
 from core.weave.sources import Made, Source, SupplyIndex, asserts, source_properties
 
 
@@ -50,7 +61,27 @@ class Unqualified:
     criteria: tuple[str, ...]  # those no source states; all asked when each is stated apart
 
 
-Blocker = Unsourced | Unequipped | Unqualified
+# Why goods cannot be moved (`Unmovable.why`).
+OUT_OF_RANGE = "out-of-range"  # every delivery, vehicle and pick-up that serves it is shorter
+NO_MOVER = "no-mover"  # nobody delivers, no vehicle runs and the receiver does not fetch
+
+
+@dataclass(frozen=True)
+class Unmovable:
+    """The item could be had from `origin`, but its goods cannot be moved to `destination`
+    (a facility that uses them, or the buyer): `km` apart, and the longest range of the
+    sender's delivery, the vehicles and the receiver's pick-up is `longest_range_km` (None:
+    nothing serves this leg at all)."""
+
+    item: str
+    origin: Stop
+    destination: Stop
+    km: float | None
+    longest_range_km: float | None
+    why: str = OUT_OF_RANGE
+
+
+Blocker = Unsourced | Unequipped | Unqualified | Unmovable
 
 
 def stated_criteria(network: Network) -> list[str]:
@@ -65,17 +96,41 @@ def shortfall(
     item_id: str,
     criteria: frozenset[str] = frozenset(),
     index: SupplyIndex | None = None,
+    buyer: str | None = None,
+    deliver_to: Location | None = None,
 ) -> tuple[Blocker, ...]:
     """The blockers below `item_id`, nearest first; empty when it has a plan (or when only a
-    cycle of designs stands in the way, which no single blocker names)."""
+    cycle of designs stands in the way, which no single blocker names). `buyer` and
+    `deliver_to` say where the item goes, as the weave's do."""
     index = index or SupplyIndex(network)
     counter = PlanCounter(index, criteria)
+    legs = LegOptions(network, Destinations(network, buyer, deliver_to))
+    moved = LegCounter(index, criteria, legs)
     processes = {p for f in _able(network) for p in f.processes}
     found: list[Blocker] = []
     seen: set[str] = set()
+    stuck: set[tuple] = set()
 
-    def visit(item: str, above: frozenset[str]) -> None:
-        if item in seen or counter.count(item) > 0:
+    def moving(item: str, destination: str, above: frozenset[str]) -> None:
+        """The item has plans, but none whose goods reach `destination`: which legs fail, and
+        below the designs whose own legs are served, which inputs cannot reach them."""
+        if (item, destination) in stuck or moved.count(item, 1, destination) > 0:
+            return
+        stuck.add((item, destination))
+        for source in index.sources(item, criteria):
+            if not legs.shape(source, item, destination):
+                found.append(_unmovable(network, legs, source, item, destination))
+            elif isinstance(source, Made):
+                for input_id, _ in source.design.inputs:
+                    if input_id not in above:
+                        visit(input_id, above | {item}, source.facility.id)
+
+    def visit(item: str, above: frozenset[str], destination: str = BUYER) -> None:
+        if counter.count(item) > 0:
+            if network.plans_transport:
+                moving(item, destination, above)
+            return
+        if item in seen:
             return
         seen.add(item)
         every = index.sources(item)
@@ -95,6 +150,28 @@ def shortfall(
     with deep_recursion():
         visit(item_id, frozenset({item_id}))
     return tuple(found)
+
+
+def _unmovable(
+    network: Network, legs: LegOptions, source: Source, item: str, destination: str
+) -> Unmovable:
+    origin, delivery, _ = legs.origin(source)
+    to = legs.destinations.stop(destination)
+    km = (
+        haversine_km(origin.location, to.location)
+        if origin.location is not None and to.location is not None
+        else None
+    )
+    receiver = network.participants.get(to.participant) if to.participant else None
+    movers = [
+        delivery,
+        *network.transport.values(),
+        receiver.pickup if receiver is not None else None,
+    ]
+    ranges = [m.range_km for m in movers if m is not None and m.range_km is not None]
+    if not ranges:
+        return Unmovable(item, origin, to, km, None, NO_MOVER)
+    return Unmovable(item, origin, to, km, max(ranges))
 
 
 def _unsourced(network: Network, item: str, processes: set[str]) -> list[Blocker]:

@@ -13,11 +13,12 @@ from collections import defaultdict
 from functools import cached_property
 from typing import NamedTuple
 
+import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from core.network.model import Design, Facility, Network, Offer
+from core.network.model import Delivery, Design, Facility, Network, Offer
 
 
 class Bought(NamedTuple):
@@ -55,9 +56,12 @@ def is_held(source: Source) -> bool:
     return isinstance(source, Bought) and source.offer.id.startswith(HELD)
 
 
-def held_offer(stage: str, holder: str | None, item: str, quantity: int, criteria=()) -> Offer:
+def held_offer(
+    stage: str, holder: str | None, item: str, quantity: int, criteria=(), delivery=None
+) -> Offer:
     """The stock a done stage left with its holder, as the weave sees it: free, limited to what
-    is held, qualifying for the order's criteria (it was made or bought under them)."""
+    is held, qualifying for the order's criteria (it was made or bought under them), sent on
+    as the holder delivers what it makes or sells (`delivery`), if it does."""
     return Offer(
         id=f"{HELD}{stage}",
         supplier=holder,
@@ -65,7 +69,21 @@ def held_offer(stage: str, holder: str | None, item: str, quantity: int, criteri
         price=0.0,
         capacity=quantity,
         properties={criterion: True for criterion in criteria},
+        delivery=delivery,
     )
+
+
+def holder_delivery(network: Network, holder: str | None) -> Delivery | None:
+    """How a holder sends stock on: as it delivers what it makes or sells (its facility's
+    terms, else its offers'), whether or not that facility is in service: the goods are out
+    of it. `network` is the network as loaded, disruptions aside."""
+    for facility in network.facilities.values():
+        if facility.operator == holder and facility.delivery is not None:
+            return facility.delivery
+    for offer in network.offers.values():
+        if offer.supplier == holder and offer.delivery is not None:
+            return offer.delivery
+    return None
 
 
 def asserts(record_properties, item_properties, criterion: str) -> bool:
@@ -122,6 +140,21 @@ class SupplyIndex:
                 if all(asserts(source_properties(s), item_properties, c) for c in criteria)
             )
         return self._filtered[key]
+
+    @cached_property
+    def design_depth(self) -> int:
+        """How many designs deep the network nests at most (a cycle counts as its items): how
+        deep the weave recurses. Computed without recursion (networkx's condensation)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.network.items)
+        for design in self.network.designs.values():
+            graph.add_edges_from((design.makes, input_id) for input_id, _ in design.inputs)
+        condensed = nx.condensation(graph)
+        for node in condensed.nodes:
+            condensed.nodes[node]["size"] = len(condensed.nodes[node]["members"])
+        for a, b in condensed.edges:
+            condensed.edges[a, b]["weight"] = condensed.nodes[b]["size"]
+        return nx.dag_longest_path_length(condensed, weight="weight") + 1
 
     @cached_property
     def recursive_groups(self) -> dict[str, frozenset[str]]:

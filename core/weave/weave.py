@@ -2,34 +2,51 @@
 
 Plans are enumerated best-first with the lazy k-best algorithm over the AND-OR hypergraph
 (Huang & Chiang, "Better k-best parsing", 2005, algorithm 3): a node is (item, quantity, cycle
-context, destination); each of its sources is a hyperedge whose tails are the input nodes. The
-k-th best plan costs a few heap operations per node on its tree once the best plan is known, so
-asking for the top ten of 10^30 plans touches little more than the graph itself.
+context, destination, minutes left); each pair (source, leg option) is a hyperedge whose tails
+are the input nodes — the leg (core.weave.legs) is how the node's goods reach the destination,
+and a leg that cannot be served leaves no edge. The k-th best plan costs a few heap operations
+per node on its tree once the best plan is known, so asking for the top ten of 10^30 plans
+touches little more than the graph itself.
 
 Plans are ordered by their `Key` (core.weave.ranking: the ranking's score, then risk, then
-distance, in exact integers); plans still equal are ordered by their nested source indices,
-which keeps the order total and monotone (replacing a sub-plan by a better one always gives a
-better plan), so the order is exactly the sorted order of the brute-force enumeration that the
-tests keep as an oracle.
+distance, in exact integers); plans still equal are ordered by their nested (source index, leg
+option index) pairs, which keeps the order total and monotone (replacing a sub-plan by a better
+one always gives a better plan), so the order is exactly the sorted order of the brute-force
+enumeration that the tests keep as an oracle.
+
+Time (core.weave.timing): a node's arrival is its own minutes (source, then leg) after the last
+of its inputs'. A deadline window gives every node the minutes left: an edge whose own known
+minutes exceed them is dropped, and its inputs get what remains. SOONEST is not additive (a
+maximum), so `_Soonest` walks it by layers of equal arrival, each a windowed PRICE weave.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import count as counter
 from itertools import islice
 
 from core.network.model import Location, Network
-from core.weave.count import PlanCounter, deep_recursion
+from core.weave.capacity import LimitedIndex
+from core.weave.count import (
+    BUYER,
+    Arrivals,
+    Destinations,
+    LegCounter,
+    LegOptions,
+    deep_recursion,
+)
 from core.weave.plan import Demand, Plan, PlanNode
 from core.weave.ranking import NO_KEY, PRICE, ZERO, Ranking, add_keys, delivery_distance_km
 from core.weave.sources import Bought, SupplyIndex
+from core.weave.timing import own_minutes, plan_arrival
 
-BUYER = "@buyer"  # the destination of the root of every order line
 # No plan needs more units of anything; far beyond, prices overflow floats (10^9 a batch, 200
 # designs deep, would be 10^1800 units).
 MAX_UNITS = 10**15
+MAX_DEPTH = 2_000  # designs within designs: real bills of materials nest tens deep
 _NO_CONTEXT: frozenset[str] = frozenset()
 
 
@@ -38,6 +55,10 @@ class WeaveError(ValueError):
 
 
 class Weave:
+    """The plans of an order: `buyer` and `deliver_to` say where its lines go (the last leg);
+    `within_minutes` keeps only the plans whose known arrival is within that many minutes
+    (times nobody gave count 0)."""
+
     def __init__(
         self,
         network: Network,
@@ -46,6 +67,9 @@ class Weave:
         ranking: Ranking = PRICE,
         deliver_to: Location | None = None,
         index: SupplyIndex | None = None,
+        buyer: str | None = None,
+        within_minutes: int | None = None,
+        limits: Mapping[str, float] | None = None,
     ):
         self.network = network
         self.demands = tuple(demands)
@@ -59,18 +83,43 @@ class Weave:
                 raise WeaveError(f"quantity must be a positive whole number, not {quantity!r}")
             if quantity > MAX_UNITS:
                 raise WeaveError(f"quantity must be at most {MAX_UNITS:,}")
+        if within_minutes is not None and (
+            isinstance(within_minutes, bool)
+            or not isinstance(within_minutes, int)
+            or within_minutes < 0
+        ):
+            raise WeaveError(f"a window is a whole number of minutes, not {within_minutes!r}")
         self.criteria = frozenset(criteria)
         self.ranking = ranking
         self.deliver_to = deliver_to
+        self.buyer = buyer
+        self.within_minutes = within_minutes
+        if limits is not None and not isinstance(index, LimitedIndex):
+            # What is left of each source (core.weave.capacity): too little, and it is no option.
+            index = LimitedIndex(network, limits)
         self.index = index or SupplyIndex(network)
-        self._counter = PlanCounter(self.index, self.criteria)
-        self._graph = _Hypergraph(self)
+        if self.index.design_depth > MAX_DEPTH:
+            # The weave recurses once a level; far deeper than any bill of materials, Python's
+            # stack would overflow (a crash, not an error) before the recursion limit is hit.
+            raise WeaveError("the network's designs nest too deeply to plan")
+        self.legs = LegOptions(network, Destinations(network, buyer, deliver_to))
+        self.arrivals = Arrivals(self.index, self.criteria, self.legs)
+        self._counter = LegCounter(self.index, self.criteria, self.legs, self.arrivals)
+        self._graph = _Soonest(self) if ranking.soonest else _Hypergraph(self)
 
     def count(self) -> int:
-        """The exact number of plans: the product of the counts of the order's lines."""
+        """The exact number of plans within the window: the product of the counts of the
+        order's lines (every line must arrive within it)."""
+        return self._count(self.within_minutes)
+
+    def count_unwindowed(self) -> int:
+        """The exact number of plans, whenever they arrive."""
+        return self._count(None)
+
+    def _count(self, budget: int | None) -> int:
         total = 1
         for demand in self.demands:
-            total *= self._counter.count(demand.item)
+            total *= self._counter.count(demand.item, demand.quantity, BUYER, budget)
         return total
 
     def plans(self) -> Iterator[Plan]:
@@ -98,7 +147,7 @@ class _Node:
     __slots__ = ("edges", "derivations", "candidates", "seen")
 
     def __init__(self, edges):
-        # edge = (local score, local key, source, tails); a derivation =
+        # edge = (local score, local key, tie, source, leg, tails); a derivation =
         # (key, tie, edge, positions, score): ordered by key, then tie; the score rides along.
         self.edges = edges
         self.derivations: list[tuple] = []
@@ -107,15 +156,24 @@ class _Node:
 
 
 class _Hypergraph:
+    """Nodes are (item, quantity, cycle context, destination, minutes left): the destination a
+    facility's id or BUYER, the minutes None without a window. Each (source, leg option) is a
+    hyperedge; the options of one source share its tails."""
+
     def __init__(self, weave: Weave):
         self.weave = weave
         self.nodes: dict[tuple, _Node] = {}
         lines = tuple(
-            (d.item, d.quantity, frozenset(), BUYER if weave.ranking.needs_destination else None)
+            (d.item, d.quantity, _NO_CONTEXT, BUYER, within)
             for d in weave.demands
+            for within in [
+                weave.arrivals.window(
+                    (d.item, d.quantity, _NO_CONTEXT, BUYER), weave.within_minutes
+                )
+            ]
         )
         self.root = ("@order",)
-        self.nodes[self.root] = _Node([(ZERO, NO_KEY, None, lines)])
+        self.nodes[self.root] = _Node([(ZERO, NO_KEY, -1, None, None, lines)])
 
     def plan(self, rank: int) -> Plan | None:
         derivation = self._kth(self.root, rank - 1)
@@ -124,7 +182,7 @@ class _Hypergraph:
         key, _, _, positions, score = derivation
         lines = tuple(
             self._tree(tail, self.nodes[tail].derivations[j], self.weave.deliver_to)
-            for tail, j in zip(self.nodes[self.root].edges[0][3], positions, strict=True)
+            for tail, j in zip(self.nodes[self.root].edges[0][5], positions, strict=True)
         )
         return Plan(lines=lines, score=score, rank=rank, key=key)
 
@@ -148,12 +206,13 @@ class _Hypergraph:
     def _first_candidates(self, node: _Node) -> None:
         """Each edge with the best sub-plan of every input: the heap a node starts from.
 
-        One design at many facilities has one tuple of inputs (see `_edges`), so their best
-        sub-plans are summed once and only the local scores differ.
+        One design at many facilities, or one source by many legs, has one tuple of inputs
+        (see `_edges`), so their best sub-plans are summed once and only the local scores
+        differ.
         """
         candidates = []
         best_inputs: dict[int, tuple | None] = {}
-        for position, (local, own, source, tails) in enumerate(node.edges):
+        for position, (local, own, tie, _, _, tails) in enumerate(node.edges):
             summed = best_inputs.get(id(tails), False)
             if summed is False:
                 summed = best_inputs[id(tails)] = self._best_inputs(tails)
@@ -165,7 +224,7 @@ class _Hypergraph:
             candidates.append(
                 (
                     add_keys(own, key),
-                    (_index(source), *ties),
+                    (tie, *ties),
                     position,
                     first,
                     (local[0] + unknown, local[1] + value),
@@ -198,9 +257,9 @@ class _Hypergraph:
         if seen in node.seen:
             return
         node.seen.add(seen)
-        local, key, source, tails = node.edges[position]
+        local, key, tie, _, _, tails = node.edges[position]
         unknown, value = 0, 0.0
-        tie = [_index(source)]
+        ties = [tie]
         nodes = self.nodes
         for tail, j in zip(tails, positions, strict=True):
             below = nodes.get(tail)
@@ -213,9 +272,9 @@ class _Hypergraph:
             key = add_keys(key, child[0])
             unknown += child[4][0]
             value += child[4][1]
-            tie.append(child[1])
+            ties.append(child[1])
         score = (local[0] + unknown, local[1] + value)
-        heapq.heappush(node.candidates, (key, tuple(tie), position, positions, score))
+        heapq.heappush(node.candidates, (key, tuple(ties), position, positions, score))
 
     # -- the graph, built as it is reached ---------------------------------------------------
 
@@ -226,57 +285,72 @@ class _Hypergraph:
         return node
 
     def _edges(self, key: tuple) -> list[tuple]:
-        item_id, quantity, context, destination = key
+        item_id, quantity, context, destination, budget = key
         weave = self.weave
-        index, ranking, network = weave.index, weave.ranking, weave.network
-        place = self._place(destination)
-        by_place = ranking.needs_destination
+        window = weave.arrivals.window
+        index, ranking, network, legs = weave.index, weave.ranking, weave.network, weave.legs
+        moves = network.plans_transport
+        stop = legs.destinations.stop(destination)
+        place, receiver = stop.location, stop.participant
         groups = index.recursive_groups
         edges = []
-        tails_of: dict[tuple, tuple] = {}  # one design at many facilities shares its inputs
+        # One design at one facility has one tuple of inputs for all its leg options (and for
+        # all of them that leave the same minutes to its inputs).
+        tails_of: dict[tuple, tuple] = {}
+        limited = isinstance(index, LimitedIndex)
         for source in index.sources(item_id, weave.criteria):
-            local = ranking.local(network, source, quantity, place)
-            own = ranking.key(network, source, quantity, place, local)
-            if type(source) is Bought:
-                edges.append((local, own, source, ()))
+            made = type(source) is not Bought
+            if made and item_id in context:
                 continue
-            if item_id in context:
+            if limited and not index.fits(item_id, source, quantity):
                 continue
-            design = source.design
-            where = source.facility.id if by_place else None
-            tails = tails_of.get((design.id, where))
-            if tails is None:
-                runs = -(-quantity // design.yield_)
-                for input_id, per_batch in design.inputs:
-                    if per_batch * runs > MAX_UNITS:
-                        raise WeaveError(
-                            f"{quantity:,} {network.item_name(item_id)} would need more than "
-                            f"{MAX_UNITS:,} {network.item_name(input_id)} (design {design.id})"
+            options = legs.options(source, item_id, quantity, destination) if moves else (None,)
+            for leg in options:
+                left = None
+                if budget is not None:
+                    left = budget - own_minutes(source, quantity, leg)[0]
+                    if left < 0:
+                        continue  # this way alone takes longer than the window
+                local = ranking.local(network, source, quantity, place, leg, receiver)
+                own = ranking.key(network, source, quantity, place, local, leg, receiver)
+                tie = (source.index, 0 if leg is None else leg.index)
+                if not made:
+                    edges.append((local, own, tie, source, leg, ()))
+                    continue
+                design = source.design
+                where = source.facility.id
+                tails = tails_of.get((design.id, where, left))
+                if tails is None:
+                    runs = -(-quantity // design.yield_)
+                    for input_id, per_batch in design.inputs:
+                        if per_batch * runs > MAX_UNITS:
+                            raise WeaveError(
+                                f"{quantity:,} {network.item_name(item_id)} would need more "
+                                f"than {MAX_UNITS:,} {network.item_name(input_id)} "
+                                f"(design {design.id})"
+                            )
+                    inputs = [
+                        (
+                            input_id,
+                            per_batch * runs,
+                            index.child_context(context, item_id, input_id)
+                            if input_id in groups
+                            else _NO_CONTEXT,
+                            where,
                         )
-                tails = tails_of[(design.id, where)] = tuple(
-                    (
-                        input_id,
-                        per_batch * runs,
-                        index.child_context(context, item_id, input_id)
-                        if input_id in groups
-                        else _NO_CONTEXT,
-                        where,
+                        for input_id, per_batch in design.inputs
+                    ]
+                    # Each input's minutes as the latest arrival it can make within them: the
+                    # inputs of windows that differ only in slack are the same nodes.
+                    tails = tails_of[(design.id, where, left)] = tuple(
+                        (*tail, None if left is None else window(tail, left)) for tail in inputs
                     )
-                    for input_id, per_batch in design.inputs
-                )
-            edges.append((local, own, source, tails))
+                edges.append((local, own, tie, source, leg, tails))
         return edges
-
-    def _place(self, destination: str | None) -> Location | None:
-        if destination is None:
-            return None
-        if destination == BUYER:
-            return self.weave.deliver_to
-        return self.weave.network.location_of_facility(self.weave.network.facilities[destination])
 
     def _tree(self, key: tuple, derivation: tuple, destination: Location | None) -> PlanNode:
         node = self.nodes[key]
-        _, _, source, tails = node.edges[derivation[2]]
+        _, _, _, source, leg, tails = node.edges[derivation[2]]
         network = self.weave.network
         here = None if isinstance(source, Bought) else network.location_of_facility(source.facility)
         children = tuple(
@@ -289,9 +363,51 @@ class _Hypergraph:
             source=source,
             inputs=children,
             distance_km=delivery_distance_km(network, source, destination),
+            leg=leg,
         )
 
 
-def _index(source) -> int:
-    """The source's position among its item's sources; the order's root comes first."""
-    return -1 if source is None else source.index
+class _Soonest:
+    """SOONEST, exactly, by layers of equal arrival: the plans arriving at minute t are the
+    plans of a PRICE weave windowed at t that arrive at t, in its order (those before t were
+    given by earlier layers and are skipped, which costs at most what was given); the next t
+    is the earliest achievable arrival after it, up to the window."""
+
+    def __init__(self, weave: Weave):
+        self.weave = weave
+        self.found: list[Plan] = []
+        self._layers = self._walk()
+
+    def plan(self, rank: int) -> Plan | None:
+        while len(self.found) < rank:
+            plan = next(self._layers, None)
+            if plan is None:
+                return None
+            self.found.append(plan)
+        return self.found[rank - 1]
+
+    def _walk(self) -> Iterator[Plan]:
+        weave = self.weave
+        by_price = replace(weave.ranking, soonest=False)
+        arrivals = weave.arrivals
+        order = (0, tuple((d.item, d.quantity, _NO_CONTEXT, BUYER) for d in weave.demands))
+        window = weave.within_minutes
+        rank = 0
+        layer = arrivals.edge_earliest(order)
+        while layer is not None and (window is None or layer <= window):
+            windowed = Weave(
+                weave.network,
+                weave.demands,
+                weave.criteria,
+                by_price,
+                weave.deliver_to,
+                weave.index,
+                weave.buyer,
+                within_minutes=layer,
+            )
+            for plan in windowed.plans():
+                if plan_arrival(plan).minutes < layer:
+                    continue
+                rank += 1
+                yield replace(plan, rank=rank, key=(layer, *plan.key))
+            layer = arrivals.edge_after(order, layer)

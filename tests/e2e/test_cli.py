@@ -20,7 +20,8 @@ from core.risk.reliability import KIND_PRIORS
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHAIR = PROJECT / "examples" / "chair.yaml"
-TREE_KEYS = {"item", "quantity", "source", "inputs"}
+TREE_KEYS = {"item", "quantity", "source", "leg", "inputs"}
+LEG_KEYS = {"kind", "carrier", "transport", "km", "kg", "trips", "price", "minutes"}
 # Beyond the documented keys, a tree node also says how far its goods travel.
 EXTRA_TREE_KEYS = {"distance_km"}
 
@@ -92,6 +93,14 @@ def check_tree(node: dict) -> None:
     assert isinstance(node["inputs"], list)
     distance = node.get("distance_km")
     assert distance is None or isinstance(distance, int | float)
+    # how the node's goods reach where they are used; None: used where they are made
+    leg = node["leg"]
+    if leg is not None:
+        assert set(leg) == LEG_KEYS
+        assert leg["kind"] in {"delivery", "vehicle", "pickup", "arranged"}
+        assert isinstance(leg["trips"], int) and leg["trips"] >= 1
+        assert leg["price"] is None or leg["price"] >= 0
+        assert leg["minutes"] is None or isinstance(leg["minutes"], int)
     for child in node["inputs"]:
         check_tree(child)
 
@@ -119,6 +128,7 @@ def check_document(document: dict, plans: int) -> None:
             "price",
             "unknowns",
             "equation",
+            "arrival",
             "tree",
         }
         assert plan["rank"] == rank
@@ -128,6 +138,9 @@ def check_document(document: dict, plans: int) -> None:
         assert all(isinstance(u, str) for u in plan["unknowns"])
         assert (plan["price"] is None) == bool(plan["unknowns"])
         assert isinstance(plan["equation"], str) and plan["equation"].startswith("P = ")
+        assert set(plan["arrival"]) == {"minutes", "unknown_times"}
+        assert isinstance(plan["arrival"]["minutes"], int) and plan["arrival"]["minutes"] >= 0
+        assert isinstance(plan["arrival"]["unknown_times"], int)
         check_tree(plan["tree"])
     scores = [p["score"] for p in document["plans"]]
     assert scores == sorted(scores)
@@ -137,9 +150,10 @@ def check_document(document: dict, plans: int) -> None:
 
 
 def test_weave_json_is_one_object_with_the_documented_shape():
-    document = weave_json("chair", "1", "--top", "12")
+    # one chair for dana: the header's hand count, 48
+    document = weave_json("chair", "1", "--deliver-to", "dana", "--top", "12")
     check_document(document, plans=12)
-    assert (document["item"], document["quantity"], document["plan_count"]) == ("chair", 1, "12")
+    assert (document["item"], document["quantity"], document["plan_count"]) == ("chair", 1, "48")
     best = document["plans"][0]
     assert best["score"] == pytest.approx(35.5)
     assert best["price"] is None  # gus-backs has no price: B
@@ -160,7 +174,26 @@ def test_weave_json_is_one_object_with_the_documented_shape():
         "facility": "ana-shop",
         "operator": "ana",
     }
-    # the header's price table, known parts only
+    # every leg delivered free by its sender; ana drives the chair 1.745 km to dana
+    assert best["tree"]["leg"] == {
+        "kind": "delivery",
+        "carrier": "ana",
+        "transport": None,
+        "km": pytest.approx(haversine_km(PLACES["ana"], PLACES["dana"]), abs=1e-3),
+        "kg": 6.5,  # the chair's mass_kg
+        "trips": 1,
+        "price": 0.0,
+        "minutes": 3,
+    }
+    assert [(c["leg"]["kind"], c["leg"]["carrier"]) for c in best["tree"]["inputs"]] == [
+        ("delivery", "fern"),
+        ("delivery", "gus"),
+        ("delivery", "gus"),
+    ]
+    # the header's critical path: 4 days' lead time + 18 min + 1 day's make + 3 min
+    assert best["arrival"] == {"minutes": 7221, "unknown_times": 0}
+    # the header's price table, known parts only (the 12 plans with every leg delivered free;
+    # the 36 others take carol's van somewhere and cost more)
     assert [p["score"] for p in document["plans"]] == pytest.approx(
         [35.5, 35.5, 36.5, 36.5, 37.0, 37.0, 37.5, 37.5, 38.0, 38.0, 39.0, 39.0]
     )
@@ -170,42 +203,56 @@ def test_weave_json_is_one_object_with_the_documented_shape():
 def test_top_limits_the_plans_and_never_invents_more():
     assert len(weave_json("chair", "1")["plans"]) == 5  # the default
     assert len(weave_json("chair", "1", "--top", "2")["plans"]) == 2
-    assert len(weave_json("chair", "1", "--top", "100")["plans"]) == 12
+    # Without --deliver-to the chair's last leg is left to be arranged (one way), so the header's
+    # count loses its last factor: ana-shop 1 · (7·2·1) + eli-studio 1 · (5·2·1) = 24.
+    assert len(weave_json("chair", "1", "--top", "100")["plans"]) == NO_PLACE_COUNT
 
 
 def test_the_item_may_be_named_by_an_alias_and_quantities_scale():
-    document = weave_json("wooden chair", "3", "--top", "1")
-    assert (document["item"], document["quantity"], document["plan_count"]) == ("chair", 3, "12")
+    document = weave_json("wooden chair", "3", "--deliver-to", "dana", "--top", "1")
+    # three chairs are moved the same ways as one: the header's 48
+    assert (document["item"], document["quantity"], document["plan_count"]) == ("chair", 3, "48")
     best = document["plans"][0]
     assert best["equation"] == "P = 3·K + 12·L + 3·S + 3·B"
     assert best["score"] == pytest.approx(106.5)
     assert [c["quantity"] for c in best["tree"]["inputs"]] == [12, 3, 3]
 
 
-def test_latex_free_gives_four_plans():
-    document = weave_json("chair", "1", "--criteria", "latex-free", "--top", "10")
-    check_document(document, plans=4)
-    assert document["plan_count"] == "4"
+def test_latex_free_gives_twenty_plans():
+    document = weave_json(
+        "chair", "1", "--deliver-to", "dana", "--criteria", "latex-free", "--top", "30"
+    )
+    check_document(document, plans=20)  # the header's hand count with +latex-free
+    assert document["plan_count"] == "20"
     best = document["plans"][0]
     assert best["equation"] == "P = K + 2·K2 + 2·M + S + B"
     assert best["score"] == pytest.approx(38.0)
     legs = best["tree"]["inputs"][0]
     assert short(legs) == ("leg", 4, "leg-turned@eli-studio", ("maple-board", 2, "bob-maple"))
+    # the header: every leg delivered, 38.00 + B twice, 39.00 + B twice, then the van's plans
+    assert [p["score"] for p in document["plans"][:4]] == pytest.approx([38.0, 38.0, 39.0, 39.0])
+    assert all(p["score"] > 39.0 for p in document["plans"][4:])
+    # without a place, the chair's own leg is one way: ana-shop 6 + eli-studio 4
+    assert weave_json("chair", "1", "--criteria", "latex-free")["plan_count"] == "10"
     # a criterion nothing in the network states would leave nothing: refused, the known listed
     result = scis("weave", "chair", "1", "--network", CHAIR, "--criteria", "latex-free, organic")
     fails_briefly(result, "unknown criterion 'organic'", "latex-free")
 
 
+# No --deliver-to: the chair's last leg is to be arranged, one way (see test_top_limits_…).
+NO_PLACE_COUNT = 24
+
+
 def ranked(rank: str) -> dict:
-    return weave_json("chair", "1", "--rank", rank, "--top", "12")
+    return weave_json("chair", "1", "--rank", rank, "--top", str(NO_PLACE_COUNT))
 
 
 @pytest.mark.parametrize("rank", ["price", "distance", "risk", "balanced"])
 def test_every_ranking_works(rank):
     document = ranked(rank)
-    check_document(document, plans=12)
-    assert document["plan_count"] == "12"
-    # the same twelve plans, in another order
+    check_document(document, plans=NO_PLACE_COUNT)
+    assert document["plan_count"] == str(NO_PLACE_COUNT)
+    # the same plans, in another order
     trees = {json.dumps(p["tree"], sort_keys=True) for p in document["plans"]}
     assert trees == {json.dumps(p["tree"], sort_keys=True) for p in ranked("price")["plans"]}
 
@@ -256,12 +303,16 @@ def test_risk_ranking_avoids_the_studio_that_fails_one_time_in_ten():
     best = document["plans"][0]
     assert best["tree"]["source"]["facility"] == "ana-shop"
     # none of its stages in Eli's studio, each at its kind's prior: three offers (confirm,
-    # ship) and Ana's chair (make, inspect, ship, and her receipt of each of the three inputs)
-    # (the buyer's receive and accept are the same in every plan)
+    # ship, each delivered by its supplier) and Ana's chair (make, inspect, ship, and her
+    # receipt of each of the three inputs); a node's risk counts the receipt of its goods, so
+    # the buyer's receipt of the chair (on its arranged leg) is in too; the accept is not (the
+    # same in every plan)
     p = KIND_PRIORS
     offers = 3 * (log(1 - p["confirm"]) + log(1 - p["ship"]))
     chair = log(1 - p["make"]) + log(1 - p["inspect"]) + log(1 - p["ship"])
-    assert best["score"] == pytest.approx(-(offers + chair + 3 * log(1 - p["receive"])))
+    assert best["tree"]["leg"]["kind"] == "arranged"
+    assert all(c["leg"]["kind"] == "delivery" for c in best["tree"]["inputs"])
+    assert best["score"] == pytest.approx(-(offers + chair + 4 * log(1 - p["receive"])))
 
 
 def test_balanced_ranking_counts_price_and_more():
@@ -294,23 +345,33 @@ def ivy(tmp_path) -> Path:
 def test_several_networks_merge_and_a_listed_back_makes_the_price_known(ivy):
     document = weave_json("chair", "1", "--top", "2", network=(CHAIR, ivy))
     check_document(document, plans=2)
-    assert document["plan_count"] == "24"  # two backs now: 2 · 3 · 2 · 2
+    # two backs now: ivy (2.8 km from ana-shop, 1.7 from eli-studio) delivers nothing, and
+    # carol's van (up to 8 km) takes its back to either, one way: NO_PLACE_COUNT · 2
+    assert document["plan_count"] == str(NO_PLACE_COUNT * 2)
     best = document["plans"][0]
-    # K + 4·L + S + B = 15 + 4 × 2.50 + 10.50 + 4
-    assert best["price"] == pytest.approx(39.5)
+    # K + 4·L + S + B + T = 15 + 4 × 2.50 + 10.50 + 4 + the van's trip from ivy to the nearer
+    # shop, eli-studio: 5.00 + 1.20 × 1.712 km = 7.05
+    van = 5.00 + 1.20 * round(haversine_km((39.30, -76.60), PLACES["eli"]), 3)
+    assert best["equation"] == "P = K + 4·L + S + B + T"
+    assert best["price"] == pytest.approx(39.5 + van, abs=0.005)
     assert best["unknowns"] == []
+    assert best["tree"]["source"]["facility"] == "eli-studio"
     assert short(best["tree"])[3:] == (
         ("leg", 4, "fern-legs"), ("seat", 1, "gus-seats"), ("back", 1, "ivy-backs")
     )  # fmt: skip
-    assert best["tree"]["inputs"][2]["source"]["supplier"] == "ivy"
+    back = best["tree"]["inputs"][2]
+    assert back["source"]["supplier"] == "ivy"
+    assert (back["leg"]["kind"], back["leg"]["transport"]) == ("vehicle", "carol-van")
+    assert back["leg"]["price"] == pytest.approx(van, abs=0.005)
+    # latex-free without a place: 10 (see test_latex_free_gives_twenty_plans), twice
     assert (
         weave_json("chair", "1", "--criteria", "latex-free", network=(CHAIR, ivy))["plan_count"]
-        == "8"
+        == "20"
     )
 
 
 def test_json_plans_come_in_order_of_unknown_terms_then_score(ivy):
-    document = weave_json("chair", "1", "--top", "24", network=(CHAIR, ivy))
+    document = weave_json("chair", "1", "--top", str(NO_PLACE_COUNT * 2), network=(CHAIR, ivy))
     keys = [(p["unknown_terms"], p["score"]) for p in document["plans"]]
     assert keys == sorted(keys)
     # Plans with every price known come first, whatever their known part.
@@ -354,7 +415,7 @@ def test_weave_as_text_shows_the_equation_and_the_legend():
     result = scis("weave", "chair", "1", "--network", CHAIR, "--top", "1")
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())  # undo the terminal's wrapping
-    assert "12 plans" in text
+    assert f"{NO_PLACE_COUNT} plans" in text
     assert "P = K + 4·L + S + B" in text
     assert "P = 15 + 4·2.5 + 10.5 + B = 35.5 + B" in text
     assert "Gus Pappas Upholstery" in text and "Fern & Co. Chair Parts" in text
@@ -557,7 +618,8 @@ def test_a_place_off_the_globe_is_refused():
         result = scis("weave", "chair", "1", "--network", CHAIR, "--deliver-to", place)
         fails_briefly(result, place)
         assert result.returncode == 1
-    assert weave_json("chair", "1", "--deliver-to", "39.33,-76.63")["plan_count"] == "12"
+    # 0.4 km from dana's door, in reach of the same movers: the header's 48
+    assert weave_json("chair", "1", "--deliver-to", "39.33,-76.63")["plan_count"] == "48"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,15 @@ SAMPLES, SEED = 20_000, 7
 
 runner = CliRunner()
 
+# The count of chair.yaml's header with the seats Hal and Ivy make. Every leg among bob, hal,
+# ivy and the two shops is within reach of both the sender's free delivery (15 km) and carol's
+# van (8 km; the longest, hal → ivy-studio, is 5.8): two ways each.
+#   seat made at hal-shop (or ivy-studio): foam 2 ways · fabric 2 ways, then 2 ways to a shop = 8
+#   seat → either shop: fern 1 + gus 1 + hal 8 + ivy 8                                        = 18
+#   chair → dana: ana-shop 2 ways · (7 · 18 · 1) + eli-studio 2 ways · (5 · 18 · 1)           = 432
+# Without a place, the chair's own leg is to be arranged, one way: 126 + 90                  = 216
+CHAIRS_TO_DANA, CHAIRS_NO_PLACE = 432, 216
+
 
 @cache
 def invoke(*args: str):
@@ -77,7 +86,7 @@ def chair_risk() -> dict:
 
 def test_risk_counts_the_plans_and_names_the_single_points_of_failure(chair_risk):
     assert (chair_risk["item"], chair_risk["quantity"], chair_risk["buyer"]) == ("chair", 2, "dana")
-    assert chair_risk["plan_count"] == "24"  # chair.yaml's 12, seats also from Hal and Ivy: 24
+    assert chair_risk["plan_count"] == str(CHAIRS_TO_DANA)
     must = chair_risk["single_points_of_failure"]
     # Backs come from gus-backs alone, so every plan needs it and Gus (bottleneck tests).
     assert [r["id"] for r in must["offers"]] == ["gus-backs"]
@@ -153,7 +162,7 @@ def test_risk_reads_as_text_and_draws_the_best_plan(tmp_path):
     assert result.exit_code == 0, result.output
     assert picture.read_bytes().startswith(PNG)
     text = result.stdout
-    assert "24 plans" in text
+    assert f"{CHAIRS_NO_PLACE} plans" in text
     assert "#1  fails with 20.0 %" in text  # the fourteen stages above
     assert "gus-backs" in text and "Separable supply paths into Chair: 2" in text
     assert "give --deliver-to" in text  # no place, so no locality shares

@@ -144,8 +144,12 @@ def test_the_chair_order_typed_on_the_terminal(tmp_path):
 
     be(screen, "dana")
     screen.type("/order chair 2", "I'll message you when your plans are ready")
+    # Seats only from Hal: foam 2 ways · fabric 2 ways to hal-shop (bob's delivery or carol's
+    # van), then 2 ways to either shop (Hal's delivery or the van, 3.8–4.8 km) = 8; chairs to
+    # Dana with chair.yaml's header's 7 and 5 ways for the legs:
+    # ana-shop 2 ways · (7 · 8 · 1) + eli-studio 2 ways · (5 · 8 · 1) = 192.
     screen.wait(
-        f"→ {NAMES['dana']} Order 1: 6 ways to deliver it. The best:", "[Choose 1] /choose 1 1"
+        f"→ {NAMES['dana']} Order 1: 192 ways to deliver it. The best:", "[Choose 1] /choose 1 1"
     )
     screen.type("/choose 1 1", "every party gets its part now")
     screen.wait(

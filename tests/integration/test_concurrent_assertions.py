@@ -24,14 +24,23 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
-from chair_world import Clock, agreed_order, chair_services, done, owners, stages
+from chair_world import (
+    Clock,
+    agree_all,
+    agreed_order,
+    chair_services,
+    done,
+    order_chairs,
+    owners,
+    stages,
+)
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bots.bootstrap import application
 from core.service import records
 from core.service.bus import Services
-from core.service.commands import AssertStage
+from core.service.commands import AssertStage, ChoosePlan
 from core.service.queries import order_state
 from core.service.results import Origin
 from core.stages.graph import StageGraph
@@ -238,7 +247,11 @@ def test_one_message_at_once_on_two_orders_is_applied_once_and_never_errs(world)
     error — the order locks do not serialise the two, the unique constraint does, and the
     loser runs again and finds the message seen."""
     engine, clock, services, first = world
-    second = agreed_order(services)
+    # ana-shop makes 3 chairs a week and the first order took 2 of them, so the second order's
+    # cheapest plan assembles its 2 chairs at eli-studio: eli agrees instead of ana.
+    second = order_chairs(services, 2)
+    services.handle(ChoosePlan("dana", second, 1))
+    agree_all(services, second, ["eli", "fern", "gus", "hal", "bob"])
     for n, (owner, key) in enumerate([("fern", ("leg", "confirm")), ("gus", ("back", "confirm"))]):
         origin = Origin("telegram", f"twin-{n}")
         values = at_once(

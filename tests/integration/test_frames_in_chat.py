@@ -226,7 +226,10 @@ def test_stages_and_alerts_name_people_and_resources(city):
     for party in sorted(set(frames(city, order)) - {"clinica-loiza"}):
         city.services.handle(Agree(party, order))
     stages = city.send(CLINIC, f"/stages {order}")[0].text
-    owners = {line.split(" — ")[1].split(",")[0] for line in stages.splitlines() if " — " in line}
+    # "· s2 pickup … — Municipio de San Juan, Flota Municipal, pending": names hold commas too.
+    owners = {
+        line.split(" — ")[1].rsplit(", ", 1)[0] for line in stages.splitlines() if " — " in line
+    }
     names = {p.name for p in _city().participants.values()}
     assert owners and owners <= names, owners
 

@@ -132,7 +132,7 @@ def test_a_clinics_request_finds_a_maker_and_a_supplier_and_becomes_an_order(cha
 
     # The order: woven over the grown network, 200 shields = 20 batches of 20 sheets and spools.
     plans = chat.outbox("clinic", "plans")[-1]
-    assert plans.order_id == order.id and "1 ways to deliver it" in plans.text
+    assert plans.order_id == order.id and "1 way to deliver it" in plans.text
     says(chat, "clinic", f"/choose {order.id} 1")
     frames = {p: chat.outbox(p, "frame")[-1].text for p in ("maya", "plasticos", "filamentos")}
     assert "Your part: make 200 × Face shield" in frames["maya"]

@@ -169,13 +169,30 @@ def test_7_a_restriction_that_leaves_no_plan_falls_back_to_the_whole_network(cit
 
 def standing_masks_from_plan_2(chat: IntentChat) -> tuple[int, dict]:
     """A standing order of 100 cloth masks a week, with plan 2 chosen: returns the order and
-    plan 2's root source (a different maker from plan 1's)."""
+    plan 2's root. Plan 2 is not what a new weave would choose: with legs it is plan 1's maker
+    and suppliers with another of the city's trucks on some leg (a leg is a source the weave
+    chooses among, like a maker)."""
     says(chat, HOSPITAL, "/order cloth-mask 100/week")
     standing = newest_order(chat)
     first, second = offered_trees(chat, standing.id)[:2]
-    assert first[0]["source"]["operator"] != second[0]["source"]["operator"]
+    assert moves(first) != moves(second)
     says(chat, HOSPITAL, f"/choose {standing.id} 2")
     return standing.id, second[0]
+
+
+def moves(tree: list[dict]) -> list[tuple[dict, str | None]]:
+    """Each node's source and the vehicle or delivery that moves its goods, top-down."""
+    found = []
+
+    def visit(node):
+        leg = node.get("leg")
+        found.append((node["source"], leg and (leg["kind"], leg.get("transport"))))
+        for child in node["inputs"]:
+            visit(child)
+
+    for line in tree:
+        visit(line)
+    return found
 
 
 def chosen_tree(chat: IntentChat, order_id: int) -> list[dict]:
@@ -190,9 +207,9 @@ def test_8_used_reorders_from_the_standing_orders_chosen_maker(city):
     again = newest_order(city)
     assert again.id != standing and again.provenance == {"used": 20, "standing": standing}
 
-    # Same source at every node, quantities for 20: 2 batches of 10 masks.
+    # Same source and same mover at every node, quantities for 20: 2 batches of 10 masks.
     tree = chosen_tree(city, again.id)
-    assert [s for s in sources(tree)] == [s for s in sources([chosen])]
+    assert moves(tree) == moves([chosen])
     root = tree[0]
     assert (root["item"], root["quantity"]) == ("cloth-mask", 20)
     assert {c["item"]: c["quantity"] for c in root["inputs"]} == {

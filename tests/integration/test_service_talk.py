@@ -77,13 +77,15 @@ def test_tasks_plans_stages_and_catalog(services):
     assert services.read(lambda s: duties(services, s, "dana")).to_agree == []
 
     page = services.read(lambda s: plan_page(services, s, order))
-    assert page.plan_count == 24 and [p.rank for p in page.plans] == [1, 2, 3, 4, 5]
+    # examples/chair.yaml's 48 plans to dana, with seat-maker.yaml's seats (18 ways to either
+    # shop instead of 2): 2 ways · (7·18·1) + 2 ways · (5·18·1) = 432, five to a page.
+    assert page.plan_count == 432 and [p.rank for p in page.plans] == [1, 2, 3, 4, 5]
     assert page.chosen == 1 and not page.choosable
-    # Every one of the 24 plans can be paged to, not only the five offered.
-    later = services.read(lambda s: plan_page(services, s, order, 5))
-    assert (later.pages, [p.rank for p in later.plans]) == (5, [21, 22, 23, 24])
-    with pytest.raises(Refused, match="5 pages of plans"):
-        services.read(lambda s: plan_page(services, s, order, 6))
+    # Every one of the 432 plans can be paged to, not only the five offered.
+    later = services.read(lambda s: plan_page(services, s, order, 87))
+    assert (later.pages, [p.rank for p in later.plans]) == (87, [431, 432])
+    with pytest.raises(Refused, match="87 pages of plans"):
+        services.read(lambda s: plan_page(services, s, order, 88))
 
     listing = services.read(lambda s: stage_list(services, s, order))
     assert (listing.done, listing.total, listing.percent) == (0, 21, 0)

@@ -1,5 +1,6 @@
 """Standing orders and use signals through the conversation, on both databases (the chair
-network: Ana's shop makes 3 chairs a day and Eli's studio 2, so 35 a week at most)."""
+network: Ana's shop makes 3 chairs a week and Eli's studio 2, so 5 a week at most; capacities
+are units a week, core/weave/capacity.py)."""
 
 from __future__ import annotations
 
@@ -17,17 +18,20 @@ def chat(services) -> IntentChat:  # noqa: F811
 
 
 def test_a_standing_order_is_planned_per_week_against_capacities(chat):
-    assert "Working on it" in chat.says("dana", "/order chair 10/week")
+    assert "Working on it" in chat.says("dana", "/order chair 3/week")
     plans = chat.outbox("dana", "plans")[-1]
     assert "Prices are per week." in plans.text
-    assert "Declared capacities make up to 35 Chair a week: enough." in plans.text
+    assert "Declared capacities make up to 5 Chair a week: enough." in plans.text
     with Session(chat.services.engine) as session:
         order = session.get(OrderRow, plans.order_id)
     assert order.per == "week"
 
+
+def test_a_standing_order_beyond_the_capacities_says_how_short_they_are(chat):
+    # Capacity is enforced: no plan makes 50 a week, and the buyer hears why.
     chat.says("dana", "/order chair 50 per week")
     short = chat.outbox("dana", "plans")[-1].text
-    assert "Declared capacities make only 35 Chair a week of the 50 asked" in short
+    assert "Declared capacities make only 5 Chair a week of the 50 asked" in short
 
 
 def test_used_pulls_a_replenishment_through_the_standing_order(chat, services):  # noqa: F811
@@ -37,7 +41,7 @@ def test_used_pulls_a_replenishment_through_the_standing_order(chat, services): 
     with Session(services.engine) as session:
         assert session.exec(select(OrderRow)).all() == []  # the refusal changed nothing
 
-    chat.says("dana", "/order chair 10/week")
+    chat.says("dana", "/order chair 3/week")  # within Ana's 3 a week: it has plans
     standing = chat.outbox("dana", "plans")[-1].order_id
     assert "Noting that you used 2 × chair" in chat.says("dana", "/used chair 2")
     with Session(services.engine) as session:

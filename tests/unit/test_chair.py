@@ -1,9 +1,10 @@
-"""The paper's chair (examples/chair.yaml) woven and priced: every number below is the hand count
-and hand price written in the file's header comment, not read back from the code.
+"""The paper's chair (examples/chair.yaml) woven for Dana and priced: every number below is the
+hand count and hand price written in the file's header comment, not read back from the code.
 
-  count 12 (4 with latex-free); cheapest P = K + 4·L + S + B = 15 + 4 × 2.50 + 10.50 + B
-  = 35.50 + B; cheapest latex-free: legs turned at eli-studio from maple boards (two legs per
-  board), P = 15 + 2 × 2 + 2 × 3.50 + 12 + B = 38 + B.
+  count 48 with the legs that move the goods (20 with latex-free), 12 by sources alone;
+  cheapest, every leg a free delivery: P = K + 4·L + S + B = 15 + 4 × 2.50 + 10.50 + B
+  = 35.50 + B, arriving in 7,221 minutes; cheapest latex-free: legs turned at eli-studio from
+  maple boards (two legs per board), P = 15 + 2 × 2 + 2 × 3.50 + 12 + B = 38 + B.
 """
 
 from __future__ import annotations
@@ -13,13 +14,24 @@ from chair_files import chair_network
 
 from core.pricing import plan_equation
 from core.weave import Demand, Plan, PlanCounter, PlanNode, SupplyIndex, Weave
+from core.weave.count import BUYER, Destinations, LegCounter, LegOptions
+from core.weave.legs import DELIVERY, VEHICLE
 from core.weave.sources import Bought, Made
+from core.weave.timing import plan_arrival
 
 LATEX_FREE = frozenset({"latex-free"})
 
 
 def weave(quantity: int = 1, criteria=frozenset()) -> Weave:
-    return Weave(chair_network(), [Demand("chair", quantity)], criteria=criteria)
+    """Chairs for Dana, delivered to her reading room: the last leg needs a place to go to."""
+    network = chair_network()
+    return Weave(
+        network,
+        [Demand("chair", quantity)],
+        criteria=criteria,
+        buyer="dana",
+        deliver_to=network.participants["dana"].location,
+    )
 
 
 def describe(node: PlanNode) -> tuple:
@@ -38,28 +50,70 @@ def only_line(plan: Plan) -> PlanNode:
     return line
 
 
+def leg_kinds(plan: Plan) -> set[str | None]:
+    """The kinds of the plan's legs; None for goods used where they are made (no leg)."""
+    return {None if node.leg is None else node.leg.kind for node in plan.nodes()}
+
+
 # -- counts -----------------------------------------------------------------------------------
 
 
-def test_twelve_plans_for_one_chair():
-    assert weave().count() == 12
+def test_forty_eight_plans_for_one_chair():
+    assert weave().count() == 48
     # The order does not change the count: every plan serves any quantity.
-    assert weave(3).count() == 12
+    assert weave(3).count() == 48
 
 
-def test_four_plans_meet_latex_free():
-    assert weave(criteria=LATEX_FREE).count() == 4
+def test_twenty_plans_meet_latex_free():
+    assert weave(criteria=LATEX_FREE).count() == 20
+
+
+def test_counts_per_item_and_destination_with_legs_by_hand():
+    network = chair_network()
+    destinations = Destinations(network, "dana", network.participants["dana"].location)
+    for criteria, expected in (
+        (
+            frozenset(),
+            {
+                ("maple-board", "eli-studio"): 2,  # bob's delivery or carol's van
+                ("leg", "eli-studio"): 5,  # bob-legs 2 ways + fern-legs 1 + turned there · 2
+                ("leg", "ana-shop"): 7,  # bob-legs 2 + fern-legs 1 + turned at eli's 2 ways · 2
+                ("seat", "ana-shop"): 2,  # fern and gus deliver; both beyond the van's 8 km
+                ("seat", "eli-studio"): 2,
+                ("back", "ana-shop"): 1,
+                ("back", "eli-studio"): 1,
+                ("chair", BUYER): 48,  # 2 ways · (7·2·1) + 2 ways · (5·2·1)
+            },
+        ),
+        (
+            LATEX_FREE,
+            {
+                ("maple-board", "eli-studio"): 2,
+                ("leg", "ana-shop"): 6,  # bob-legs 2 + turned at eli's 2 ways · 2
+                ("leg", "eli-studio"): 4,  # bob-legs 2 + turned there · 2
+                ("seat", "ana-shop"): 1,
+                ("back", "ana-shop"): 1,
+                ("chair", BUYER): 20,  # 2 ways · (6·1·1) + 2 ways · (4·1·1)
+            },
+        ),
+    ):
+        counter = LegCounter(SupplyIndex(network), criteria, LegOptions(network, destinations))
+        assert {
+            (item, destination): counter.count(item, 1, destination)
+            for item, destination in expected
+        } == expected
 
 
 def test_the_count_is_the_number_of_plans_enumerated_and_all_are_distinct():
-    for criteria, expected in ((frozenset(), 12), (LATEX_FREE, 4)):
+    for criteria, expected in ((frozenset(), 48), (LATEX_FREE, 20)):
         plans = list(weave(criteria=criteria).plans())
         assert len(plans) == expected
         assert len({p.signature() for p in plans}) == expected
         assert [p.rank for p in plans] == list(range(1, expected + 1))
 
 
-def test_counts_per_item_by_hand():
+def test_counts_per_item_by_sources_alone_by_hand():
+    # PlanCounter counts the ways to source an item, not how the goods travel.
     counter = PlanCounter(SupplyIndex(chair_network()))
     assert {i: counter.count(i) for i in ("maple-board", "leg", "seat", "back", "chair")} == {
         "maple-board": 1,
@@ -83,8 +137,22 @@ def test_the_cheapest_plan_is_the_papers_chair():
             ("back", 1, ("offer", "gus-backs", "gus"), ()),
         ),
     )  # fmt: skip
+    # Every leg a free delivery by its sender: none adds a term to the price.
+    assert [(n.item, n.leg.id, n.leg.price) for n in best.nodes()] == [
+        ("chair", "delivery:ana", 0.0),
+        ("leg", "delivery:fern", 0.0),
+        ("seat", "delivery:gus", 0.0),
+        ("back", "delivery:gus", 0.0),
+    ]
     # Ranked by its known part; the unknown B is one unquoted term.
     assert best.score == (1, 35.5)
+
+
+def test_the_cheapest_chair_arrives_on_its_critical_path():
+    # gus's 4 days (5,760 min) + 18 min to ana-shop outlast fern's 3 days + 15 min; then a
+    # day's make (1,440) and 3 min to Dana: 5,760 + 18 + 1,440 + 3.
+    arrival = plan_arrival(weave().best(1)[0])
+    assert (arrival.minutes, arrival.unknown) == (7221, 0)
 
 
 def test_assembling_at_eli_studio_costs_the_same_and_comes_second():
@@ -153,17 +221,26 @@ def test_a_quote_for_the_back_makes_the_price_known():
     assert other.price is None and other.unknowns == ["p[gus-backs]"]
 
 
-def test_the_twelve_prices_match_the_header_table():
+def test_the_twelve_delivered_prices_match_the_header_table():
     network = chair_network()
+    plans = list(weave().plans())
     known_parts = []
-    for plan in weave().plans():
+    for plan in plans:
         equation = plan_equation(network, plan)
         assert equation.unknowns == ["p[gus-backs]"]
         rest = equation.form.partially(equation.values)
         known_parts.append(float(rest.constant))
         assert plan.score == (1, pytest.approx(float(rest.constant)))
+    # The 12 cheapest move every good by its sender's free delivery (or not at all)...
+    assert all(leg_kinds(p) <= {DELIVERY, None} for p in plans[:12])
     # legs \ seat: fern 10 / turned 11 / bob 12, plus 15 labour and a seat of 10.50 or 12.
-    assert known_parts == [35.5, 35.5, 36.5, 36.5, 37.0, 37.0, 37.5, 37.5, 38.0, 38.0, 39.0, 39.0]
+    assert known_parts[:12] == [35.5, 35.5, 36.5, 36.5, 37, 37, 37.5, 37.5, 38, 38, 39, 39]
+    # ...the other 36 take carol's van somewhere; the cheapest of them drives the cheapest
+    # chair to Dana: 35.50 + 5.00 + 1.20 × 1.745 km = 42.59.
+    assert all(VEHICLE in leg_kinds(p) for p in plans[12:])
+    assert known_parts[12] == pytest.approx(42.59)
+    assert only_line(plans[12]).leg.id == "vehicle:carol-van"
+    assert min(known_parts[12:]) == known_parts[12]
 
 
 # -- latex-free ---------------------------------------------------------------------------------
@@ -202,7 +279,11 @@ def test_latex_free_plans_never_use_the_latex_suspect_sources():
     }
     # fern-legs is silent and leg does not assert it; gus-seats asserts latex-free: false.
     assert not used & {"fern-legs", "gus-seats", "hana-foam-seats"}
-    assert [p.score for p in plans] == [(1, 38.0), (1, 38.0), (1, 39.0), (1, 39.0)]
+    # Every leg delivered: 38.00 + B twice, 39.00 + B twice; the other 16 take the van and
+    # cost more.
+    assert [p.score for p in plans[:4]] == [(1, 38.0), (1, 38.0), (1, 39.0), (1, 39.0)]
+    assert all(leg_kinds(p) <= {DELIVERY, None} for p in plans[:4])
+    assert all(VEHICLE in leg_kinds(p) and p.score[1] > 39.0 for p in plans[4:])
 
 
 # -- three chairs -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from test_weave_oracle import _manageable, demand_lists, networks
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network, Participant
 from core.risk.reliability import KIND_PRIORS, Reliability, smoothed
 from core.weave import RISK, Bought, Demand, Weave
+from core.weave.legs import DELIVERY
 from core.weave.literal import literal_plans
 
 KINDS = ("confirm", "ship", "receive", "make", "inspect", "accept")
@@ -25,7 +26,11 @@ def chair() -> Network:
 
 
 def chair_plans(network: Network, ranking) -> list:
-    return Weave(network, [Demand("chair", 1)], ranking=ranking).best(100)
+    """The best 100 plans for Dana's chair, delivered to her reading room."""
+    dana = network.participants["dana"].location
+    return Weave(
+        network, [Demand("chair", 1)], ranking=ranking, buyer="dana", deliver_to=dana
+    ).best(100)
 
 
 def sources_of(plan) -> set[str]:
@@ -39,9 +44,15 @@ def sources_of(plan) -> set[str]:
     return named
 
 
+def delivered(plan) -> bool:
+    """Every good moved by its sender's own delivery, or used where it is made (no leg)."""
+    return all(node.leg is None or node.leg.kind == DELIVERY for node in plan.nodes())
+
+
 def the_plan(plans, *wanted: str):
-    """The one plan whose sources include every `wanted` ("Bought:gus-seats", "at:ana-shop")."""
-    found = [p for p in plans if set(wanted) <= sources_of(p)]
+    """The one plan whose sources include every `wanted` ("Bought:gus-seats", "at:ana-shop")
+    and whose every leg is its sender's delivery (the others take carol's van somewhere)."""
+    found = [p for p in plans if set(wanted) <= sources_of(p) and delivered(p)]
     assert len(found) == 1, (wanted, len(found))
     return found[0]
 
@@ -88,7 +99,8 @@ def test_impossible_counts_are_refused(failed, total):
 
 # -- a plan's failure probability on the chair network ------------------------------------------
 
-# chair-okh at ana-shop, legs turned at eli-studio from bob's maple, gus's seat and back, for Dana.
+# chair-okh at ana-shop, legs turned at eli-studio from bob's maple, gus's seat and back, for Dana,
+# every leg its sender's delivery (ship → receive; carol's van would be pickup → deliver → receive).
 # Eli declares 0.1; nobody else declares anything. Its 18 stages by owner, making and shipping
 # at the declared figure or the kind's prior (make 0.05, ship 0.03), inspecting at 0.01, the
 # rest (confirm, receive, accept) at 0.005:
@@ -172,16 +184,18 @@ def test_a_sub_tree_is_a_plan_delivered_to_its_maker(chair):
 
 
 def buyer_part(reliability: Reliability, buyer: str | None, lines: int) -> float:
-    """−log(1 − p) of the buyer's receive and accept of every line: the same for every plan."""
-    return -lines * (
-        log(1 - reliability.p(buyer, "receive")) + log(1 - reliability.p(buyer, "accept"))
-    )
+    """−log(1 − p) of the buyer's accept of every line: the same for every plan. (The buyer's
+    receive is not: whether and how the root's goods travel depends on its leg.)"""
+    return -lines * log(1 - reliability.p(buyer, "accept"))
 
 
 def test_the_learned_risk_score_is_minus_log_of_the_plans_success(chair):
     reliability = Reliability(chair, {("gus", "ship"): (3, 4), ("ana", "receive"): (1, 5)})
     plans = chair_plans(chair, RISK.with_reliability(reliability))
-    assert len(plans) == 24
+    # 2 facilities × 3 legs × 4 seats (Gus's, Fern's, Hal's, Ivy's) × 1 back by sources, each
+    # way to move them counted — a seat reaches a shop 1 + 1 + 2·2·2 + 2·2·2 = 18 ways: chair →
+    # dana 2 ways · (7·18·1) + 2 ways · (5·18·1) = 432; `chair_plans` reads the best 100.
+    assert len(plans) == 100
     for plan in plans:
         success = 1 - reliability.plan_failure(plan, buyer="dana")
         assert plan.score[0] == 0
@@ -194,6 +208,9 @@ def test_history_reorders_the_plans_the_risk_ranking_prefers(chair):
     # order they are declared in, tied with Fern's.
     assert {"at:ana-shop", "Bought:bob-legs"} <= sources_of(trusting[0])
     assert trusting[0].score == trusting[3].score
+    # Carol's van hands the goods over once more than a sender's delivery: the four come first.
+    assert all(delivered(p) for p in trusting[:4])
+    assert trusting[3].score < trusting[4].score
     # Bob failed both shipments he was given: his legs now make every plan worse.
     burned = Reliability(chair, {("bob", "ship"): (2, 2)})
     wary = chair_plans(chair, RISK.with_reliability(burned))

@@ -494,3 +494,173 @@ def test_several_mistakes_are_all_reported_in_order(tmp_path):
         ("error", str(path), line_of(text, "bob-legs-3"), "supplier"),
     ]
     assert_rest_loaded(result)
+
+
+# -- logistics and time ------------------------------------------------------------------------
+
+LOGISTICS = {
+    "participants": [
+        "- id: cy\n  roles: [transporter]\n  pickup: {range_km: 12, price_per_km: 0.4}",
+    ],
+    "designs": ["- {id: leg-turned, makes: leg, inputs: {seat: 1}, make_days: 1.5}"],
+    "facilities": [
+        "- id: cy-shop\n  operator: ana\n  delivery: {range_km: 20, price: 0, speed_kmh: 30}"
+    ],
+    "offers": [
+        "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  lead_time_days: 2\n"
+        "  delivery: {range_km: 25, price: 4, price_per_km: 0.5, speed_kmh: 35}"
+    ],
+    "transport": [
+        "- {id: cy-van, name: Cy's van, operator: cy, capacity_kg: 400, price_per_km: 1.1,\n"
+        "   base_price: 6, range_km: 60, speed_kmh: 45, failure_probability: 0.08}"
+    ],
+}
+
+
+def test_logistics_and_time_are_read(tmp_path):
+    from core.network.model import Delivery
+
+    _, result = load_one(tmp_path, network_text(LOGISTICS))
+    assert result.diagnostics == []
+    net = result.network
+    assert net.participants["cy"].pickup == Delivery(range_km=12.0, price_per_km=0.4)
+    assert net.participants["ana"].pickup is None
+    assert net.designs["leg-turned"].make_days == 1.5
+    assert net.designs["chair-okh"].make_days is None  # nobody said: unknown, not 0
+    assert net.facilities["cy-shop"].delivery == Delivery(range_km=20.0, price=0.0, speed_kmh=30.0)
+    offer = net.offers["bob-legs-2"]
+    assert offer.lead_time_days == 2.0
+    assert offer.delivery == Delivery(25.0, 4.0, 0.5, 35.0)
+    assert net.offers["bob-legs"].delivery is None
+    van = net.transport["cy-van"]
+    assert (van.name, van.operator, van.capacity_kg, van.price_per_km) == (
+        "Cy's van",
+        "cy",
+        400,
+        1.1,
+    )
+    assert (van.base_price, van.range_km, van.speed_kmh, van.failure_probability) == (
+        6.0,
+        60.0,
+        45.0,
+        0.08,
+    )
+    assert net.failure_probability_of_transport(van) == 0.08
+    assert net.plans_transport
+
+
+def test_a_network_saying_nothing_of_transport_plans_none(tmp_path):
+    _, result = load_one(tmp_path, network_text())
+    assert not result.network.plans_transport
+
+
+def test_items_mass_is_read(tmp_path):
+    text = network_text({"items": ["- {id: back, mass_kg: 1.2}"]})
+    _, result = load_one(tmp_path, text)
+    assert result.network.items["back"].mass_kg == 1.2
+    assert result.network.items["leg"].mass_kg is None
+
+
+@pytest.mark.parametrize(
+    "kind, record, snippet, field",
+    [
+        # A nested field is named with its mapping, at its own line.
+        (
+            "offers",
+            "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  delivery:\n    range_km: -5",
+            "range_km: -5",
+            "delivery.range_km",
+        ),
+        (
+            "offers",
+            "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  delivery:\n    price: free",
+            "price: free",
+            "delivery.price",
+        ),
+        (
+            "offers",
+            "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  delivery:\n    by: drone",
+            "by: drone",
+            "delivery.by",
+        ),
+        (
+            "offers",
+            "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  delivery: yes please",
+            "delivery: yes please",
+            "delivery",
+        ),
+        (
+            "facilities",
+            "- id: cy-shop\n  operator: ana\n  delivery:\n    price_per_km: .nan",
+            "price_per_km: .nan",
+            "delivery.price_per_km",
+        ),
+        (
+            "facilities",
+            "- id: cy-shop\n  operator: ana\n  delivery:\n    speed_kmh: 0",
+            "speed_kmh: 0",
+            "delivery.speed_kmh",
+        ),
+        (
+            "participants",
+            "- id: cy\n  pickup:\n    range_km: far",
+            "range_km: far",
+            "pickup.range_km",
+        ),
+        (
+            "participants",
+            "- id: cy\n  pickup:\n    rate: 2",
+            "rate: 2",
+            "pickup.rate",
+        ),
+        ("designs", "- id: cy-okh\n  makes: leg\n  make_days: -1", "make_days: -1", "make_days"),
+        (
+            "designs",
+            "- id: cy-okh\n  makes: leg\n  make_days: soon",
+            "make_days: soon",
+            "make_days",
+        ),
+        (
+            "offers",
+            "- id: bob-legs-2\n  supplier: bob\n  item: leg\n  lead_time_days: -2",
+            "lead_time_days: -2",
+            "lead_time_days",
+        ),
+        ("transport", "- id: cy-van\n  operator: ana\n  range_km: -1", "range_km: -1", "range_km"),
+        (
+            "transport",
+            "- id: cy-van\n  operator: ana\n  base_price: ten",
+            "base_price: ten",
+            "base_price",
+        ),
+        ("transport", "- id: cy-van\n  operator: ana\n  speed_kmh: 0", "speed_kmh: 0", "speed_kmh"),
+        (
+            "transport",
+            "- id: cy-van\n  operator: ana\n  speed_kmh: -30",
+            "speed_kmh: -30",
+            "speed_kmh",
+        ),
+        (
+            "transport",
+            "- id: cy-van\n  operator: ana\n  capacity_kg: -1",
+            "capacity_kg: -1",
+            "capacity_kg",
+        ),
+        ("transport", "- id: cy-van\n  operator: ana\n  name: [a, b]", "name: [a, b]", "name"),
+        (
+            "transport",
+            "- id: cy-van\n  operator: ana\n  failure_probability: 2",
+            "failure_probability: 2",
+            "failure_probability",
+        ),
+        ("transport", "- id: cy-van\n  operator: ana\n  wheels: 4", "wheels: 4", "wheels"),
+    ],
+)
+def test_a_bad_logistics_or_time_field_is_reported_where_it_is(
+    tmp_path, kind, record, snippet, field
+):
+    text = network_text({kind: [record]})
+    path, result = load_one(tmp_path, text)
+    assert where(result) == [("error", str(path), line_of(text, snippet), field)]
+    assert not ids(result, kind) & {"cy", "cy-shop", "cy-okh", "cy-van", "bob-legs-2"}
+    assert_rest_loaded(result)

@@ -7,7 +7,9 @@ written out by hand from ARCHITECTURE.md (Stages):
 
 Owners: confirm the supplier; make, inspect the facility's operator; ship the sender; receive
 the operator of the parent's facility (the buyer at the root); accept the buyer. Ids follow the
-tree bottom-up, inputs in order, so the root's stages come last.
+tree bottom-up, inputs in order, so the root's stages come last. The chair's suppliers deliver
+their goods themselves, so their legs are `ship → receive` as above; the other legs (a vehicle,
+a pick-up, none) are in test_leg_stages.py.
 """
 
 from __future__ import annotations
@@ -41,15 +43,18 @@ def rows(graph: StageGraph) -> list[tuple]:
 
 
 def test_best_chair_plan_is_the_one_the_hand_list_describes():
+    # Each supplier delivers to Ana's for free, its leg a `ship → receive`; the chairs go to a
+    # buyer the weave was not told about (no place), so their leg is arranged: `ship → receive`.
     best = chair_plans()[0]
     assert best.signature() == (
         (
             "chair",
             2,
             "design:chair-okh@ana-shop",
-            ("leg", 8, "offer:fern-legs"),
-            ("seat", 2, "offer:gus-seats"),
-            ("back", 2, "offer:gus-backs"),
+            ("leg", 8, "offer:fern-legs", "delivery:fern"),
+            ("seat", 2, "offer:gus-seats", "delivery:gus"),
+            ("back", 2, "offer:gus-backs", "delivery:gus"),
+            "arranged",
         ),
     )
 

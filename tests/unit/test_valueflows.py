@@ -84,8 +84,10 @@ PROPOSAL_SHIELDS = Intent(
 INTENTS = (OFFER_TURNING, REQUEST_LEGS, PROPOSAL_SHIELDS)
 
 
-def chair_order(net: Network, assertions=()) -> OrderRecord:
-    plan = Weave(net, [Demand("chair", 2)]).best(1)[0]
+def chair_order(net: Network, assertions=(), through: str | None = None) -> OrderRecord:
+    """The order of two chairs with the best plan, or the best one made `through` a facility."""
+    plans = Weave(net, [Demand("chair", 2)]).best(1 if through is None else 50)
+    plan = next(p for p in plans if through is None or f"@{through}" in repr(p.signature()))
     return OrderRecord(
         7,
         "dana",
@@ -518,13 +520,14 @@ def schemas(corpus: Path) -> list[dict]:
 
 def scenario() -> dict:
     """The chair network with Hal's seats: an offer, a request, a proposal, the order of two
-    chairs with its plan, and two assertions."""
+    chairs with a plan whose seats Hal upholsters from Bob's foam and fabric, each delivered by
+    its sender, and two assertions (the van's stages in Value Flows: test_leg_stages.py)."""
     net = chair_network(CHAIR, SEAT_MAKER)
     said = [
         Assertion("s1", "done", "fern", datetime(2026, 11, 24, 10, 0), evidence="confirmed"),
         Assertion("s2", "done", "fern", datetime(2026, 11, 25, 8, 0), evidence="van left"),
     ]
-    return export(net, BASE, INTENTS, [chair_order(net, said)])
+    return export(net, BASE, INTENTS, [chair_order(net, said, through="hal-shop")])
 
 
 @pytest.mark.corpus

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from bots.conversation.next_steps import buttons, command_text
 from bots.conversation.outlook import outlook_text
-from core.frames import Frame, Party, Term, short_equation
+from bots.conversation.plan_lines import day_text
+from core.frames import Carriage, Frame, Party, Term, short_equation
 from core.service.commands import Agree, Decline, QuotePrice, Say
 from core.service.notices import Next, Rendered, View
 from core.service.notices.negotiation import FrameSent, PriceRecorded, PriceSet
 
 FRAME_LIMIT = 700  # characters of a first frame
 OTHERS_SHOWN = 5  # parties listed in a first frame; the rest are in /terms
+PARTS_SHOWN = 2  # a party's own parts in its first frame; /terms lists every one
 OWN_TERMS_SHOWN = 3  # letters of the reader listed in a first frame
 LEGEND_LINES = 40  # letters listed by /terms; beyond, the reader's own and a count
 LABELS = {Agree: "Agree", Decline: "Decline", View.TERMS: "Details"}
@@ -48,17 +50,25 @@ def first_frame(notice: FrameSent) -> str:
 def _first(notice: FrameSent, others: list[Party], hidden: int) -> str:
     frame, reader, order = notice.frame, notice.reader, notice.frame.order_id
     lines = [f"Order {order}: {_lines(frame)}."]
-    lines += _parts(frame, reader)
+    parts = _parts(frame, reader)
+    # A truck may carry every leg of a plan: its parts alone would fill the frame and push out
+    # the price and what to do now. The first few, then the rest in the whole frame.
+    if len(parts) > PARTS_SHOWN + 1:
+        more = len(parts) - PARTS_SHOWN
+        parts = parts[:PARTS_SHOWN] + [f"… and {more} more parts: {_cmd(View.TERMS, order)}"]
+    lines += parts
     if others:
         lines.append("With:")
         lines += [f"• {_party(p, _one_contact(p, notice.platforms))}" for p in others]
     if hidden:
         lines.append(f"• … and {hidden} more: {_cmd(View.TERMS, order)}")
     lines.append(f"Price: {_price(frame)}")
+    if (arrival := _arrival(frame)) is not None:
+        lines.append(arrival)
     own = frame.terms_set_by(reader)
     if own:
         listed = ", ".join(
-            f"{t.letter} = {t.shown_value} ({t.item})" for t in own[:OWN_TERMS_SHOWN]
+            f"{t.letter} = {t.shown_value} ({_priced(t)})" for t in own[:OWN_TERMS_SHOWN]
         )
         more = f" and {len(own) - OWN_TERMS_SHOWN} more" if len(own) > OWN_TERMS_SHOWN else ""
         open_ = [t for t in own if t.value is None]
@@ -90,6 +100,13 @@ def whole_frame(notice: FrameSent) -> str:
     lines += [f"  {_legend(t, reader)}" for t in terms]
     if len(terms) < len(frame.terms):
         lines.append(f"  … and {len(frame.terms) - len(terms)} more prices in the plan")
+    if frame.legs:
+        lines.append("Moving the goods:")
+        lines += [f"  • {_carriage(leg)}" for leg in frame.legs[:LEGEND_LINES]]
+        if len(frame.legs) > LEGEND_LINES:
+            lines.append(f"  … and {len(frame.legs) - LEGEND_LINES} more legs")
+    if (arrival := _arrival(frame)) is not None:
+        lines.append(arrival)
     outlook = outlook_text(frame.outlook)
     if outlook:
         lines.append(f"Outlook: {outlook}.")
@@ -132,9 +149,51 @@ def _parts(frame: Frame, reader: str) -> list[str]:
     for part in frame.parts_of(reader):
         if part.verb == "send on":
             lines.append(f"Your part: send on the {part.quantity} × {part.item} you hold{by}.")
+        elif part.leg is not None:
+            leg = part.leg
+            lines.append(
+                f"Your part: {part.verb} {part.quantity} × {part.item} from {leg.origin} to "
+                f"{leg.destination}{_vehicle(leg)}{by}: {_how_far(leg)}, {leg.shown_price}."
+            )
         else:
             lines.append(f"Your part: {part.verb} {part.quantity} × {part.item}{by}.")
     return lines
+
+
+def _arrival(frame: Frame) -> str | None:
+    """ "Arrives by Tue 9 Dec at the earliest." — the plan's critical path from the order."""
+    if frame.arrival is None:
+        return None
+    earliest = " at the earliest" if frame.arrival.unknown else ""
+    day = frame.arrives_on
+    if day is None:
+        days = max(1, -int(-frame.arrival.days // 1))  # whole days, rounded up
+        return f"Arrives within {days} day{'s' if days != 1 else ''} of the order{earliest}."
+    return f"Arrives by {day_text(day)}{earliest}."
+
+
+def _carriage(leg: Carriage) -> str:
+    """ "2 × Chair, Ana's Woodshop → Dana: carried by Carol (Van 3), 12 km in 1 trip, 14.40" """
+    if leg.kind == "arranged":  # a place nobody gave: nothing to price or to check
+        return (
+            f"{leg.quantity} × {leg.item}, {leg.origin} → {leg.destination}: sent as "
+            f"{leg.carrier_name or 'the sender'} and the receiver arrange (a place not given)"
+        )
+    who = {"vehicle": "carried by", "delivery": "delivered by"}.get(leg.kind, "picked up by")
+    return (
+        f"{leg.quantity} × {leg.item}, {leg.origin} → {leg.destination}: "
+        f"{who} {leg.carrier_name or 'nobody yet'}{_vehicle(leg, ' (', ')')}, "
+        f"{_how_far(leg)}, {leg.shown_price}"
+    )
+
+
+def _vehicle(leg: Carriage, before: str = " in ", after: str = "") -> str:
+    return f"{before}{leg.vehicle}{after}" if leg.vehicle else ""
+
+
+def _how_far(leg: Carriage) -> str:
+    far = f"{leg.km:,.0f} km" if leg.km is not None else "distance unknown"
+    return f"{far} in {leg.trips} trip{'s' if leg.trips != 1 else ''}"
 
 
 def _party(party: Party, contacts) -> str:
@@ -160,11 +219,21 @@ def _total(total: str, unknowns: tuple[str, ...]) -> str:
 
 def _legend(term: Term, reader: str) -> str:
     at = f" at {term.place}" if term.place else ""
-    what = f"labour per batch of {term.item}{at}" if term.kind == "labour" else f"one {term.item}"
+    if term.kind == "labour":
+        what = f"labour per batch of {term.item}{at}"
+    elif term.kind == "price":
+        what = f"one {term.item}"
+    else:  # a leg's price
+        what = _priced(term)
     who = term.setter_name or "nobody yet"
     # The reader's own offers and facilities by id: what they would type in /disrupt.
     mine = f" [{term.source}]" if term.setter == reader else ""
     return f"{term.letter} = {what}, set by {who}{mine}: {term.shown_value}"
+
+
+def _priced(term: Term) -> str:
+    """What a letter prices, in short: the item, or moving it (a leg's price, "transport")."""
+    return f"moving {term.item}" if term.kind == "transport" else term.item
 
 
 def _what_now(notice: FrameSent) -> str:

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from bots.conversation.next_steps import command_text
+from bots.conversation.next_steps import command_text, hint
 from core.service.commands import AssertStage
 from core.service.notices import Next, Rendered
 from core.service.notices.stages import (
     OrderCompleted,
     StageAsserted,
+    StageLate,
     StageProved,
     StageUnblocked,
 )
@@ -50,9 +51,51 @@ def completed(notice: OrderCompleted) -> Rendered:
     return Rendered(f"Order {notice.order_id} is complete. Thank you all!", notice.kind)
 
 
+def late(notice: StageLate) -> Rendered:
+    """'s7 (make 20 × face shield) was due Tue 9 Dec and is 1 day late; the order can still
+    arrive by Fri 12 Dec if it is done by Wed 10 Dec.' — then what to do."""
+    order, stage = notice.order_id, notice.stage
+    whose = "" if notice.to_owner or not notice.owner else f" by {notice.owner}"
+    what = f"{stage} ({notice.stage_kind} {notice.quantity} × {notice.item}{whose})"
+    said = f"Order {order}: {what} was due {_day(notice.due)} and is {_late_by(notice)} late"
+    arrives = _day(notice.arrives)
+    if notice.order_due is not None and notice.slack_minutes is not None:
+        due = _day(notice.order_due)
+        if notice.slack_minutes >= 0:
+            said += f"; the order can still arrive by {due} if it is done by {_day(notice.done_by)}"
+        else:
+            said += f"; the order can no longer arrive by {due}: done now, it arrives {arrives}"
+    else:
+        said += f"; done now, the order can arrive {arrives}"
+    if notice.unknown:
+        said += " — at the earliest: some of the times after it nobody gave"
+    if notice.to_owner:
+        done = command_text(notice.next[0])
+        text = f"{said}. Say {done} when it is."
+        return Rendered(text, notice.kind, {"buttons": [[f"Done {order}/{stage}", done]]})
+    told = f"We told {notice.owner}" if notice.owner else "Nobody owes it yet"
+    return Rendered(f"{said}. {told}; {hint(notice.next)}.", notice.kind)
+
+
+def _day(moment) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
+def _late_by(notice: StageLate) -> str:
+    minutes = notice.late_minutes
+    if minutes >= 24 * 60:
+        amount, unit = minutes // (24 * 60), "day"
+    elif minutes >= 60:
+        amount, unit = minutes // 60, "hour"
+    else:
+        amount, unit = max(1, minutes), "minute"
+    return f"{amount} {unit}{'s' if amount != 1 else ''}"
+
+
 RENDERERS = {
     StageAsserted: asserted,
     StageUnblocked: unblocked,
     StageProved: proved,
     OrderCompleted: completed,
+    StageLate: late,
 }

@@ -23,6 +23,8 @@ STAGE_ACTIONS = {
     "make": "produce",
     "inspect": "modify",
     "ship": "pickup",
+    "pickup": "pickup",
+    "deliver": "dropoff",
     "receive": "dropoff",
     "accept": "transfer",
 }

@@ -15,8 +15,9 @@ How SCIS records become VF nodes (`@id`s under the caller's `base`):
                                         eligibleLocation = its place
   order              orders/ID          vf:Plan
   made plan node     orders/ID/processes/PATH   vf:Process at the facility
-  shipment           orders/ID/transport/PATH   vf:Process carrying a node's goods (transport
-                                        is assigned later; until then the sender carries)
+  shipment           orders/ID/transport/PATH   vf:Process carrying a node's goods by its leg
+                                        (the sender's delivery, a transporter's vehicle, the
+                                        receiver fetching them; no leg: the parties arrange it)
   stage              orders/ID/commitments/SN   vf:Commitment, plannedWithin the plan
   stage asserted done  orders/ID/events/SN     vf:EconomicEvent fulfilling the commitment
 
@@ -29,12 +30,18 @@ goods to the buyer, the plan's independent demand):
   inspect  modify               output of the node's process: the same goods, checked
                                 (its event's state is "pass")
   ship     pickup               input of the node's transport
-  receive  dropoff              output of the node's transport
+  pickup   pickup               input of the node's transport: the goods go from the sender
+                                to whoever moves them (a vehicle's operator, the receiver)
+  deliver  dropoff              output of the node's transport: from the vehicle's operator to
+                                the recipient
+  receive  dropoff              output of the node's transport — after a vehicle's `deliver`,
+           transfer-custody     the recipient taking the goods from the operator, in the plan
   accept   transfer             to the buyer; independentDemandOf the plan
 
-A stage's owner is the provider of what they give (confirm, ship; make and inspect are the
-operator's own) and the receiver of what they take (receive, accept): each flow of a node runs
-from its sender (the owner of its ship stage) to its recipient (the owner of its receive stage).
+A stage's owner is the provider of what they give (confirm, ship, deliver; make and inspect are
+the operator's own) and the receiver of what they take (pickup, receive, accept): each flow of a
+node runs from its sender (the supplier, maker or holder of its goods) to its recipient (the
+operator of the parent's facility, or the buyer), through the mover of its leg.
 
 Events are the standing `done` assertions — flows that happened. A failed stage is not a flow;
 its commitment's note says it failed and why. A done later reset or failed is not exported.
@@ -64,8 +71,13 @@ from core.network.model import Location, Network
 from core.stages.graph import Stage, StageGraph
 from core.stages.plan import plan_stages
 from core.stages.update import Assertion, replay
-from core.weave.plan import Demand, Plan
+from core.weave.legs import ARRANGED, DELIVERY, VEHICLE
+from core.weave.plan import Demand, Plan, PlanNode
+from core.weave.plan_document import sender_terms
 from core.weave.sources import Made
+
+# The stages that put a node's goods on their way: the input of its transport process.
+SETTING_OFF = ("ship", "pickup")
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class _Graph:
         self.network = network
         self.base = base
         self._nodes: dict[str, dict] = {}
+        # (order id, node path) → the node's sender and recipient, and its plan node
+        self._ends: dict[tuple[str, str], tuple[str | None, str | None, PlanNode]] = {}
 
     def nodes(self) -> list[dict]:
         kinds = ("vf:Agent", "vf:ResourceSpecification")
@@ -209,10 +223,21 @@ class _Graph:
 
         makes: dict[str, dict] = {}
         for path, node in order.plan.positioned():
+            parent = path.rpartition(".")[0]
+            # The goods go to the parent's facility (a parent has inputs: it is made), or
+            # to the buyer at a line's root.
+            recipient = (
+                self._ends[(order.id, parent)][2].source.facility.operator
+                if parent
+                else order.buyer
+            )
+            self._ends[(order.id, path)] = (sender_terms(node.source)[1], recipient, node)
             if isinstance(node.source, Made):
                 makes[path] = self._making(order, path, node, stages, plan_ref)
         carries = {
-            s.node: self._carrying(order, s, stages, plan_ref) for s in stages if s.kind == "ship"
+            s.node: self._carrying(order, s, stages, plan_ref)
+            for s in stages
+            if s.kind in SETTING_OFF
         }
         latest = _latest(stages, order.assertions)
         for stage in stages:
@@ -240,7 +265,7 @@ class _Graph:
         )
 
     def _carrying(self, order, ship: Stage, stages, plan_ref) -> dict:
-        sender, recipient = _ends(stages, ship.node)
+        sender, recipient, node = self._ends[(order.id, ship.node)]
         received = [s.status == "done" for s in stages.for_node(ship.node) if s.kind == "receive"]
         item = self.network.items.get(ship.item)
         return self.add(
@@ -249,7 +274,7 @@ class _Graph:
                 "@type": "vf:Process",
                 "name": f"carry {ship.quantity} × {item.name if item else ship.item}"
                 f" from {sender} to {recipient}",
-                "note": "transport is assigned later; until then the sender carries",
+                "note": _carried_by(node),
                 "plannedWithin": plan_ref,
                 "finished": bool(received) and all(received),
             }
@@ -260,19 +285,20 @@ class _Graph:
         node: dict = {
             "@id": self.iri("orders", order.id, "commitments", stage.id),
             "@type": "vf:Commitment",
-            "action": STAGE_ACTIONS[stage.kind],
+            "action": _action(stage, stages),
             "resourceConformsTo": self.specification(Resource(ITEM, stage.item)),
             "resourceQuantity": measure(stage.quantity, unit),
         }
-        for side, who in zip(("provider", "receiver"), _sides(stage, stages), strict=True):
+        sides = self._sides(order, stage, stages)
+        for side, who in zip(("provider", "receiver"), sides, strict=True):
             if who is not None:
                 node[side] = self.agent(who)
         # A flow of a process is in the plan through its process; the others directly.
         if stage.kind in ("make", "inspect") and stage.node in makes:
             node["outputOf"] = makes[stage.node]
-        elif stage.kind == "ship" and stage.node in carries:
+        elif stage.kind in SETTING_OFF and stage.node in carries:
             node["inputOf"] = carries[stage.node]
-        elif stage.kind == "receive" and stage.node in carries:
+        elif _action(stage, stages) == "dropoff" and stage.node in carries:
             node["outputOf"] = carries[stage.node]
         else:
             node["plannedWithin"] = plan_ref
@@ -295,11 +321,12 @@ class _Graph:
         node: dict = {
             "@id": self.iri("orders", order.id, "events", stage.id),
             "@type": "vf:EconomicEvent",
-            "action": STAGE_ACTIONS[stage.kind],
+            "action": _action(stage, stages),
             "resourceConformsTo": self.specification(Resource(ITEM, stage.item)),
             "resourceQuantity": measure(stage.quantity, self._unit(stage.item)),
         }
-        for side, who in zip(("provider", "receiver"), _sides(stage, stages), strict=True):
+        sides = self._sides(order, stage, stages)
+        for side, who in zip(("provider", "receiver"), sides, strict=True):
             if who is not None:
                 node[side] = self.agent(who)
         node["hasPointInTime"] = date_time(assertion.at)
@@ -316,6 +343,22 @@ class _Graph:
     def _unit(self, item_id: str) -> str:
         item = self.network.items.get(item_id)
         return item.unit if item else "each"
+
+    def _sides(self, order, stage: Stage, stages: StageGraph) -> tuple[str | None, str | None]:
+        """(provider, receiver) of a stage's flow: the operator's own for making and
+        inspecting; into the mover's hands at a pickup, out of them at a delivery (and the
+        receive after it); else from the node's sender to its recipient."""
+        sender, recipient, _ = self._ends[(order.id, stage.node)]
+        if stage.kind in ("make", "inspect"):
+            return stage.owner, stage.owner
+        if stage.kind == "pickup":
+            return sender, stage.owner
+        if stage.kind == "deliver":
+            return stage.owner, recipient
+        if stage.kind == "receive":
+            delivered = [s for s in stages.for_node(stage.node) if s.kind == "deliver"]
+            return (delivered[0].owner if delivered else sender), recipient
+        return sender, recipient
 
 
 def _quantity_term(intent: Intent) -> str:
@@ -336,18 +379,23 @@ def _place(location: Location | None, words: str | None) -> dict:
     return place
 
 
-def _ends(stages: StageGraph, node: str) -> tuple[str | None, str | None]:
-    """Who sends a node's goods (its ship stage's owner) and who receives them."""
-    owners = {s.kind: s.owner for s in stages.for_node(node) if s.kind in ("ship", "receive")}
-    return owners.get("ship"), owners.get("receive")
+def _action(stage: Stage, stages: StageGraph) -> str:
+    """The stage's VF action; a receive after a vehicle's delivery takes the goods from its
+    operator, the dropoff being the delivery."""
+    if stage.kind == "receive" and any(s.kind == "deliver" for s in stages.for_node(stage.node)):
+        return "transfer-custody"
+    return STAGE_ACTIONS[stage.kind]
 
 
-def _sides(stage: Stage, stages: StageGraph) -> tuple[str | None, str | None]:
-    """(provider, receiver) of a stage's flow: the operator's own for making and inspecting,
-    else from the node's sender to its recipient."""
-    if stage.kind in ("make", "inspect"):
-        return stage.owner, stage.owner
-    return _ends(stages, stage.node)
+def _carried_by(node: PlanNode) -> str:
+    leg = node.leg
+    if leg is None or leg.kind == ARRANGED:
+        return "transport is arranged by the parties; until then the sender carries"
+    if leg.kind == VEHICLE:
+        return f"carried in vehicle {leg.transport.id}, operated by {leg.carrier}"
+    if leg.kind == DELIVERY:
+        return f"delivered by its sender, {leg.carrier}"
+    return f"picked up by its receiver, {leg.carrier}"
 
 
 def _latest(stages: StageGraph, assertions: Iterable[Assertion]) -> dict[str, Assertion]:

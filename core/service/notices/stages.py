@@ -1,9 +1,10 @@
 """Notices of a stage asserted (core/service/assertions.py): how the assertion ended, who may
-start now, the buyer shown the photo that proves a stage, the order complete."""
+start now, the buyer shown the photo that proves a stage, the order complete, a stage late."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import ClassVar
 
 from core.service.notices import Notice
@@ -57,3 +58,28 @@ class OrderCompleted(Notice):
 
     kind: ClassVar[str] = "completed"
     order_id: int
+
+
+@dataclass(frozen=True)
+class StageLate(Notice):
+    """To a stage's owner and to the buyer (core/service/lateness.py): a pending stage is past
+    its due date. `done_by`: the latest it can be done for the order to arrive by its due date,
+    and `slack_minutes` how long that is from now — below 0, the order can no longer make its
+    due date (both None when the order has none); `arrives`: the earliest the order can arrive
+    if it is done now; `unknown`: how many times after it nobody gave (counted as none)."""
+
+    kind: ClassVar[str] = "late"
+    order_id: int
+    stage: str
+    stage_kind: str
+    quantity: int
+    item: str  # the item's name
+    owner: str  # the owner's name ("" when nobody owes it yet)
+    due: datetime
+    late_minutes: int
+    order_due: date | None
+    done_by: datetime | None
+    slack_minutes: int | None
+    arrives: datetime
+    unknown: int
+    to_owner: bool  # addressed to whoever owes the stage (else to the buyer)

@@ -85,9 +85,12 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
         assert "Your part: supply 2 × Chair back" in gus_frame
         for frame in (ana_frame, fern_frame, gus_frame):
             assert "P = 2·K + 8·L + 2·S + 2·B" in frame
-        assert f"matrix {fern.user_id}" in ana_frame and f"matrix {ana.user_id}" in gus_frame
-        assert f"matrix {dana.user_id}" in fern_frame
         assert f"/agree {order}" in fern_frame
+        # Who the others are and how to reach them: on the first frame as far as it fits a
+        # phone screen (each delivery leg is a part of its own now), whole in /terms.
+        for reader, other in ((ana, fern), (gus, ana), (fern, dana)):
+            whole = (await reader.ask(f"/terms {order}", "Parties:"))["body"]
+            assert f"matrix {other.user_id}" in whole
 
         # -- the order's room, with all its parties (and only them) ---------------------------
         invited = await asyncio.gather(*(p.accept_invites() for p in (dana, ana, fern, gus)))

@@ -122,7 +122,10 @@ async def test_one_order_negotiated_between_matrix_and_telegram(
         assert "Your part: make 2 × Chair" in shown_text(ana_frame)
         assert "Your part: supply 2 × Chair back" in shown_text(gus_frame)
         # Whom to reach, on whichever platform they are.
-        assert f"matrix {fern.user_id}" in shown_text(ana_frame)
+        # Ana's first frame leads with her own parts (she makes the chairs and delivers them);
+        # her whole frame names everyone and how to reach them, on whichever platform.
+        terms = await telegram["ana"].ask(f"/terms {order}", f"matrix {fern.user_id}")
+        assert f"matrix {fern.user_id}" in shown_text(terms)
         assert f"matrix {dana.user_id}" in shown_text(gus_frame)
         assert f"telegram {ON_TELEGRAM['ana']}" in fern_frame
 

@@ -1,0 +1,180 @@
+"""Capacity across orders: an agreed contract reserves what its plan uses of each resource, week
+by week (the rules: core.weave.capacity); the weave of a new order sees what is left.
+
+Reservations are made when a contract is agreed (`reserve`, from `lifecycle.move_contract`) and
+released when it completes or is cancelled (`release`, the same hook), and when a re-plan gives
+the contract another plan (`replanned`: the old plan's released, the new plan's reserved). Two
+agreements at the same moment must not both take the last units: on PostgreSQL each resource is
+locked for the transaction (`pg_advisory_xact_lock`, in a fixed order, so two agreements never
+wait on each other in a circle) before what is left is read; on SQLite every writing
+transaction is serialised already (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from core.network.model import Network
+from core.service import records
+from core.service.bus import Context
+from core.store.tables import Contract, PlanRow, ReservationRow
+from core.weave.capacity import Overbooked, left_now, overbooked, plan_usage
+from core.weave.plan import Plan
+
+
+def reserved(
+    session: Session, resources: Iterable[str] | None = None
+) -> dict[tuple[str, date], float]:
+    """Live reservations, summed per (resource, week); only of `resources` when given."""
+    query = (
+        select(ReservationRow.resource, ReservationRow.week, func.sum(ReservationRow.quantity))
+        .where(ReservationRow.released_at.is_(None))
+        .group_by(ReservationRow.resource, ReservationRow.week)
+    )
+    if resources is not None:
+        query = query.where(ReservationRow.resource.in_(sorted(set(resources))))
+    return {(r, w): float(q) for r, w, q in session.exec(query)}
+
+
+def left(session: Session, network: Network, now: datetime) -> dict[str, float]:
+    """What is left of every limited resource for an order woven now (units a week)."""
+    return left_now(network, reserved(session), now)
+
+
+def left_at(session: Session, network: Network, when: datetime) -> dict[str, float]:
+    """What was left at `when`, from the reservations live then: a weave made again as it was
+    (a batch's pages) sees what its first weave saw."""
+    rows = session.exec(
+        select(ReservationRow).where(
+            ReservationRow.created_at <= when,
+            (ReservationRow.released_at.is_(None)) | (ReservationRow.released_at > when),
+        )
+    )
+    then: dict[tuple[str, date], float] = defaultdict(float)
+    for row in rows:
+        then[(row.resource, row.week)] += row.quantity
+    return left_now(network, then, when)
+
+
+def reserve(ctx: Context, contract: Contract, plan: Plan | None = None) -> str | None:
+    """Reserve what the contract's plan uses, counted from now (its agreement). When what is
+    left is not enough, reserve nothing and say which resource is short (the agreement then
+    waits for another plan: core/service/agreement.py)."""
+    plan = plan or _plan(ctx, contract)
+    usage = plan_usage(plan, ctx.now)
+    if not usage:
+        return None
+    _lock(ctx.session, (u.resource for u in usage))
+    short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
+    if short:
+        return _shortage(ctx.network(), short[0])
+    for use in usage:
+        ctx.session.add(
+            ReservationRow(
+                contract_id=contract.id,
+                plan_id=contract.plan_id,
+                resource=use.resource,
+                week=use.week,
+                quantity=use.quantity,
+                created_at=ctx.now,
+            )
+        )
+    ctx.session.flush()
+    return None
+
+
+def release(ctx: Context, contract: Contract) -> int:
+    """The contract holds nothing from now; returns how many reservations it released."""
+    rows = ctx.session.exec(
+        select(ReservationRow).where(
+            ReservationRow.contract_id == contract.id, ReservationRow.released_at.is_(None)
+        )
+    ).all()
+    for row in rows:
+        row.released_at = ctx.now
+        ctx.session.add(row)
+    ctx.session.flush()
+    return len(rows)
+
+
+def replanned(ctx: Context, contract: Contract, plan: Plan) -> None:
+    """A re-plan gave the agreed contract `plan`: what the old one held is released and the new
+    one reserved, counted from now. A re-plan is never refused for capacity (the order is under
+    way and its broken part must go on): what does not fit is reserved all the same, recorded
+    as an over-booking of the order (`capacity_overbooked`), and the weave of later orders sees
+    the resource full."""
+    release(ctx, contract)
+    if reserve(ctx, contract, plan) is not None:
+        usage = plan_usage(plan, ctx.now)
+        short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
+        ctx.record(
+            "capacity_overbooked",
+            {
+                "contract": contract.id,
+                "uses": [[s.use.resource, s.use.week.isoformat(), s.use.quantity] for s in short],
+            },
+            contract.order_id,
+        )
+        for use in usage:
+            ctx.session.add(
+                ReservationRow(
+                    contract_id=contract.id,
+                    plan_id=contract.plan_id,
+                    resource=use.resource,
+                    week=use.week,
+                    quantity=use.quantity,
+                    created_at=ctx.now,
+                )
+            )
+        ctx.session.flush()
+
+
+def _plan(ctx: Context, contract: Contract) -> Plan:
+    row = ctx.session.get(PlanRow, contract.plan_id)
+    return records.rebuild_plan(ctx.network_at(row.network_version), row)
+
+
+def _lock(session: Session, resources: Iterable[str]) -> None:
+    """Hold each resource until the transaction ends (PostgreSQL), in sorted order."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for resource in sorted(set(resources)):
+        key = int.from_bytes(hashlib.sha256(resource.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _shortage(network: Network, short: Overbooked) -> str:
+    use = short.use
+    kind, _, rest = use.resource.partition(":")
+    if kind == "offer":
+        offer = network.offers[rest]
+        who, item = network.participant_name(offer.supplier), network.item_name(offer.item)
+    else:
+        facility_id, _, item_id = rest.partition(":")
+        facility = network.facilities[facility_id]
+        who = facility.name or network.participant_name(facility.operator)
+        item = network.item_name(item_id)
+    free = max(0, int(short.capacity - short.reserved))
+    return (
+        f"{who} has {free} of {int(short.capacity)} {item} a week left in the week of "
+        f"{use.week.isoformat()}, and this plan needs {use.quantity}"
+    )
+
+
+def held(session: Session, contract_id: int) -> dict[tuple[str, date], float]:
+    """What a contract holds now, per (resource, week): for reading and the tests."""
+    found: dict[tuple[str, date], float] = defaultdict(float)
+    rows = session.exec(
+        select(ReservationRow).where(
+            ReservationRow.contract_id == contract_id, ReservationRow.released_at.is_(None)
+        )
+    )
+    for row in rows:
+        found[(row.resource, row.week)] += row.quantity
+    return dict(found)

@@ -1,0 +1,179 @@
+"""Legs: how a plan node's goods get from where they are made or sold to where they are used.
+
+ARCHITECTURE.md, Logistics. Between two different places a leg is served by one of, in this
+order (which fixes tie-breaks): the supplier's own delivery (an offer that says it delivers,
+within its range), a transporter's vehicle (each in declaration order, within its range, in
+⌈kg / capacity_kg⌉ trips), or pick-up by the receiver (a participant that says it fetches,
+within its range). A leg between one place and itself is degenerate: no leg, no stages. A
+network that says nothing about how goods move (no vehicle, delivery or pick-up anywhere)
+leaves every leg to be arranged by the parties: each node has the one option `None`, as
+before legs were woven. In a network that does, a leg with an end whose place is unknown is
+`ARRANGED`: the sender ships, the receiver receives, nothing is priced and the plan says so.
+
+Prices: a vehicle trip costs `base_price` + `price_per_km` × km; a delivery `price` +
+`price_per_km` × km; a pick-up `price_per_km` × km, or nothing when the receiver states no
+rate (it pays nobody). A per-km rate over an unknown distance, or a vehicle with no rate, is
+an unknown price. Mass unknown: one trip, and the leg says so (`kg` None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from core.network.geo import haversine_km
+from core.network.model import Delivery, Location, Network, Transport
+
+DELIVERY, VEHICLE, PICKUP = "delivery", "vehicle", "pickup"
+# A leg with an end nobody located (a buyer who registered in chat gives no address): no range
+# can be checked and no distance priced, so the sender and the receiver arrange it between them.
+ARRANGED = "arranged"
+DEFAULT_SPEED_KMH = 40.0  # a van in a city, door to door, when the mover gives no speed
+SAME_PLACE_KM = 0.05  # closer than this, two records are one place: nothing travels
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One end of a leg: who is there, which facility (if any), and where it is."""
+
+    participant: str | None
+    facility: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One way to move a node's goods: `kind` (delivery, vehicle, pickup), the participant who
+    moves them (`carrier`), the vehicle for a vehicle leg, and what it takes.
+
+    `km`, `kg`, `price` and `minutes` are None when unknown; `trips` is 1 when the mass or the
+    vehicle's capacity is unknown. `index` is the option's position among the leg's options.
+    """
+
+    kind: str
+    carrier: str | None
+    origin: Stop
+    destination: Stop
+    km: float | None
+    kg: float | None
+    trips: int
+    price: float | None
+    minutes: int | None
+    index: int
+    transport: Transport | None = None
+
+    @property
+    def id(self) -> str:
+        """What identifies the option in a plan's signature and in its price variable."""
+        if self.kind == VEHICLE:
+            return f"{VEHICLE}:{self.transport.id}"
+        if self.kind == ARRANGED:
+            return ARRANGED
+        return f"{self.kind}:{self.carrier}"
+
+
+def same_place(a: Stop, b: Stop) -> bool:
+    if a.facility is not None and a.facility == b.facility:
+        return True
+    if a.location is not None and b.location is not None:
+        return haversine_km(a.location, b.location) < SAME_PLACE_KM
+    return (
+        a.location is None
+        and b.location is None
+        and a.participant is not None
+        and (a.participant == b.participant)
+    )
+
+
+def leg_options(
+    network: Network,
+    item_id: str,
+    quantity: int,
+    origin: Stop,
+    destination: Stop,
+    delivery: Delivery | None = None,
+    sender: str | None = None,
+) -> tuple[Leg | None, ...]:
+    """Every way to move `quantity` of the item from `origin` to `destination`, in order.
+
+    `delivery` is the offer's own delivery terms and `sender` its supplier, for a bought node.
+    `(None,)`: nothing to choose (one place, or a network that plans no transport); `()`: the
+    goods cannot be moved, so no plan goes this way.
+    """
+    if not network.plans_transport or same_place(origin, destination):
+        return (None,)
+    if origin.location is None or destination.location is None:
+        carrier = origin.participant
+        return (Leg(ARRANGED, carrier, origin, destination, None, None, 1, 0.0, None, 0),)
+    km = haversine_km(origin.location, destination.location)
+    item = network.items.get(item_id)
+    kg = item.mass_kg * quantity if item is not None and item.mass_kg is not None else None
+    options: list[Leg] = []
+
+    def add(kind, carrier, trips, price, speed, transport=None):
+        minutes = None if km is None else ceil(km / (speed or DEFAULT_SPEED_KMH) * 60)
+        options.append(
+            Leg(
+                kind,
+                carrier,
+                origin,
+                destination,
+                km,
+                kg,
+                trips,
+                price,
+                minutes,
+                len(options),
+                transport,
+            )
+        )
+
+    if delivery is not None and _within(km, delivery.range_km):
+        add(
+            DELIVERY,
+            sender,
+            1,
+            _price(km, delivery.price, delivery.price_per_km, 1),
+            delivery.speed_kmh,
+        )
+    for vehicle in network.transport.values():
+        if not _within(km, vehicle.range_km):
+            continue
+        trips = 1
+        if kg is not None and vehicle.capacity_kg:
+            trips = max(1, ceil(kg / vehicle.capacity_kg))
+        price = None
+        if vehicle.price_per_km is not None:
+            price = _price(km, vehicle.base_price or 0.0, vehicle.price_per_km, trips)
+        add(VEHICLE, vehicle.operator, trips, price, vehicle.speed_kmh, vehicle)
+    receiver = (
+        network.participants.get(destination.participant) if destination.participant else None
+    )
+    fetch = receiver.pickup if receiver is not None else None
+    if fetch is not None and _within(km, fetch.range_km):
+        add(
+            PICKUP,
+            receiver.id,
+            1,
+            _price(km, fetch.price or 0.0, fetch.price_per_km, 1),
+            fetch.speed_kmh,
+        )
+    return tuple(options)
+
+
+def _within(km: float | None, range_km: float | None) -> bool:
+    """A mover with a range serves only legs known to be within it."""
+    if range_km is None:
+        return True
+    return km is not None and km <= range_km
+
+
+def _price(
+    km: float | None, per_trip: float | None, per_km: float | None, trips: int
+) -> float | None:
+    if per_trip is None and per_km is None:
+        return None
+    if per_km and km is None:
+        return None
+    # To the cent: a price is what someone is paid, and sums of cents stay exact enough to read.
+    return round(trips * ((per_trip or 0.0) + (per_km or 0.0) * (km or 0.0)), 2)
