@@ -57,7 +57,7 @@ def _first(notice: FrameSent, others: list[Party], hidden: int) -> str:
         more = len(parts) - PARTS_SHOWN
         parts = parts[:PARTS_SHOWN] + [f"… and {more} more parts: {_cmd(View.TERMS, order)}"]
     lines += parts
-    if others:
+    if others or hidden:  # "With:" heads the list, also when every party is behind /terms
         lines.append("With:")
         lines += [f"• {_party(p, _one_contact(p, notice.platforms))}" for p in others]
     if hidden:
