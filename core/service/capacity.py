@@ -62,18 +62,30 @@ def left_at(session: Session, network: Network, when: datetime) -> dict[str, flo
     return left_now(network, then, when)
 
 
-def reserve(ctx: Context, contract: Contract, plan: Plan | None = None) -> str | None:
+def reserve(
+    ctx: Context, contract: Contract, plan: Plan | None = None, anyway: bool = False
+) -> str | None:
     """Reserve what the contract's plan uses, counted from now (its agreement). When what is
     left is not enough, reserve nothing and say which resource is short (the agreement then
-    waits for another plan: core/service/agreement.py)."""
+    waits for another plan: core/service/agreement.py) — or, `anyway`, reserve it all the same
+    and record the over-booking (`capacity_overbooked`)."""
     plan = plan or _plan(ctx, contract)
     usage = plan_usage(plan, ctx.now)
     if not usage:
         return None
     _lock(ctx.session, (u.resource for u in usage))
     short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
-    if short:
+    if short and not anyway:
         return _shortage(ctx.network(), short[0])
+    if short:
+        ctx.record(
+            "capacity_overbooked",
+            {
+                "contract": contract.id,
+                "uses": [[s.use.resource, s.use.week.isoformat(), s.use.quantity] for s in short],
+            },
+            contract.order_id,
+        )
     for use in usage:
         ctx.session.add(
             ReservationRow(
@@ -107,32 +119,9 @@ def replanned(ctx: Context, contract: Contract, plan: Plan) -> None:
     """A re-plan gave the agreed contract `plan`: what the old one held is released and the new
     one reserved, counted from now. A re-plan is never refused for capacity (the order is under
     way and its broken part must go on): what does not fit is reserved all the same, recorded
-    as an over-booking of the order (`capacity_overbooked`), and the weave of later orders sees
-    the resource full."""
+    as an over-booking of the order, and the weave of later orders sees the resource full."""
     release(ctx, contract)
-    if reserve(ctx, contract, plan) is not None:
-        usage = plan_usage(plan, ctx.now)
-        short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
-        ctx.record(
-            "capacity_overbooked",
-            {
-                "contract": contract.id,
-                "uses": [[s.use.resource, s.use.week.isoformat(), s.use.quantity] for s in short],
-            },
-            contract.order_id,
-        )
-        for use in usage:
-            ctx.session.add(
-                ReservationRow(
-                    contract_id=contract.id,
-                    plan_id=contract.plan_id,
-                    resource=use.resource,
-                    week=use.week,
-                    quantity=use.quantity,
-                    created_at=ctx.now,
-                )
-            )
-        ctx.session.flush()
+    reserve(ctx, contract, plan, anyway=True)
 
 
 def _plan(ctx: Context, contract: Contract) -> Plan:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from core.network.model import Delivery, Facility, Location, Network
+from core.network.model import Delivery, Location, Network
 from core.weave.capacity import LimitedIndex
-from core.weave.legs import Leg, Stop, leg_options
+from core.weave.legs import Leg, Stop, facility_stop, leg_options, origin_of
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.timing import own_minutes
 
@@ -82,22 +82,6 @@ class PlanCounter:
                     break
             per_design[design.id] = product
         return per_design[design.id]
-
-
-def facility_stop(network: Network, facility: Facility) -> Stop:
-    return Stop(facility.operator, facility.id, network.location_of_facility(facility))
-
-
-def origin_of(network: Network, source: Source) -> tuple[Stop, Delivery | None, str | None]:
-    """Where a source's goods start from, the sender's own delivery terms, and the sender:
-    a supplier's stock at its place (held stock: the holder's, with no delivery), or what a
-    facility made, at the facility."""
-    if type(source) is Bought:
-        offer = source.offer
-        stop = Stop(offer.supplier, None, network.location_of_offer(offer))
-        return stop, offer.delivery, offer.supplier
-    facility = source.facility
-    return facility_stop(network, facility), facility.delivery, facility.operator
 
 
 class Destinations:

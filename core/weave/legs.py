@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from math import ceil
 
 from core.network.geo import haversine_km
-from core.network.model import Delivery, Location, Network, Transport
+from core.network.model import Delivery, Facility, Location, Network, Transport
+from core.weave.sources import Bought, Source
 
 DELIVERY, VEHICLE, PICKUP = "delivery", "vehicle", "pickup"
 # A leg with an end nobody located (a buyer who registered in chat gives no address): no range
@@ -177,3 +178,22 @@ def _price(
         return None
     # To the cent: a price is what someone is paid, and sums of cents stay exact enough to read.
     return round(trips * ((per_trip or 0.0) + (per_km or 0.0) * (km or 0.0)), 2)
+
+
+# -- the ends of a leg: one rule for the weave, its oracle's counts and rebuilding a plan -------
+
+
+def facility_stop(network: Network, facility: Facility) -> Stop:
+    return Stop(facility.operator, facility.id, network.location_of_facility(facility))
+
+
+def origin_of(network: Network, source: Source) -> tuple[Stop, Delivery | None, str | None]:
+    """Where a source's goods start from, the sender's own delivery terms, and the sender:
+    a supplier's stock at its place (held stock: its holder's, sent on as the holder delivers),
+    or what a facility made, at the facility."""
+    if type(source) is Bought:
+        offer = source.offer
+        stop = Stop(offer.supplier, None, network.location_of_offer(offer))
+        return stop, offer.delivery, offer.supplier
+    facility = source.facility
+    return facility_stop(network, facility), facility.delivery, facility.operator

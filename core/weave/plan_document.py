@@ -11,7 +11,17 @@ own — the leg is taken as it was recorded, once its vehicle or carrier is know
 from __future__ import annotations
 
 from core.network.model import Delivery, Location, Network
-from core.weave.legs import ARRANGED, DELIVERY, PICKUP, VEHICLE, Leg, Stop, leg_options
+from core.weave.legs import (
+    ARRANGED,
+    DELIVERY,
+    PICKUP,
+    VEHICLE,
+    Leg,
+    Stop,
+    leg_options,
+    origin_of,
+)
+from core.weave.legs import facility_stop as place_of
 from core.weave.plan import PlanNode
 from core.weave.sources import (
     HELD,
@@ -107,17 +117,12 @@ def node_from_document(
 
 def origin_stop(network: Network, source: Source) -> Stop:
     """Where a node's goods start: the supplier's (or holder's) place, or the facility."""
-    if isinstance(source, Bought):
-        supplier = source.offer.supplier
-        participant = network.participants.get(supplier) if supplier else None
-        return Stop(supplier, None, participant.location if participant else None)
-    return facility_stop(network, source)
+    return origin_of(network, source)[0]
 
 
 def facility_stop(network: Network, source: Made) -> Stop:
     """The facility of a made node: where its inputs go, and where its goods start."""
-    facility = source.facility
-    return Stop(facility.operator, facility.id, network.location_of_facility(facility))
+    return place_of(network, source.facility)
 
 
 def buyer_stop(network: Network, buyer: str | None, deliver_to: Location | None = None) -> Stop:
@@ -141,10 +146,8 @@ def node_leg_options(
     network: Network, item: str, quantity: int, source: Source, destination: Stop
 ) -> tuple[Leg | None, ...]:
     """Every way to move a node's goods to `destination` (core.weave.legs.leg_options)."""
-    delivery, sender = sender_terms(source)
-    return leg_options(
-        network, item, quantity, origin_stop(network, source), destination, delivery, sender
-    )
+    origin, delivery, sender = origin_of(network, source)
+    return leg_options(network, item, quantity, origin, destination, delivery, sender)
 
 
 def _leg(
