@@ -40,6 +40,7 @@ test: install-dev $(EMULATOR)
 
 bench: install-dev
 	$(BIN)/python benchmarks/weave.py
+	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/chair_story.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/broker_floor.py

@@ -17,7 +17,6 @@ too.
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from functools import partial
 
 import project_paths  # noqa: F401 — the project on sys.path
 from layered_network import layered_network, top_item
+from peak_memory import peak_mb
 
 from core.network.model import Location
 from core.weave import Demand, SupplyIndex, Weave
@@ -104,7 +104,7 @@ def large_network(transport: bool) -> dict:
         "top10_s": best_s,
         "best_price": best[0].score[1],
         "legs": sum(node.leg is not None for node in best[0].nodes()),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_mb(),
     }
 
 

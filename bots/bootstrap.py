@@ -27,8 +27,8 @@ from sqlmodel import select
 from bots.conversation import notices
 from bots.conversation.conversation import ChatConversation
 from bots.conversation.settings import invite_days_from_environment
+from bots.network_cache import load_network_cached
 from bots.platforms import PLATFORM_NAMES, platform_senders
-from core.importers import load_network
 from core.service.bus import Services
 from core.service.commands import LoadNetwork
 from core.service.handlers import CHECKS, HANDLERS
@@ -117,7 +117,7 @@ class App:
         to_load = list(networks) or ([example] if empty and example is not None else [])
         if not to_load:
             return
-        loaded = load_network(to_load)
+        loaded = load_network_cached(to_load)
         if loaded.errors:
             raise NetworkProblem("\n".join(str(e) for e in loaded.errors))
         try:

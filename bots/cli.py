@@ -29,8 +29,8 @@ from bots.plan_view import (
     print_catalog,
     print_weave,
 )
-from core.frames import how_many
 from core.intents.dates import DateError, named_day
+from core.plan_counts import exact_text, how_many
 from core.risk.reliability import Reliability
 from core.service.weaving import due_window
 from core.weave import RANKINGS, Demand, Weave, WeaveError, orderable_catalog
@@ -117,8 +117,8 @@ def weave(
         document = {
             "item": found.id,
             "quantity": count,
-            "plan_count": str(total),
-            **({"plans_too_late": str(every - total)} if due is not None else {}),
+            "plan_count": exact_text(total),
+            **({"plans_too_late": exact_text(every - total)} if due is not None else {}),
             "plans": [plan_json(loaded, plan) for plan in plans],
         }
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)

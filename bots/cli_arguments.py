@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from bots.cli_output import err, fail
-from core.importers import load_network
+from bots.network_cache import load_network_cached
 from core.network.model import Item, Location, Network
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def read_network(paths: list[Path]) -> Network:
     """The network of these files; each diagnostic on a line of stderr, blocking ones in red."""
-    result = load_network(paths)
+    result = load_network_cached(paths)
     for diagnostic in result.diagnostics:
         tone = "red" if diagnostic in result.blocking_errors else "yellow"
         # Escaped: a diagnostic quotes the file, and a key like "[/bold]" is not markup.

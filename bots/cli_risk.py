@@ -16,6 +16,7 @@ from bots.cli_arguments import delivery_place, find_item, positive_int, read_cri
 from bots.cli_document import check_plot, percent, publish
 from bots.cli_options import JsonOption, NetworkOption, PlotOption
 from bots.cli_output import fail
+from core.plan_counts import exact_text, from_exact_text, how_many
 
 if TYPE_CHECKING:
     from core.network.model import Network
@@ -128,7 +129,7 @@ def risk_document(
         "deliver_to": None if place is None else {"lat": place.lat, "lon": place.lon},
         "buyer": buyer,
         "radius_km": radius_km,
-        "plan_count": str(total),
+        "plan_count": exact_text(total),
         "plans": plans,
         "single_points_of_failure": {
             kind: [{"id": r.id, "name": r.name} for r in resources]
@@ -150,11 +151,11 @@ def risk_document(
 
 def print_risk(console: Console, document: dict, network: Network) -> None:
     item = network.items[document["item"]]
-    total = int(document["plan_count"])
+    total = from_exact_text(document["plan_count"])
     wanted = f" meeting {', '.join(document['criteria'])}" if document["criteria"] else ""
     console.print(
-        f"[bold]{document['quantity']} × {escape(item.name)}[/]{wanted}: [bold]{total:,}[/] "
-        f"plan{'s' if total != 1 else ''} in this network",
+        f"[bold]{document['quantity']} × {escape(item.name)}[/]{wanted}: "
+        f"[bold]{how_many(total)}[/] plan{'s' if total != 1 else ''} in this network",
         highlight=False,
     )
     if not document["plans"]:

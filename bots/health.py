@@ -153,10 +153,13 @@ def matrix(settings: MatrixSettings, timeout: float) -> str:
 
 async def _matrix(settings: MatrixSettings, timeout: float) -> str:
     """The homeserver's /versions, then the credentials: a token is asked whoami; a password
-    logs in a device of the check's own, logged out again (no device is left behind)."""
+    logs in a device of the check's own, logged out again (no device is left behind): never
+    one of the olm devices, whose stores the running processes hold. Then whether E2E is on
+    and the device ids kept in MATRIX_STORE."""
     import aiohttp
 
     from bots.matrix.connection import MatrixLoginFailed, connect
+    from bots.matrix.devices import e2e_status
 
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
@@ -181,7 +184,10 @@ async def _matrix(settings: MatrixSettings, timeout: float) -> str:
             await client.logout()
     finally:
         await client.close()
-    return f"{settings.user} logged in on {settings.homeserver} (Matrix {versions[-1]})"
+    return (
+        f"{settings.user} logged in on {settings.homeserver} (Matrix {versions[-1]}); "
+        + e2e_status(settings)
+    )
 
 
 def _one_line(problem: BaseException) -> str:

@@ -7,8 +7,8 @@ import math
 from rich.console import Console
 from rich.markup import escape
 
-from core.frames import how_many
 from core.network.model import Item, Location, Network
+from core.plan_counts import exact_text, how_many
 from core.pricing import Equation, plan_equation
 from core.weave import CatalogEntry, Plan, PlanNode
 from core.weave.legs import ARRANGED, VEHICLE
@@ -124,7 +124,7 @@ def percent(share: float) -> str:
 
 def catalog_json(entries: list[CatalogEntry]) -> list[dict]:
     return [
-        {"item": e.item.id, "orderable": e.orderable, "plan_count": str(e.plan_count)}
+        {"item": e.item.id, "orderable": e.orderable, "plan_count": exact_text(e.plan_count)}
         for e in entries
     ]
 

@@ -189,14 +189,6 @@ def negotiation_frame(
     )
 
 
-def how_many(count: int) -> str:
-    """Exact below a trillion; beyond, the order of magnitude people can read."""
-    if count < 10**12:
-        return f"{count:,}"
-    text = str(count)
-    return f"{text[0]}.{text[1:3]}×10^{len(text) - 1}"
-
-
 def short_equation(text: str, limit: int = 120) -> str:
     """`P = K + 4·L + … (212 terms)` when the whole would not fit in a chat line."""
     if len(text) <= limit:

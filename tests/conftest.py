@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,15 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLES = PROJECT / "examples"
 CORPUS = PROJECT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def network_cache(tmp_path_factory) -> Path:
+    """Networks parsed by the tests, and by the `scis` they start, are cached in the run's own
+    folder, not in the user's cache (bots/network_cache.py)."""
+    folder = tmp_path_factory.mktemp("network-cache")
+    os.environ["SCIS_CACHE_DIR"] = str(folder)
+    return folder
 
 
 @pytest.fixture

@@ -38,22 +38,35 @@ from workers.sweeper import stale_work
 
 log = logging.getLogger(__name__)
 
+# Orders one disruption message analyses together: large enough to share the network's reads,
+# small enough that two workers share a large disruption and a retry redoes little.
+DISRUPTION_BATCH = 20
+
 
 class Actors:
     """SCIS's Dramatiq actors on `broker`, acting on `services` and sending with `senders` (the
     outbox's, by platform: a dict the caller may fill later, as `scis serve` does once its chat
     front ends are up)."""
 
-    def __init__(self, broker: dramatiq.Broker, services: Services, senders: dict[str, Sender]):
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        services: Services,
+        senders: dict[str, Sender],
+        disruption_batch: int = DISRUPTION_BATCH,
+    ):
+        if disruption_batch < 1:
+            raise ValueError("a disruption batch holds at least one order")
         self.broker = broker
         self.services = services
         self.senders = senders
+        self.disruption_batch = disruption_batch
         actor = self._declare
         self.weave_order = actor(self._weave_order, "weave_order", time_limit=30 * 60 * 1000)
         self.apply_inbound = actor(self._apply_inbound, "apply_inbound")
         self.analyse_disruption = actor(self._analyse_disruption, "analyse_disruption")
-        self.analyse_disruption_order = actor(
-            self._analyse_disruption_order, "analyse_disruption_order", time_limit=10 * 60 * 1000
+        self.analyse_disruption_orders = actor(
+            self._analyse_disruption_orders, "analyse_disruption_orders", time_limit=10 * 60 * 1000
         )
         self.match_intent = actor(self._match_intent, "match_intent")
         self.sync_dependent_demand = actor(self._sync_dependent_demand, "sync_dependent_demand")
@@ -157,12 +170,32 @@ class Actors:
             log.warning("inbound message %s: next try not queued (%s)", inbound_id, _named(lost))
 
     def _analyse_disruption(self, disruption_id: int) -> None:
-        """Fan out: one message per affected order, so that many workers share a large one."""
-        for order_id in self.services.handle(AffectedOrders(disruption_id)).value:
-            self.analyse_disruption_order.send(disruption_id, order_id)
+        """Fan out: one message per batch of affected orders, so that many workers share a large
+        disruption while each batch reads the network and what else the orders share once."""
+        affected = self.services.handle(AffectedOrders(disruption_id)).value
+        for start in range(0, len(affected), self.disruption_batch):
+            batch = affected[start : start + self.disruption_batch]
+            self.analyse_disruption_orders.send(disruption_id, batch)
 
-    def _analyse_disruption_order(self, disruption_id: int, order_id: int) -> None:
-        self.deliver_results(self.services.handle(AnalyseDisruption(disruption_id, order_id)))
+    def _analyse_disruption_orders(self, disruption_id: int, order_ids: list[int]) -> None:
+        """A batch that fails is sent again as one message per order, so that an order that
+        cannot be analysed holds up none of the others; that order alone is then retried. The
+        batch's orders handled meanwhile are skipped (AnalyseDisruption is once per order)."""
+        try:
+            analysed = self.services.handle(AnalyseDisruption(disruption_id, tuple(order_ids)))
+        except Exception as problem:
+            if len(order_ids) == 1:
+                raise
+            log.warning(
+                "disruption %s: a batch of %d orders failed (%s); analysing them one by one",
+                disruption_id,
+                len(order_ids),
+                _named(problem),
+            )
+            for order_id in order_ids:
+                self.analyse_disruption_orders.send(disruption_id, [order_id])
+            return
+        self.deliver_results(analysed)
 
     def _match_intent(self, intent_id: int) -> None:
         self.deliver_results(self.services.handle(MatchIntent(intent_id)))

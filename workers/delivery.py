@@ -1,23 +1,29 @@
 """Draining the outbox: a participant's pending messages, oldest first, one at a time.
 
-Each message is claimed (claimed_at set and committed, under the recipient's row lock), sent
-outside any transaction, and marked sent in a short transaction of its own. A crash anywhere
-repeats at most the one message that was claimed and maybe sent; everything before it is
-marked sent, everything after it was never touched. While a message's claim is fresh, no other
-worker sends to that recipient, so each person's messages leave in order; a claim older than
-the claim time (a worker that died with it) is taken over, found again by the sweeper. A
-platform's rate limit parks the recipient until the time it names; nothing is dropped.
+The recipient's pending messages are read once (again only when those run out) and the chat
+account they go to once per drain. Each message is claimed (claimed_at set and committed)
+before it is sent outside any transaction; the short transaction that marks it sent claims the
+next one, or finds that nothing more waits. The first claim is made under the recipient's row
+lock, and every claim only of a message no other worker holds. A crash anywhere repeats at most
+the one message that was claimed and maybe sent; everything before it is marked sent,
+everything after it was never touched. While a message's claim is fresh, no other worker sends
+to that recipient, so each person's messages leave in order; a claim older than the claim time
+(a worker that died with it) is taken over, found again by the sweeper. A platform's rate limit
+parks the recipient until the time it names; nothing is dropped.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.service.bus import Services
 from core.store.database import writing
@@ -28,6 +34,46 @@ from workers.senders import Outgoing, PermanentFailure, RateLimited, Sender
 # Longer than any send may take (the Matrix sender waits up to 90 s): a claim this old belongs
 # to a worker that died, and its message is sent again.
 CLAIM_SECONDS = 120.0
+BATCH = 100  # pending messages of one recipient read at once
+
+# The hot path goes through SQLAlchemy Core, not the ORM, with statements built once (building
+# one costs more CPU than running it).
+OUTBOX = Notification.__table__
+_LOCK_RECIPIENT = (
+    select(ParticipantRow.id).where(ParticipantRow.id == bindparam("recipient")).with_for_update()
+)
+_PENDING = (
+    select(
+        OUTBOX.c.id,
+        OUTBOX.c.text,
+        OUTBOX.c.kind,
+        OUTBOX.c.order_id,
+        OUTBOX.c.payload,
+        OUTBOX.c.claimed_at,
+        OUTBOX.c.not_before,
+    )
+    .where(OUTBOX.c.participant_id == bindparam("recipient"), OUTBOX.c.status == "pending")
+    .order_by(OUTBOX.c.id)
+    .limit(BATCH)
+)
+_ACCOUNTS = select(ChatIdentity.platform, ChatIdentity.address).where(
+    ChatIdentity.participant_id == bindparam("recipient")
+)
+_CLAIM = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.id == bindparam("message"),
+        OUTBOX.c.status == "pending",
+        # Not a message another worker claimed since it was read.
+        or_(OUTBOX.c.claimed_at.is_(None), OUTBOX.c.claimed_at <= bindparam("stale_before")),
+    )
+    .values(attempts=OUTBOX.c.attempts + 1, claimed_at=bindparam("now"))
+)
+_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("message"))
+    .values(status="sent", sent_at=bindparam("now"), platform=bindparam("sent_on"))
+)
 
 
 def claim_seconds(environ=os.environ) -> float:
@@ -49,6 +95,89 @@ class Claimed:
     address: str
 
 
+NOWHERE = "no chat account this SCIS can reach"
+# How a send went: for the caller to record (SENT), or recorded already.
+SENT, FAILED, PARKED = "sent", "failed", "parked"
+
+
+class _Drain:
+    """One recipient's drain: their pending messages as read, and where they go."""
+
+    def __init__(
+        self,
+        services: Services,
+        senders: dict[str, Sender],
+        participant_id: str,
+        stale: timedelta,
+        drained: Drained,
+    ):
+        self.services, self.senders, self.participant_id = services, senders, participant_id
+        self.stale, self.drained = stale, drained
+        self.pending: deque[Row] = deque()
+        self.route: tuple[Sender, str] | None = None
+        self.routed = False
+
+    def first(self) -> Claimed | str | None:
+        """The oldest pending message, claimed under the recipient's lock; NOWHERE when it can
+        go nowhere; None when there is nothing to send now."""
+        with writing(self.services.engine).begin() as connection:
+            connection.execute(_LOCK_RECIPIENT, {"recipient": self.participant_id}).first()
+            self.pending = deque(self._read(connection))
+            return self._claim(connection)
+
+    def sent_then_next(self, claimed: Claimed) -> Claimed | str | None:
+        """`claimed` marked sent, and the next message claimed, in one transaction. A
+        connection lost just now (a restarted or failed-over database) is tried once more on a
+        new one: the message is out, and only this commit stands between it and a duplicate."""
+        for attempt in (1, 2):
+            try:
+                with writing(self.services.engine).begin() as connection:
+                    sent = {
+                        "message": claimed.outgoing.id,
+                        "now": self.services.clock(),
+                        "sent_on": claimed.sender.platform,
+                    }
+                    connection.execute(_SENT, sent)
+                    if self.pending and self.pending[0].id == claimed.outgoing.id:
+                        self.pending.popleft()
+                    if not self.pending:  # what came meanwhile
+                        self.pending = deque(self._read(connection))
+                    return self._claim(connection)
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read(self, connection: Connection) -> list[Row]:
+        return list(connection.execute(_PENDING, {"recipient": self.participant_id}))
+
+    def _claim(self, connection: Connection) -> Claimed | str | None:
+        if not self.pending:
+            return None
+        message, now = self.pending[0], self.services.clock()
+        if message.claimed_at is not None and message.claimed_at > now - self.stale:
+            return None  # another worker is sending it; what follows waits for it, in order
+        if message.not_before is not None and message.not_before > now:
+            self.drained.retry_after = (message.not_before - now).total_seconds()
+            return None
+        if not self.routed:
+            self.route = _route(
+                connection, self.services.platforms, self.senders, self.participant_id
+            )
+            self.routed = True
+        if self.route is None:
+            return NOWHERE
+        claim = {"message": message.id, "now": now, "stale_before": now - self.stale}
+        taken = connection.execute(_CLAIM, claim).rowcount
+        if not taken:
+            return None
+        sender, address = self.route
+        outgoing = Outgoing(
+            message.id, message.text, message.kind, message.order_id, message.payload
+        )
+        return Claimed(outgoing, sender, address)
+
+
 def deliver_pending(
     services: Services,
     senders: dict[str, Sender],
@@ -59,54 +188,26 @@ def deliver_pending(
     another worker is sending to them; `claim_for`: seconds after which a claim is stale."""
     stale = timedelta(seconds=claim_seconds() if claim_for is None else claim_for)
     drained = Drained()
-    while True:
-        with Session(writing(services.engine)) as session, session.begin():
-            claimed = _claim(services, session, senders, participant_id, stale, drained)
-        if claimed is None:
-            return drained
-        if claimed is True:  # a message that could go nowhere, recorded as failed
+    drain = _Drain(services, senders, participant_id, stale, drained)
+    claimed = drain.first()
+    while claimed is not None:
+        if claimed == NOWHERE:
+            _settle(services, drain.pending.popleft().id, _nowhere(drained))
+            claimed = drain.first()
             continue
-        if not _send(services, claimed, drained):
+        went = _send(services, claimed, drained)
+        if went == SENT:
+            claimed = drain.sent_then_next(claimed)
+        elif went == FAILED:
+            claimed = drain.first()
+        else:
             return drained
+    return drained
 
 
-def _claim(services, session: Session, senders, participant_id, stale: timedelta, drained):
-    """The recipient's oldest pending message, claimed; True when it failed without a send;
-    None when there is nothing to send now."""
-    # The recipient's row is the lock under which one message at a time is claimed.
-    session.exec(
-        select(ParticipantRow.id).where(ParticipantRow.id == participant_id).with_for_update()
-    ).first()
-    message = session.exec(
-        select(Notification)
-        .where(Notification.participant_id == participant_id, Notification.status == "pending")
-        .order_by(Notification.id)
-        .limit(1)
-    ).first()
-    if message is None:
-        return None
-    now = services.clock()
-    if message.claimed_at is not None and message.claimed_at > now - stale:
-        return None  # another worker is sending it; what follows waits for it, in order
-    if message.not_before is not None and message.not_before > now:
-        drained.retry_after = (message.not_before - now).total_seconds()
-        return None
-    message.attempts += 1
-    session.add(message)
-    route = _route(session, services, senders, participant_id)
-    if route is None:
-        message_out("none", "failed")
-        drained.failed += 1
-        drained.told |= _fail(session, message, now, "no chat account this SCIS can reach")
-        return True
-    message.claimed_at = now
-    sender, address = route
-    outgoing = Outgoing(message.id, message.text, message.kind, message.order_id, message.payload)
-    return Claimed(outgoing, sender, address)
-
-
-def _send(services: Services, claimed: Claimed, drained: Drained) -> bool:
-    """Sends one claimed message and records how it went; whether to go on with the next."""
+def _send(services: Services, claimed: Claimed, drained: Drained) -> str:
+    """Sends one claimed message: SENT (for the caller to record), FAILED for good (recorded),
+    or PARKED by a rate limit (recorded)."""
     sender = claimed.sender
     try:
         sender.send(claimed.address, claimed.outgoing)
@@ -120,7 +221,7 @@ def _send(services: Services, claimed: Claimed, drained: Drained) -> bool:
 
         _settle(services, claimed.outgoing.id, park)
         drained.retry_after = wait
-        return False
+        return PARKED
     except PermanentFailure as failure:
         message_out(sender.platform, "failed")
         drained.failed += 1
@@ -130,19 +231,26 @@ def _send(services: Services, claimed: Claimed, drained: Drained) -> bool:
             drained.told |= _fail(session, message, now, reason)
 
         _settle(services, claimed.outgoing.id, fail)
-        return True
+        return FAILED
     except Exception:  # tried again by the actor's retry, at once: the claim is given back
         message_out(sender.platform, "failed")
         _settle(services, claimed.outgoing.id, _unclaim)
         raise
     message_out(sender.platform, "sent")
-
-    def sent(session, message, now):
-        message.status, message.sent_at, message.platform = "sent", now, sender.platform
-
-    _settle(services, claimed.outgoing.id, sent)
     drained.sent += 1
-    return True
+    return SENT
+
+
+def _nowhere(drained: Drained) -> Callable[[Session, Notification, datetime], None]:
+    """A message that can go nowhere: recorded as failed, the coordinators told."""
+
+    def fail(session, message, now):
+        message.attempts += 1
+        message_out("none", "failed")
+        drained.failed += 1
+        drained.told |= _fail(session, message, now, NOWHERE)
+
+    return fail
 
 
 def _unclaim(session: Session, message: Notification, now: datetime) -> None:
@@ -169,12 +277,13 @@ def _settle(
                 raise
 
 
-def _route(session: Session, services: Services, senders: dict[str, Sender], participant_id: str):
-    identities = session.exec(
-        select(ChatIdentity).where(ChatIdentity.participant_id == participant_id)
-    ).all()
-    by_platform = {i.platform: i.address for i in identities}
-    for platform in services.platforms:  # in delivery preference
+def _route(
+    connection: Connection, platforms: tuple[str, ...], senders: dict[str, Sender], recipient: str
+) -> tuple[Sender, str] | None:
+    """The sender and address of the recipient's messages: the first platform, in delivery
+    preference, they have an account on and a sender exists for; None when there is none."""
+    by_platform = dict(connection.execute(_ACCOUNTS, {"recipient": recipient}).all())
+    for platform in platforms:  # in delivery preference
         if platform in by_platform and platform in senders:
             return senders[platform], by_platform[platform]
     return None
@@ -188,7 +297,7 @@ def _fail(session: Session, message: Notification, now, reason: str) -> set[str]
     if message.kind != "delivery_failed":  # a coordinator's own failure is only recorded
         coordinators = [
             p.id
-            for p in session.exec(select(ParticipantRow))
+            for p in session.scalars(select(ParticipantRow))
             if "coordinator" in p.roles and p.id != message.participant_id
         ]
         for coordinator in coordinators:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.network.model import Network
+from core.plan_counts import from_exact_text, how_many
 from core.service.disruptions import resource_name
 from core.service.listings import OrderEvents
 from core.service.results import Refused
@@ -79,9 +80,9 @@ def _said(network: Network, names: dict[str, str], event: EventRow) -> str:
     if kind == "order_placed":
         return "ordered " + ", ".join(f"{q} × {name(i)}" for i, q in data.get("lines", []))
     if kind in ("order_woven", "rewoven"):
-        count = int(data.get("plan_count") or 0)
+        count = from_exact_text(data.get("plan_count") or "0")
         again = " again" if kind == "rewoven" else ""
-        return f"found{again} {count:,} way{'s' if count != 1 else ''} to deliver it"
+        return f"found{again} {how_many(count)} way{'s' if count != 1 else ''} to deliver it"
     if kind == "plan_chosen":
         return f"chose plan {data.get('rank')}"
     if kind == "agreed":

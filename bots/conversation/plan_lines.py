@@ -146,20 +146,22 @@ def plan_lines(plans: Sequence[PlanLine], chosen: int | None = None) -> list[str
             whos = trial
             for i in alike:
                 detail[i] = level
+    # A plan that changes little of another says only what it changes, so the eye finds the
+    # difference: "as plan 1, but headband Fab Lab Santurce". Plans that still read alike
+    # once cut are told from the first of them, with ids; the others from the first listed.
+    ordered = next((p.item for p in plans[0].parts if p.depth == 0), "") if plans else ""
+    told = set()
     for group in _groups(whos):
         first = plans[group[0]]
         for i in group[1:]:
-            whos[i] = f"like plan {first.rank} but " + who_text(
-                [p for p in plans[i].parts if p not in first.parts], 2
-            )
-    # A plan that changes little of the first listed says only what it changes, so the eye
-    # finds the difference: "as plan 1, but headband Fab Lab Santurce".
+            changed = [p for p in plans[i].parts if p not in first.parts]
+            whos[i] = f"as plan {first.rank}, but " + who_text(changed, 2, ordered)
+            told.add(i)
     if plans:
         first = plans[0]
-        ordered = next((p.item for p in first.parts if p.depth == 0), "")
         for i, plan in enumerate(plans[1:], start=1):
             changed = [p for p in plan.parts if p not in first.parts]
-            if changed and 2 * len(changed) < len(plan.parts) and not whos[i].startswith("like"):
+            if changed and 2 * len(changed) < len(plan.parts) and i not in told:
                 whos[i] = f"as plan {first.rank}, but " + who_text(changed, detail[i], ordered)
     lines = []
     for plan, who in zip(plans, whos, strict=True):

@@ -10,7 +10,7 @@ from bots.conversation.history import HistoryPage
 from bots.conversation.messages import Button, Picture, Reply
 from bots.conversation.next_steps import command_text
 from bots.conversation.plan_lines import plan_lines
-from core.frames import how_many
+from core.plan_counts import how_many
 from core.service.commands import AcceptMatch, Agree, AssertStage, ChoosePlan
 from core.service.intents import IntentLine, MatchLine
 from core.service.lifecycle import DESCRIBED, STUCK, OrderStatus

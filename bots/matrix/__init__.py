@@ -1,8 +1,9 @@
 """The Matrix front end (matrix-nio): the adapter that answers people in their rooms, the order
 rooms where an order's parties talk, and the `Sender` the delivery workers use.
 
-One module, one purpose: `settings` (the environment), `connection` (log in), `memory` (what
-survives a restart, in the PlatformState table), `rendering` (a reply as Matrix content),
+One module, one purpose: `settings` (the environment), `devices` (one olm device per process,
+for encrypted rooms), `connection` (log in), `memory` (what survives a restart, in the
+PlatformState table), `rendering` (a reply as Matrix content),
 `posting` (putting content in a room, uploads, errors), `invites`, `adapter` (the sync loop),
 `order_rooms`, `direct_rooms`, `sender`.
 """

@@ -12,6 +12,14 @@ stream but answers only its shard's rooms and invites, and keeps its own positio
 An image (m.image) is a photo that proves a stage (bots/conversation/photos.py): downloaded
 from the homeserver, its caption the command — the body, when it is not just the file's name.
 
+End-to-end encrypted rooms (with MatrixSettings.store): the adapter reads and writes them on the
+olm device of its slot (bots/matrix/devices.py). nio keeps rooms (members, encryption) in memory
+only, so every start begins with one full sync to learn them; the stored position is kept.
+A message the bot cannot decrypt (its room key has not reached the bot's device) is answered
+once per room with what to do, its key is asked of the sender's devices, and the message is
+answered when the key comes (kept in this process until then: a restart forgets it, and the
+person is asked to send it again). Without a store, an encrypted room is told SCIS cannot read it.
+
 In an order's room, anyone who joins or is invited without being one of the order's readers
 (let in by someone else, or by a room made before only the bot could invite) is removed at once.
 """
@@ -25,18 +33,22 @@ import re
 from nio import (
     AsyncClient,
     DownloadError,
+    EncryptionError,
     MegolmEvent,
+    RoomEncryptedImage,
     RoomMemberEvent,
     RoomMessageImage,
     RoomMessagesResponse,
     RoomMessageText,
     SyncResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy.engine import Engine
 
 from bots.conversation.declarations import BY_NAME
 from bots.conversation.messages import Conversation, Incoming, Photo, Reply
 from bots.matrix.connection import MatrixLoginFailed, connect
+from bots.matrix.devices import ask_for_key, keep_keys, take_serve_slot
 from bots.matrix.invites import answer_invite
 from bots.matrix.memory import NEXT_BATCH, Memory, sync_position_key
 from bots.matrix.order_rooms import PRESENT, OrderRooms, order_of, readers
@@ -56,6 +68,11 @@ ENCRYPTED = (
     "Messages in this room are end-to-end encrypted, and SCIS cannot read them. "
     "Please talk to me in a room without encryption."
 )
+UNREADABLE = (
+    "I could not read your last message: its key has not reached me yet. I asked your device "
+    "for it; if nothing happens in a minute, please send it again."
+)
+WAITING_PER_ROOM = 50  # unreadable messages kept for their keys, the newest
 BROKEN = "Sorry, that could not be handled. Please try again in a moment."
 # A body that only names the file (what clients send for an image without a caption).
 FILE_NAME = re.compile(r"^[^\s/]+\.(jpe?g|png|gif|webp|heic|heif|bmp|tiff?)$", re.IGNORECASE)
@@ -93,19 +110,30 @@ class MatrixAdapter:
         self.since: str | None = None
         self._orders: dict[str, int] = {}  # order rooms seen: a room never changes its order
         self._order_rooms = OrderRooms(client, self.memory)
+        # Messages waiting for their room key, by room and event id; and the rooms told so.
+        self._unreadable: dict[str, dict[str, MegolmEvent]] = {}
+        self._told_unreadable: set[str] = set()
 
     async def start(self) -> None:
-        """Take up the stored position, or on the first start the present one."""
-        self.since = await asyncio.to_thread(self.memory.get, self.position_key)
-        if self.since is None:
-            answer = await self._sync(timeout_ms=0, timeline_limit=1)
-            await self._answer_invites(answer)
-            await self._remember(answer.next_batch)
+        """Take up the stored position, or on the first start the present one. With E2E, a
+        full sync first in any case: it tells nio the rooms, their members and encryption."""
+        stored = await asyncio.to_thread(self.memory.get, self.position_key)
+        if stored is None or self.client.olm is not None:
+            present = await self._sync(timeout_ms=0, timeline_limit=1)
+            await keep_keys(self.client)
+            if stored is None:
+                await self._answer_invites(present)
+                await self._remember(present.next_batch)
+                return
+        self.since = stored
 
     async def answer(self, batch: SyncResponse) -> None:
-        """Invites, then every room's messages (this shard's); then the position is
-        remembered."""
+        """Invites, the messages whose keys came, then every room's messages (this shard's);
+        then the position is remembered."""
+        await keep_keys(self.client)
         await self._answer_invites(batch)
+        if batch.to_device_events:  # room keys come that way
+            await self._read_late()
         rooms = [
             self._answer_room(room_id, await self._timeline(room_id, info.timeline))
             for room_id, info in batch.rooms.join.items()
@@ -196,16 +224,49 @@ class MatrixAdapter:
         for event in events:
             if getattr(event, "sender", None) == self.client.user_id:
                 continue
-            if isinstance(event, MegolmEvent) and not told_encrypted:
+            if isinstance(event, MegolmEvent) and self.client.olm is not None:
+                await self._try(room_id, event, self._cannot_read(room_id, event))
+            elif isinstance(event, MegolmEvent) and not told_encrypted:
                 told_encrypted = True
                 notice = patiently(lambda: post(self.client, room_id, text_content(ENCRYPTED)))
                 await self._try(room_id, event, notice)
             elif isinstance(event, RoomMessageText) and not _is_edit(event):
                 await self._try(room_id, event, self._answer(room_id, event))
-            elif isinstance(event, RoomMessageImage) and not _is_edit(event):
+            elif isinstance(event, RoomMessageImage | RoomEncryptedImage) and not _is_edit(event):
                 await self._try(room_id, event, self._answer_image(room_id, event))
             elif isinstance(event, RoomMemberEvent) and event.membership in PRESENT:
                 await self._try(room_id, event, self._admit(room_id, event.state_key))
+
+    async def _cannot_read(self, room_id: str, event: MegolmEvent) -> None:
+        """Its room key has not come: kept until it does, asked for, and the room told once."""
+        waiting = self._unreadable.setdefault(room_id, {})
+        asked = any(other.session_id == event.session_id for other in waiting.values())
+        event.room_id = room_id  # nio decrypts by it (a gap's events may come without it)
+        waiting[event.event_id] = event
+        while len(waiting) > WAITING_PER_ROOM:
+            del waiting[next(iter(waiting))]
+        if not asked:
+            await ask_for_key(self.client, event)
+        if room_id not in self._told_unreadable:
+            self._told_unreadable.add(room_id)
+            await patiently(lambda: post(self.client, room_id, text_content(UNREADABLE)))
+
+    async def _read_late(self) -> None:
+        """The waiting messages whose keys have come, answered in the order they were sent; a
+        room with none left waiting may be told again next time."""
+        for room_id, waiting in list(self._unreadable.items()):
+            readable = []
+            for event_id, event in list(waiting.items()):
+                try:
+                    readable.append(self.client.decrypt_event(event))
+                except EncryptionError:
+                    continue
+                del waiting[event_id]
+            if not waiting:
+                del self._unreadable[room_id]
+                self._told_unreadable.discard(room_id)
+            if readable:
+                await self._answer_room(room_id, readable)
 
     async def _admit(self, room_id: str, user: str) -> None:
         """Someone joined or was invited: in an order's room they stay only if they may read
@@ -218,8 +279,11 @@ class MatrixAdapter:
         if allowed is not None and user not in allowed.now:
             await self._order_rooms.remove(room_id, user, allowed.reason(order_id, user))
 
-    async def _answer_image(self, room_id: str, event: RoomMessageImage) -> None:
-        """An image: a photo proving a stage, its caption the command (none: SCIS asks)."""
+    async def _answer_image(
+        self, room_id: str, event: RoomMessageImage | RoomEncryptedImage
+    ) -> None:
+        """An image: a photo proving a stage, its caption the command (none: SCIS asks). In an
+        encrypted room the media is encrypted too, its key in the event."""
         content = event.source.get("content", {})
         info = content.get("info") or {}
         size = info.get("size") if isinstance(info.get("size"), int) else None
@@ -231,6 +295,8 @@ class MatrixAdapter:
                 await post_reply(self.client, room_id, Reply(BROKEN))
                 return
             data = answer.body
+            if isinstance(event, RoomEncryptedImage):
+                data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
         content_type = info.get("mimetype") or "image/jpeg"
         photo = Photo(data, str(content_type), event.url, size)
         await self._answer(room_id, event, caption(content), photo)
@@ -334,11 +400,16 @@ async def run_matrix(
 ) -> None:
     """What `scis serve` runs for Matrix: log in, answer until `stop_event` is set, log out of
     nothing (a password login's device stays, so its position in the stream stays valid)."""
-    client = await connect(settings, patient=True)
-    if not settings.shard.whole:
-        log.info("answering Matrix shard %s of the bot's rooms", settings.shard)
+    slot = take_serve_slot(settings.store, settings.shard) if settings.e2e else None
     try:
-        adapter = MatrixAdapter(client, conversation, engine, shard=settings.shard)
-        await adapter.run(stop_event)  # run() starts it
+        client = await connect(settings, patient=True, slot=slot)
+        if not settings.shard.whole:
+            log.info("answering Matrix shard %s of the bot's rooms", settings.shard)
+        try:
+            adapter = MatrixAdapter(client, conversation, engine, shard=settings.shard)
+            await adapter.run(stop_event)  # run() starts it
+        finally:
+            await client.close()
     finally:
-        await client.close()
+        if slot is not None:
+            slot.release()

@@ -15,6 +15,7 @@ from nio import (
 from nio.api import RoomVisibility
 
 from bots.matrix.memory import Memory
+from bots.matrix.order_rooms import encryption_state
 from bots.matrix.posting import checked, refusal
 from workers.senders import PermanentFailure
 
@@ -59,6 +60,7 @@ class DirectRooms:
                 is_direct=True,
                 preset=RoomPreset.trusted_private_chat,
                 invite=[user_id],
+                initial_state=encryption_state(self.client),  # as people's clients make them
             ),
             f"open a direct room with {user_id}",
         )

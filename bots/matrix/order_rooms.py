@@ -7,6 +7,13 @@ plan's parties, coordinators). The bot alone may invite, kick or change the room
 members talk. History is visible from joining, so a newcomer does not read what was said before
 them. Whoever is there without being a reader (released by a re-plan, or let in by someone
 else) is removed with a reason.
+
+With end-to-end encryption on (the client has an olm device), a new order room is encrypted from
+its creation. The room key is rotated whenever its members change: nio drops the room's outbound
+session when it syncs a membership change, and the next message shares a new one with the
+members' devices then present — a removed party cannot read what is said after they left.
+A room made unencrypted stays so (encryption cannot be turned off again, nor on mid-thread
+without warning).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ GUARDED_EVENTS = (
     "m.room.encryption",
     "m.room.pinned_events",
 )
+MEGOLM = "m.megolm.v1.aes-sha2"
 HISTORY = "joined"  # a member reads from the moment they joined, not what came before
 JOIN_RULE = "invite"
 ENDED_PART = (
@@ -245,6 +253,7 @@ class OrderRooms:
                     initial_state=[
                         _state_event("m.room.history_visibility", history_visibility=HISTORY),
                         _state_event("m.room.join_rules", join_rule=JOIN_RULE),
+                        *encryption_state(self.client),
                     ],
                     power_level_override=power_levels(),
                 ),
@@ -275,6 +284,13 @@ class OrderRooms:
             await patiently(invite)
         except Exception as exc:  # one party out of reach must not keep the others out
             log.warning("could not invite %s to %s: %s", party, room_id, exc)
+
+
+def encryption_state(client: AsyncClient) -> list[dict]:
+    """The initial state that makes a new room encrypted, when the client can encrypt."""
+    if client.olm is None:
+        return []
+    return [_state_event("m.room.encryption", algorithm=MEGOLM)]
 
 
 def _state_event(event_type: str, **content) -> dict:

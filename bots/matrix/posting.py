@@ -13,7 +13,8 @@ import logging
 
 from nio import AsyncClient, ErrorResponse, RoomTypingResponse
 
-from bots.conversation.messages import Picture, Reply
+from bots.conversation.messages import Reply
+from bots.matrix.devices import is_encrypted
 from bots.matrix.rendering import image_content, text_content
 from workers.senders import PermanentFailure, RateLimited
 
@@ -50,31 +51,30 @@ def checked(answer, doing: str):
 async def post(client: AsyncClient, room_id: str, content: dict, txn_id: str | None = None) -> str:
     """The event id. A `txn_id` makes a repeat of the same send a no-op on the homeserver
     (for as long as it remembers transactions): a crash between sending and recording the
-    send does not post twice if the retry comes soon."""
-    answer = await client.room_send(room_id, "m.room.message", content, tx_id=txn_id)
+    send does not post twice if the retry comes soon. In an encrypted room nio shares the room
+    key with the members' devices first, trusting them on first use (bots/matrix/devices.py)."""
+    answer = await client.room_send(
+        room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+    )
     return checked(answer, f"post in {room_id}").event_id
 
 
-async def upload_png(client: AsyncClient, picture: Picture) -> str:
-    """The mxc:// URL of the picture in the homeserver's media repository."""
-    answer, _keys = await client.upload(
-        lambda _limited, _timeouts: io.BytesIO(picture.png),  # a retry needs a fresh stream
-        content_type="image/png",
-        filename=picture.filename,
-        filesize=len(picture.png),
-    )
-    return checked(answer, f"upload {picture.filename}").content_uri
-
-
-async def upload(client: AsyncClient, data: bytes, content_type: str, filename: str) -> str:
-    """The mxc:// URL of any media (a photo kept as evidence) in the homeserver's repository."""
-    answer, _keys = await client.upload(
+async def upload(
+    client: AsyncClient, room_id: str, data: bytes, content_type: str, filename: str
+) -> dict:
+    """Media (a picture, a photo kept as evidence) in the homeserver's repository, for the
+    room: where to find it, as an m.image's content says it — `url`, or in an encrypted room
+    `file` (the encrypted media's URL with the key to read it)."""
+    encrypt = is_encrypted(client, room_id)
+    answer, keys = await client.upload(
         lambda _limited, _timeouts: io.BytesIO(data),  # a retry needs a fresh stream
         content_type=content_type,
         filename=filename,
         filesize=len(data),
+        encrypt=encrypt,
     )
-    return checked(answer, f"upload {filename}").content_uri
+    mxc = checked(answer, f"upload {filename}").content_uri
+    return {"file": {"url": mxc, "mimetype": content_type, **keys}} if encrypt else {"url": mxc}
 
 
 async def post_reply(client: AsyncClient, room_id: str, reply: Reply) -> list[str]:
@@ -86,8 +86,10 @@ async def post_reply(client: AsyncClient, room_id: str, reply: Reply) -> list[st
         events.append(await patiently(lambda: post(client, room_id, text)))
     if reply.picture is not None:
         picture = reply.picture
-        mxc = await patiently(lambda: upload_png(client, picture))
-        image = image_content(picture, mxc)
+        media = await patiently(
+            lambda: upload(client, room_id, picture.png, "image/png", picture.filename)
+        )
+        image = image_content(picture, media)
         events.append(await patiently(lambda: post(client, room_id, image)))
     return events
 

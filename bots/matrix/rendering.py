@@ -32,23 +32,24 @@ def text_content(
     return {"msgtype": msgtype, "body": body, "format": HTML, "formatted_body": html}
 
 
-def image_content(picture: Picture, mxc: str) -> dict:
-    """An m.image pointing at media already uploaded to the homeserver."""
+def image_content(picture: Picture, media: dict) -> dict:
+    """An m.image pointing at media already uploaded to the homeserver (`media`: its `url`, or
+    its `file` when encrypted)."""
     info: dict = {"mimetype": "image/png", "size": len(picture.png)}
     size = png_size(picture.png)
     if size is not None:
         info["w"], info["h"] = size
-    content = {"msgtype": "m.image", "body": picture.caption or picture.filename, "url": mxc}
+    content = {"msgtype": "m.image", "body": picture.caption or picture.filename, **media}
     if picture.caption:  # Matrix 1.10 captions: the body is the caption when a filename is set
         content["filename"] = picture.filename
     content["info"] = info
     return content
 
 
-def photo_content(filename: str, content_type: str, size: int, mxc: str) -> dict:
+def photo_content(filename: str, content_type: str, size: int, media: dict) -> dict:
     """An m.image of a photo (not a PNG made here): its file's name as the body."""
     info = {"mimetype": content_type, "size": size}
-    return {"msgtype": "m.image", "body": filename, "url": mxc, "info": info}
+    return {"msgtype": "m.image", "body": filename, **media, "info": info}
 
 
 def _paragraphs(text: str) -> str:

@@ -9,6 +9,12 @@ keeps its room to the order's readers: whoever is no longer one (a party a re-pl
 removed, with a reason. A relayed `/say` (kind "said") goes to the order's room instead when
 the person is in it — once for all of the order's parties there, attributed to who said it, and
 not at all when it was typed in that room.
+
+With end-to-end encryption (MatrixSettings.store) each MatrixSender is a device of its own: it
+takes the first free `sender-K` slot of the store (bots/matrix/devices.py) for the life of the
+process, so the workers' processes never share olm state. nio must know a room, its members and
+their devices before it can encrypt for them, and the sender has no sync loop: it catches up
+with the homeserver (one short sync, shared by the sends waiting for it) before each message.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from aiohttp import ClientError
-from nio import AsyncClient, RoomGetEventResponse
+from nio import AsyncClient, LocalProtocolError, RoomGetEventResponse, SyncResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bots.conversation.messages import outbox_buttons
 from bots.matrix import order_rooms
 from bots.matrix.connection import connect
+from bots.matrix.devices import Slot, keep_keys, take_sender_slot
 from bots.matrix.direct_rooms import REACHABLE, DirectRooms, membership
 from bots.matrix.memory import DeferredMemory
 from bots.matrix.order_rooms import OrderRooms
@@ -40,6 +47,18 @@ from workers.senders import Outgoing, PermanentFailure
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 90
+# What the sender needs of a sync: rooms, their state and members (nio fetches whole member
+# lists before encrypting), and the to-device messages; no timeline to speak of.
+CATCH_UP_FILTER = {
+    "presence": {"not_types": ["*"]},
+    "account_data": {"not_types": ["*"]},
+    "room": {
+        "timeline": {"limit": 1},
+        "state": {"lazy_load_members": True},
+        "ephemeral": {"not_types": ["*"]},
+        "account_data": {"not_types": ["*"]},
+    },
+}
 # The kinds of order messages that only go to the order's parties (and coordinators), so their
 # recipient belongs in the order's room. Not among them: "released" (no longer a party),
 # "refusal" and "delivery_failed" (they may go to someone who is not a party), and "said" (its
@@ -102,6 +121,9 @@ class MatrixSender:
         )
         self._thread.start()
         self._client: AsyncClient | None = None
+        self._slot: Slot | None = None  # the device's store, held while the sender lives
+        self._syncing = asyncio.Lock()
+        self._synced_at = 0.0  # loop time when the last catch-up began
         # Made with the client. One OrderRooms for the sender, so that its per-order lock keeps
         # two deliveries running side by side from creating two rooms for one order.
         self._order_rooms: OrderRooms | None = None
@@ -131,6 +153,8 @@ class MatrixSender:
             self._thread.join(timeout=10)
         self._loop.close()
         self.memory.close()
+        if self._slot is not None:
+            self._slot.release()
 
     def _run(self, work):
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
@@ -145,25 +169,48 @@ class MatrixSender:
     async def _connected(self) -> AsyncClient:
         async with self._logging_in:
             if self._client is None:
-                self._client = await connect(self.settings, patient=False)
+                if self.settings.e2e and self._slot is None:
+                    self._slot = take_sender_slot(self.settings.store)
+                self._client = await connect(self.settings, patient=False, slot=self._slot)
                 self._order_rooms = OrderRooms(self._client, self.memory)
                 self._direct_rooms = DirectRooms(self._client, self.memory)
         return self._client
+
+    async def _catch_up(self, client: AsyncClient) -> None:
+        """With E2E: the rooms, members and devices as the homeserver has them now (a send
+        that waited for a catch-up begun after it asked takes that one)."""
+        if client.olm is None:
+            return
+        asked = self._loop.time()
+        async with self._syncing:
+            if self._synced_at >= asked:
+                return
+            self._synced_at = self._loop.time()
+            answer = await client.sync(timeout=0, sync_filter=CATCH_UP_FILTER)
+            if not isinstance(answer, SyncResponse):
+                raise refusal(answer, "sync")
+            await keep_keys(client)
 
     async def _send(self, address: str, message: Outgoing) -> None:
         try:
             client = await self._connected()
             await self._keep_order_room(address, message)
+            await self._catch_up(client)
             if await self._relayed(client, address, message):
                 return
             if await self._said_in_room(client, message):
                 return
             room_id = await self._direct_rooms.room_for(address)
+            if client.olm is not None and room_id not in client.rooms:
+                self._synced_at = 0.0  # a room just opened: it must be known to post in it
+                await self._catch_up(client)
             buttons = tuple((button,) for button in outbox_buttons(message.payload))
             await post(client, room_id, text_content(message.text, buttons))
             await self._post_picture(client, room_id, message.payload.get("picture"))
         except (ClientError, TimeoutError) as exc:
             raise MatrixUnavailable(f"Matrix could not be reached: {exc!r}") from exc
+        except LocalProtocolError as exc:  # E2E: a room the sync has not shown the sender yet
+            raise MatrixUnavailable(f"not ready to encrypt: {exc}") from exc
 
     async def _post_picture(self, client: AsyncClient, room_id: str, picture_id) -> None:
         """A kept photo (the evidence of a stage) after the text that says what it shows."""
@@ -174,8 +221,8 @@ class MatrixSender:
             return
         extension = kept.content_type.rpartition("/")[2] or "jpeg"
         filename = f"evidence-{kept.id}.{extension}"
-        mxc = await upload(client, kept.data, kept.content_type, filename)
-        content = photo_content(filename, kept.content_type, len(kept.data), mxc)
+        media = await upload(client, room_id, kept.data, kept.content_type, filename)
+        content = photo_content(filename, kept.content_type, len(kept.data), media)
         await post(client, room_id, content)
 
     def _kept(self, picture_id: int) -> evidence.Kept | None:

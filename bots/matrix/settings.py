@@ -1,5 +1,5 @@
-"""Which homeserver and account the bot uses, and which of its rooms this process answers, from
-the environment (README: Run it for a community)."""
+"""Which homeserver and account the bot uses, which of its rooms this process answers, and where
+its end-to-end encryption keys live, from the environment (README: Run it for a community)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_STORE = "matrix-store"  # beside ./scis.db: /var/lib/scis under systemd and compose
 
 
 class MatrixNotConfigured(Exception):  # noqa: N818
@@ -61,27 +64,47 @@ class MatrixSettings:
     access_token: str | None = field(default=None, repr=False)
     device_name: str = "SCIS"
     shard: Shard = ALL_ROOMS
+    # Where each process keeps its olm device (bots/matrix/devices.py); None: no end-to-end
+    # encryption, and an encrypted room is told that SCIS cannot read it.
+    store: Path | None = None
 
     def __post_init__(self):
         if not (self.password or self.access_token):
             raise MatrixNotConfigured(
                 "Matrix needs MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN beside MATRIX_USER"
             )
+        if self.store is not None and not self.password:
+            raise MatrixNotConfigured(
+                "end-to-end encryption needs MATRIX_PASSWORD: each process logs in a device of "
+                "its own once (an access token is one device); or set MATRIX_E2E=off"
+            )
+
+    @property
+    def e2e(self) -> bool:
+        return self.store is not None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> MatrixSettings | None:
         """None when Matrix is not configured at all (no MATRIX_HOMESERVER). MATRIX_SHARD=i/N
-        when N processes share the bot's rooms: this one answers shard i (default 0/1, all)."""
+        when N processes share the bot's rooms: this one answers shard i (default 0/1, all).
+        End-to-end encryption is on with a password (MATRIX_E2E=off turns it off), its devices
+        kept in MATRIX_STORE (default ./matrix-store); an access token alone means no E2E."""
         homeserver = environ.get("MATRIX_HOMESERVER", "").strip()
         if not homeserver:
             return None
         user = environ.get("MATRIX_USER", "").strip()
         if not user:
             raise MatrixNotConfigured("MATRIX_HOMESERVER is set but MATRIX_USER is not")
+        password = environ.get("MATRIX_PASSWORD") or None
+        e2e = environ.get("MATRIX_E2E", "on").strip().lower()
+        if e2e not in ("on", "off"):
+            raise MatrixNotConfigured(f"MATRIX_E2E is {e2e!r}: on (the default) or off")
+        store = environ.get("MATRIX_STORE", "").strip() or DEFAULT_STORE
         return cls(
             homeserver=homeserver.rstrip("/"),
             user=user,
-            password=environ.get("MATRIX_PASSWORD") or None,
+            password=password,
             access_token=environ.get("MATRIX_ACCESS_TOKEN") or None,
             shard=Shard.parse(environ.get("MATRIX_SHARD", "").strip() or "0/1"),
+            store=Path(store) if e2e == "on" and password else None,
         )

@@ -48,7 +48,7 @@ from networkx.algorithms.connectivity import (
 from networkx.algorithms.flow import build_residual_network, shortest_augmenting_path
 
 from core.network.model import Network
-from core.weave.count import PlanCounter, deep_recursion
+from core.weave.count import PlanCounter, graph_walk
 from core.weave.plan import Demand
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.weave import WeaveError
@@ -135,7 +135,7 @@ class MustUse:
         if item_id not in self.network.items:
             raise WeaveError(f"unknown item {item_id!r}")
         plans = self.counter.count(item_id)
-        with deep_recursion():
+        with graph_walk():
             mask = self._must(item_id, frozenset())
         return self._bottlenecks(plans, mask)
 
@@ -151,7 +151,7 @@ class MustUse:
             plans *= line.plans
         if plans == 0:
             return OrderBottlenecks(Bottlenecks(0), lines)
-        with deep_recursion():
+        with graph_walk():
             mask = 0
             for demand in demands:
                 mask |= self._must(demand.item, frozenset())
@@ -159,7 +159,7 @@ class MustUse:
 
     def has_plan(self, item_id: str, context: frozenset[str] = frozenset()) -> bool:
         """Whether the item has a plan below a path whose cycle context is `context`."""
-        with deep_recursion():
+        with graph_walk():
             return self._must(item_id, context) is not _NO_PLAN
 
     def _must(self, item_id: str, context: frozenset[str]) -> int | None:
@@ -303,7 +303,7 @@ def supply_graph(
     _add(graph, network, ITEM, item_id)
     seen: set[tuple[str, frozenset[str]]] = set()
     pending = [(item_id, frozenset())] if engine.has_plan(item_id) else []
-    with deep_recursion():
+    with graph_walk():
         while pending:
             current, context = pending.pop()
             if (current, context) in seen:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from sqlmodel import select
 
 from core.pricing.equation import plan_equation
-from core.service import capacity, records
+from core.service import records
 from core.service.agreement import decide, refresh_reason, validate
 from core.service.bus import Context
 from core.service.lifecycle import ContractStatus, Decision, OrderStatus, move
@@ -23,7 +23,8 @@ from core.service.notices.replanning import (
     Replanned,
 )
 from core.service.plan_paths import node_at, provider
-from core.service.risk import plan_outlook, reliability
+from core.service.replanning import Replanning
+from core.service.risk import plan_outlook
 from core.stages.graph import StageGraph
 from core.stages.plan import plan_stages
 from core.stages.schedule import end_of_day, schedule
@@ -34,9 +35,16 @@ from core.weave.sources import is_held
 
 
 def adopt(
-    ctx: Context, order: OrderRow, contract: Contract, old_plan: Plan, new_plan: Plan, cause: str
+    ctx: Context,
+    order: OrderRow,
+    contract: Contract,
+    old_plan: Plan,
+    new_plan: Plan,
+    cause: str,
+    shared: Replanning,
 ) -> None:
-    """The contract carries out `new_plan` from now on, re-planned because of `cause`."""
+    """The contract carries out `new_plan` from now on, re-planned because of `cause`;
+    `shared`: what the re-plans of this unit of work share (the caller settles it)."""
     network = ctx.network()
     old_row = ctx.session.get(PlanRow, contract.plan_id)
     batch = 1 + max((p.batch for p in records.plans(ctx.session, order.id)), default=0)
@@ -45,12 +53,12 @@ def adopt(
         order_id=order.id,
         batch=batch,
         rank=1,
-        network_version=_version_for(ctx, new_plan, old_row.network_version),
+        network_version=_version_for(ctx, new_plan, old_row.network_version, shared.version),
         tree=[node_document(line) for line in new_plan.lines],
         equation=equation.text(),
         price=equation.price,
         unknowns=equation.unknowns,
-        outlook=plan_outlook(network, reliability(ctx.session, network), new_plan, order.buyer_id),
+        outlook=plan_outlook(network, shared.learned, new_plan, order.buyer_id),
         created_at=ctx.now,
     )
     ctx.session.add(row)
@@ -65,11 +73,12 @@ def adopt(
     for party in gained:
         if party != order.buyer_id:
             decide(ctx, contract, party, Decision.ASKED)
-    stages = None
+    stages, rows = None, None
     if contract.status == ContractStatus.AGREED:
         fresh = plan_stages(network, new_plan, order.buyer_id)
-        stages = _carry_stages(ctx, contract, fresh, new_plan, order)
-        capacity.replanned(ctx, contract, new_plan)  # the old plan's hold moves to the new one
+        rows = records.stage_rows(ctx.session, contract.id)
+        stages = _carry_stages(ctx, contract, rows, fresh, new_plan, order)
+        shared.moved(contract, new_plan)  # the old plan's hold moves to the new one
     ctx.record(
         "replanned",
         {
@@ -89,13 +98,17 @@ def adopt(
         proposed.status, proposed.decided_at = "withdrawn", ctx.now
         ctx.session.add(proposed)
     # Whoever has new work gets the new frame to agree to; whoever left is released.
-    send_frames(ctx, order, new_plan, contract, only=set(gained))
+    if gained:
+        send_frames(ctx, order, new_plan, contract, only=set(gained))
+    if released:
+        holding = _Holding(ctx, rows or records.stage_rows(ctx.session, contract.id))
     for party in released:
-        ctx.notify(party, PartReleased(order.id, cause, _holding(ctx, contract, party)), order.id)
+        ctx.notify(party, PartReleased(order.id, cause, holding.of(party)), order.id)
     for party in changed:
         if party not in gained:
             ctx.notify(party, PartSmaller(order.id, cause), order.id)
     if contract.status == ContractStatus.POTENTIAL:
+        shared.settle()  # an agreement below is checked against what the re-plans hold
         if order.status == OrderStatus.BLOCKED:
             move(ctx, order, OrderStatus.NEGOTIATING, "waiting for its parties to agree")
         validate(ctx, order, contract, new_plan)
@@ -124,40 +137,43 @@ def _receiver(plan: Plan, node: PlanNode, order: OrderRow) -> str | None:
     return None
 
 
-def _holding(ctx: Context, contract: Contract, party: str) -> Held:
-    """What a released party still holds for the order (they keep it until told)."""
-    graph = records.stage_graph(ctx.session, contract.id)
-    kept = [
-        (s.quantity, ctx.network().item_name(s.item))
-        for s in graph
-        if s.owner == party and s.kind in ("receive", "inspect") and s.status == "done"
-    ]
-    rows = records.stage_rows(ctx.session, contract.id)
-    kept += [
-        (r.quantity, ctx.network().item_name(r.item_id))
-        for r in rows
-        if r.status == "superseded"
-        and r.owner_id == party
-        and r.kind in ("receive", "inspect")
-        and _was_done(ctx, r)
-    ]
-    return tuple(dict.fromkeys(kept))
+class _Holding:
+    """What released parties still hold for the order (they keep it until told): goods they
+    received or checked, in a live stage or in one the re-plan superseded after it was done."""
+
+    def __init__(self, ctx: Context, rows: list[StageRow]):
+        """`rows`: the contract's stage rows as the re-plan left them (the stages it added are
+        pending: nobody holds anything for them yet)."""
+        self.network = ctx.network()
+        self.rows = rows
+        self.done = _done(ctx, [r for r in self.rows if r.status == "superseded"])
+
+    def of(self, party: str) -> Held:
+        goods = [r for r in self.rows if r.owner_id == party and r.kind in ("receive", "inspect")]
+        live = [r for r in goods if r.status == "done"]
+        superseded = [r for r in goods if r.status == "superseded" and r.id in self.done]
+        kept = [(r.quantity, self.network.item_name(r.item_id)) for r in live + superseded]
+        return tuple(dict.fromkeys(kept))
 
 
-def _was_done(ctx: Context, row: StageRow) -> bool:
-    last = ctx.session.exec(
-        select(AssertionRow.status)
-        .where(AssertionRow.stage_id == row.id)
-        .order_by(AssertionRow.id.desc())
-    ).first()
-    return last == "done"
+def _done(ctx: Context, rows: list[StageRow]) -> set[int]:
+    """Those of the stage rows whose last assertion said done."""
+    if not rows:
+        return set()
+    asserted = ctx.session.exec(
+        select(AssertionRow.stage_id, AssertionRow.status)
+        .where(AssertionRow.stage_id.in_([r.id for r in rows]))
+        .order_by(AssertionRow.id)
+    )
+    last = dict(asserted.all())
+    return {stage for stage, status in last.items() if status == "done"}
 
 
-def _version_for(ctx: Context, plan: Plan, oldest: int) -> int:
+def _version_for(ctx: Context, plan: Plan, oldest: int, newest: int) -> int:
     """The newest network version the whole plan can be rebuilt over: the newest, unless a part
     delivered before the network was loaded again names a source it no longer has — then the
     newest that still has it (what was delivered is not re-planned, so it keeps its source)."""
-    newest = records.network_version(ctx.session) or oldest
+    newest = newest or oldest
     tree = [node_document(line) for line in plan.lines]
     for version in range(newest, oldest - 1, -1):
         try:
@@ -169,12 +185,17 @@ def _version_for(ctx: Context, plan: Plan, oldest: int) -> int:
 
 
 def _carry_stages(
-    ctx: Context, contract: Contract, fresh: StageGraph, plan: Plan, order: OrderRow
+    ctx: Context,
+    contract: Contract,
+    rows: list[StageRow],
+    fresh: StageGraph,
+    plan: Plan,
+    order: OrderRow,
 ) -> StageGraph:
     """Keep the status and id of every stage the new plan still has; retire the others. Every
     live stage is due again by the new plan's times, counted from now (what is done takes no
-    time) or back from the order's due date; a stage already told late is not told again."""
-    rows = records.stage_rows(ctx.session, contract.id)
+    time) or back from the order's due date; a stage already told late is not told again.
+    `rows`: the contract's stage rows, which take the new statuses."""
     # A stage carries over when the new plan has it at the same place, from the same source,
     # owed by the same person: anything else is new work.
     live = {(r.node, r.source, r.kind, r.owner_id): r for r in rows if r.status != "superseded"}

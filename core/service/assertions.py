@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
 
 from core.service import evidence as photos
 from core.service import lifecycle, records
@@ -19,55 +21,27 @@ from core.service.notices.stages import (
 )
 from core.service.replan import replan
 from core.service.results import Origin, Refused
-from core.stages.graph import StageError
+from core.stages.graph import Stage, StageError, StageGraph
 from core.stages.progress import affected_nodes, progress, root_causes
 from core.stages.update import Applied, Assertion, apply, may_assert
-from core.store.tables import AssertionRow, Contract, OrderRow, StageRow
+from core.store.inserts import insert_new
+from core.store.tables import AssertionRow, Contract, OrderRow, ParticipantRow, StageRow
 
 
 def assert_stage(command: AssertStage, ctx: Context) -> str:
-    order = records.order(ctx.session, command.order_id, lock=True)
+    order, actor = records.locked_order(ctx.session, command.order_id, command.actor)
     origin = command.origin
-    if origin.message_id is not None and _seen(ctx, origin.platform, origin.message_id):
-        return "already applied"  # a redelivered message changes nothing twice
-    records.participant(ctx.session, command.actor)
-    contract = lifecycle.live_contract(ctx.session, order.id)
-    if contract is None or contract.status != "agreed":
-        raise Refused(f"order {order.id} has no agreed plan with stages yet")
-    if command.status not in ("done", "failed", "reset"):
-        raise Refused("a stage is asserted done, failed or reset")
-    evidence = bounded(command.evidence, "evidence")
-    if command.status == "failed" and not evidence:
-        raise Refused(f"say what went wrong with the stage of order {order.id}")
-    if command.picture is not None and not photos.usable(
-        ctx.session, command.picture, command.actor
-    ):
-        raise Refused("that photo is not one you sent, or proves another stage; send it again")
-    graph = records.stage_graph(ctx.session, contract.id)
-    coordinator = records.is_coordinator(ctx.session, command.actor)
     try:
-        allowed = may_assert(graph, command.stage, command.actor, coordinator)
-    except StageError as unknown:
-        raise Refused(str(unknown)) from unknown
-    stage = graph.resolve(command.stage)
-    owner = ctx.network().participant_name(stage.owner)
-    if not allowed:
-        raise Refused(
-            f"stage {stage.id} belongs to {owner}; only they or a coordinator may assert it"
-        )
-    decided = lifecycle.decisions(ctx.session, contract)
-    if command.status == "done" and stage.owner and decided.get(stage.owner) != Decision.AGREED:
-        if stage.owner == command.actor:
-            raise Refused(
-                f"agree to your part of order {order.id} first; then {stage.id} can be done",
-                next=(Next(Agree, (order.id,)),),
-            )
-        raise Refused(
-            f"{owner} has not agreed to their part of order {order.id} yet; "
-            f"{stage.id} waits for that"
-        )
+        checked = _checked(command, ctx, order, actor)
+    except Refused:
+        # The same message again may be refused now (its stage moved on, its order complete):
+        # a redelivered message changes nothing twice, and is not refused either.
+        if origin.message_id is not None and _seen(ctx, origin.platform, origin.message_id):
+            return "already applied"
+        raise
+    contract, stage, evidence = checked.contract, checked.stage, checked.evidence
     applied = apply(
-        graph,
+        checked.graph,
         Assertion(
             stage.id,
             command.status,
@@ -78,7 +52,11 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
             evidence,
         ),
     )
-    kept = keep_assertion(ctx, order.id, contract, applied, command.actor, origin, command.picture)
+    kept = keep_assertion(
+        ctx, order.id, contract, applied, command.actor, origin, command.picture, checked.stage_id
+    )
+    if kept is None:
+        return "already applied"  # a redelivered message changes nothing twice
     share = progress(applied.graph).overall
     complete = command.status == "done" and all(s.status == "done" for s in applied.graph)
     said = StageAsserted(
@@ -92,18 +70,17 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
         photo=command.picture is not None,
     )
     ctx.notify(command.actor, said, order.id, outcome=True)
-    network = ctx.network()
     for waiting in applied.unblocked:
-        agreed = decided.get(waiting.owner) == Decision.AGREED
+        agreed = checked.decided.get(waiting.owner) == Decision.AGREED
         if waiting.owner and waiting.owner != command.actor and agreed:
-            item = network.item_name(waiting.item)
+            item = ctx.network().item_name(waiting.item)
             unblocked = StageUnblocked(order.id, waiting.id, waiting.kind, waiting.quantity, item)
             ctx.notify(waiting.owner, unblocked, order.id)
     if command.picture is not None:
-        photos.bind(ctx.session, command.picture, command.actor, kept.id)
+        photos.bind(ctx.session, command.picture, command.actor, kept)
         if order.buyer_id != command.actor and command.status == "done":
-            by = records.participant(ctx.session, command.actor).name
-            item = network.item_name(stage.item)
+            by = checked.actor.name
+            item = ctx.network().item_name(stage.item)
             proof = StageProved(
                 order.id, stage.id, stage.kind, stage.quantity, item, by, command.picture
             )
@@ -115,6 +92,65 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     return applied.graph[stage.id].status
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What an assertion that may be made was checked against, for carrying it out."""
+
+    actor: ParticipantRow
+    contract: Contract
+    graph: StageGraph
+    stage: Stage
+    stage_id: int  # its row's, read with the graph
+    evidence: str
+    decided: dict[str, str]  # the stage owners' decisions, by owner
+
+
+def _checked(
+    command: AssertStage, ctx: Context, order: OrderRow, actor: ParticipantRow | None
+) -> Checked:
+    """Refuses an assertion that may not be made now, and says why."""
+    actor = records.known_participant(actor, command.actor)
+    contract = lifecycle.live_contract(ctx.session, order.id)
+    if contract is None or contract.status != "agreed":
+        raise Refused(f"order {order.id} has no agreed plan with stages yet")
+    if command.status not in ("done", "failed", "reset"):
+        raise Refused("a stage is asserted done, failed or reset")
+    evidence = bounded(command.evidence, "evidence")
+    if command.status == "failed" and not evidence:
+        raise Refused(f"say what went wrong with the stage of order {order.id}")
+    if command.picture is not None and not photos.usable(
+        ctx.session, command.picture, command.actor
+    ):
+        raise Refused("that photo is not one you sent, or proves another stage; send it again")
+    rows = records.live_stage_rows(ctx.session, contract.id)
+    graph = records.graph_of(rows)
+    coordinator = "coordinator" in actor.roles
+    try:
+        allowed = may_assert(graph, command.stage, command.actor, coordinator)
+    except StageError as unknown:
+        raise Refused(str(unknown)) from unknown
+    stage = graph.resolve(command.stage)
+    if not allowed:
+        owner = ctx.network().participant_name(stage.owner)
+        raise Refused(
+            f"stage {stage.id} belongs to {owner}; only they or a coordinator may assert it"
+        )
+    decided = {r.owner_id: r.owner_decision for r in rows if r.owner_decision is not None}
+    if command.status == "done" and stage.owner and decided.get(stage.owner) != Decision.AGREED:
+        if stage.owner == command.actor:
+            raise Refused(
+                f"agree to your part of order {order.id} first; then {stage.id} can be done",
+                next=(Next(Agree, (order.id,)),),
+            )
+        owner = ctx.network().participant_name(stage.owner)
+        raise Refused(
+            f"{owner} has not agreed to their part of order {order.id} yet; "
+            f"{stage.id} waits for that"
+        )
+    stage_id = next(r.id for r in rows if r.code == stage.id)
+    return Checked(actor, contract, graph, stage, stage_id, evidence, decided)
+
+
 def keep_assertion(
     ctx: Context,
     order_id: int,
@@ -123,19 +159,20 @@ def keep_assertion(
     actor: str | None,
     origin: Origin | None = None,
     picture: int | None = None,
-) -> AssertionRow:
-    """Store an applied assertion: its stage's row takes the new status, the assertion is kept
-    with the message it came in (one made up from its platform and time when it has none), and
-    the order's history says it. `actor` is whom the history names; `picture` a kept photo
-    among its evidence (bound by the caller)."""
+    stage_id: int | None = None,
+) -> int | None:
+    """Store an applied assertion: the assertion is kept with the message it came in (one made
+    up from its platform and time when it has none), its stage's row (`stage_id`, when the
+    caller has it) takes the new status, and the order's history says it. `actor` is whom the
+    history names; `picture` a kept photo among its evidence (bound by the caller). The kept
+    assertion's id; None, and nothing written, when that message's assertion is kept already."""
     said = applied.assertion
-    row = ctx.session.exec(
-        select(StageRow).where(StageRow.contract_id == contract.id, StageRow.code == said.stage)
-    ).one()
-    row.status, row.updated_at = applied.graph[said.stage].status, ctx.now
-    ctx.session.add(row)
-    kept = AssertionRow(
-        stage_id=row.id,
+    if stage_id is None:
+        stage_id = ctx.session.execute(
+            _STAGE_ID, {"contract": contract.id, "code": said.stage}
+        ).scalar_one()
+    assertion = AssertionRow(
+        stage_id=stage_id,
         participant_id=said.by,
         status=said.status,
         at=said.at,
@@ -144,9 +181,11 @@ def keep_assertion(
         evidence=said.evidence,
         out_of_order=applied.out_of_order,
     )
-    ctx.session.add(kept)
-    if picture is not None:
-        ctx.session.flush()  # its id binds the photo that proves it
+    kept = insert_new(ctx.session, assertion, "platform", "message_id")
+    if kept is None:
+        return None
+    status = applied.graph[said.stage].status
+    ctx.session.execute(_STAGE_STATUS, {"stage": stage_id, "status_": status, "at": ctx.now})
     data = {
         "contract": contract.id,
         "stage": said.stage,
@@ -158,6 +197,19 @@ def keep_assertion(
         data["picture"] = picture
     ctx.record("stage_asserted", data, order_id, actor, origin)
     return kept
+
+
+# Built once (building a statement costs more CPU than running it); SQLAlchemy Core: the stage
+# rows an assertion reads are Core rows (records.live_stage_rows).
+_STAGES = StageRow.__table__
+_STAGE_ID = select(_STAGES.c.id).where(
+    _STAGES.c.contract_id == bindparam("contract"), _STAGES.c.code == bindparam("code")
+)
+_STAGE_STATUS = (
+    update(_STAGES)
+    .where(_STAGES.c.id == bindparam("stage"))
+    .values(status=bindparam("status_"), updated_at=bindparam("at"))
+)
 
 
 def _finish(ctx: Context, order: OrderRow, contract: Contract, actor: str | None) -> None:

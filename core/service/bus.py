@@ -10,15 +10,17 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.network.snapshot import from_document
 from core.service.notices import Notice, Rendered
 from core.service.results import Outbound, Recorded, Refused, Result
-from core.store.tables import Disruption, EventRow, NetworkVersion, Notification, now
+from core.store.appends import Appends, LoggedEvent
+from core.store.tables import Disruption, NetworkVersion, now
 from core.store.unit_of_work import UnitOfWork
 
 Handler = Callable[[Any, "Context"], Any]
@@ -69,6 +71,7 @@ class Context:
         self.clock = clock
         self.services = services
         self.result = Result()
+        self.appends = Appends(session)  # the events and messages, written in bulk
         self._network: Network | None = None
 
     @property
@@ -82,20 +85,19 @@ class Context:
         order_id: int | None = None,
         actor: str | None = None,
         origin=None,
-    ) -> EventRow:
-        event = Recorded(kind, data, order_id, actor)
-        self.result.events.append(event)
-        row = EventRow(
-            at=self.now,
-            kind=kind,
-            actor_id=actor,
-            order_id=order_id,
-            platform=getattr(origin, "platform", None),
-            message_id=getattr(origin, "message_id", None),
-            data=data,
+    ) -> LoggedEvent:
+        self.result.events.append(Recorded(kind, data, order_id, actor))
+        return self.appends.event(
+            {
+                "at": self.now,
+                "kind": kind,
+                "actor_id": actor,
+                "order_id": order_id,
+                "platform": getattr(origin, "platform", None),
+                "message_id": getattr(origin, "message_id", None),
+                "data": data,
+            }
         )
-        self.session.add(row)
-        return row
 
     def tell(
         self,
@@ -113,15 +115,15 @@ class Context:
             text = text[: MAX_MESSAGE - 14] + " … (shortened)"
         message = Outbound(participant_id, kind, text, order_id, dict(payload or {}))
         self.result.messages.append(message)
-        self.session.add(
-            Notification(
-                participant_id=participant_id,
-                order_id=order_id,
-                kind=kind,
-                text=text,
-                payload=message.payload,
-                created_at=self.now,
-            )
+        self.appends.notification(
+            {
+                "participant_id": participant_id,
+                "order_id": order_id,
+                "kind": kind,
+                "text": text,
+                "payload": message.payload,
+                "created_at": self.now,
+            }
         )
 
     def notify(
@@ -168,6 +170,17 @@ class Context:
         return self.services.network_at(self.session, version)
 
 
+# Read by every command that asks for the network, in one statement (built once: building a
+# statement costs more CPU than running it): the newest version, on a row of each resource out of
+# service (or on one row alone). Only the version: its document is read once per process
+# (network_at).
+_VERSIONS, _DISRUPTIONS = NetworkVersion.__table__, Disruption.__table__
+_LATEST = select(func.max(_VERSIONS.c.version).label("version")).subquery()
+_NETWORK_NOW = select(
+    _LATEST.c.version, _DISRUPTIONS.c.kind, _DISRUPTIONS.c.resource_id
+).select_from(_LATEST.outerjoin(_DISRUPTIONS, _DISRUPTIONS.c.restored_at.is_(None)))
+
+
 class Services:
     """The application: give it commands, get results. Built once per process by the
     composition root (bots/bootstrap.py), which gives it the handler table
@@ -209,6 +222,12 @@ class Services:
                     uow.rollback()
                     self.record_refusal(command, refusal)
                     raise
+                except DBAPIError as error:
+                    # A connection the server cut (a restart, a failover): nothing was
+                    # committed, and the pool is renewed; once more on a new connection.
+                    if attempt == 2 or not error.connection_invalidated:
+                        raise
+                    continue
                 try:
                     uow.commit()
                 except IntegrityError:
@@ -244,20 +263,27 @@ class Services:
         return None
 
     def read(self, query: Callable[[Session], Any]) -> Any:
-        """Run a read-only query in its own session."""
-        with Session(self.engine) as session:
-            return query(session)
+        """Run a read-only query in its own session (once more on a new connection when the
+        server cut the one it had)."""
+        for attempt in (1, 2):
+            try:
+                with Session(self.engine) as session:
+                    return query(session)
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     def current_network(self, session: Session) -> Network:
-        latest = session.exec(
-            select(NetworkVersion).order_by(NetworkVersion.version.desc()).limit(1)
-        ).first()
+        session.flush()  # a Core read is not preceded by the ORM's autoflush
+        rows = session.execute(_NETWORK_NOW).all()
+        latest = rows[0].version
         if latest is None:
             return Network()
-        down = session.exec(select(Disruption).where(Disruption.restored_at.is_(None))).all()
-        key = ("now", latest.version, frozenset((d.kind, d.resource_id) for d in down))
+        down = frozenset((r.kind, r.resource_id) for r in rows if r.kind is not None)
+        key = ("now", latest, down)
         if key not in self._networks:
-            whole = self.network_at(session, latest.version)
+            whole = self.network_at(session, latest)
             self._networks[key] = without_disrupted(whole, key[2])
         return self._networks[key]
 
@@ -274,16 +300,12 @@ class Services:
     def record_refusal(self, command, refusal: Refused) -> None:
         """Every refusal is kept, in its own transaction: the refused command changed nothing."""
         with UnitOfWork(self.engine) as uow:
-            uow.session.add(
-                EventRow(
-                    at=self.clock(),
-                    kind="refused",
-                    actor_id=getattr(command, "actor", None),
-                    order_id=getattr(command, "order_id", None),
-                    platform=getattr(getattr(command, "origin", None), "platform", None),
-                    message_id=getattr(getattr(command, "origin", None), "message_id", None),
-                    data={"command": type(command).__name__, "reason": str(refusal)},
-                )
+            Context(uow.session, self.clock, self).record(
+                "refused",
+                {"command": type(command).__name__, "reason": str(refusal)},
+                getattr(command, "order_id", None),
+                getattr(command, "actor", None),
+                getattr(command, "origin", None),
             )
             uow.commit()
 

@@ -17,14 +17,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service import records
 from core.service.bus import Context
 from core.store.tables import Contract, PlanRow, ReservationRow
-from core.weave.capacity import Overbooked, left_now, overbooked, plan_usage
+from core.weave.capacity import Overbooked, Use, left_now, overbooked, plan_usage
 from core.weave.plan import Plan
 
 
@@ -69,11 +69,15 @@ def reserve(
     left is not enough, reserve nothing and say which resource is short (the agreement then
     waits for another plan: core/service/agreement.py) — or, `anyway`, reserve it all the same
     and record the over-booking (`capacity_overbooked`)."""
-    plan = plan or _plan(ctx, contract)
-    usage = plan_usage(plan, ctx.now)
+    usage = plan_usage(plan or _plan(ctx, contract), ctx.now)
+    _lock(ctx.session, (u.resource for u in usage))
+    return _hold(ctx, contract, usage, anyway)
+
+
+def _hold(ctx: Context, contract: Contract, usage: tuple[Use, ...], anyway: bool) -> str | None:
+    """`reserve`, its resources locked already."""
     if not usage:
         return None
-    _lock(ctx.session, (u.resource for u in usage))
     short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
     if short and not anyway:
         return _shortage(ctx.network(), short[0])
@@ -103,25 +107,26 @@ def reserve(
 
 def release(ctx: Context, contract: Contract) -> int:
     """The contract holds nothing from now; returns how many reservations it released."""
-    rows = ctx.session.exec(
-        select(ReservationRow).where(
-            ReservationRow.contract_id == contract.id, ReservationRow.released_at.is_(None)
-        )
-    ).all()
-    for row in rows:
-        row.released_at = ctx.now
-        ctx.session.add(row)
-    ctx.session.flush()
-    return len(rows)
+    released = ctx.session.execute(
+        update(ReservationRow)
+        .where(ReservationRow.contract_id == contract.id, ReservationRow.released_at.is_(None))
+        .values(released_at=ctx.now)
+    )
+    return released.rowcount
 
 
-def replanned(ctx: Context, contract: Contract, plan: Plan) -> None:
-    """A re-plan gave the agreed contract `plan`: what the old one held is released and the new
+def replanned(ctx: Context, moves: list[tuple[Contract, Plan]]) -> None:
+    """Re-plans gave agreed contracts new plans: what each old one held is released and the new
     one reserved, counted from now. A re-plan is never refused for capacity (the order is under
     way and its broken part must go on): what does not fit is reserved all the same, recorded
-    as an over-booking of the order, and the weave of later orders sees the resource full."""
-    release(ctx, contract)
-    reserve(ctx, contract, plan, anyway=True)
+    as an over-booking of the order, and the weave of later orders sees the resource full. The
+    resources of all of them are locked at once, in one order: a batch of re-plans never waits
+    in a circle with another, and holds the locks only from here to its commit."""
+    usage = [(contract, plan_usage(plan, ctx.now)) for contract, plan in moves]
+    _lock(ctx.session, (u.resource for _, uses in usage for u in uses))
+    for contract, uses in usage:
+        release(ctx, contract)
+        _hold(ctx, contract, uses, anyway=True)
 
 
 def _plan(ctx: Context, contract: Contract) -> Plan:
@@ -130,12 +135,21 @@ def _plan(ctx: Context, contract: Contract) -> Plan:
 
 
 def _lock(session: Session, resources: Iterable[str]) -> None:
-    """Hold each resource until the transaction ends (PostgreSQL), in sorted order."""
+    """Hold each resource until the transaction ends (PostgreSQL), in sorted order: one
+    statement, which takes the locks in the order of the array it is given."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for resource in sorted(set(resources)):
-        key = int.from_bytes(hashlib.sha256(resource.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    keys = [
+        int.from_bytes(hashlib.sha256(resource.encode()).digest()[:8], "big", signed=True)
+        for resource in sorted(set(resources))
+    ]
+    if keys:
+        session.execute(_LOCK_EACH, {"keys": keys})
+
+
+_LOCK_EACH = text(
+    "SELECT count(pg_advisory_xact_lock(key)) FROM unnest(CAST(:keys AS bigint[])) AS key"
+)
 
 
 def _shortage(network: Network, short: Overbooked) -> str:

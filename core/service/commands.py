@@ -112,22 +112,23 @@ class Disrupt:
     resource: str  # a facility, offer or participant id
     reason: str
     origin: Origin = field(default_factory=Origin)
-    analyse_now: bool = True  # False: workers analyse each affected order (AnalyseDisruption)
+    analyse_now: bool = True  # False: workers analyse the affected orders (AnalyseDisruption)
 
 
 @dataclass(frozen=True)
 class AffectedOrders:
-    """Which live orders a disruption touches (a worker then analyses each one)."""
+    """Which live orders a disruption touches (workers then analyse them in batches)."""
 
     disruption_id: int
 
 
 @dataclass(frozen=True)
 class AnalyseDisruption:
-    """Error analysis and reweave of one order for one disruption; once only."""
+    """Error analysis and reweave of a batch of orders for one disruption, in one unit of work;
+    each order once only (one handled already is skipped)."""
 
     disruption_id: int
-    order_id: int
+    order_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)

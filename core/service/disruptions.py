@@ -21,8 +21,10 @@ from core.service.notices.disruptions import (
 )
 from core.service.plan_paths import node_at, uses
 from core.service.replan import replan
+from core.service.replanning import Replanning
 from core.service.results import Refused
 from core.service.reweaving import reweave_order
+from core.stages.graph import StageGraph
 from core.stages.progress import affected_nodes, root_causes
 from core.stages.update import Assertion, apply
 from core.store.tables import (
@@ -35,11 +37,13 @@ from core.store.tables import (
 from core.weave.plan import outermost
 from core.weave.plan_document import node_document, source_label
 
+MAX_BATCH = 1000  # orders one AnalyseDisruption may name
+
 
 def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     """The resource is out of service. With `analyse_now`, every live order using it is
     error-analysed and re-planned here and their ids returned; otherwise the disruption's id is
-    returned for the workers (AffectedOrders, then AnalyseDisruption per order)."""
+    returned for the workers (AffectedOrders, then AnalyseDisruption per batch of orders)."""
     whole = _whole_network(ctx)
     kind, operator = _resource(whole, command.resource)
     _may_signal(ctx, command.actor, operator, command.resource)
@@ -72,8 +76,10 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     if not command.analyse_now:
         ctx.result.jobs.append(AffectedOrders(disruption.id))
         return disruption.id
-    for order_id in affected:
-        _analyse(ctx, disruption, order_id)
+    shared = Replanning(ctx)
+    for order in _locked(ctx, affected):
+        _analyse(ctx, disruption, order, shared)
+    shared.settle()
     disruption.analysed_at = ctx.now
     return affected
 
@@ -142,36 +148,72 @@ def affected_orders(command: AffectedOrders, ctx: Context) -> list[int]:
     return waiting
 
 
-def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> bool:
-    """Returns False when this order was handled for this disruption already."""
+def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> list[int]:
+    """Analyse each order of the batch not handled for this disruption yet, in this unit of
+    work, sharing what does not depend on the order; returns those (none is analysed once the
+    resource is back in service). A batch handled again changes nothing twice."""
     disruption = ctx.session.get(Disruption, command.disruption_id)
     if disruption is None:
         raise Refused(f"unknown disruption {command.disruption_id}")
-    records.order(ctx.session, command.order_id, lock=True)
-    handled = ctx.session.exec(
-        select(DisruptionEffect.id).where(
-            DisruptionEffect.disruption_id == disruption.id,
-            DisruptionEffect.order_id == command.order_id,
+    orders = _locked(ctx, _batch(command.order_ids))
+    handled = set(
+        ctx.session.exec(
+            select(DisruptionEffect.order_id).where(
+                DisruptionEffect.disruption_id == disruption.id,
+                DisruptionEffect.order_id.in_([o.id for o in orders]),
+            )
         )
-    ).first()
-    if handled is not None:
-        return False
+    )
+    waiting = [o for o in orders if o.id not in handled]
     if disruption.restored_at is None:
-        _analyse(ctx, disruption, command.order_id)
-    return True
+        shared = Replanning(ctx)
+        for order in waiting:
+            _analyse(ctx, disruption, order, shared)
+        shared.settle()
+    return [o.id for o in waiting]
+
+
+def _batch(order_ids) -> list[int]:
+    if not isinstance(order_ids, tuple | list) or not order_ids:
+        raise Refused("name the orders to analyse")
+    if len(order_ids) > MAX_BATCH:
+        raise Refused(f"analyse at most {MAX_BATCH} orders at a time")
+    for order_id in order_ids:
+        if isinstance(order_id, bool) or not isinstance(order_id, int):
+            raise Refused(f"unknown order {order_id!r}")
+    return sorted(set(order_ids))
+
+
+def _locked(ctx: Context, order_ids: list[int]) -> list[OrderRow]:
+    """The orders, locked until commit in the order of their ids (two batches sharing orders
+    never wait on each other in a circle), so that no other handler changes them meanwhile."""
+    if not order_ids:
+        return []
+    orders = list(
+        ctx.session.exec(
+            select(OrderRow)
+            .where(OrderRow.id.in_(order_ids))
+            .order_by(OrderRow.id)
+            .with_for_update()
+        )
+    )
+    unknown = sorted(set(order_ids) - {o.id for o in orders})
+    if unknown:
+        raise Refused(f"unknown order {unknown[0]}")
+    return orders
 
 
 def _affected(ctx: Context, disruption: Disruption) -> list[int]:
     """Live orders whose plan still needs the resource (what it delivered already is in hand)."""
     orders = []
     for contract in _live_contracts(ctx):
-        if _paths_using(ctx, contract, plan_of(ctx, contract), disruption.resource_id):
+        delivered = records.live_delivered(ctx.session, contract)
+        if _paths_using(plan_of(ctx, contract), delivered, disruption.resource_id):
             orders.append(contract.order_id)
     return orders
 
 
-def _paths_using(ctx: Context, contract: Contract, plan, resource: str) -> list[str]:
-    delivered = records.live_delivered(ctx.session, contract)
+def _paths_using(plan, delivered: frozenset[str], resource: str) -> list[str]:
     return [
         path
         for path, node in plan.positioned()
@@ -179,29 +221,30 @@ def _paths_using(ctx: Context, contract: Contract, plan, resource: str) -> list[
     ]
 
 
-def _analyse(ctx: Context, disruption: Disruption, order_id: int) -> None:
+def _analyse(ctx: Context, disruption: Disruption, order: OrderRow, shared: Replanning) -> None:
     """Fail the order's stages that used the resource, name the root causes, re-plan."""
-    order = records.order(ctx.session, order_id, lock=True)
     ctx.session.add(DisruptionEffect(disruption_id=disruption.id, order_id=order.id, at=ctx.now))
     contract = lifecycle.live_contract(ctx.session, order.id)
     if contract is None:
         return
     plan = plan_of(ctx, contract)
-    paths = _paths_using(ctx, contract, plan, disruption.resource_id)
+    rows = records.live_stage_rows(ctx.session, contract.id)
+    graph = records.graph_of(rows)
+    paths = _paths_using(plan, records.delivered_paths(graph), disruption.resource_id)
     if not paths:
         return
-    whole = _whole_network(ctx)
-    cause = (
-        f"{resource_name(whole, disruption.resource_id)} is out of service ({disruption.reason})"
-    )
+    name = resource_name(shared.whole, disruption.resource_id)
+    cause = f"{name} is out of service ({disruption.reason})"
     ctx.record(
         "disruption_affects",
         {"disruption": disruption.id, "resource": disruption.resource_id, "nodes": paths},
         order.id,
         disruption.actor,
     )
-    _fail_stages(ctx, order, contract, paths, disruption, cause)
-    replan(ctx, order, contract, plan, outermost(paths), _sources(plan, paths), cause)
+    stage_ids = {r.code: r.id for r in rows}
+    graph = _fail_stages(ctx, order, contract, graph, stage_ids, paths, disruption, cause)
+    avoid = _sources(plan, paths)
+    replan(ctx, order, contract, plan, outermost(paths), avoid, cause, graph=graph, shared=shared)
 
 
 def restore(command: Restore, ctx: Context) -> None:
@@ -229,16 +272,20 @@ def restore(command: Restore, ctx: Context) -> None:
     ctx.notify(command.actor, noted, outcome=True)
 
 
-def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cause) -> None:
-    """The stages of the disrupted nodes that were not done fail, asserted by the signaller."""
-    graph = records.stage_graph(ctx.session, contract.id)
+def _fail_stages(
+    ctx: Context, order, contract: Contract, graph, stage_ids, paths, disruption, cause
+) -> StageGraph:
+    """The stages of the disrupted nodes that were not done fail, asserted by the signaller;
+    returns the live stages then. `stage_ids`: each stage's row, by its code."""
     failing = [s for s in graph if s.node in paths and s.status != "done"]
     who = disruption.actor or "scis"
     for stage in failing:
         message = f"{disruption.id}:{contract.id}:{stage.id}"
         failed = Assertion(stage.id, "failed", who, ctx.now, records.SIGNALLED, message, cause)
         applied = apply(graph, failed)
-        keep_assertion(ctx, order.id, contract, applied, disruption.actor)
+        keep_assertion(
+            ctx, order.id, contract, applied, disruption.actor, stage_id=stage_ids[stage.id]
+        )
         graph = applied.graph
     if failing:
         causes = root_causes(graph)
@@ -251,6 +298,7 @@ def _fail_stages(ctx: Context, order, contract: Contract, paths, disruption, cau
             },
             order.id,
         )
+    return graph
 
 
 def _sources(plan, paths: list[str]) -> set[str]:

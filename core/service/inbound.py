@@ -16,12 +16,14 @@ import logging
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from core.service.bus import Context
 from core.service.commands import FROM_CHAT, ApplyInbound, Receive
 from core.service.notices.inbound import CarriedOut, CommandRefused, DeadLetter, NotCarriedOut
 from core.service.results import Origin, Refused
+from core.store.inserts import insert_new
 from core.store.tables import InboundMessage, ParticipantRow
 
 log = logging.getLogger(__name__)
@@ -49,14 +51,6 @@ def receive(command: Receive, ctx: Context) -> tuple[int, bool]:
     """(inbound id, whether it is new)."""
     if command.command not in FROM_CHAT:
         raise Refused(f"unknown command {command.command!r}")
-    existing = ctx.session.exec(
-        select(InboundMessage).where(
-            InboundMessage.platform == command.platform,
-            InboundMessage.message_id == command.message_id,
-        )
-    ).first()
-    if existing is not None:
-        return existing.id, False
     row = InboundMessage(
         platform=command.platform,
         message_id=command.message_id,
@@ -64,9 +58,16 @@ def receive(command: Receive, ctx: Context) -> tuple[int, bool]:
         arguments=command.arguments,
         received_at=ctx.now,
     )
-    ctx.session.add(row)
-    ctx.session.flush()
-    return row.id, True
+    kept = insert_new(ctx.session, row, "platform", "message_id")
+    if kept is not None:
+        return kept, True
+    existing = ctx.session.exec(
+        select(InboundMessage.id).where(
+            InboundMessage.platform == command.platform,
+            InboundMessage.message_id == command.message_id,
+        )
+    ).one()
+    return existing, False
 
 
 def apply_inbound(command: ApplyInbound, ctx: Context):
@@ -74,16 +75,19 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
     if row is None:
         return None
     inner = rebuild(row)
-    savepoint = ctx.session.begin_nested()
     try:
         value = ctx.services.dispatch(inner, ctx)
     except Refused as refusal:
-        # The refused command's own changes go; the message is still done with, and the person
-        # is told why in one line.
-        savepoint.rollback()
+        # The refused command's own changes go, with the transaction (which held only the
+        # message's lock: no savepoint on the common path); the message is still done with, in
+        # the next one, and the person is told why in one line.
+        ctx.session.rollback()
         ctx.result.messages.clear()
         ctx.result.events.clear()
         ctx.result.jobs.clear()
+        row = _waiting(ctx, command.inbound_id)
+        if row is None:
+            return None  # another worker was quicker with it meanwhile
         actor = getattr(inner, "actor", None)
         ctx.record(
             "refused",
@@ -98,7 +102,6 @@ def apply_inbound(command: ApplyInbound, ctx: Context):
         row.processed_at, row.outcome = ctx.now, f"refused: {refusal}"[:1000]
         ctx.session.add(row)
         return None
-    savepoint.commit()
     actor = getattr(inner, "actor", None)
     if actor and not ctx.told_outcome(actor):
         # Every accepted command ends in one message to its sender; a handler that forgot to
@@ -150,12 +153,15 @@ def inbound_failed(command: InboundFailed, ctx: Context) -> datetime | None:
     return None
 
 
+_WAITING = (  # built once: building a statement costs more CPU than running it
+    select(InboundMessage).where(InboundMessage.id == bindparam("inbound")).with_for_update()
+)
+
+
 def _waiting(ctx: Context, inbound_id: int) -> InboundMessage | None:
     """The kept message, locked until commit so that one worker at a time deals with it; None
     when it is done with already."""
-    row = ctx.session.exec(
-        select(InboundMessage).where(InboundMessage.id == inbound_id).with_for_update()
-    ).first()
+    row = ctx.session.exec(_WAITING, params={"inbound": inbound_id}).first()
     if row is None:
         raise Refused(f"unknown inbound message {inbound_id}")
     return row if row.processed_at is None else None

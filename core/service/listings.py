@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core.network.model import Network
+from core.plan_counts import from_exact_text
 from core.service import lifecycle, records
 from core.service.evidence import proved_stages
 from core.service.lifecycle import ENDED, STUCK, Decision, OrderStatus
@@ -112,7 +113,7 @@ def plan_count(session: Session, order_id: int) -> int | None:
     )
     for event in events:
         if "plan_count" in event.data:
-            return int(event.data["plan_count"])
+            return from_exact_text(event.data["plan_count"])
     return None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from core.intents.model import PERIODS
 from core.intents.resources import close_items, item_named
 from core.network.model import Item, Network
+from core.plan_counts import exact_text
 from core.service import lifecycle, records
 from core.service.agreement import (
     answer_buyer,
@@ -166,7 +167,7 @@ def place_order(command: PlaceOrder, ctx: Context, choosing: bool = False) -> in
         return order.id
     ctx.record("order_placed", placed, order.id, buyer.id, command.origin)
     count, offered = weave_plans(ctx, order, demands, network)
-    ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
+    ctx.record("order_woven", {"plan_count": exact_text(count), "plans": offered}, order.id)
     if choosing and order.status == OrderStatus.OPEN:
         return order.id
     offer_plans(ctx, order, count, offered, demands, outcome=True)
@@ -199,7 +200,7 @@ def weave_order(command: WeaveOrder, ctx: Context) -> int | None:
         move(ctx, order, OrderStatus.FAILED, reason)  # tells the buyer and the coordinators
         return None
     savepoint.commit()
-    ctx.record("order_woven", {"plan_count": str(count), "plans": offered}, order.id)
+    ctx.record("order_woven", {"plan_count": exact_text(count), "plans": offered}, order.id)
     offer_plans(ctx, order, count, offered, demands)
     return count
 
@@ -321,7 +322,9 @@ def decline(command: Decline, ctx: Context) -> int:
     demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
     count, offered = weave_plans(ctx, order, demands, network)
     ctx.record(
-        "rewoven", {"without": order.excluded, "plan_count": str(count), "plans": offered}, order.id
+        "rewoven",
+        {"without": order.excluded, "plan_count": exact_text(count), "plans": offered},
+        order.id,
     )
     who = network.participants.get(command.actor)
     offer_plans(

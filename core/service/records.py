@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Row, and_, bindparam
 from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service.results import Refused
 from core.stages.graph import Stage, StageGraph
 from core.store.tables import (
+    Agreement,
     AssertionRow,
     Contract,
     NetworkVersion,
@@ -25,6 +27,11 @@ from core.weave.sources import Bought, SupplyIndex, is_held
 
 def participant(session: Session, participant_id: str | None) -> ParticipantRow:
     row = session.get(ParticipantRow, participant_id) if participant_id else None
+    return known_participant(row, participant_id)
+
+
+def known_participant(row: ParticipantRow | None, participant_id: str | None) -> ParticipantRow:
+    """The participant's row, read; refused when there is none."""
     if row is None:
         raise Refused(f"unknown participant {participant_id!r}")
     return row
@@ -35,18 +42,63 @@ def is_coordinator(session: Session, participant_id: str | None) -> bool:
     return row is not None and "coordinator" in row.roles
 
 
+# Read by nearly every command (built once: building a statement costs more CPU than running it).
+_ORDER = select(OrderRow).where(OrderRow.id == bindparam("order"))
+_ORDER_LOCKED = _ORDER.with_for_update()
+_ORDER_LOCKED_AND_ACTOR = (
+    select(OrderRow, ParticipantRow)
+    .outerjoin(ParticipantRow, ParticipantRow.id == bindparam("actor"))
+    .where(OrderRow.id == bindparam("order"))
+    .with_for_update(of=OrderRow)
+)
+_STAGES = (
+    select(StageRow).where(StageRow.contract_id == bindparam("contract")).order_by(StageRow.id)
+)
+_STAGE_TABLE = StageRow.__table__
+_AGREEMENTS = Agreement.__table__
+_LIVE_STAGES = (
+    select(_STAGE_TABLE, _AGREEMENTS.c.decision.label("owner_decision"))
+    .outerjoin_from(
+        _STAGE_TABLE,
+        _AGREEMENTS,
+        and_(
+            _AGREEMENTS.c.contract_id == _STAGE_TABLE.c.contract_id,
+            _AGREEMENTS.c.participant_id == _STAGE_TABLE.c.owner_id,
+        ),
+    )
+    .where(
+        _STAGE_TABLE.c.contract_id == bindparam("contract"), _STAGE_TABLE.c.status != "superseded"
+    )
+    .order_by(_STAGE_TABLE.c.id)
+)
+
+
 def order(session: Session, order_id: int, lock: bool = False) -> OrderRow:
     """The order; with `lock`, its row stays locked until commit, so that handlers changing
     one order run one after the other and none of their updates is lost."""
-    if isinstance(order_id, bool) or not isinstance(order_id, int):
-        raise Refused(f"unknown order {order_id!r}")
-    statement = select(OrderRow).where(OrderRow.id == order_id)
-    if lock:
-        statement = statement.with_for_update()
-    row = session.exec(statement).first()
+    _known_id(order_id)
+    row = session.exec(_ORDER_LOCKED if lock else _ORDER, params={"order": order_id}).first()
     if row is None:
         raise Refused(f"unknown order {order_id!r}")
     return row
+
+
+def locked_order(
+    session: Session, order_id: int, actor: str | None
+) -> tuple[OrderRow, ParticipantRow | None]:
+    """`order(session, order_id, lock=True)`, and the row of the participant `actor` (None when
+    there is none: see `known_participant`), read in the same statement."""
+    _known_id(order_id)
+    found = session.exec(_ORDER_LOCKED_AND_ACTOR, params={"order": order_id, "actor": actor})
+    row = found.first()
+    if row is None:
+        raise Refused(f"unknown order {order_id!r}")
+    return row[0], row[1]
+
+
+def _known_id(order_id) -> None:
+    if isinstance(order_id, bool) or not isinstance(order_id, int):
+        raise Refused(f"unknown order {order_id!r}")
 
 
 def lines(session: Session, order_id: int) -> list[OrderLine]:
@@ -81,11 +133,7 @@ def rebuild_tree(
 
 
 def stage_rows(session: Session, contract_id: int) -> list[StageRow]:
-    return list(
-        session.exec(
-            select(StageRow).where(StageRow.contract_id == contract_id).order_by(StageRow.id)
-        )
-    )
+    return list(session.exec(_STAGES, params={"contract": contract_id}))
 
 
 # The platform of the assertions a disruption makes when it fails the stages of what it took out
@@ -109,7 +157,21 @@ def failed_by_people(session: Session, contract_id: int, codes: set[str]) -> set
 
 def stage_graph(session: Session, contract_id: int) -> StageGraph:
     """The live stages of a contract (superseded ones left out), dependencies first."""
-    rows = [r for r in stage_rows(session, contract_id) if r.status != "superseded"]
+    return graph_of(live_stage_rows(session, contract_id))
+
+
+def live_stage_rows(session: Session, contract_id: int) -> list[Row]:
+    """The rows of a contract's live stages (superseded ones left out), dependencies first, as
+    read (SQLAlchemy Core: the ORM's objects cost more than the read itself), what this
+    transaction changed included; each with its owner's word on the contract, `owner_decision`
+    (a lifecycle.Decision, None when they were never asked), read with it."""
+    session.flush()  # a Core read is not preceded by the ORM's autoflush
+    rows = session.execute(_LIVE_STAGES, {"contract": contract_id}).all()
+    return _dependencies_first(rows)
+
+
+def graph_of(rows: list[Row]) -> StageGraph:
+    """The stage graph of `live_stage_rows`, for a handler that writes some of those rows."""
     return StageGraph(
         Stage(
             id=r.code,
@@ -122,7 +184,7 @@ def stage_graph(session: Session, contract_id: int) -> StageGraph:
             depends_on=tuple(r.depends_on),
             status=r.status,
         )
-        for r in _dependencies_first(rows)
+        for r in rows
     )
 
 
@@ -176,14 +238,14 @@ def live_delivered(session: Session, contract: Contract) -> frozenset[str]:
     return delivered_paths(stage_graph(session, contract.id))
 
 
-def _dependencies_first(rows: list[StageRow]) -> list[StageRow]:
+def _dependencies_first(rows: list[Row]) -> list[Row]:
     # A re-plan adds stages after older ones that now depend on them; order by dependency,
     # keeping insertion order among equals.
     by_code = {r.code: r for r in rows}
     placed: set[str] = set()
-    ordered: list[StageRow] = []
+    ordered: list[Row] = []
 
-    def place(row: StageRow) -> None:
+    def place(row: Row) -> None:
         if row.code in placed:
             return
         placed.add(row.code)

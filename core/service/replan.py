@@ -27,23 +27,12 @@ from core.service.notices.replanning import (
     WaitsForDecision,
 )
 from core.service.plan_paths import node_at, parent_place, parent_receiver, provider, splice
+from core.service.replanning import Replanning
 from core.stages.graph import StageGraph
-from core.store.tables import Contract, Disruption, OrderRow, SubstitutionRow
-from core.weave import PRICE, Demand, Weave
-from core.weave.legs import VEHICLE
+from core.store.tables import Contract, OrderRow, SubstitutionRow
+from core.weave import PRICE, Demand, SupplyIndex, Weave
 from core.weave.plan import Plan, PlanNode, outermost
 from core.weave.sources import HELD, held_offer, holder_delivery, is_held
-
-
-def usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:
-    """The network now, without the order's decliners and the sources that failed it."""
-    return ctx.network().without(
-        participants=order.excluded,
-        facilities={a.rsplit("@", 1)[1] for a in avoid if a.startswith("design:")},
-        offers={a.removeprefix("offer:") for a in avoid if a.startswith("offer:")},
-        # A vehicle's stages are labelled vehicle:ID:FROM>TO (core/stages/plan.carriage_label).
-        transport={a.split(":")[1] for a in avoid if a.startswith(f"{VEHICLE}:")},
-    )
 
 
 @dataclass(frozen=True)
@@ -121,18 +110,28 @@ def with_held(
 
 
 def _weave_node(
-    network, item, quantity, criteria, place, receiver, held: list[Held], movers=None
+    network,
+    item,
+    quantity,
+    criteria,
+    place,
+    receiver,
+    held: list[Held],
+    movers=None,
+    index: SupplyIndex | None = None,
 ) -> PlanNode | None:
     """The best sub-plan for the node, delivered to `receiver` at `place`, using held stock
-    where it covers what is needed."""
+    where it covers what is needed; `index` is the network's, for when nothing held is used."""
     usable = list(held)
     for _ in range(len(held) + 1):
+        offered = with_held(network, usable, criteria, movers)
         weave = Weave(
-            with_held(network, usable, criteria, movers),
+            offered,
             [Demand(item, quantity)],
             criteria,
             PRICE,
             place,
+            index=index if offered is network else None,
             buyer=receiver,
         )
         best = weave.best(1)
@@ -158,36 +157,40 @@ def replan(
     avoid: set[str],
     cause: str,
     substitute: dict[str, str] | None = None,
+    graph: StageGraph | None = None,
+    shared: Replanning | None = None,
 ) -> Plan | None:
     """Re-plan `paths` of the contract's plan; returns the new plan, or None if some node found
     no plan (the order is then blocked: substitutes have been proposed to the buyer or the
     coordinators told, and the plan is left as it was). What was delivered is not re-planned;
-    what parties hold for the order is used where it is."""
-    graph = records.stage_graph(ctx.session, contract.id)
+    what parties hold for the order is used where it is. `graph` is the contract's live stages
+    when the caller has read them; `shared` what the re-plans of this unit of work share."""
+    alone = shared is None
+    shared = shared or Replanning(ctx)
+    if graph is None:
+        graph = records.stage_graph(ctx.session, contract.id)
     delivered = records.delivered_paths(graph)
     paths = [p for p in paths if not records.within(p, delivered)]
     if not paths:
         return plan
-    down = _down_participants(ctx)
-    network = usable_network(ctx, order, avoid)
+    network, index = shared.usable(order, avoid)
     buyer = network.participants.get(order.buyer_id)
     buyer_place = buyer.location if buyer else None
     woven: dict[str, PlanNode] = {}
     stuck = []
-    # Who delivers what is read from the network as loaded: a holder whose shop is out of service
-    # still drives what it holds over.
-    movers = ctx.network_at(records.network_version(ctx.session))
 
     def weave_at(at: str, item: str) -> PlanNode | None:
         held = [
             h
             for h in held_under(graph, plan, at)
-            if h.holder not in down and h.holder not in order.excluded
+            if h.holder not in shared.down and h.holder not in order.excluded
         ]
         place = parent_place(network, plan, at, buyer_place)
         receiver = parent_receiver(plan, at, order.buyer_id)
         quantity = node_at(plan, at).quantity
-        return _weave_node(network, item, quantity, order.criteria, place, receiver, held, movers)
+        return _weave_node(
+            network, item, quantity, order.criteria, place, receiver, held, shared.whole, index
+        )
 
     for path in paths:
         old = node_at(plan, path)
@@ -211,7 +214,9 @@ def replan(
     new_plan = plan
     for at in outermost(woven):  # a part re-planned whole takes in what was re-planned below it
         new_plan = splice(new_plan, at, woven[at])
-    adopt(ctx, order, contract, plan, new_plan, cause)
+    adopt(ctx, order, contract, plan, new_plan, cause, shared)
+    if alone:
+        shared.settle()
     return new_plan
 
 
@@ -222,15 +227,6 @@ def replan_without(ctx: Context, order: OrderRow, contract: Contract, who: str, 
     name = ctx.network().participant_name(who)
     cause = f"{name} declined their part" + (f" ({reason})" if reason else "")
     return replan(ctx, order, contract, plan, outermost(paths), set(), cause)
-
-
-def _down_participants(ctx: Context) -> set[str]:
-    rows = ctx.session.exec(
-        select(Disruption.resource_id).where(
-            Disruption.kind == "participant", Disruption.restored_at.is_(None)
-        )
-    )
-    return set(rows)
 
 
 def _block(ctx: Context, order: OrderRow, network: Network, plan: Plan, stuck, cause) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.plan_counts import exact_text
 from core.service import lifecycle, records
 from core.service.agreement import plan_of
 from core.service.bus import Context, bounded
@@ -90,7 +91,10 @@ def _weave_afresh(ctx: Context, order: OrderRow, cause: str, actor: str | None) 
     demands = [Demand(line.item_id, line.quantity) for line in records.lines(ctx.session, order.id)]
     count, offered = weave_plans(ctx, order, demands, ctx.network())
     ctx.record(
-        "rewoven", {"cause": cause, "plan_count": str(count), "plans": offered}, order.id, actor
+        "rewoven",
+        {"cause": cause, "plan_count": exact_text(count), "plans": offered},
+        order.id,
+        actor,
     )
     offer_plans(ctx, order, count, offered, outcome=actor == order.buyer_id, cause=cause)
     return len(offered)

@@ -32,7 +32,14 @@ def make_engine(url: str | None = None) -> Engine:
         _sqlite_takes_the_write_lock_at_begin(engine)
         return engine
     # SQL parameters hold what people typed: an error names the statement, never its values.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # No ping before every checkout (a round trip per transaction): a connection is stale only
+    # after the server restarted or cut it, and then the first statement fails as a disconnect,
+    # SQLAlchemy renews the whole pool, and the unit of work runs once more (Services.handle).
+    # Connections older than RECYCLE_SECONDS are renewed, before a firewall drops them idle.
+    return create_engine(url, pool_recycle=RECYCLE_SECONDS, hide_parameters=True)
+
+
+RECYCLE_SECONDS = 1800
 
 
 def private_sqlite_file(url: str) -> None:
@@ -75,5 +82,8 @@ WRITING = "scis_writing"
 
 
 def writing(engine: Engine) -> Engine:
-    """The engine for a transaction that will write: on SQLite it takes the write lock first."""
+    """The engine for a transaction that will write: on SQLite it takes the write lock first.
+    Elsewhere the engine itself (an engine with options is built anew on each call)."""
+    if engine.dialect.name != "sqlite":
+        return engine
     return engine.execution_options(**{WRITING: True})

@@ -20,12 +20,13 @@ per pair of places; without a window the count does not depend on quantities eit
 
 from __future__ import annotations
 
+import gc
 import sys
 from contextlib import contextmanager
 
 from core.network.model import Delivery, Location, Network
 from core.weave.capacity import LimitedIndex
-from core.weave.legs import Leg, Stop, facility_stop, leg_options, origin_of
+from core.weave.legs import Leg, Stop, facility_stop, leg_ways, loaded, origin_of
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.timing import own_minutes
 
@@ -33,13 +34,20 @@ BUYER = "@buyer"  # where the root of every order line goes
 
 
 @contextmanager
-def deep_recursion(limit: int = 100_000):
-    """Deep bills of materials recurse deeply; Python 3.11 frames are cheap, the limit is not."""
+def graph_walk(limit: int = 100_000):
+    """Deep recursion allowed and the cycle collector paused. Deep bills of materials recurse
+    deeply (Python 3.11 frames are cheap, the limit is not); a big weave allocates millions of
+    tuples that hold no cycles, and the collector would scan them again and again (half the
+    time of a 10,000-item weave)."""
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, limit))
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
+        if collecting:
+            gc.enable()
         sys.setrecursionlimit(previous)
 
 
@@ -50,7 +58,7 @@ class PlanCounter:
         self._memo: dict[tuple[str, frozenset[str]], int] = {}
 
     def count(self, item_id: str, context: frozenset[str] = frozenset()) -> int:
-        with deep_recursion():
+        with graph_walk():
             return self._count(item_id, context)
 
     def _count(self, item_id: str, context: frozenset[str]) -> int:
@@ -127,34 +135,21 @@ class LegOptions:
         self, source: Source, item_id: str, quantity: int, destination: str
     ) -> tuple[Leg | None, ...]:
         """The real options (trips, kg and price for this item and quantity)."""
-        shape = self.shape(source, item_id, destination)
+        shape = self.shape(source, destination)
         if not shape or shape[0] is None:
             return shape  # cannot be moved, or nothing to choose: whatever is carried
-        stop, delivery, sender, _ = self._origin(source)
-        return leg_options(
-            self.network,
-            item_id,
-            quantity,
-            stop,
-            self.destinations.stop(destination),
-            delivery,
-            sender,
-        )
+        item = self.network.items[item_id]
+        kg = None if item.mass_kg is None else item.mass_kg * quantity
+        return tuple(loaded(way, kg) for way in shape)
 
-    def shape(self, source: Source, item_id: str, destination: str) -> tuple[Leg | None, ...]:
-        """Options as found for some item: how many there are and their minutes, which is all
-        that counting and timing read (neither depends on what is carried)."""
+    def shape(self, source: Source, destination: str) -> tuple[Leg | None, ...]:
+        """The options whatever is carried: how many there are and their minutes, which is all
+        that counting and timing read."""
         stop, delivery, sender, number = self._origin(source)
         found = self._shapes.get((number, destination))
         if found is None:
-            found = self._shapes[(number, destination)] = leg_options(
-                self.network,
-                item_id,
-                1,
-                stop,
-                self.destinations.stop(destination),
-                delivery,
-                sender,
+            found = self._shapes[(number, destination)] = leg_ways(
+                self.network, stop, self.destinations.stop(destination), delivery, sender
             )
         return found
 
@@ -191,7 +186,7 @@ class LegCounter:
         budget: int | None = None,
         context: frozenset[str] = frozenset(),
     ) -> int:
-        with deep_recursion():
+        with graph_walk():
             return self._count(item_id, quantity, context, destination, budget)
 
     def _count(
@@ -223,7 +218,7 @@ class LegCounter:
                 continue
             if self.limited and not self.index.fits(item_id, source, quantity):
                 continue
-            options = self.legs.shape(source, item_id, destination) if self.moves else (None,)
+            options = self.legs.shape(source, destination) if self.moves else (None,)
             if budget is None:
                 if made:
                     total += len(options) * self._inputs(source, item_id, quantity, context, None)
@@ -335,7 +330,7 @@ class Arrivals:
                     )
                     for input_id, per_batch in design.inputs
                 )
-            options = self.legs.shape(source, item_id, destination) if self.moves else (None,)
+            options = self.legs.shape(source, destination) if self.moves else (None,)
             for leg in options:
                 found.append((own_minutes(source, quantity, leg)[0], tails))
         self._edges[key] = found

@@ -101,18 +101,33 @@ def leg_options(
     `(None,)`: nothing to choose (one place, or a network that plans no transport); `()`: the
     goods cannot be moved, so no plan goes this way.
     """
+    ways = leg_ways(network, origin, destination, delivery, sender)
+    if not ways or ways[0] is None:
+        return ways
+    item = network.items.get(item_id)
+    kg = item.mass_kg * quantity if item is not None and item.mass_kg is not None else None
+    return tuple(loaded(way, kg) for way in ways)
+
+
+def leg_ways(
+    network: Network,
+    origin: Stop,
+    destination: Stop,
+    delivery: Delivery | None = None,
+    sender: str | None = None,
+) -> tuple[Leg | None, ...]:
+    """The options between two places whatever they carry (one trip, no mass): which movers
+    reach and how long they take depend on the places alone (see `loaded`)."""
     if not network.plans_transport or same_place(origin, destination):
         return (None,)
     if origin.location is None or destination.location is None:
         carrier = origin.participant
         return (Leg(ARRANGED, carrier, origin, destination, None, None, 1, 0.0, None, 0),)
     km = haversine_km(origin.location, destination.location)
-    item = network.items.get(item_id)
-    kg = item.mass_kg * quantity if item is not None and item.mass_kg is not None else None
     options: list[Leg] = []
 
-    def add(kind, carrier, trips, price, speed, transport=None):
-        minutes = None if km is None else ceil(km / (speed or DEFAULT_SPEED_KMH) * 60)
+    def add(kind, carrier, price, speed, transport=None):
+        minutes = ceil(km / (speed or DEFAULT_SPEED_KMH) * 60)
         options.append(
             Leg(
                 kind,
@@ -120,8 +135,8 @@ def leg_options(
                 origin,
                 destination,
                 km,
-                kg,
-                trips,
+                None,
+                1,
                 price,
                 minutes,
                 len(options),
@@ -133,20 +148,12 @@ def leg_options(
         add(
             DELIVERY,
             sender,
-            1,
             _price(km, delivery.price, delivery.price_per_km, 1),
             delivery.speed_kmh,
         )
     for vehicle in network.transport.values():
-        if not _within(km, vehicle.range_km):
-            continue
-        trips = 1
-        if kg is not None and vehicle.capacity_kg:
-            trips = max(1, ceil(kg / vehicle.capacity_kg))
-        price = None
-        if vehicle.price_per_km is not None:
-            price = _price(km, vehicle.base_price or 0.0, vehicle.price_per_km, trips)
-        add(VEHICLE, vehicle.operator, trips, price, vehicle.speed_kmh, vehicle)
+        if _within(km, vehicle.range_km):
+            add(VEHICLE, vehicle.operator, _trip_price(vehicle, km, 1), vehicle.speed_kmh, vehicle)
     receiver = (
         network.participants.get(destination.participant) if destination.participant else None
     )
@@ -155,11 +162,43 @@ def leg_options(
         add(
             PICKUP,
             receiver.id,
-            1,
             _price(km, fetch.price or 0.0, fetch.price_per_km, 1),
             fetch.speed_kmh,
         )
     return tuple(options)
+
+
+def loaded(way: Leg, kg: float | None) -> Leg:
+    """A way between two places carrying `kg`: a vehicle makes ⌈kg / capacity⌉ trips, each
+    paid; a delivery or a pick-up is one trip at its price."""
+    if way.kind == ARRANGED:
+        return way
+    trips, price = 1, way.price
+    vehicle = way.transport
+    if way.kind == VEHICLE:
+        if kg is not None and vehicle.capacity_kg:
+            trips = max(1, ceil(kg / vehicle.capacity_kg))
+        if trips > 1:
+            price = _trip_price(vehicle, way.km, trips)
+    return Leg(
+        way.kind,
+        way.carrier,
+        way.origin,
+        way.destination,
+        way.km,
+        kg,
+        trips,
+        price,
+        way.minutes,
+        way.index,
+        vehicle,
+    )
+
+
+def _trip_price(vehicle: Transport, km: float, trips: int) -> float | None:
+    if vehicle.price_per_km is None:
+        return None
+    return _price(km, vehicle.base_price or 0.0, vehicle.price_per_km, trips)
 
 
 def _within(km: float | None, range_km: float | None) -> bool:

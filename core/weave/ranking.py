@@ -148,39 +148,9 @@ class Ranking:
     ) -> Score:
         """The node's own score: `leg` is how its goods go to `destination`, where `receiver`
         (a facility's operator, or the buyer) takes them."""
-        unknown, value = 0, 0.0
-        bought = type(source) is Bought
-        if self.price:
-            if bought:
-                price = source.offer.price
-                known = None if price is None else quantity * price
-            else:
-                labor = source.design.labor
-                known = None if labor is None else -(-quantity // source.design.yield_) * labor
-            if known is None:
-                unknown = 1
-            else:
-                value += self.price * known
-            if leg is not None:
-                if leg.price is None:
-                    unknown += 1
-                else:
-                    value += self.price * leg.price
-        if self.distance:
-            km = delivery_distance_km(network, source, destination)
-            if km is None:
-                unknown += 1
-            else:
-                value += self.distance * km
-        if self.risk:
-            value += self.risk * self.node_risk(network, source, leg, receiver)
-        if self.haul:
-            kg_km = haul_kg_km(network, source, quantity, destination)
-            if kg_km is None:
-                unknown += 1
-            else:
-                value += self.haul * kg_km
-        return (unknown, value)
+        km = delivery_distance_km(network, source, destination)
+        risk = self.node_risk(network, source, leg, receiver) if self.risk else 0.0
+        return self._score(network, source, quantity, leg, km, risk)
 
     def key(
         self,
@@ -194,16 +164,75 @@ class Ranking:
     ) -> Key:
         """The node's part of a plan's `Key`: its score (`local`, given when known), then its
         risk (its source's and its leg's) and its distance, which break ties."""
-        if score is None:
-            score = self.local(network, source, quantity, destination, leg, receiver)
         km = delivery_distance_km(network, source, destination)
-        return (
-            score[0],
-            exact(score[1]),
-            exact(self.node_risk(network, source, leg, receiver)),
-            1 if km is None else 0,
-            0 if km is None else exact(km),
-        )
+        risk = self.node_risk(network, source, leg, receiver)
+        if score is None:
+            score = self._score(network, source, quantity, leg, km, risk)
+        return _key(score, risk, km)
+
+    def scored(
+        self,
+        network: Network,
+        source: Source,
+        quantity: int,
+        leg: Leg | None,
+        km: float | None,
+        risk: float,
+    ) -> tuple[Score, Key]:
+        """`local` and `key` at once, from the node's distance and risk as the caller found
+        them (the weave finds each once per source and destination)."""
+        score = self._score(network, source, quantity, leg, km, risk)
+        return score, _key(score, risk, km)
+
+    def _score(
+        self,
+        network: Network,
+        source: Source,
+        quantity: int,
+        leg: Leg | None,
+        km: float | None,
+        risk: float,
+    ) -> Score:
+        unknown, value = self._priced(source, quantity)
+        if self.price and leg is not None:
+            if leg.price is None:
+                unknown += 1
+            else:
+                value += self.price * leg.price
+        if self.distance:
+            if km is None:
+                unknown += 1
+            else:
+                value += self.distance * km
+        if self.risk:
+            value += self.risk * risk
+        if self.haul:
+            mass = _mass_kg(network, source)
+            if mass is None or km is None:
+                unknown += 1
+            else:
+                value += self.haul * (mass * quantity * km)
+        return (unknown, value)
+
+    def _priced(self, source: Source, quantity: int) -> Score:
+        """The price of the source's own part, weighted: unknown when nobody quoted it."""
+        if not self.price:
+            return (0, 0.0)
+        if type(source) is Bought:
+            price = source.offer.price
+            known = None if price is None else quantity * price
+        else:
+            labor = source.design.labor
+            known = None if labor is None else -(-quantity // source.design.yield_) * labor
+        return (1, 0.0) if known is None else (0, 0.0 + self.price * known)
+
+    def source_bound(self, source: Source, quantity: int, source_risk: float | None) -> Key:
+        """At most the key of any node of this source, wherever it goes and however it is
+        moved: its own price and, when given, its source's risk; legs, distances, learned
+        risks and hauls are left out, as none of them is ever below nothing."""
+        unknown, value = self._priced(source, quantity)
+        risk = 0 if source_risk is None else exact(source_risk)
+        return (unknown, exact(value), risk, 0, 0)
 
     def node_risk(
         self, network: Network, source: Source, leg: Leg | None, receiver: str | None
@@ -236,17 +265,20 @@ def leg_risk(network: Network, leg: Leg | None) -> float:
     return -log(max(1e-12, 1.0 - failure))
 
 
-def haul_kg_km(
-    network: Network, source: Source, quantity: int, destination: Location | None
-) -> float | None:
-    """Mass × distance of the goods a source delivers; None when the mass or a place is unknown."""
+def _key(score: Score, risk: float, km: float | None) -> Key:
+    return (
+        score[0],
+        exact(score[1]),
+        exact(risk),
+        1 if km is None else 0,
+        0 if km is None else exact(km),
+    )
+
+
+def _mass_kg(network: Network, source: Source) -> float | None:
     item_id = source.offer.item if type(source) is Bought else source.design.makes
     item = network.items.get(item_id)
-    mass = item.mass_kg if item is not None else None
-    if mass is None:
-        return None
-    km = delivery_distance_km(network, source, destination)
-    return None if km is None else mass * quantity * km
+    return item.mass_kg if item is not None else None
 
 
 PRICE = Ranking("price", price=1.0)

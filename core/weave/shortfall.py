@@ -21,7 +21,7 @@ from core.weave.count import (
     LegCounter,
     LegOptions,
     PlanCounter,
-    deep_recursion,
+    graph_walk,
 )
 from core.weave.legs import Stop
 from core.weave.sources import Made, Source, SupplyIndex, asserts, source_properties
@@ -118,7 +118,7 @@ def shortfall(
             return
         stuck.add((item, destination))
         for source in index.sources(item, criteria):
-            if not legs.shape(source, item, destination):
+            if not legs.shape(source, destination):
                 found.append(_unmovable(network, legs, source, item, destination))
             elif isinstance(source, Made):
                 for input_id, _ in source.design.inputs:
@@ -147,7 +147,7 @@ def shortfall(
                 if input_id not in above:
                     visit(input_id, above | {item})
 
-    with deep_recursion():
+    with graph_walk():
         visit(item_id, frozenset({item_id}))
     return tuple(found)
 

@@ -2,11 +2,14 @@
 
 Plans are enumerated best-first with the lazy k-best algorithm over the AND-OR hypergraph
 (Huang & Chiang, "Better k-best parsing", 2005, algorithm 3): a node is (item, quantity, cycle
-context, destination, minutes left); each pair (source, leg option) is a hyperedge whose tails
-are the input nodes — the leg (core.weave.legs) is how the node's goods reach the destination,
-and a leg that cannot be served leaves no edge. The k-th best plan costs a few heap operations
-per node on its tree once the best plan is known, so asking for the top ten of 10^30 plans
-touches little more than the graph itself.
+context, destination, minutes left); each pair (source, leg option) is a hyperedge — the leg
+(core.weave.legs) is how the node's goods reach the destination, and a leg that cannot be
+served leaves no edge. A bought source's edge has no tails; a made one's has one, the design's
+run at its facility, a node whose one edge has the inputs as tails: what a facility makes does
+not depend on where it goes next, so that run is shared by every destination and leg option.
+The k-th best plan costs a few heap operations per node on its tree once the best plan is
+known, so asking for the top ten of 10^30 plans touches little more than the graph itself; the
+best of each node is found without a heap, and only nodes asked for more keep their edges.
 
 Plans are ordered by their `Key` (core.weave.ranking: the ranking's score, then risk, then
 distance, in exact integers); plans still equal are ordered by their nested (source index, leg
@@ -28,6 +31,7 @@ from dataclasses import replace
 from itertools import count as counter
 from itertools import islice
 
+from core.network.geo import haversine_km
 from core.network.model import Location, Network
 from core.weave.capacity import LimitedIndex
 from core.weave.count import (
@@ -36,10 +40,20 @@ from core.weave.count import (
     Destinations,
     LegCounter,
     LegOptions,
-    deep_recursion,
+    graph_walk,
 )
 from core.weave.plan import Demand, Plan, PlanNode
-from core.weave.ranking import NO_KEY, PRICE, ZERO, Ranking, add_keys, delivery_distance_km
+from core.weave.ranking import (
+    NO_KEY,
+    PRICE,
+    ZERO,
+    Ranking,
+    add_keys,
+    delivery_distance_km,
+    exact,
+    leg_risk,
+    source_location,
+)
 from core.weave.sources import Bought, SupplyIndex
 from core.weave.timing import own_minutes, plan_arrival
 
@@ -48,6 +62,9 @@ from core.weave.timing import own_minutes, plan_arrival
 MAX_UNITS = 10**15
 MAX_DEPTH = 2_000  # designs within designs: real bills of materials nest tens deep
 _NO_CONTEXT: frozenset[str] = frozenset()
+_UNSEEN = object()
+_MADE = "@made"  # the key of a design run at a facility: (_MADE, design, facility, quantity,
+# cycle context, minutes left)
 
 
 class WeaveError(ValueError):
@@ -125,7 +142,7 @@ class Weave:
     def plans(self) -> Iterator[Plan]:
         """Every plan, best first, produced only as far as it is read."""
         for rank in counter(1):
-            with deep_recursion():
+            with graph_walk():
                 plan = self._graph.plan(rank)
             if plan is None:
                 return
@@ -139,26 +156,29 @@ class Weave:
         are found lazily, the ones after it not at all."""
         if rank < 1:
             return None
-        with deep_recursion():
+        with graph_walk():
             return self._graph.plan(rank)
 
 
 class _Node:
     __slots__ = ("edges", "derivations", "candidates", "seen")
 
-    def __init__(self, edges):
-        # edge = (local score, local key, tie, source, leg, tails); a derivation =
-        # (key, tie, edge, positions, score): ordered by key, then tie; the score rides along.
+    def __init__(self, edges: dict[object, tuple] | None = None):
+        # edges by tie: edge = (local score, local key, tie, source, leg, tails); a derivation
+        # = (key, ties, tie of its edge, positions, score): ordered by key, then ties; the
+        # score rides along. An item's node finds its best without its edges (`_best`); they
+        # are found only for the few nodes asked for more, or read into a plan.
         self.edges = edges
         self.derivations: list[tuple] = []
         self.candidates: list[tuple] | None = None
-        self.seen: set[tuple] = set()
+        self.seen: set[tuple] | None = None
 
 
 class _Hypergraph:
     """Nodes are (item, quantity, cycle context, destination, minutes left): the destination a
-    facility's id or BUYER, the minutes None without a window. Each (source, leg option) is a
-    hyperedge; the options of one source share its tails."""
+    facility's id or BUYER, the minutes None without a window; and design runs (_MADE, design,
+    facility, quantity, cycle context, minutes left). Each (source, leg option) is a hyperedge;
+    the options of one made source share its run."""
 
     def __init__(self, weave: Weave):
         self.weave = weave
@@ -172,8 +192,13 @@ class _Hypergraph:
                 )
             ]
         )
+        self._places: dict[int, Location | None] = {}
+        self._kms: dict[tuple[int, str], float] = {}
+        self._risks: dict[int, float] = {}  # by the id of a source or a vehicle
+        self._bounds: dict[tuple, list[tuple]] = {}
+        self._groups: dict[tuple, list[tuple]] = {}
         self.root = ("@order",)
-        self.nodes[self.root] = _Node([(ZERO, NO_KEY, -1, None, None, lines)])
+        self.nodes[self.root] = _Node({-1: (ZERO, NO_KEY, -1, None, None, lines)})
 
     def plan(self, rank: int) -> Plan | None:
         derivation = self._kth(self.root, rank - 1)
@@ -182,7 +207,7 @@ class _Hypergraph:
         key, _, _, positions, score = derivation
         lines = tuple(
             self._tree(tail, self.nodes[tail].derivations[j], self.weave.deliver_to)
-            for tail, j in zip(self.nodes[self.root].edges[0][5], positions, strict=True)
+            for tail, j in zip(self.nodes[self.root].edges[-1][5], positions, strict=True)
         )
         return Plan(lines=lines, score=score, rank=rank, key=key)
 
@@ -194,44 +219,133 @@ class _Hypergraph:
         if k < len(node.derivations):
             return node.derivations[k]
         if node.candidates is None:
-            self._first_candidates(node)
+            if not node.derivations:
+                # Most nodes are only ever asked for their best: found without a heap.
+                best = self._best(key, node)
+                if key is not self.root:
+                    node.edges = None
+                if best is None:
+                    node.candidates = []
+                    return None
+                node.derivations.append(best)
+                if k == 0:
+                    return best
+            self._first_candidates(key, node)
         while len(node.derivations) <= k:
             if node.derivations:
-                self._push_successors(node, node.derivations[-1])
-            if not node.candidates:
+                self._push_successors(key, node, node.derivations[-1])
+            derivation = self._pop(key, node)
+            if derivation is None:
                 return None
-            node.derivations.append(heapq.heappop(node.candidates))
+            node.derivations.append(derivation)
         return node.derivations[k]
 
-    def _first_candidates(self, node: _Node) -> None:
-        """Each edge with the best sub-plan of every input: the heap a node starts from.
+    def _pop(self, key: tuple, node: _Node) -> tuple | None:
+        """The least candidate, as a derivation. A candidate is (key, 1, ties, tie, positions,
+        score), or an edge whose inputs' best is not known yet, (bound, 0, tie): at most the
+        key it will have, so it comes out first among equals and is then found and put back."""
+        candidates = node.candidates
+        while candidates:
+            entry = heapq.heappop(candidates)
+            if entry[1]:
+                return (entry[0], *entry[2:])
+            edge = self._edges_of(key, node)[entry[2]]
+            self._push(node, edge, (0,) * len(edge[5]))
+        return None
 
-        One design at many facilities, or one source by many legs, has one tuple of inputs
-        (see `_edges`), so their best sub-plans are summed once and only the local scores
-        differ.
-        """
-        candidates = []
-        best_inputs: dict[int, tuple | None] = {}
-        for position, (local, own, tie, _, _, tails) in enumerate(node.edges):
-            summed = best_inputs.get(id(tails), False)
-            if summed is False:
-                summed = best_inputs[id(tails)] = self._best_inputs(tails)
+    def _edges_of(self, key: tuple, node: _Node) -> dict[object, tuple]:
+        if node.edges is None:
+            node.edges = {edge[2]: edge for edge in self._edges(key)}
+        return node.edges
+
+    def _best(self, key: tuple, node: _Node) -> tuple | None:
+        """The best derivation. An item's sources are tried in the order of their bounds (see
+        `_bounded`), and once a bound exceeds the best found, no source left can beat it:
+        most of a big network's alternatives are never woven. A design run and the order have
+        one edge each."""
+        if len(key) != 5:
+            return self._least(self._edges_of(key, node).values())
+        best = None
+        item_id, quantity, context, destination = key[:4]
+        for bound, source in self._bounded(item_id, quantity, context):
+            if best is not None:
+                if bound > best[0]:
+                    break
+                # Nearer, for this destination: what moving the goods here adds at the least.
+                moved = self._moved_bound(source, destination, bound)
+                if moved is None or add_keys(bound, moved) > best[0]:
+                    continue  # they cannot come here, or not for less than the best found
+            best = self._least(self._source_edges(key, source), best)
+        return best
+
+    def _moved_bound(self, source, destination: str, bound: tuple) -> tuple | None:
+        """What moving the source's goods to `destination` adds to a node's key at the least:
+        the cheapest option's price for one trip and the distance; None when nothing can move
+        them there. A node's own value is one sum of floats made exact once: moving's share,
+        made exact apart, may round a little higher — the more, the larger the node's own
+        price, which its `bound` holds."""
+        weave = self.weave
+        shape = weave.legs.shape(source, destination) if weave.network.plans_transport else (None,)
+        if not shape:
+            return None
+        weight = weave.ranking.price
+        if shape[0] is None or not weight:  # nothing moves, or what it costs does not count
+            unknown, value = 0, 0
+        else:
+            unknown = min(int(way.price is None) for way in shape)
+            value = min(0 if way.price is None else exact(weight * way.price) for way in shape)
+            value = max(0, value - 2 - (bound[1] >> 40))
+        km = self._km(source, destination, weave.legs.destinations.stop(destination).location)
+        exact_km = 0 if km is None else exact(km)
+        return (unknown, value, 0, 1 if km is None else 0, exact_km)
+
+    def _least(self, edges, best: tuple | None = None) -> tuple | None:
+        """The least of `best` and each edge with the best sub-plan of every input (a made
+        edge's one input is its design run, see `_edges`), by key, then ties."""
+        for local, own, tie, _, _, tails in edges:
+            summed = self._best_inputs(tails)
             if summed is None:
                 continue
-            key, unknown, value, ties = summed
-            first = (0,) * len(tails)
-            node.seen.add((position, first))
-            candidates.append(
-                (
-                    add_keys(own, key),
-                    (tie, *ties),
-                    position,
-                    first,
-                    (local[0] + unknown, local[1] + value),
-                )
-            )
+            key = add_keys(own, summed[0])
+            if best is not None and key > best[0]:
+                continue
+            ties = (tie, *summed[3])
+            if best is None or key < best[0] or ties < best[1]:
+                score = (local[0] + summed[1], local[1] + summed[2])
+                best = (key, ties, tie, (0,) * len(tails), score)
+        return best
+
+    def _first_candidates(self, key: tuple, node: _Node) -> None:
+        """The heap a node goes on from once its best is taken: every other edge, by the bound
+        of its inputs (their best is found only if the edge comes near the top)."""
+        taken = node.derivations[0][2]
+        node.seen = {(taken, node.derivations[0][3])}
+        candidates = []
+        for tie, (_, own, _, _, _, tails) in self._edges_of(key, node).items():
+            if tie == taken:
+                continue
+            bound = self._tails_bound(tails)
+            if bound is not None:
+                candidates.append((add_keys(own, bound), 0, tie))
         heapq.heapify(candidates)
         node.candidates = candidates
+
+    def _tails_bound(self, tails: tuple) -> tuple | None:
+        """At most the key of an item edge's inputs' best: none, or its design run's, whose
+        inputs' least bounds (see `_bounded`) add up to it; None when one has no plan."""
+        if not tails:
+            return NO_KEY
+        (made,) = tails
+        run = self.nodes.get(made)
+        if run is not None and run.derivations:
+            return run.derivations[0][0]
+        total = NO_KEY
+        for group in self._input_groups(self.weave.network.designs[made[1]], made[3], made[4]):
+            least = self._bounded(*group)
+            if not least:
+                return None
+            total = add_keys(total, least[0][0])
+        return total
 
     def _best_inputs(self, tails: tuple) -> tuple | None:
         key, unknown, value, ties = NO_KEY, 0, 0.0, []
@@ -245,19 +359,20 @@ class _Hypergraph:
             ties.append(child[1])
         return key, unknown, value, ties
 
-    def _push_successors(self, node: _Node, derivation: tuple) -> None:
-        position, positions = derivation[2], derivation[3]
+    def _push_successors(self, key: tuple, node: _Node, derivation: tuple) -> None:
+        tie, positions = derivation[2], derivation[3]
+        edge = self._edges_of(key, node)[tie]
         for i in range(len(positions)):
             successor = positions[:i] + (positions[i] + 1,) + positions[i + 1 :]
-            self._push(node, position, successor)
+            self._push(node, edge, successor)
 
-    def _push(self, node: _Node, position: int, positions: tuple[int, ...]) -> None:
-        # The hot loop of the weave: every hyperedge passes here at least once.
-        seen = (position, positions)
+    def _push(self, node: _Node, edge: tuple, positions: tuple[int, ...]) -> None:
+        # The hot loop of the k-best beyond the first: every successor tried passes here.
+        seen = (edge[2], positions)
         if seen in node.seen:
             return
         node.seen.add(seen)
-        local, key, tie, _, _, tails = node.edges[position]
+        local, key, tie, _, _, tails = edge
         unknown, value = 0, 0.0
         ties = [tie]
         nodes = self.nodes
@@ -274,88 +389,196 @@ class _Hypergraph:
             value += child[4][1]
             ties.append(child[1])
         score = (local[0] + unknown, local[1] + value)
-        heapq.heappush(node.candidates, (key, tuple(ties), position, positions, score))
+        heapq.heappush(node.candidates, (key, 1, tuple(ties), tie, positions, score))
 
     # -- the graph, built as it is reached ---------------------------------------------------
 
     def _node(self, key: tuple) -> _Node:
         node = self.nodes.get(key)
         if node is None:
-            node = self.nodes[key] = _Node(self._edges(key))
+            node = self.nodes[key] = _Node()
         return node
 
     def _edges(self, key: tuple) -> list[tuple]:
+        if len(key) == 6:  # a design run at a facility (_MADE, …)
+            return [(ZERO, NO_KEY, -1, None, None, self._inputs(key))]
+        item_id, quantity, context = key[:3]
+        return [
+            edge
+            for source in self._sources(item_id, quantity, context)
+            for edge in self._source_edges(key, source)
+        ]
+
+    def _sources(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
+        """The item's sources that may give it: not a design on a cycle of its own path, not
+        a source with too little left (capacity)."""
+        weave = self.weave
+        index = weave.index
+        limited = isinstance(index, LimitedIndex)
+        return [
+            source
+            for source in index.sources(item_id, weave.criteria)
+            if not (type(source) is not Bought and item_id in context)
+            and not (limited and not index.fits(item_id, source, quantity))
+        ]
+
+    def _source_edges(self, key: tuple, source) -> list[tuple]:
+        """The edges of one source of an item's node: one per leg option that fits."""
         item_id, quantity, context, destination, budget = key
         weave = self.weave
-        window = weave.arrivals.window
-        index, ranking, network, legs = weave.index, weave.ranking, weave.network, weave.legs
-        moves = network.plans_transport
+        ranking, network, legs = weave.ranking, weave.network, weave.legs
         stop = legs.destinations.stop(destination)
         place, receiver = stop.location, stop.participant
-        groups = index.recursive_groups
+        made = type(source) is not Bought
+        if network.plans_transport:
+            options = legs.options(source, item_id, quantity, destination)
+        else:
+            options = (None,)
         edges = []
-        # One design at one facility has one tuple of inputs for all its leg options (and for
-        # all of them that leave the same minutes to its inputs).
-        tails_of: dict[tuple, tuple] = {}
-        limited = isinstance(index, LimitedIndex)
-        for source in index.sources(item_id, weave.criteria):
-            made = type(source) is not Bought
-            if made and item_id in context:
+        for leg in options:
+            left = None
+            if budget is not None:
+                left = budget - own_minutes(source, quantity, leg)[0]
+                if left < 0:
+                    continue  # this way alone takes longer than the window
+            km = self._km(source, destination, place)
+            risk = self._risk(source, leg, receiver)
+            local, own = ranking.scored(network, source, quantity, leg, km, risk)
+            tie = (source.index, 0 if leg is None else leg.index)
+            if not made:
+                edges.append((local, own, tie, source, leg, ()))
                 continue
-            if limited and not index.fits(item_id, source, quantity):
-                continue
-            options = legs.options(source, item_id, quantity, destination) if moves else (None,)
-            for leg in options:
-                left = None
-                if budget is not None:
-                    left = budget - own_minutes(source, quantity, leg)[0]
-                    if left < 0:
-                        continue  # this way alone takes longer than the window
-                local = ranking.local(network, source, quantity, place, leg, receiver)
-                own = ranking.key(network, source, quantity, place, local, leg, receiver)
-                tie = (source.index, 0 if leg is None else leg.index)
-                if not made:
-                    edges.append((local, own, tie, source, leg, ()))
-                    continue
-                design = source.design
-                where = source.facility.id
-                tails = tails_of.get((design.id, where, left))
-                if tails is None:
-                    runs = -(-quantity // design.yield_)
-                    for input_id, per_batch in design.inputs:
-                        if per_batch * runs > MAX_UNITS:
-                            raise WeaveError(
-                                f"{quantity:,} {network.item_name(item_id)} would need more "
-                                f"than {MAX_UNITS:,} {network.item_name(input_id)} "
-                                f"(design {design.id})"
-                            )
-                    inputs = [
-                        (
-                            input_id,
-                            per_batch * runs,
-                            index.child_context(context, item_id, input_id)
-                            if input_id in groups
-                            else _NO_CONTEXT,
-                            where,
-                        )
-                        for input_id, per_batch in design.inputs
-                    ]
-                    # Each input's minutes as the latest arrival it can make within them: the
-                    # inputs of windows that differ only in slack are the same nodes.
-                    tails = tails_of[(design.id, where, left)] = tuple(
-                        (*tail, None if left is None else window(tail, left)) for tail in inputs
-                    )
-                edges.append((local, own, tie, source, leg, tails))
+            # What a design at a facility makes does not depend on where it goes next: one
+            # node of its inputs serves every destination and every leg option.
+            made_at = (_MADE, source.design.id, source.facility.id, quantity, context, left)
+            edges.append((local, own, tie, source, leg, (made_at,)))
         return edges
 
+    def _bounded(self, item_id: str, quantity: int, context: frozenset[str]) -> list[tuple]:
+        """The item's sources as (bound, source), least bound first. A bound is at most the key
+        of any plan through that source, wherever the item goes and whenever:
+        `Ranking.source_bound` for its own part, plus its inputs' least bounds. Keys add in any
+        order and a sum keeps the order of its parts, so a plan is never below its source's
+        bound. No entry: no plan comes from that source."""
+        group = (item_id, quantity, context)
+        found = self._bounds.get(group)
+        if found is not None:
+            return found
+        ranking = self.weave.ranking
+        declared = ranking.reliability is None
+        below: dict[str, tuple | None] = {}  # a design's inputs, the same at every facility
+        bounded = []
+        for source in self._sources(item_id, quantity, context):
+            risk = self._source_risk(source) if declared else None
+            bound = ranking.source_bound(source, quantity, risk)
+            if type(source) is not Bought:
+                design = source.design
+                inputs = below.get(design.id, _UNSEEN)
+                if inputs is _UNSEEN:
+                    inputs = NO_KEY
+                    for input_group in self._input_groups(design, quantity, context):
+                        least = self._bounded(*input_group)
+                        if not least:
+                            inputs = None
+                            break
+                        inputs = add_keys(inputs, least[0][0])
+                    below[design.id] = inputs
+                if inputs is None:
+                    continue
+                bound = add_keys(bound, inputs)
+            bounded.append((bound, source.index, source))
+        bounded.sort(key=lambda entry: entry[:2])
+        found = self._bounds[group] = [(bound, source) for bound, _, source in bounded]
+        return found
+
+    def _km(self, source, destination: str, place: Location | None) -> float | None:
+        """From the source to the destination, found once per pair of places."""
+        origin = self._places.get(id(source), _UNSEEN)  # the index keeps every source alive
+        if origin is _UNSEEN:
+            origin = self._places[id(source)] = source_location(self.weave.network, source)
+        if origin is None or place is None:
+            return None
+        pair = (id(origin), destination)  # places live as long as the network
+        km = self._kms.get(pair)
+        if km is None:
+            km = self._kms[pair] = haversine_km(origin, place)
+        return km
+
+    def _risk(self, source, leg, receiver: str | None) -> float:
+        ranking, network = self.weave.ranking, self.weave.network
+        if ranking.reliability is not None:
+            return ranking.node_risk(network, source, leg, receiver)  # learned, and kept there
+        # Declared: the source's own risk and its vehicle's, each found once.
+        own = self._source_risk(source)
+        if leg is None or leg.transport is None:
+            return own + 0.0
+        moved = self._risks.get(id(leg.transport))
+        if moved is None:
+            moved = self._risks[id(leg.transport)] = leg_risk(network, leg)
+        return own + moved
+
+    def _source_risk(self, source) -> float:
+        own = self._risks.get(id(source))
+        if own is None:
+            own = self._risks[id(source)] = self.weave.ranking.source_risk(
+                self.weave.network, source
+            )
+        return own
+
+    def _inputs(self, key: tuple) -> tuple:
+        """The input nodes of a design run at a facility: the tails of its one hyperedge."""
+        _, design_id, where, quantity, context, left = key
+        window = self.weave.arrivals.window
+        design = self.weave.network.designs[design_id]
+        # Each input's minutes as the latest arrival it can make within them: the inputs of
+        # windows that differ only in slack are the same nodes.
+        return tuple(
+            (*group, where, None if left is None else window((*group, where), left))
+            for group in self._input_groups(design, quantity, context)
+        )
+
+    def _input_groups(self, design, quantity: int, context: frozenset[str]) -> list[tuple]:
+        """(input, quantity, cycle context) of each input of `quantity` made by `design`."""
+        memo = (design.id, quantity, context)
+        found = self._groups.get(memo)
+        if found is None:
+            found = self._groups[memo] = self._input_groups_of(design, quantity, context)
+        return found
+
+    def _input_groups_of(self, design, quantity: int, context: frozenset[str]) -> list[tuple]:
+        network, index = self.weave.network, self.weave.index
+        item_id = design.makes
+        groups = index.recursive_groups
+        runs = -(-quantity // design.yield_)
+        found = []
+        for input_id, per_batch in design.inputs:
+            needed = per_batch * runs
+            if needed > MAX_UNITS:
+                raise WeaveError(
+                    f"{quantity:,} {network.item_name(item_id)} would need more "
+                    f"than {MAX_UNITS:,} {network.item_name(input_id)} "
+                    f"(design {design.id})"
+                )
+            below = (
+                index.child_context(context, item_id, input_id)
+                if input_id in groups
+                else _NO_CONTEXT
+            )
+            found.append((input_id, needed, below))
+        return found
+
     def _tree(self, key: tuple, derivation: tuple, destination: Location | None) -> PlanNode:
-        node = self.nodes[key]
-        _, _, _, source, leg, tails = node.edges[derivation[2]]
+        _, _, _, source, leg, tails = self._edges_of(key, self.nodes[key])[derivation[2]]
+        positions = derivation[3]
+        if tails:  # made: its one tail is the design's run, whose tails are the inputs
+            made = self.nodes[tails[0]]
+            tails = self._edges_of(tails[0], made)[-1][5]
+            positions = made.derivations[positions[0]][3]
         network = self.weave.network
         here = None if isinstance(source, Bought) else network.location_of_facility(source.facility)
         children = tuple(
             self._tree(tail, self.nodes[tail].derivations[j], here)
-            for tail, j in zip(tails, derivation[3], strict=True)
+            for tail, j in zip(tails, positions, strict=True)
         )
         return PlanNode(
             item=key[0],

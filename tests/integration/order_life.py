@@ -303,13 +303,14 @@ class Life:
                 raise
 
     def _run(self, job: Job) -> None:
-        """What workers/actors.py does with each follow-up: a disruption fans out to one
-        analysis per affected order; the others are handled as they are."""
+        """What workers/actors.py does with each follow-up: a disruption fans out to batches
+        of affected orders (here one order each, so that the machine may interleave them); the
+        others are handled as they are."""
         command = job.command
         if isinstance(command, AffectedOrders):
             affected = self.handle(command, job.origin, job.token)
             for order_id in affected.value if affected is not None else []:
-                analysis = AnalyseDisruption(command.disruption_id, order_id)
+                analysis = AnalyseDisruption(command.disruption_id, (order_id,))
                 self.jobs.append(Job(analysis, job.token, job.origin))
             return
         if not isinstance(command, FollowUp | AnalyseDisruption):

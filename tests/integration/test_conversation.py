@@ -54,8 +54,9 @@ def run(services: Services, result) -> None:
         if isinstance(job, WeaveOrder):
             run(services, services.handle(job))
         elif isinstance(job, AffectedOrders):
-            for order_id in services.handle(job).value:
-                run(services, services.handle(AnalyseDisruption(job.disruption_id, order_id)))
+            affected = tuple(services.handle(job).value)
+            if affected:
+                run(services, services.handle(AnalyseDisruption(job.disruption_id, affected)))
 
 
 class Chat:

@@ -28,6 +28,7 @@ PURE = (
     "core.intents",
     "core.importers",
     "core.frames",
+    "core.plan_counts",
 )
 IMPURE = (
     "core.store",

@@ -5,7 +5,7 @@ from math import ceil
 import pytest
 
 from bots.conversation.notices.negotiation import first_frame, whole_frame
-from core.frames import how_many, negotiation_frame, short_equation
+from core.frames import negotiation_frame, short_equation
 from core.network.geo import haversine_km
 from core.network.model import Item, Location, Network, Offer, Participant, Transport
 from core.pricing.equation import plan_equation
@@ -15,12 +15,6 @@ from core.weave.legs import Stop, leg_options
 from core.weave.plan import Plan, PlanNode
 from core.weave.sources import Bought
 from core.weave.timing import Arrival
-
-
-def test_counts_beyond_a_trillion_are_shown_by_their_order_of_magnitude():
-    assert how_many(12) == "12"
-    assert how_many(999_999_999_999) == "999,999,999,999"
-    assert how_many(6**40) == "1.33×10^31"
 
 
 def test_a_long_equation_is_cut_at_a_term_and_says_how_many_terms_it_has():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.conversation.next_steps import buttons, command_text
 from bots.conversation.plan_lines import arrival_text, day_text, plan_lines
-from core.frames import how_many
+from core.plan_counts import how_many
 from core.service.commands import CancelOrder, ChoosePlan
 from core.service.notices import Next, Rendered, View
 from core.service.notices.plans import PlanLine, PlansOffered, RateNote, SplitShare

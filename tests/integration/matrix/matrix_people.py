@@ -5,21 +5,38 @@ test's own chat accounts for the order scenarios."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import shutil
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from chair_world import NETWORK
-from nio import AsyncClient, RoomMessagesResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadError,
+    RoomMessagesResponse,
+    SyncResponse,
+    ToDeviceMessage,
+    ToDeviceResponse,
+)
+from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from synapse_server import Person, SynapseServer
 
+from bots.bootstrap import Settings, bootstrap
 from bots.conversation.messages import Button, Incoming, Picture, Reply
+from bots.conversation.rate_limit import RateLimiter
 from bots.matrix.adapter import NEXT_BATCH
+from bots.matrix.devices import SerialStore, keep_keys
 from bots.matrix.memory import Memory
+from bots.matrix.sender import MatrixSender
+from core.service.commands import Disrupt
 from core.store.tables import ChatIdentity, ParticipantRow
 
 # A 3×2 PNG, small and real: the adapter reads its size from the IHDR chunk.
@@ -162,6 +179,17 @@ class MatrixPerson(Someone):
         found.__qualname__ = f"{self.user_id} told {needle!r}"
         return await eventually(found, timeout=20)
 
+    async def picture(self, content: dict) -> bytes:
+        """An m.image the bot posted, downloaded and (when encrypted) decrypted."""
+        media = content.get("file")
+        answer = await self.client.download(mxc=media["url"] if media else content["url"])
+        assert not isinstance(answer, DownloadError), answer
+        if media is None:
+            return answer.body
+        return decrypt_attachment(
+            answer.body, media["key"]["k"], media["hashes"]["sha256"], media["iv"]
+        )
+
     async def ask(self, text: str, needle: str, room: str | None = None) -> dict:
         """Types `text`; the bot's answer containing `needle` (a new one, not an older one)."""
         before = sum(needle in c.get("body", "") for c in await self.from_bot(room))
@@ -212,6 +240,30 @@ def chair_network(
     return paths
 
 
+# Closed for the season in the chair scenarios, so that plan 1 is Ana's chair with Fern's legs
+# and Gus's backs: every party has a Matrix account the test plays.
+CLOSED = ("hal-shop", "ivy-studio", "gus-seats")
+
+
+def chair_runtime(tmp_path: Path, people: dict, settings, sqlite_template: Path):
+    """SCIS as `scis serve` puts it together, on a copy of the migrated template, with the
+    chair network whose people are `people` (their Matrix accounts), the MatrixSender among
+    its senders and CLOSED closed: (runtime, its services, the sender, the conversation)."""
+    networks = chair_network(tmp_path, {name: p.user_id for name, p in people.items()}, {})
+    database = tmp_path / "scis.db"
+    shutil.copyfile(sqlite_template, database)
+    senders: dict = {}
+    runtime = bootstrap(Settings(database_url=f"sqlite:///{database}"), senders=senders)
+    runtime.load_networks(networks)
+    services = runtime.services
+    # The dict the workers hold: the Matrix sender joins it, as `scis serve` adds its platforms.
+    senders["matrix"] = sender = MatrixSender(settings, services.engine)
+    for resource in CLOSED:
+        services.handle(Disrupt("rita", resource, "closed for the season"))
+    conversation = runtime.conversation(limiter=RateLimiter(per_minute=60_000, burst=1_000))
+    return runtime, services, sender, conversation
+
+
 def add_buyers(paths: list[Path], buyers: list[tuple[str, dict[str, str]]]) -> None:
     """Buyers of the caller's own, `(id, contacts)`, added to the chair.yaml of `paths` (as
     chair_network writes them) where Dana lives; an id the network has already is left as it
@@ -250,3 +302,153 @@ async def order_two_chairs(dana: MatrixPerson) -> int:
     order = int(re.search(r"/choose (\d+) 1", plans).group(1))
     await dana.ask(f"/choose {order} 1", "every party gets its part")
     return order
+
+
+@dataclass(frozen=True)
+class KeptKey:
+    session_id: str
+    messages: list  # nio's to-device messages that share it, by device
+
+
+class EncryptedPerson(MatrixPerson):
+    """A person whose client encrypts, as Element does: an olm device with its own store in
+    `store` (a directory of the test's), direct rooms encrypted, and keys kept up after every
+    sync. What they read of a room is decrypted."""
+
+    def __init__(self, synapse, account, bot: str, store: Path):
+        Someone.__init__(self, synapse, account)
+        self.bot, self.dm = bot, None
+        store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            synapse.url,
+            account.user_id,
+            device_id=account.device_id,
+            store_path=str(store),
+            config=AsyncClientConfig(encryption_enabled=True, store=SerialStore),
+        )
+        self.client.restore_login(account.user_id, account.device_id, account.access_token)
+        self.to_device: list = []  # every to-device event their device received
+        self.invites: set[str] = set()  # rooms they are invited to, not joined yet
+
+    async def sync(self) -> SyncResponse:
+        answer = await super().sync()
+        self.to_device.extend(answer.to_device_events)
+        self.invites.update(answer.rooms.invite)
+        await keep_keys(self.client)
+        return answer
+
+    async def accept_invites(self, timeout: float = 10) -> list[str]:
+        """As Someone's, with the invites any sync of theirs has seen (they sync often)."""
+        deadline = time.monotonic() + timeout
+        while not self.invites:
+            assert time.monotonic() < deadline, f"{self.user_id} got no invite in {timeout}s"
+            await asyncio.sleep(0.1)
+            await self.sync()
+        invited = list(self.invites)
+        for room_id in invited:
+            assert hasattr(await self.client.join(room_id), "room_id")
+        self.invites.clear()
+        return invited
+
+    async def direct_room_with(self, user_id: str) -> str:
+        await self.sync()  # as a client does on logging in: its device's keys uploaded
+        answer = await self.client.room_create(
+            is_direct=True,
+            invite=[user_id],
+            initial_state=[ENCRYPTED_ROOM],
+        )
+        assert hasattr(answer, "room_id"), answer
+        return answer.room_id
+
+    async def say(self, room_id: str, text: str) -> str:
+        await self.sync()  # the room, its members and their devices as they are now
+        answer = await self.client.room_send(
+            room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": text},
+            ignore_unverified_devices=True,
+        )
+        assert hasattr(answer, "event_id"), answer
+        return answer.event_id
+
+    async def messages(self, room_id: str) -> list[dict]:
+        await self.sync()  # the room keys that came since
+        return await super().messages(room_id)
+
+    async def send_image(self, room_id: str, png: bytes, caption: str) -> str:
+        """A picture as Element sends one to an encrypted room: the media encrypted, its key in
+        the event's `file`."""
+        await self.sync()
+        answer, keys = await self.client.upload(
+            lambda _limited, _timeouts: io.BytesIO(png),
+            content_type="image/png",
+            filename="photo.png",
+            filesize=len(png),
+            encrypt=True,
+        )
+        assert hasattr(answer, "content_uri"), answer
+        content = {
+            "msgtype": "m.image",
+            "body": caption,
+            "filename": "photo.png",
+            "info": {"mimetype": "image/png", "size": len(png)},
+            "file": {"url": answer.content_uri, "mimetype": "image/png", **keys},
+        }
+        sent = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
+        assert hasattr(sent, "event_id"), sent
+        return sent.event_id
+
+    async def say_keeping_the_key(self, room_id: str, text: str) -> tuple[str, KeptKey]:
+        """Says `text` with a new room key that goes to nobody yet (as when the key's to-device
+        message is late); the event id, and the key for `hand_over_key`."""
+        await self.sync()
+        client = self.client
+        room = client.rooms[room_id]
+        if not room.members_synced:
+            await client.joined_members(room_id)
+        if client.should_query_keys:
+            await client.keys_query()
+        missing = client.get_missing_sessions(room_id)
+        if missing:
+            await client.keys_claim(missing)
+        client.olm.create_outbound_group_session(room_id)
+        key = list(
+            client.olm.share_group_session_parallel(
+                room_id, list(room.users), ignore_unverified_devices=True
+            )
+        )
+        session = client.olm.outbound_group_sessions[room_id]
+        session.shared = True  # so that nio sends it no more
+        return await self.say_again_keeping_the_key(room_id, text), KeptKey(session.id, key)
+
+    async def say_again_keeping_the_key(self, room_id: str, text: str) -> str:
+        """A message with the key `say_keeping_the_key` kept back (no sync first: a change it
+        showed would make nio share a new key)."""
+        answer = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": text}
+        )
+        assert hasattr(answer, "event_id"), answer
+        return answer.event_id
+
+    async def hand_over_key(self, key: KeptKey) -> None:
+        for _devices, to_device in key.messages:
+            for user_id, by_device in to_device["messages"].items():
+                for device_id, content in by_device.items():
+                    message = ToDeviceMessage("m.room.encrypted", user_id, device_id, content)
+                    answer = await self.client.to_device(message)
+                    assert isinstance(answer, ToDeviceResponse), answer
+
+
+ENCRYPTED_ROOM = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+async def encryption_of(person: Someone, room_id: str) -> str | None:
+    """The room's encryption algorithm, read from its state; None when it is not encrypted."""
+    answer = await person.client.room_get_state_event(room_id, "m.room.encryption")
+    return getattr(answer, "content", {}).get("algorithm")

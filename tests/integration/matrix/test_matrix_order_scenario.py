@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import time
 
 from chair_world import owners, stage_status
 from matrix_people import (
     MatrixPerson,
-    chair_network,
+    chair_runtime,
     eventually,
     in_rooms_with_the_bot,
     order_two_chairs,
@@ -30,18 +29,13 @@ from matrix_people import (
 from nio import DownloadError, JoinError
 from sqlmodel import Session, select
 
-from bots.bootstrap import Settings, bootstrap
-from bots.conversation.rate_limit import RateLimiter
 from bots.matrix.adapter import run_matrix
 from bots.matrix.memory import Memory
-from bots.matrix.sender import MatrixSender
-from core.service.commands import Disrupt
 from core.service.queries import order_state
 from core.store.tables import EventRow, Notification
 
 MATRIX_PEOPLE = ("dana", "ana", "fern", "gus", "hana", "zed")
 # Out of service before Dana orders: no seat source but Fern's is left.
-CLOSED = ("hal-shop", "ivy-studio", "gus-seats")
 
 
 async def test_an_order_from_the_first_message_to_completed_on_matrix(
@@ -53,19 +47,9 @@ async def test_an_order_from_the_first_message_to_completed_on_matrix(
         name: MatrixPerson(synapse, account, bot.user_id) for name, account in accounts.items()
     }
     dana, ana, fern, gus, hana, zed = (people[name] for name in MATRIX_PEOPLE)
-    networks = chair_network(tmp_path, {name: p.user_id for name, p in people.items()}, {})
-    database = tmp_path / "scis.db"
-    shutil.copyfile(sqlite_template, database)
-
-    senders: dict = {}
-    runtime = bootstrap(Settings(database_url=f"sqlite:///{database}"), senders=senders)
-    runtime.load_networks(networks)
-    services = runtime.services
-    # The dict the workers hold: the Matrix sender joins it, as `scis serve` adds its platforms.
-    senders["matrix"] = sender = MatrixSender(bot_settings, services.engine)
-    for resource in CLOSED:
-        services.handle(Disrupt("rita", resource, "closed for the season"))
-    conversation = runtime.conversation(limiter=RateLimiter(per_minute=60_000, burst=1_000))
+    runtime, services, sender, conversation = chair_runtime(
+        tmp_path, people, bot_settings, sqlite_template
+    )
     stop = asyncio.Event()
     adapter = asyncio.create_task(run_matrix(conversation, services.engine, bot_settings, stop))
 
