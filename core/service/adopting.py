@@ -233,7 +233,7 @@ def _carry_stages(
     for stage in renamed:
         row = by_code.get(stage.id) or StageRow(contract_id=contract.id)
         row = records.write_stage(row, stage, ctx.now)
-        row.due_at = due[stage.id]
+        row.due_at = due.get(stage.id)
         ctx.session.add(row)
     return carried
 

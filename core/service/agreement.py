@@ -99,7 +99,7 @@ def validate(
     due = schedule(plan, graph, ctx.now, end_of_day(order.due)).due
     for stage in graph:
         row = records.write_stage(StageRow(contract_id=contract.id), stage, ctx.now)
-        row.due_at = due[stage.id]
+        row.due_at = due.get(stage.id)
         ctx.session.add(row)
     move_contract(contract, ContractStatus.AGREED, ctx)
     contract.agreed_at = ctx.now

@@ -14,7 +14,8 @@ arrive by the end of the due day, counted back along the graph:
   due(s) = min over stages t that depend on s of due(t) − duration(t), due(sink) = end;
 which is end − the longest path of work after s. Without one, each stage is due at the
 earliest time it can finish counted forward from the start (the agreement): its critical path,
-  finish(s) = start + max over s's dependencies of finish(d) + duration(s).
+  finish(s) = start + max over s's dependencies of finish(d) + duration(s);
+a stage whose critical path holds a time nobody gave has no due date then.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Schedule:
 
     minutes: Mapping[str, int]
     unknown: frozenset[str]
-    due: Mapping[str, datetime]
+    due: Mapping[str, datetime]  # counted forward, none for stages after an unknown time
     counted_back: bool
     after: Mapping[str, int]  # minutes of work still to do after each stage (its critical path)
 
@@ -122,6 +123,13 @@ def schedule(
     if order_due_end is not None:
         due = {s: order_due_end - timedelta(minutes=left) for s, left in after.items()}
     else:
+        # The earliest finish is a promise only where every time before it was given: a stage
+        # that rests on a time nobody gave (counted 0) has no due date, or its party would be
+        # told it is late a moment after agreeing.
         finish = earliest_finish(graph, minutes)
-        due = {s: start + timedelta(minutes=m) for s, m in finish.items()}
+        due = {
+            s: start + timedelta(minutes=m)
+            for s, m in finish.items()
+            if s not in unknown and not graph.ancestors(s) & unknown
+        }
     return Schedule(minutes, unknown, due, order_due_end is not None, after)

@@ -109,6 +109,22 @@ def test_without_a_due_date_stages_are_due_when_the_plan_can_do_them(chat):
     }
 
 
+def test_a_stage_after_a_time_nobody_gave_is_never_told_late(engine, clock):
+    """Bob gives no lead time: without an order due date, his confirm and everything after it
+    promise no date, so nobody hears "late" a minute after agreeing (found by the pipeline
+    benchmark: thousands of such notices at the first sweep), nor a week later."""
+    untimed = network().with_records(offers=[Offer("bob-chairs", "bob", "chair", 30.0)])
+    services = application(engine, clock)
+    services.handle(LoadNetwork(None, untimed))
+    chat = Chat(services)
+    order = agreed_order(chat)
+    assert {row.due_at for row in stages(chat, order).values()} == {None}
+    for later in (timedelta(minutes=1), timedelta(days=7)):
+        clock.at = NINE + later
+        sweep(chat)
+    assert late_notices(chat, "bob") == late_notices(chat, "dana") == []
+
+
 def test_a_late_stage_is_told_to_its_owner_and_the_buyer_once(chat, clock):
     order = agreed_order(chat)
     clock.at = NINE + timedelta(days=1)
