@@ -26,11 +26,12 @@ from contextlib import contextmanager
 
 from core.network.model import Delivery, Location, Network
 from core.weave.capacity import LimitedIndex
-from core.weave.legs import Leg, Stop, facility_stop, leg_ways, loaded, origin_of
+from core.weave.legs import Leg, Stop, facility_stop, leg_ways, loaded, origin_of, way_count
 from core.weave.sources import Bought, Made, Source, SupplyIndex
 from core.weave.timing import own_minutes
 
 BUYER = "@buyer"  # where the root of every order line goes
+_NO_CONTEXT: frozenset[str] = frozenset()
 
 
 @contextmanager
@@ -38,7 +39,11 @@ def graph_walk(limit: int = 100_000):
     """Deep recursion allowed and the cycle collector paused. Deep bills of materials recurse
     deeply (Python 3.11 frames are cheap, the limit is not); a big weave allocates millions of
     tuples that hold no cycles, and the collector would scan them again and again (half the
-    time of a 10,000-item weave)."""
+    time of a 10,000-item weave). Afterwards what the walk made goes straight to the oldest
+    generation (freeze, then unfreeze: no scan), as if it had survived the young ones' scans:
+    it is scanned again only by the next full collection, which frees it if it is garbage by
+    then; re-enabled as it was, the collector would scan it all at once on the next allocation
+    (a third of a second after a 10,000-item weave)."""
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, limit))
     collecting = gc.isenabled()
@@ -47,6 +52,8 @@ def graph_walk(limit: int = 100_000):
         yield
     finally:
         if collecting:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
         sys.setrecursionlimit(previous)
 
@@ -117,7 +124,10 @@ class LegOptions:
         # By the source's id (the index keeps every source alive): its origin, delivery terms
         # and sender, and a number for that triple, which sources sharing it share.
         self._origins: dict[int, tuple] = {}
+        self._owners: dict[int, tuple] = {}
         self._numbers: dict[tuple, int] = {}
+        self._triples: list[tuple] = []
+        self._ways: dict[str, dict[int, int]] = {}
         self._shapes: dict[tuple[int, str], tuple[Leg | None, ...]] = {}
 
     def origin(self, source: Source) -> tuple[Stop, Delivery | None, str | None]:
@@ -126,9 +136,18 @@ class LegOptions:
     def _origin(self, source: Source) -> tuple:
         found = self._origins.get(id(source))
         if found is None:
-            triple = origin_of(self.network, source)
-            number = self._numbers.setdefault(triple, len(self._numbers))
-            found = self._origins[id(source)] = (*triple, number)
+            # What a facility makes leaves from it, an offer's goods from its supplier: found
+            # once per facility or offer, not once per design run.
+            owner = id(source.offer) if type(source) is Bought else id(source.facility)
+            found = self._owners.get(owner)
+            if found is None:
+                triple = origin_of(self.network, source)
+                number = self._numbers.get(triple)
+                if number is None:
+                    number = self._numbers[triple] = len(self._triples)
+                    self._triples.append(triple)
+                found = self._owners[owner] = (*triple, number)
+            self._origins[id(source)] = found
         return found
 
     def options(
@@ -145,9 +164,39 @@ class LegOptions:
     def shape(self, source: Source, destination: str) -> tuple[Leg | None, ...]:
         """The options whatever is carried: how many there are and their minutes, which is all
         that counting and timing read."""
-        stop, delivery, sender, number = self._origin(source)
+        return self.shape_of(self._origin(source)[3], destination)
+
+    def number(self, source: Source) -> int:
+        """The number of the source's origin, delivery terms and sender: sources sharing it
+        have the same options towards every destination."""
+        return self._origin(source)[3]
+
+    def ways_to(self, destination: str) -> dict[int, int]:
+        """How many options each origin number has towards `destination`, as far as known (see
+        `ways_from`)."""
+        found = self._ways.get(destination)
+        if found is None:
+            found = self._ways[destination] = {}
+        return found
+
+    def ways_from(self, number: int, destination: str) -> int:
+        """len(shape_of(number, destination)), without building its legs."""
+        shape = self._shapes.get((number, destination))
+        if shape is not None:
+            found = len(shape)
+        else:
+            stop, delivery, sender = self._triples[number]
+            found = way_count(
+                self.network, stop, self.destinations.stop(destination), delivery, sender
+            )
+        self.ways_to(destination)[number] = found
+        return found
+
+    def shape_of(self, number: int, destination: str) -> tuple[Leg | None, ...]:
+        """`shape` of every source whose origin has that `number`."""
         found = self._shapes.get((number, destination))
         if found is None:
+            stop, delivery, sender = self._triples[number]
             found = self._shapes[(number, destination)] = leg_ways(
                 self.network, stop, self.destinations.stop(destination), delivery, sender
             )
@@ -177,6 +226,8 @@ class LegCounter:
         self._memo: dict[tuple, int] = {}
         # A design's inputs at one facility, for every leg option and destination of its goods.
         self._inputs_memo: dict[tuple, int] = {}
+        self._origin_memo: dict[tuple, list[tuple[int, int]]] = {}
+        self._plain_memo: dict[tuple, int] = {}
 
     def count(
         self,
@@ -197,10 +248,11 @@ class LegCounter:
         destination: str,
         budget: int | None,
     ) -> int:
-        if budget is not None:
-            budget = self.arrivals.window((item_id, quantity, context, destination), budget)
-            if budget == -1:
-                return 0
+        if budget is None:
+            return self._plain(item_id, quantity, context, destination)
+        budget = self.arrivals.window((item_id, quantity, context, destination), budget)
+        if budget == -1:
+            return 0
         key = (
             item_id,
             context,
@@ -211,6 +263,8 @@ class LegCounter:
         known = self._memo.get(key)
         if known is not None:
             return known
+        if budget is None:
+            return self._plain(item_id, quantity, context, destination)
         total = 0
         for source in self.index.sources(item_id, self.criteria):
             made = type(source) is not Bought
@@ -219,12 +273,6 @@ class LegCounter:
             if self.limited and not self.index.fits(item_id, source, quantity):
                 continue
             options = self.legs.shape(source, destination) if self.moves else (None,)
-            if budget is None:
-                if made:
-                    total += len(options) * self._inputs(source, item_id, quantity, context, None)
-                else:
-                    total += len(options)
-                continue
             for leg in options:
                 own = own_minutes(source, quantity, leg)[0]
                 if own > budget:
@@ -235,6 +283,90 @@ class LegCounter:
                     total += 1
         self._memo[key] = total
         return total
+
+    def _plain(self, item_id: str, quantity: int, context: frozenset[str], destination: str) -> int:
+        """The count whenever plans arrive. Sources that leave from one place, with the same
+        sender and terms, have the same options towards any destination: their sub-plans are
+        summed once per item (`_by_origin`), and only how many ways each origin has here is
+        read per destination. This runs for every node of a big network: the memos are read
+        before each call."""
+        key = (
+            item_id,
+            context,
+            destination if self.moves else None,
+            quantity if self.limited else None,
+        )
+        known = self._plain_memo.get(key)
+        if known is not None:
+            return known
+        groups = self._origin_memo.get((item_id, context, quantity if self.limited else None))
+        if groups is None:
+            groups = self._by_origin(item_id, quantity, context)
+        if self.moves:
+            ways = self.legs.ways_to(destination)
+            total = 0
+            for number, below in groups:
+                n = ways.get(number)
+                if n is None:
+                    n = self.legs.ways_from(number, destination)
+                total += n * below
+        else:
+            total = sum(below for _, below in groups)
+        self._plain_memo[key] = total
+        return total
+
+    def _by_origin(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
+        """(origin number, plans below its sources) of the item's sources that may give it,
+        whatever the destination and whenever they arrive."""
+        limited, moves = self.limited, self.moves
+        sums: dict[int, int] = {}
+        runs: dict[tuple, int] = {}  # a design's inputs at a facility
+        for source in self.index.sources(item_id, self.criteria):
+            if limited and not self.index.fits(item_id, source, quantity):
+                continue
+            if type(source) is Bought:
+                below = 1
+            elif item_id in context:
+                continue
+            else:
+                design = source.design
+                where = source.facility.id if moves else None
+                memo = (design.id, where, context, quantity if limited else None)
+                below = runs.get(memo)
+                if below is None:
+                    below = runs[memo] = self._plain_inputs(
+                        design, where, item_id, quantity, context
+                    )
+            if below:
+                number = self.legs.number(source) if moves else -1
+                sums[number] = sums.get(number, 0) + below
+        found = self._origin_memo[(item_id, context, quantity if limited else None)] = list(
+            sums.items()
+        )
+        return found
+
+    def _plain_inputs(
+        self, design, where: str | None, item_id: str, quantity: int, context: frozenset[str]
+    ) -> int:
+        """The plans of a design's inputs at a facility, whenever they arrive."""
+        runs = -(-quantity // design.yield_)
+        memo, limited = self._plain_memo, self.limited
+        groups = self.index.recursive_groups
+        product = 1
+        for input_id, per_batch in design.inputs:
+            child = (
+                self.index.child_context(context, item_id, input_id)
+                if input_id in groups
+                else _NO_CONTEXT
+            )
+            needed = per_batch * runs
+            found = memo.get((input_id, child, where, needed if limited else None))
+            if found is None:
+                found = self._plain(input_id, needed, child, where or BUYER)
+            product *= found
+            if product == 0:
+                break
+        return product
 
     def _inputs(
         self,

@@ -18,6 +18,7 @@ an unknown price. Mass unknown: one trip, and the leg says so (`kg` None).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from math import ceil
 
@@ -118,54 +119,158 @@ def leg_ways(
 ) -> tuple[Leg | None, ...]:
     """The options between two places whatever they carry (one trip, no mass): which movers
     reach and how long they take depend on the places alone (see `loaded`)."""
-    if not network.plans_transport or same_place(origin, destination):
+    km = _span(network, origin, destination)
+    if km is _ONE_PLACE:
         return (None,)
-    if origin.location is None or destination.location is None:
+    if km is _UNLOCATED:
         carrier = origin.participant
         return (Leg(ARRANGED, carrier, origin, destination, None, None, 1, 0.0, None, 0),)
-    km = haversine_km(origin.location, destination.location)
-    options: list[Leg] = []
-
-    def add(kind, carrier, price, speed, transport=None):
-        minutes = ceil(km / (speed or DEFAULT_SPEED_KMH) * 60)
-        options.append(
-            Leg(
-                kind,
-                carrier,
-                origin,
-                destination,
-                km,
-                None,
-                1,
-                price,
-                minutes,
-                len(options),
-                transport,
-            )
+    return tuple(
+        Leg(
+            kind,
+            carrier,
+            origin,
+            destination,
+            km,
+            None,
+            1,
+            price(1),
+            ceil(km / (speed or DEFAULT_SPEED_KMH) * 60),
+            index,
+            transport,
         )
+        for index, (kind, carrier, price, speed, transport) in enumerate(
+            _movers(network, km, destination, delivery, sender)
+        )
+    )
 
+
+def way_prices(
+    network: Network,
+    origin: Stop,
+    destination: Stop,
+    delivery: Delivery | None = None,
+    sender: str | None = None,
+    kg: float | None = None,
+) -> tuple[tuple[float | None, Transport | None], ...] | None:
+    """(price carrying `kg`, vehicle) of each of `leg_ways`' options, in order, without
+    building the legs (the prices `loaded` gives them): None when there is nothing to choose
+    (one place, or a network that plans no transport), () when nothing can move the goods."""
+    km = _span(network, origin, destination)
+    if km is _ONE_PLACE:
+        return None
+    if km is _UNLOCATED:
+        return ((0.0, None),)  # arranged between the parties, unpriced
+    return tuple(
+        (price(1 if vehicle is None else trips_to_carry(vehicle, kg)), vehicle)
+        for _, _, price, _, vehicle in _movers(network, km, destination, delivery, sender)
+    )
+
+
+def least_trip_price(
+    network: Network,
+    km: float,
+    receivers: Iterable[str | None],
+    delivery: Delivery | None = None,
+) -> tuple[int, float] | None:
+    """(unknown, price) at the least for one trip of at least `km` to any of `receivers`, by
+    the sender's `delivery`, any vehicle or a receiver's pick-up, ranges left out: a price
+    grows with the distance, and a range only takes options away. None: nobody moves goods."""
+    prices = []
+    if delivery is not None:
+        prices.append(_price(km, delivery.price, delivery.price_per_km, 1))
+    prices.extend(_trip_price(vehicle, km, 1) for vehicle in network.transport.values())
+    for receiver_id in set(receivers):
+        receiver = network.participants.get(receiver_id) if receiver_id else None
+        fetch = receiver.pickup if receiver is not None else None
+        if fetch is not None:
+            prices.append(_price(km, fetch.price or 0.0, fetch.price_per_km, 1))
+    if not prices:
+        return None
+    known = [price for price in prices if price is not None]
+    return (0, min(known)) if known else (1, 0.0)
+
+
+def way_count(
+    network: Network,
+    origin: Stop,
+    destination: Stop,
+    delivery: Delivery | None = None,
+    sender: str | None = None,
+) -> int:
+    """len(leg_ways(…)), without building the legs: all that counting plans reads."""
+    km = _span(network, origin, destination)
+    if km is _ONE_PLACE or km is _UNLOCATED:
+        return 1
+    return len(_movers(network, km, destination, delivery, sender))
+
+
+_ONE_PLACE = "one place"  # or a network that plans no transport: nothing to choose
+_UNLOCATED = "unlocated"  # an end nobody located: arranged between the parties
+
+
+def _span(network: Network, origin: Stop, destination: Stop) -> float | str:
+    """The km between two stops, or `_ONE_PLACE`, or `_UNLOCATED` (as `same_place` tells one
+    place, with the distance found once)."""
+    if not network.plans_transport:
+        return _ONE_PLACE
+    if origin.facility is not None and origin.facility == destination.facility:
+        return _ONE_PLACE
+    if origin.location is not None and destination.location is not None:
+        km = haversine_km(origin.location, destination.location)
+        return _ONE_PLACE if km < SAME_PLACE_KM else km
+    if same_place(origin, destination):
+        return _ONE_PLACE
+    return _UNLOCATED
+
+
+def _movers(
+    network: Network,
+    km: float,
+    destination: Stop,
+    delivery: Delivery | None,
+    sender: str | None,
+) -> list[tuple]:
+    """(kind, carrier, its price called with the trips (a vehicle's; a delivery or a pick-up
+    is one trip), speed, vehicle) of every mover within range of a leg of `km`, in the order
+    that fixes tie-breaks."""
+    movers = []
     if delivery is not None and _within(km, delivery.range_km):
-        add(
-            DELIVERY,
-            sender,
-            _price(km, delivery.price, delivery.price_per_km, 1),
-            delivery.speed_kmh,
+        movers.append(
+            (
+                DELIVERY,
+                sender,
+                lambda trips: _price(km, delivery.price, delivery.price_per_km, 1),
+                delivery.speed_kmh,
+                None,
+            )
         )
     for vehicle in network.transport.values():
         if _within(km, vehicle.range_km):
-            add(VEHICLE, vehicle.operator, _trip_price(vehicle, km, 1), vehicle.speed_kmh, vehicle)
+            movers.append(
+                (
+                    VEHICLE,
+                    vehicle.operator,
+                    lambda trips, vehicle=vehicle: _trip_price(vehicle, km, trips),
+                    vehicle.speed_kmh,
+                    vehicle,
+                )
+            )
     receiver = (
         network.participants.get(destination.participant) if destination.participant else None
     )
     fetch = receiver.pickup if receiver is not None else None
     if fetch is not None and _within(km, fetch.range_km):
-        add(
-            PICKUP,
-            receiver.id,
-            _price(km, fetch.price or 0.0, fetch.price_per_km, 1),
-            fetch.speed_kmh,
+        movers.append(
+            (
+                PICKUP,
+                receiver.id,
+                lambda trips: _price(km, fetch.price or 0.0, fetch.price_per_km, 1),
+                fetch.speed_kmh,
+                None,
+            )
         )
-    return tuple(options)
+    return movers
 
 
 def loaded(way: Leg, kg: float | None) -> Leg:
@@ -173,13 +278,8 @@ def loaded(way: Leg, kg: float | None) -> Leg:
     paid; a delivery or a pick-up is one trip at its price."""
     if way.kind == ARRANGED:
         return way
-    trips, price = 1, way.price
     vehicle = way.transport
-    if way.kind == VEHICLE:
-        if kg is not None and vehicle.capacity_kg:
-            trips = max(1, ceil(kg / vehicle.capacity_kg))
-        if trips > 1:
-            price = _trip_price(vehicle, way.km, trips)
+    trips = trips_to_carry(vehicle, kg) if way.kind == VEHICLE else 1
     return Leg(
         way.kind,
         way.carrier,
@@ -188,11 +288,27 @@ def loaded(way: Leg, kg: float | None) -> Leg:
         way.km,
         kg,
         trips,
-        price,
+        carried_price(way, kg),
         way.minutes,
         way.index,
         vehicle,
     )
+
+
+def carried_price(way: Leg, kg: float | None) -> float | None:
+    """The price of a way between two places carrying `kg` (`loaded`'s, without the leg)."""
+    if way.kind == VEHICLE:
+        trips = trips_to_carry(way.transport, kg)
+        if trips > 1:
+            return _trip_price(way.transport, way.km, trips)
+    return way.price
+
+
+def trips_to_carry(vehicle: Transport, kg: float | None) -> int:
+    """How many trips the vehicle makes to carry `kg`: one when either is unknown."""
+    if kg is not None and vehicle.capacity_kg:
+        return max(1, ceil(kg / vehicle.capacity_kg))
+    return 1
 
 
 def _trip_price(vehicle: Transport, km: float, trips: int) -> float | None:

@@ -29,9 +29,12 @@ each layer by the PRICE key (see `Weave`).
 Plans the ranking values the same are told apart by their risk, then by their distance (plans of
 one price: the likelier to succeed first, then the nearer). So plans are ordered by a `Key`:
 (unknown terms, value, risk, unknown distances, distance), each an integer count of millionths
-summed over the nodes. Integers add exactly in any order, so two plans of the same price — 10.1 +
-20.0 and 10.0 + 20.1 — tie exactly and their risk decides, which floats would not promise; and the
-key stays additive, as the lazy k-best needs.
+summed over the nodes, a node's being the sum of three parts each made exact apart: its source's
+price, its source's risk and its moving (the leg, the distance). Integers add exactly in any
+order, so two plans of the same price — 10.1 + 20.0 and 10.0 + 20.1 — tie exactly and their risk
+decides, which floats would not promise; the key stays additive, as the lazy k-best needs; the
+runs of one design share their price's part, and sources that leave from one place share their
+moving part towards any destination.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from math import log
 from typing import Protocol
 
 from core.network.geo import haversine_km
-from core.network.model import Location, Network
+from core.network.model import Location, Network, Transport
 from core.weave.legs import VEHICLE, Leg
 from core.weave.sources import Bought, Source
 
@@ -78,6 +81,45 @@ def add(a: Score, b: Score) -> Score:
 
 def add_keys(a: Key, b: Key) -> Key:
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4])
+
+
+# A Key packed in one integer, each part in its own field of PACK_BITS bits (two's complement,
+# so that a sum of packed keys is the packed sum and integers compare as the tuples do): one
+# addition and one comparison instead of five. A node whose parts are each below PACKABLE in
+# magnitude (10^33 in money, km or risk) may be packed: plans of up to 2^27 such nodes stay
+# within their fields.
+PACK_BITS = 160
+PACKABLE = 1 << 130
+_FIELD = (1 << PACK_BITS) - 1
+_HALF = 1 << (PACK_BITS - 1)
+
+
+def pack(key: Key) -> int:
+    unknown, value, risk, unknown_km, km = key
+    packed = unknown
+    for part in (value, risk, unknown_km, km):
+        packed = (packed << PACK_BITS) + part
+    return packed
+
+
+def packable(key: Key) -> bool:
+    unknown, value, risk, unknown_km, km = key
+    return (
+        -PACKABLE < value < PACKABLE
+        and -PACKABLE < risk < PACKABLE
+        and -PACKABLE < km < PACKABLE
+        and -PACKABLE < unknown < PACKABLE
+        and -PACKABLE < unknown_km < PACKABLE
+    )
+
+
+def unpack(packed: int) -> Key:
+    parts = []
+    for _ in range(4):
+        low = ((packed + _HALF) & _FIELD) - _HALF
+        parts.append(low)
+        packed = (packed - low) >> PACK_BITS
+    return (packed, parts[3], parts[2], parts[1], parts[0])
 
 
 def exact(value: float) -> int:
@@ -148,9 +190,7 @@ class Ranking:
     ) -> Score:
         """The node's own score: `leg` is how its goods go to `destination`, where `receiver`
         (a facility's operator, or the buyer) takes them."""
-        km = delivery_distance_km(network, source, destination)
-        risk = self.node_risk(network, source, leg, receiver) if self.risk else 0.0
-        return self._score(network, source, quantity, leg, km, risk)
+        return self._node(network, source, quantity, destination, leg, receiver)[0]
 
     def key(
         self,
@@ -158,47 +198,71 @@ class Ranking:
         source: Source,
         quantity: int,
         destination: Location | None,
-        score: Score | None = None,
         leg: Leg | None = None,
         receiver: str | None = None,
     ) -> Key:
-        """The node's part of a plan's `Key`: its score (`local`, given when known), then its
-        risk (its source's and its leg's) and its distance, which break ties."""
-        km = delivery_distance_km(network, source, destination)
-        risk = self.node_risk(network, source, leg, receiver)
-        if score is None:
-            score = self._score(network, source, quantity, leg, km, risk)
-        return _key(score, risk, km)
+        """The node's part of a plan's `Key`: its score, then its risk (its source's and its
+        leg's) and its distance, which break ties."""
+        return self._node(network, source, quantity, destination, leg, receiver)[1]
 
-    def scored(
+    def _node(
         self,
         network: Network,
         source: Source,
         quantity: int,
+        destination: Location | None,
         leg: Leg | None,
+        receiver: str | None,
+    ) -> tuple[Score, Key]:
+        km = delivery_distance_km(network, source, destination)
+        if self.reliability is not None:
+            own_risk, moved_risk = self.reliability.node_risk(source, leg, receiver), 0.0
+        else:
+            own_risk, moved_risk = self.source_risk(network, source), leg_risk(network, leg)
+        own = self.own_part(source, quantity, own_risk)
+        mass = _mass_kg(network, source)
+        price = None if leg is None else leg.price
+        moved = self.moved_part(mass, quantity, leg is not None, price, km, moved_risk)
+        return add(own[0], moved[0]), add_keys(own[1], moved[1])
+
+    def own_part(self, source: Source, quantity: int, risk: float) -> tuple[Score, Key]:
+        """A node's score and key for its source's own part: its price and its `risk` (the
+        source's declared risk, or the node's learned one). With `moved_part` it makes the
+        node's. Each part is made exact apart — price, risk, moving — so that the runs of one
+        design share their price's key, and sources leaving from one place share the moving
+        part's towards any destination."""
+        unknown, value = self._priced(source, quantity)
+        if self.risk:
+            value += self.risk * risk
+        return (unknown, value), add_keys(self.priced_key(source, quantity), self.risk_key(risk))
+
+    def priced_key(self, source: Source, quantity: int) -> Key:
+        """The key of a source's own price: for a design, the same at every facility."""
+        unknown, value = self._priced(source, quantity)
+        return (unknown, exact(value), 0, 0, 0)
+
+    def risk_key(self, risk: float) -> Key:
+        """The key of a source's own risk, weighted (in the value) and as the tie-break."""
+        return (0, exact(self.risk * risk) if self.risk else 0, exact(risk), 0, 0)
+
+    def moved_part(
+        self,
+        mass_kg: float | None,
+        quantity: int,
+        moved: bool,
+        price: float | None,
         km: float | None,
         risk: float,
     ) -> tuple[Score, Key]:
-        """`local` and `key` at once, from the node's distance and risk as the caller found
-        them (the weave finds each once per source and destination)."""
-        score = self._score(network, source, quantity, leg, km, risk)
-        return score, _key(score, risk, km)
-
-    def _score(
-        self,
-        network: Network,
-        source: Source,
-        quantity: int,
-        leg: Leg | None,
-        km: float | None,
-        risk: float,
-    ) -> Score:
-        unknown, value = self._priced(source, quantity)
-        if self.price and leg is not None:
-            if leg.price is None:
+        """A node's score and key for moving its goods: whether a leg `moved` them and at what
+        `price`, the distance, the vehicle's `risk` and the haul of `quantity` items of
+        `mass_kg`."""
+        unknown, value = 0, 0.0
+        if self.price and moved:
+            if price is None:
                 unknown += 1
             else:
-                value += self.price * leg.price
+                value += self.price * price
         if self.distance:
             if km is None:
                 unknown += 1
@@ -207,12 +271,17 @@ class Ranking:
         if self.risk:
             value += self.risk * risk
         if self.haul:
-            mass = _mass_kg(network, source)
-            if mass is None or km is None:
+            if mass_kg is None or km is None:
                 unknown += 1
             else:
-                value += self.haul * (mass * quantity * km)
-        return (unknown, value)
+                value += self.haul * (mass_kg * quantity * km)
+        return (unknown, value), (
+            unknown,
+            exact(value),
+            exact(risk),
+            1 if km is None else 0,
+            0 if km is None else exact(km),
+        )
 
     def _priced(self, source: Source, quantity: int) -> Score:
         """The price of the source's own part, weighted: unknown when nobody quoted it."""
@@ -225,14 +294,6 @@ class Ranking:
             labor = source.design.labor
             known = None if labor is None else -(-quantity // source.design.yield_) * labor
         return (1, 0.0) if known is None else (0, 0.0 + self.price * known)
-
-    def source_bound(self, source: Source, quantity: int, source_risk: float | None) -> Key:
-        """At most the key of any node of this source, wherever it goes and however it is
-        moved: its own price and, when given, its source's risk; legs, distances, learned
-        risks and hauls are left out, as none of them is ever below nothing."""
-        unknown, value = self._priced(source, quantity)
-        risk = 0 if source_risk is None else exact(source_risk)
-        return (unknown, exact(value), risk, 0, 0)
 
     def node_risk(
         self, network: Network, source: Source, leg: Leg | None, receiver: str | None
@@ -261,18 +322,13 @@ def leg_risk(network: Network, leg: Leg | None) -> float:
     delivery or a receiver's pick-up is its own party's risk, already counted."""
     if leg is None or leg.kind != VEHICLE:
         return 0.0
-    failure = network.failure_probability_of_transport(leg.transport)
+    return vehicle_risk(network, leg.transport)
+
+
+def vehicle_risk(network: Network, vehicle: Transport) -> float:
+    """−log of the probability that the vehicle carries goods through."""
+    failure = network.failure_probability_of_transport(vehicle)
     return -log(max(1e-12, 1.0 - failure))
-
-
-def _key(score: Score, risk: float, km: float | None) -> Key:
-    return (
-        score[0],
-        exact(score[1]),
-        exact(risk),
-        1 if km is None else 0,
-        0 if km is None else exact(km),
-    )
 
 
 def _mass_kg(network: Network, source: Source) -> float | None:

@@ -114,12 +114,19 @@ class SupplyIndex:
             for process in facilities[position].processes:
                 by_process[process].add(position)
         self._sources: dict[str, tuple[Source, ...]] = {}
+        consumers: dict[str, set[str]] = defaultdict(set)
         for item_id in network.items:
             sources: list[Source] = [Bought(o, i) for i, o in enumerate(offers[item_id])]
             for design in designs[item_id]:
-                for position in _capable(design, by_process, able):
-                    sources.append(Made(design, facilities[position], len(sources)))
+                capable = [facilities[position] for position in _capable(design, by_process, able)]
+                for facility in capable:
+                    sources.append(Made(design, facility, len(sources)))
+                places = [facility.id for facility in capable]
+                for input_id, _ in design.inputs:
+                    consumers[input_id].update(places)
             self._sources[item_id] = tuple(sources)
+        self.consumers: dict[str, set[str]] = consumers
+        """The facilities where each item may be used: those able to run a design taking it."""
         self._filtered: dict[tuple[str, frozenset[str]], tuple[Source, ...]] = {}
 
     def sources(self, item_id: str, criteria: frozenset[str] = frozenset()) -> tuple[Source, ...]:

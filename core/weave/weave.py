@@ -26,7 +26,7 @@ maximum), so `_Soonest` walks it by layers of equal arrival, each a windowed PRI
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import count as counter
 from itertools import islice
@@ -42,6 +42,12 @@ from core.weave.count import (
     LegOptions,
     graph_walk,
 )
+from core.weave.legs import (
+    SAME_PLACE_KM,
+    least_trip_price,
+    trips_to_carry,
+    way_prices,
+)
 from core.weave.plan import Demand, Plan, PlanNode
 from core.weave.ranking import (
     NO_KEY,
@@ -51,8 +57,11 @@ from core.weave.ranking import (
     add_keys,
     delivery_distance_km,
     exact,
-    leg_risk,
+    pack,
+    packable,
     source_location,
+    unpack,
+    vehicle_risk,
 )
 from core.weave.sources import Bought, SupplyIndex
 from core.weave.timing import own_minutes, plan_arrival
@@ -197,6 +206,21 @@ class _Hypergraph:
         self._risks: dict[int, float] = {}  # by the id of a source or a vehicle
         self._bounds: dict[tuple, list[tuple]] = {}
         self._groups: dict[tuple, list[tuple]] = {}
+        # The best plans found by dynamic programming (`_first`), keys packed in integers.
+        self._firsts: dict[tuple, tuple | None] = {}
+        self._by_origin: dict[tuple, list] = {}
+        self._origin_firsts: dict[tuple, tuple | None] = {}
+        self._run_firsts: dict[tuple, int | None] = {}
+        self._moves_memo: dict[tuple, tuple] = {}
+        self._price_keys: dict[tuple, int] = {}
+        self._risk_keys: dict[int, int] = {}
+        self._leasts: dict[tuple, int | None] = {}
+        self._inputs_bounds: dict[tuple, int | None] = {}
+        self._representatives: dict[str, list] = {}
+        self._moved_anywheres: dict[tuple[int, str], int | None] = {}
+        self._ordered = {demand.item for demand in weave.demands}
+        self._loads: dict[tuple[str, int], tuple] = {}
+        self._moved_bounds: dict[tuple[int, str], tuple | None] = {}
         self.root = ("@order",)
         self.nodes[self.root] = _Node({-1: (ZERO, NO_KEY, -1, None, None, lines)})
 
@@ -259,45 +283,215 @@ class _Hypergraph:
         return node.edges
 
     def _best(self, key: tuple, node: _Node) -> tuple | None:
-        """The best derivation. An item's sources are tried in the order of their bounds (see
-        `_bounded`), and once a bound exceeds the best found, no source left can beat it:
-        most of a big network's alternatives are never woven. A design run and the order have
-        one edge each."""
+        """The best derivation: of an item's node, found by `_first`, or (with a window or
+        learned risks) by trying its sources in the order of their bounds (see `_bounded`):
+        once a bound exceeds the best found, no source left can beat it. A design run and the
+        order have one edge each."""
         if len(key) != 5:
             return self._least(self._edges_of(key, node).values())
+        item_id, quantity, context, destination, budget = key
+        if budget is None and self.weave.ranking.reliability is None:
+            first = self._first(item_id, quantity, context, destination)
+            if first is None:
+                return None
+            _, source, option = first
+            edges = self._source_edges(key, source)
+            return self._least(edge for edge in edges if edge[2][1] == option)
         best = None
-        item_id, quantity, context, destination = key[:4]
-        for bound, source in self._bounded(item_id, quantity, context):
+        for bound, _, source, _ in self._bounded(item_id, quantity, context):
             if best is not None:
-                if bound > best[0]:
+                least = pack(best[0])
+                if bound > least:
                     break
                 # Nearer, for this destination: what moving the goods here adds at the least.
-                moved = self._moved_bound(source, destination, bound)
-                if moved is None or add_keys(bound, moved) > best[0]:
+                moved = self._moved_bound(source, destination)
+                if moved is None or bound + moved > least:
                     continue  # they cannot come here, or not for less than the best found
             best = self._least(self._source_edges(key, source), best)
         return best
 
-    def _moved_bound(self, source, destination: str, bound: tuple) -> tuple | None:
-        """What moving the source's goods to `destination` adds to a node's key at the least:
-        the cheapest option's price for one trip and the distance; None when nothing can move
-        them there. A node's own value is one sum of floats made exact once: moving's share,
-        made exact apart, may round a little higher — the more, the larger the node's own
-        price, which its `bound` holds."""
+    def _first(
+        self, item_id: str, quantity: int, context: frozenset[str], destination: str
+    ) -> tuple | None:
+        """(packed key, source, leg option) of a node's best plan, or None when it has none;
+        without a window and with declared risks, where a node's key is its source's own part,
+        its design run's and its moving part, and the moving part depends only on the source's
+        origin (place, sender, delivery terms) and the trips: the best source of each origin
+        is found once for every destination (`_origin_first`), then its moves here are added.
+        Origins are tried least bound first, and an origin whose bound with its least move
+        exceeds the best found is not woven. Keys are packed in integers (`pack`); on equal
+        keys the lesser (source, option) wins, as the ties of the derivations do. The memos
+        are read before each call: this runs for every node of a big network."""
+        memo = (item_id, quantity, context, destination)
+        found = self._firsts.get(memo, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
+        found = best = None
+        load = self._loads.get((item_id, quantity))
+        if load is None:
+            load = self._load(item_id, quantity)
+        moves_memo, origin_firsts = self._moves_memo, self._origin_firsts
+        for bound, number, members in self._origins(item_id, quantity, context):
+            if best is not None and bound > best:
+                break  # no origin left can give less
+            moving = moves_memo.get((number, destination, load))
+            if moving is None:
+                moving = self._moves(number, members[0][2], item_id, quantity, destination, load)
+            moved, option = moving
+            if moved is None or (best is not None and bound + moved > best):
+                continue  # nothing moves these sources' goods here, or not for less
+            origin = origin_firsts.get((item_id, quantity, context, number), _UNSEEN)
+            if origin is _UNSEEN:
+                origin = self._origin_first(item_id, quantity, context, number, members)
+            if origin is None:
+                continue
+            key, source = origin
+            total = key + moved
+            if (
+                best is None
+                or total < best
+                or (total == best and (source.index, option) < (found[1].index, found[2]))
+            ):
+                best = total
+                found = (total, source, option)
+        self._firsts[memo] = found
+        return found
+
+    def _origins(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
+        """The item's sources that may give it by origin (`LegOptions.number`): (least bound,
+        number, [(bound, index, source, own part)] least first), least bound first (see
+        `_bounded`)."""
+        group = (item_id, quantity, context)
+        found = self._by_origin.get(group)
+        if found is None:
+            number = self.weave.legs.number
+            members: dict[int, list] = {}
+            for entry in self._bounded(item_id, quantity, context):
+                members.setdefault(number(entry[2]), []).append(entry)
+            found = self._by_origin[group] = sorted(
+                ((listed[0][0], n, listed) for n, listed in members.items()),
+                key=lambda entry: entry[:2],
+            )
+        return found
+
+    def _origin_first(
+        self,
+        item_id: str,
+        quantity: int,
+        context: frozenset[str],
+        number: int,
+        members: list,
+    ) -> tuple | None:
+        """(packed key without moving, source) of the best of the sources leaving from one
+        origin, wherever their goods go; equal keys by the sources' index."""
+        found = None
+        run_firsts = self._run_firsts
+        for bound, _, source, own in members:
+            if found is not None and bound > found[0]:
+                break
+            key = own  # with declared risks, its bound's own part is its own part
+            if type(source) is not Bought:
+                design, where = source.design, source.facility.id
+                run = run_firsts.get((design.id, where, quantity, context), _UNSEEN)
+                if run is _UNSEEN:
+                    run = self._run_first(design, where, quantity, context)
+                if run is None:
+                    continue
+                key += run
+            if (
+                found is None
+                or key < found[0]
+                or (key == found[0] and source.index < found[1].index)
+            ):
+                found = (key, source)
+        self._origin_firsts[(item_id, quantity, context, number)] = found
+        return found
+
+    def _run_first(self, design, where: str, quantity: int, context: frozenset[str]) -> int | None:
+        """The packed key of the best plan of a design's run at a facility: its inputs' best
+        there, summed; None when an input has no plan."""
+        found = 0
+        firsts = self._firsts
+        for input_id, needed, below in self._input_groups(design, quantity, context):
+            first = firsts.get((input_id, needed, below, where), _UNSEEN)
+            if first is _UNSEEN:
+                first = self._first(input_id, needed, below, where)
+            if first is None:
+                found = None
+                break
+            found += first[0]
+        self._run_firsts[(design.id, where, quantity, context)] = found
+        return found
+
+    @staticmethod
+    def _packed(key: tuple) -> int:
+        if not packable(key):
+            raise WeaveError("a price, risk or distance here is too large to rank plans by")
+        return pack(key)
+
+    def _load(self, item_id: str, quantity: int) -> tuple:
+        """What moving `quantity` of the item costs depends on: the trips each vehicle makes
+        (and their mass, for a haul). Most items share every destination's moves."""
+        network = self.weave.network
+        mass = network.items[item_id].mass_kg
+        kg = None if mass is None else mass * quantity
+        trips = tuple(trips_to_carry(vehicle, kg) for vehicle in network.transport.values())
+        found = self._loads[(item_id, quantity)] = (trips, kg if self.weave.ranking.haul else None)
+        return found
+
+    def _moves(
+        self, number: int, source, item_id: str, quantity: int, destination: str, load: tuple
+    ) -> tuple:
+        """(packed moving key, leg option) of the cheapest way to move the goods of the
+        sources of origin `number` (`source` one of them) to `destination`, for a `load`
+        (`_load`): the first of equals; (None, None) when nothing moves them there."""
         weave = self.weave
-        shape = weave.legs.shape(source, destination) if weave.network.plans_transport else (None,)
-        if not shape:
+        network, ranking = weave.network, weave.ranking
+        stop, delivery, sender = weave.legs.origin(source)
+        to = weave.legs.destinations.stop(destination)
+        mass = network.items[item_id].mass_kg
+        kg = None if mass is None else mass * quantity
+        prices = way_prices(network, stop, to, delivery, sender, kg)
+        km = self._km(source, destination, to.location)
+        if prices is None:  # nothing moves: the one option, no leg
+            moved = ranking.moved_part(mass, quantity, False, None, km, 0.0)[1]
+            found = (self._packed(moved), 0)
+        else:
+            found = (None, None)
+            for option, (price, vehicle) in enumerate(prices):
+                risk = self._vehicle_risk(vehicle)
+                moved = self._packed(ranking.moved_part(mass, quantity, True, price, km, risk)[1])
+                if found[0] is None or moved < found[0]:  # the first of equals: the least option
+                    found = (moved, option)
+        self._moves_memo[(number, destination, load)] = found
+        return found
+
+    def _moved_bound(self, source, destination: str) -> int | None:
+        """What moving the source's goods to `destination` adds to a node's key at the least
+        (`Ranking.moved_part`), packed: the cheapest option's price for one trip and the
+        distance; None when nothing can move them there."""
+        weave = self.weave
+        memo = (weave.legs.number(source), destination)
+        found = self._moved_bounds.get(memo, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
+        stop, delivery, sender = weave.legs.origin(source)
+        to = weave.legs.destinations.stop(destination)
+        prices = way_prices(weave.network, stop, to, delivery, sender)
+        if prices == ():
+            self._moved_bounds[memo] = None
             return None
         weight = weave.ranking.price
-        if shape[0] is None or not weight:  # nothing moves, or what it costs does not count
+        if prices is None or not weight:  # nothing moves, or what it costs does not count
             unknown, value = 0, 0
         else:
-            unknown = min(int(way.price is None) for way in shape)
-            value = min(0 if way.price is None else exact(weight * way.price) for way in shape)
-            value = max(0, value - 2 - (bound[1] >> 40))
-        km = self._km(source, destination, weave.legs.destinations.stop(destination).location)
+            unknown = min(int(price is None) for price, _ in prices)
+            value = min(0 if price is None else exact(weight * price) for price, _ in prices)
+        km = self._km(source, destination, to.location)
         exact_km = 0 if km is None else exact(km)
-        return (unknown, value, 0, 1 if km is None else 0, exact_km)
+        found = (unknown, value, 0, 1 if km is None else 0, exact_km)
+        found = self._moved_bounds[memo] = self._packed(found)
+        return found
 
     def _least(self, edges, best: tuple | None = None) -> tuple | None:
         """The least of `best` and each edge with the best sub-plan of every input (a made
@@ -339,13 +533,16 @@ class _Hypergraph:
         run = self.nodes.get(made)
         if run is not None and run.derivations:
             return run.derivations[0][0]
-        total = NO_KEY
+        first = self._run_firsts.get(made[1:5], _UNSEEN) if made[5] is None else _UNSEEN
+        if first is not _UNSEEN:  # its best, found by `_first`
+            return None if first is None else unpack(first)
+        total = 0
         for group in self._input_groups(self.weave.network.designs[made[1]], made[3], made[4]):
-            least = self._bounded(*group)
-            if not least:
+            least = self._least_bound(group)
+            if least is None:
                 return None
-            total = add_keys(total, least[0][0])
-        return total
+            total += least
+        return unpack(total)
 
     def _best_inputs(self, tails: tuple) -> tuple | None:
         key, unknown, value, ties = NO_KEY, 0, 0.0, []
@@ -409,12 +606,14 @@ class _Hypergraph:
             for edge in self._source_edges(key, source)
         ]
 
-    def _sources(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
+    def _sources(self, item_id: str, quantity: int, context: frozenset[str]) -> Sequence:
         """The item's sources that may give it: not a design on a cycle of its own path, not
         a source with too little left (capacity)."""
         weave = self.weave
         index = weave.index
         limited = isinstance(index, LimitedIndex)
+        if not limited and item_id not in context:
+            return index.sources(item_id, weave.criteria)
         return [
             source
             for source in index.sources(item_id, weave.criteria)
@@ -434,6 +633,10 @@ class _Hypergraph:
             options = legs.options(source, item_id, quantity, destination)
         else:
             options = (None,)
+        declared = ranking.reliability is None
+        if declared:
+            own_score, own_key = ranking.own_part(source, quantity, self._source_risk(source))
+        mass = network.items[item_id].mass_kg
         edges = []
         for leg in options:
             left = None
@@ -442,8 +645,19 @@ class _Hypergraph:
                 if left < 0:
                     continue  # this way alone takes longer than the window
             km = self._km(source, destination, place)
-            risk = self._risk(source, leg, receiver)
-            local, own = ranking.scored(network, source, quantity, leg, km, risk)
+            price = None if leg is None else leg.price
+            if declared:
+                risk = self._vehicle_risk(None if leg is None else leg.transport)
+            else:  # learned: the node's risk is one figure, its source's and its leg's
+                own_score, own_key = ranking.own_part(
+                    source, quantity, ranking.node_risk(network, source, leg, receiver)
+                )
+                risk = 0.0
+            moved_score, moved_key = ranking.moved_part(
+                mass, quantity, leg is not None, price, km, risk
+            )
+            local = (own_score[0] + moved_score[0], own_score[1] + moved_score[1])
+            own = add_keys(own_key, moved_key)
             tie = (source.index, 0 if leg is None else leg.index)
             if not made:
                 edges.append((local, own, tie, source, leg, ()))
@@ -455,41 +669,164 @@ class _Hypergraph:
         return edges
 
     def _bounded(self, item_id: str, quantity: int, context: frozenset[str]) -> list[tuple]:
-        """The item's sources as (bound, source), least bound first. A bound is at most the key
-        of any plan through that source, wherever the item goes and whenever:
-        `Ranking.source_bound` for its own part, plus its inputs' least bounds. Keys add in any
-        order and a sum keeps the order of its parts, so a plan is never below its source's
-        bound. No entry: no plan comes from that source."""
+        """The item's sources as (bound, index, source, own part), least bound first, packed
+        (see `pack`). A bound is at most the key of any plan through that source, wherever the
+        item goes and whenever: its own part (`_own`), plus its inputs' least bounds
+        (`_inputs_bound`); its moving, distances and learned risks are left out, as none is
+        ever below nothing. Keys add in any order and a sum keeps the order of its parts, so a
+        plan is never below its source's bound. No entry: no plan comes from that source."""
         group = (item_id, quantity, context)
         found = self._bounds.get(group)
         if found is not None:
             return found
-        ranking = self.weave.ranking
-        declared = ranking.reliability is None
-        below: dict[str, tuple | None] = {}  # a design's inputs, the same at every facility
         bounded = []
         for source in self._sources(item_id, quantity, context):
-            risk = self._source_risk(source) if declared else None
-            bound = ranking.source_bound(source, quantity, risk)
+            own = bound = self._own(source, quantity)
             if type(source) is not Bought:
-                design = source.design
-                inputs = below.get(design.id, _UNSEEN)
-                if inputs is _UNSEEN:
-                    inputs = NO_KEY
-                    for input_group in self._input_groups(design, quantity, context):
-                        least = self._bounded(*input_group)
-                        if not least:
-                            inputs = None
-                            break
-                        inputs = add_keys(inputs, least[0][0])
-                    below[design.id] = inputs
+                inputs = self._inputs_bound(source.design, quantity, context)
                 if inputs is None:
                     continue
-                bound = add_keys(bound, inputs)
-            bounded.append((bound, source.index, source))
-        bounded.sort(key=lambda entry: entry[:2])
-        found = self._bounds[group] = [(bound, source) for bound, _, source in bounded]
+                bound += inputs
+            bounded.append((bound, source.index, source, own))
+        bounded.sort()  # by bound, then index: no two sources of an item share an index
+        self._bounds[group] = bounded
+        return bounded
+
+    def _own(self, source, quantity: int) -> int:
+        """A source's own part (`Ranking.own_part`, its parts exact apart), packed: the price,
+        the same for every run of a design, and the declared risk, the same for every offer or
+        run of the party's; with learned risks, the price (a risk is never below nothing)."""
+        made = type(source) is not Bought
+        memo = (source.design.id if made else id(source.offer), quantity)
+        own = self._price_keys.get(memo)
+        if own is None:
+            priced = self.weave.ranking.priced_key(source, quantity)
+            own = self._price_keys[memo] = self._packed(priced)
+        if self.weave.ranking.reliability is None:
+            own += self._risk_key(source)
+        return own
+
+    def _risk_key(self, source) -> int:
+        """The packed key of a source's declared risk, found once per facility or offer."""
+        owner = id(source.offer if type(source) is Bought else source.facility)
+        risk = self._risk_keys.get(owner)
+        if risk is None:
+            risk = self.weave.ranking.risk_key(self._source_risk(source))
+            risk = self._risk_keys[owner] = self._packed(risk)
+        return risk
+
+    def _inputs_bound(self, design, quantity: int, context: frozenset[str]) -> int | None:
+        """The sum of the least bounds of a design's inputs (None: one has no plan)."""
+        memo = (design.id, quantity, context)
+        found = self._inputs_bounds.get(memo, _UNSEEN)
+        if found is _UNSEEN:
+            found = 0
+            for group in self._input_groups(design, quantity, context):
+                least = self._leasts.get(group, _UNSEEN)
+                if least is _UNSEEN:
+                    least = self._least_bound(group)
+                if least is None:
+                    found = None
+                    break
+                found += least
+            self._inputs_bounds[memo] = found
         return found
+
+    def _least_bound(self, group: tuple) -> int | None:
+        """At most the key of any plan of an item's node, wherever it is used: the least of
+        its sources' bounds (see `_bounded`), a bought one's with what moving its goods to any
+        place using the item costs at the least (`_moved_anywhere`); what a facility makes may
+        be used where it is. None: no plan."""
+        item_id, quantity, context = group
+        moving = self.weave.network.plans_transport
+        found = None
+        for source in self._least_sources(item_id, quantity, context):
+            bound = self._own(source, quantity)
+            if type(source) is not Bought:
+                inputs = self._inputs_bound(source.design, quantity, context)
+                if inputs is None:
+                    continue
+                bound += inputs
+            elif moving:
+                if found is not None and bound >= found:
+                    continue  # moving is never below nothing
+                moved = self._moved_anywhere(source, item_id)
+                if moved is None:
+                    continue  # nothing can move it where it is used
+                bound += moved
+            if found is None or bound < found:
+                found = bound
+        self._leasts[group] = found
+        return found
+
+    def _least_sources(self, item_id: str, quantity: int, context: frozenset[str]) -> Sequence:
+        """The sources that may give the least bound of an item's node (`_least_bound`):
+        its offers and, of each design, the run of least own part (the price is the design's,
+        so the least risk), which all runs' inputs share — or every source that may give it
+        when some may not (capacity, cycles)."""
+        sources = self._sources(item_id, quantity, context)
+        if sources is not self.weave.index.sources(item_id, self.weave.criteria):
+            return sources
+        found = self._representatives.get(item_id)
+        if found is None:
+            found, runs = [], {}
+            declared = self.weave.ranking.reliability is None
+            risks = self._risk_keys
+            for source in sources:
+                if type(source) is Bought:
+                    found.append(source)
+                    continue
+                risk = 0
+                if declared:
+                    risk = risks.get(id(source.facility))
+                    if risk is None:
+                        risk = self._risk_key(source)
+                least = runs.get(source.design.id)
+                if least is None or risk < least[0]:
+                    runs[source.design.id] = (risk, source)
+            found += [source for _, source in runs.values()]
+            self._representatives[item_id] = found
+        return found
+
+    def _moved_anywhere(self, source, item_id: str) -> int | None:
+        """At most what moving the source's goods to wherever the item may be used adds."""
+        weave = self.weave
+        memo = (weave.legs.number(source), item_id)
+        found = self._moved_anywheres.get(memo, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
+        places = weave.index.consumers.get(item_id, ())
+        if item_id in self._ordered:
+            places = [*places, BUYER]
+        found = self._moved_anywheres[memo] = self._moved_least(source, places)
+        return found
+
+    def _moved_least(self, source, places) -> int | None:
+        """At most what moving the source's goods to any of `places` adds to a node's key:
+        nothing if one of them is where the goods are, or unlocated (the parties arrange it);
+        else the least price of one trip of the least distance (`least_trip_price`) and that
+        distance, each part at most what any of the places' moves has."""
+        weave = self.weave
+        stop, delivery, _ = weave.legs.origin(source)
+        stops = [weave.legs.destinations.stop(place) for place in places]
+        if not stops:
+            return None  # used nowhere
+        if stop.location is None:
+            return 0
+        km = None
+        for place, to in zip(places, stops, strict=True):
+            if to.location is None or (stop.facility is not None and stop.facility == to.facility):
+                return 0
+            between = self._km(source, place, to.location)
+            if between < SAME_PLACE_KM:  # `same_place`, from the distance found once
+                return 0
+            km = between if km is None else min(km, between)
+        least = least_trip_price(weave.network, km, (to.participant for to in stops), delivery)
+        if least is None:
+            return None
+        unknown, price = least
+        weight = weave.ranking.price
+        return self._packed((unknown, exact(weight * price) if weight else 0, 0, 0, exact(km)))
 
     def _km(self, source, destination: str, place: Location | None) -> float | None:
         """From the source to the destination, found once per pair of places."""
@@ -504,18 +841,14 @@ class _Hypergraph:
             km = self._kms[pair] = haversine_km(origin, place)
         return km
 
-    def _risk(self, source, leg, receiver: str | None) -> float:
-        ranking, network = self.weave.ranking, self.weave.network
-        if ranking.reliability is not None:
-            return ranking.node_risk(network, source, leg, receiver)  # learned, and kept there
-        # Declared: the source's own risk and its vehicle's, each found once.
-        own = self._source_risk(source)
-        if leg is None or leg.transport is None:
-            return own + 0.0
-        moved = self._risks.get(id(leg.transport))
+    def _vehicle_risk(self, vehicle) -> float:
+        """The declared risk of a vehicle (none without one), found once a vehicle."""
+        if vehicle is None:
+            return 0.0
+        moved = self._risks.get(id(vehicle))
         if moved is None:
-            moved = self._risks[id(leg.transport)] = leg_risk(network, leg)
-        return own + moved
+            moved = self._risks[id(vehicle)] = vehicle_risk(self.weave.network, vehicle)
+        return moved
 
     def _source_risk(self, source) -> float:
         own = self._risks.get(id(source))
