@@ -302,25 +302,30 @@ class LegCounter:
         groups = self._origin_memo.get((item_id, context, quantity if self.limited else None))
         if groups is None:
             groups = self._by_origin(item_id, quantity, context)
-        if self.moves:
-            ways = self.legs.ways_to(destination)
+        if not self.moves:
+            total = self._plain_memo[key] = sum(below for _, below in groups)
+            return total
+        # Every place where the item may be used at once: the design runs there ask next.
+        places = self.index.consumers.get(item_id, ())
+        if destination not in places:
+            places = (*places, destination)
+        legs, memo, limited = self.legs, self._plain_memo, quantity if self.limited else None
+        for place in places:
+            ways = legs.ways_to(place)
             total = 0
             for number, below in groups:
                 n = ways.get(number)
                 if n is None:
-                    n = self.legs.ways_from(number, destination)
+                    n = legs.ways_from(number, place)
                 total += n * below
-        else:
-            total = sum(below for _, below in groups)
-        self._plain_memo[key] = total
-        return total
+            memo[(item_id, context, place, limited)] = total
+        return memo[key]
 
     def _by_origin(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
         """(origin number, plans below its sources) of the item's sources that may give it,
         whatever the destination and whenever they arrive."""
         limited, moves = self.limited, self.moves
         sums: dict[int, int] = {}
-        runs: dict[tuple, int] = {}  # a design's inputs at a facility
         for source in self.index.sources(item_id, self.criteria):
             if limited and not self.index.fits(item_id, source, quantity):
                 continue
@@ -329,14 +334,8 @@ class LegCounter:
             elif item_id in context:
                 continue
             else:
-                design = source.design
                 where = source.facility.id if moves else None
-                memo = (design.id, where, context, quantity if limited else None)
-                below = runs.get(memo)
-                if below is None:
-                    below = runs[memo] = self._plain_inputs(
-                        design, where, item_id, quantity, context
-                    )
+                below = self._plain_inputs(source.design, where, item_id, quantity, context)
             if below:
                 number = self.legs.number(source) if moves else -1
                 sums[number] = sums.get(number, 0) + below

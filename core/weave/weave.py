@@ -201,6 +201,7 @@ class _Hypergraph:
                 )
             ]
         )
+        self._limited = isinstance(weave.index, LimitedIndex)  # capacity: what is left counts
         self._places: dict[int, Location | None] = {}
         self._kms: dict[tuple[int, str], float] = {}
         self._risks: dict[int, float] = {}  # by the id of a source or a vehicle
@@ -611,7 +612,7 @@ class _Hypergraph:
         a source with too little left (capacity)."""
         weave = self.weave
         index = weave.index
-        limited = isinstance(index, LimitedIndex)
+        limited = self._limited
         if not limited and item_id not in context:
             return index.sources(item_id, weave.criteria)
         return [
@@ -764,11 +765,11 @@ class _Hypergraph:
         its offers and, of each design, the run of least own part (the price is the design's,
         so the least risk), which all runs' inputs share — or every source that may give it
         when some may not (capacity, cycles)."""
-        sources = self._sources(item_id, quantity, context)
-        if sources is not self.weave.index.sources(item_id, self.weave.criteria):
-            return sources
+        if self._limited or item_id in context:
+            return self._sources(item_id, quantity, context)
         found = self._representatives.get(item_id)
         if found is None:
+            sources = self.weave.index.sources(item_id, self.weave.criteria)
             found, runs = [], {}
             declared = self.weave.ranking.reliability is None
             risks = self._risk_keys
