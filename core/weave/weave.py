@@ -738,6 +738,9 @@ class _Hypergraph:
         its sources' bounds (see `_bounded`), a bought one's with what moving its goods to any
         place using the item costs at the least (`_moved_anywhere`); what a facility makes may
         be used where it is. None: no plan."""
+        found = self._leasts.get(group, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         item_id, quantity, context = group
         moving = self.weave.network.plans_transport
         found = None
