@@ -26,6 +26,7 @@ maximum), so `_Soonest` walks it by layers of equal arrival, each a windowed PRI
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from itertools import count as counter
@@ -131,7 +132,11 @@ class Weave:
         self.legs = LegOptions(network, Destinations(network, buyer, deliver_to))
         self.arrivals = Arrivals(self.index, self.criteria, self.legs)
         self._counter = LegCounter(self.index, self.criteria, self.legs, self.arrivals)
-        self._graph = _Soonest(self) if ranking.soonest else _Hypergraph(self)
+        # The graph sees the weave through a weak reference: no cycle between them, so a weave
+        # let go is freed at once, though `graph_walk` puts what it made out of the young
+        # generations' reach.
+        seen = weakref.proxy(self)
+        self._graph = _Soonest(seen) if ranking.soonest else _Hypergraph(seen)
 
     def count(self) -> int:
         """The exact number of plans within the window: the product of the counts of the
@@ -936,7 +941,7 @@ class _Soonest:
     def __init__(self, weave: Weave):
         self.weave = weave
         self.found: list[Plan] = []
-        self._layers = self._walk()
+        self._layers = self._walk(weave)  # a generator holding the weave, not this graph
 
     def plan(self, rank: int) -> Plan | None:
         while len(self.found) < rank:
@@ -946,8 +951,8 @@ class _Soonest:
             self.found.append(plan)
         return self.found[rank - 1]
 
-    def _walk(self) -> Iterator[Plan]:
-        weave = self.weave
+    @staticmethod
+    def _walk(weave: Weave) -> Iterator[Plan]:
         by_price = replace(weave.ranking, soonest=False)
         arrivals = weave.arrivals
         order = (0, tuple((d.item, d.quantity, _NO_CONTEXT, BUYER) for d in weave.demands))

@@ -7,7 +7,9 @@ paper as ARCHITECTURE.md (Weave) states it, not read back from the code.
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from math import log, radians
 
 import pytest
@@ -17,6 +19,7 @@ from core.weave import (
     DISTANCE,
     PRICE,
     RISK,
+    SOONEST,
     Demand,
     Plan,
     PlanCounter,
@@ -572,3 +575,17 @@ def test_risk_ranking_prefers_the_reliable_supplier():
     shop_risk = -log(1 - 0.05)
     assert best[0].score == (0, pytest.approx(shop_risk - log(1 - 0.01)))
     assert best[1].score == (0, pytest.approx(shop_risk - log(1 - 0.3)))
+
+
+@pytest.mark.parametrize("ranking", [PRICE, SOONEST])
+def test_a_weave_let_go_is_freed_at_once(ranking):
+    """What a weave makes is moved past the young generations of the cycle collector
+    (`graph_walk`), so a weave must hold no cycle: let go, it is freed at once, not at the next
+    full collection (a worker weaving order after order would otherwise hold them all)."""
+    weave = Weave(wide_network(), [Demand("kit", 1)], ranking=ranking)
+    weave.count()
+    assert weave.best(2)
+    graph = weakref.ref(weave._graph)
+    del weave
+    assert graph() is None
+    assert gc.isenabled()
