@@ -223,6 +223,7 @@ class _Hypergraph:
         self._leasts: dict[tuple, int | None] = {}
         self._inputs_bounds: dict[tuple, int | None] = {}
         self._representatives: dict[str, list] = {}
+        self._trees: dict[tuple, PlanNode] = {}  # sub-plans built, by node and rank
         self._moved_anywheres: dict[tuple[int, str], int | None] = {}
         self._ordered = {demand.item for demand in weave.demands}
         self._loads: dict[tuple[str, int], tuple] = {}
@@ -236,7 +237,7 @@ class _Hypergraph:
             return None
         key, _, _, positions, score = derivation
         lines = tuple(
-            self._tree(tail, self.nodes[tail].derivations[j], self.weave.deliver_to)
+            self._tree(tail, j, self.weave.deliver_to)
             for tail, j in zip(self.nodes[self.root].edges[-1][5], positions, strict=True)
         )
         return Plan(lines=lines, score=score, rank=rank, key=key)
@@ -909,7 +910,16 @@ class _Hypergraph:
             found.append((input_id, needed, below))
         return found
 
-    def _tree(self, key: tuple, derivation: tuple, destination: Location | None) -> PlanNode:
+    def _tree(self, key: tuple, rank: int, destination: Location | None) -> PlanNode:
+        """The plan of a node's derivation of that rank (0 the best). Plans share most of
+        their sub-plans: each is built once (a node's key holds where its goods go)."""
+        built = self._trees.get((key, rank))
+        if built is None:
+            built = self._trees[(key, rank)] = self._build(key, rank, destination)
+        return built
+
+    def _build(self, key: tuple, rank: int, destination: Location | None) -> PlanNode:
+        derivation = self.nodes[key].derivations[rank]
         _, _, _, source, leg, tails = self._edges_of(key, self.nodes[key])[derivation[2]]
         positions = derivation[3]
         if tails:  # made: its one tail is the design's run, whose tails are the inputs
@@ -919,8 +929,7 @@ class _Hypergraph:
         network = self.weave.network
         here = None if isinstance(source, Bought) else network.location_of_facility(source.facility)
         children = tuple(
-            self._tree(tail, self.nodes[tail].derivations[j], here)
-            for tail, j in zip(tails, positions, strict=True)
+            self._tree(tail, j, here) for tail, j in zip(tails, positions, strict=True)
         )
         return PlanNode(
             item=key[0],
