@@ -31,7 +31,12 @@ import numpy as np
 
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network
 from core.stages.graph import Stage
-from core.stages.plan import node_stage_owners, plan_stages
+from core.stages.plan import (
+    moving_stage_owners,
+    node_stage_owners,
+    own_stage_owners,
+    plan_stages,
+)
 from core.weave.legs import Leg
 from core.weave.plan import Plan, PlanNode
 from core.weave.ranking import ZERO
@@ -204,6 +209,32 @@ class Reliability:
         )
         self._node_risks[key] = risk
         return risk
+
+    def own_risk(self, source: Source) -> float:
+        """`node_risk`'s share of the source's own stages (`confirm`, or `make → inspect`)."""
+        key = ("own", _source_key(source))
+        known = self._node_risks.get(key)
+        if known is None:
+            record = self._record_prior(source)
+            known = self._node_risks[key] = sum(
+                survival_risk(self.p(owner, kind, _declared(kind, record, None)))
+                for kind, owner in own_stage_owners(source)
+            )
+        return known
+
+    def moving_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
+        """`node_risk`'s share of the stages that move the goods to `receiver` by `leg`: the
+        same for every source of one record (an offer, a facility) wherever they go."""
+        record = source.offer if type(source) is Bought else source.facility
+        key = ("moving", id(record), None if leg is None else leg.id, receiver)
+        known = self._node_risks.get(key)
+        if known is None:
+            prior, vehicle = self._record_prior(source), self._vehicle_prior(leg)
+            known = self._node_risks[key] = sum(
+                survival_risk(self.p(owner, kind, _declared(kind, prior, vehicle)))
+                for kind, owner in moving_stage_owners(self.network, source, leg, receiver)
+            )
+        return known
 
     # -- a whole plan ----------------------------------------------------------------------
 

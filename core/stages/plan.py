@@ -140,18 +140,31 @@ def node_stage_owners(
     """(kind, owner) of the stages of one node, in order: its source's own (`confirm`, or `make
     → inspect`), then those that take its goods to `receiver` by its leg. Plan P chains them,
     the first waiting for its inputs; the risk of a plan sums over them."""
+    return own_stage_owners(source) + moving_stage_owners(network, source, leg, receiver)
+
+
+def own_stage_owners(source: Source) -> tuple[tuple[str, str | None], ...]:
+    """(kind, owner) of a node's own stages: `confirm`, or `make → inspect` (none for work in
+    progress)."""
     if is_held(source):
-        # Work in progress: a forward leg from its holder, or nothing if it is held here.
-        sender, own = source.offer.supplier, ()
-        if leg is None and not network.plans_transport and sender == receiver:
-            return ()
-    elif isinstance(source, Bought):
+        return ()
+    if isinstance(source, Bought):
+        return (("confirm", source.offer.supplier),)
+    operator = source.facility.operator
+    return (("make", operator), ("inspect", operator))
+
+
+def moving_stage_owners(
+    network: Network, source: Source, leg: Leg | None, receiver: str | None
+) -> tuple[tuple[str, str | None], ...]:
+    """(kind, owner) of the stages that take a node's goods to `receiver` by `leg`."""
+    if isinstance(source, Bought):
         sender = source.offer.supplier
-        own = (("confirm", sender),)
+        if is_held(source) and leg is None and not network.plans_transport and sender == receiver:
+            return ()  # work in progress held where it is used
     else:
         sender = source.facility.operator
-        own = (("make", sender), ("inspect", sender))
-    return own + _moving(network, leg, sender, receiver)
+    return _moving(network, leg, sender, receiver)
 
 
 def _moving(

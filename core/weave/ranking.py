@@ -74,6 +74,15 @@ class SourceRisks(Protocol):
         operator, or the buyer)."""
         ...
 
+    def own_risk(self, source: Source) -> float:
+        """`node_risk`'s share of the source's own stages."""
+        ...
+
+    def moving_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
+        """`node_risk`'s share of the stages moving the goods: the same for every source of
+        one record (an offer, a facility)."""
+        ...
+
 
 def add(a: Score, b: Score) -> Score:
     return (a[0] + b[0], a[1] + b[1])
@@ -215,10 +224,8 @@ class Ranking:
         receiver: str | None,
     ) -> tuple[Score, Key]:
         km = delivery_distance_km(network, source, destination)
-        if self.reliability is not None:
-            own_risk, moved_risk = self.reliability.node_risk(source, leg, receiver), 0.0
-        else:
-            own_risk, moved_risk = self.source_risk(network, source), leg_risk(network, leg)
+        own_risk = self.own_risk(network, source)
+        moved_risk = self.moving_risk(network, source, leg, receiver)
         own = self.own_part(source, quantity, own_risk)
         mass = _mass_kg(network, source)
         price = None if leg is None else leg.price
@@ -227,10 +234,10 @@ class Ranking:
 
     def own_part(self, source: Source, quantity: int, risk: float) -> tuple[Score, Key]:
         """A node's score and key for its source's own part: its price and its `risk` (the
-        source's declared risk, or the node's learned one). With `moved_part` it makes the
-        node's. Each part is made exact apart — price, risk, moving — so that the runs of one
-        design share their price's key, and sources leaving from one place share the moving
-        part's towards any destination."""
+        source's declared risk, or the learned risk of its own stages). With `moved_part` it
+        makes the node's. Each part is made exact apart — price, risk, moving — so that the
+        runs of one design share their price's key, and sources leaving from one place share
+        the moving part's towards any destination."""
         unknown, value = self._priced(source, quantity)
         if self.risk:
             value += self.risk * risk
@@ -304,6 +311,22 @@ class Ranking:
         if self.reliability is not None:
             return self.reliability.node_risk(source, leg, receiver)
         return self.source_risk(network, source) + leg_risk(network, leg)
+
+    def own_risk(self, network: Network, source: Source) -> float:
+        """The risk of a node's own part: learned over its own stages with a `reliability`,
+        else its source's declared figure."""
+        if self.reliability is not None:
+            return self.reliability.own_risk(source)
+        return self.source_risk(network, source)
+
+    def moving_risk(
+        self, network: Network, source: Source, leg: Leg | None, receiver: str | None
+    ) -> float:
+        """The risk of moving a node's goods: learned over those stages with a
+        `reliability`, else the declared figure of its vehicle."""
+        if self.reliability is not None:
+            return self.reliability.moving_risk(source, leg, receiver)
+        return leg_risk(network, leg)
 
     def source_risk(self, network: Network, source: Source) -> float:
         """−log of the probability that the source's own party carries its part through."""

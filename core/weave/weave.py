@@ -290,14 +290,14 @@ class _Hypergraph:
         return node.edges
 
     def _best(self, key: tuple, node: _Node) -> tuple | None:
-        """The best derivation: of an item's node, found by `_first`, or (with a window or
-        learned risks) by trying its sources in the order of their bounds (see `_bounded`):
+        """The best derivation: of an item's node, found by `_first`, or (with a window) by
+        trying its sources in the order of their bounds (see `_bounded`):
         once a bound exceeds the best found, no source left can beat it. A design run and the
         order have one edge each."""
         if len(key) != 5:
             return self._least(self._edges_of(key, node).values())
         item_id, quantity, context, destination, budget = key
-        if budget is None and self.weave.ranking.reliability is None:
+        if budget is None:
             first = self._first(item_id, quantity, context, destination)
             if first is None:
                 return None
@@ -321,7 +321,7 @@ class _Hypergraph:
         self, item_id: str, quantity: int, context: frozenset[str], destination: str
     ) -> tuple | None:
         """(packed key, source, leg option) of a node's best plan, or None when it has none;
-        without a window and with declared risks, where a node's key is its source's own part,
+        without a window, where a node's key is its source's own part,
         its design run's and its moving part, and the moving part depends only on the source's
         origin (place, sender, delivery terms) and the trips: the best source of each origin
         is found once for every destination (`_origin_first`), then its moves here are added.
@@ -338,21 +338,21 @@ class _Hypergraph:
         if load is None:
             load = self._load(item_id, quantity)
         moves_memo, origin_firsts = self._moves_memo, self._origin_firsts
-        for bound, number, members in self._origins(item_id, quantity, context):
+        for bound, origin, members in self._origins(item_id, quantity, context):
             if best is not None and bound > best:
                 break  # no origin left can give less
-            moving = moves_memo.get((number, destination, load))
+            moving = moves_memo.get((origin, destination, load))
             if moving is None:
-                moving = self._moves(number, members[0][2], item_id, quantity, destination, load)
+                moving = self._moves(origin, members[0][2], item_id, quantity, destination, load)
             moved, option = moving
             if moved is None or (best is not None and bound + moved > best):
                 continue  # nothing moves these sources' goods here, or not for less
-            origin = origin_firsts.get((item_id, quantity, context, number), _UNSEEN)
-            if origin is _UNSEEN:
-                origin = self._origin_first(item_id, quantity, context, number, members)
-            if origin is None:
+            first = origin_firsts.get((item_id, quantity, context, origin), _UNSEEN)
+            if first is _UNSEEN:
+                first = self._origin_first(item_id, quantity, context, origin, members)
+            if first is None:
                 continue
-            key, source = origin
+            key, source = first
             total = key + moved
             if (
                 best is None
@@ -366,19 +366,26 @@ class _Hypergraph:
 
     def _origins(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
         """The item's sources that may give it by origin (`LegOptions.number`): (least bound,
-        number, [(bound, index, source, own part)] least first), least bound first (see
-        `_bounded`)."""
+        origin, [(bound, index, source, own part)] least first), least bound first (see
+        `_bounded`). With learned risks an offer is an origin of its own: who ships it and how
+        reliably is the offer's (a facility's runs share theirs)."""
         group = (item_id, quantity, context)
         found = self._by_origin.get(group)
         if found is None:
             number = self.weave.legs.number
-            members: dict[int, list] = {}
+            learned = self.weave.ranking.reliability is not None
+            members: dict = {}
             for entry in self._bounded(item_id, quantity, context):
-                members.setdefault(number(entry[2]), []).append(entry)
-            found = self._by_origin[group] = sorted(
-                ((listed[0][0], n, listed) for n, listed in members.items()),
-                key=lambda entry: entry[:2],
+                source = entry[2]
+                origin = number(source)
+                if learned and type(source) is Bought:
+                    origin = (origin, id(source.offer))  # the index keeps every offer alive
+                members.setdefault(origin, []).append(entry)
+            ordered = sorted(  # by least bound, then index: no two origins share their first
+                (listed[0][0], listed[0][1], origin, listed) for origin, listed in members.items()
             )
+            found = [(bound, origin, listed) for bound, _, origin, listed in ordered]
+            self._by_origin[group] = found
         return found
 
     def _origin_first(
@@ -386,7 +393,7 @@ class _Hypergraph:
         item_id: str,
         quantity: int,
         context: frozenset[str],
-        number: int,
+        origin,
         members: list,
     ) -> tuple | None:
         """(packed key without moving, source) of the best of the sources leaving from one
@@ -411,7 +418,7 @@ class _Hypergraph:
                 or (key == found[0] and source.index < found[1].index)
             ):
                 found = (key, source)
-        self._origin_firsts[(item_id, quantity, context, number)] = found
+        self._origin_firsts[(item_id, quantity, context, origin)] = found
         return found
 
     def _run_first(self, design, where: str, quantity: int, context: frozenset[str]) -> int | None:
@@ -447,11 +454,11 @@ class _Hypergraph:
         return found
 
     def _moves(
-        self, number: int, source, item_id: str, quantity: int, destination: str, load: tuple
+        self, origin, source, item_id: str, quantity: int, destination: str, load: tuple
     ) -> tuple:
         """(packed moving key, leg option) of the cheapest way to move the goods of the
-        sources of origin `number` (`source` one of them) to `destination`, for a `load`
-        (`_load`): the first of equals; (None, None) when nothing moves them there."""
+        sources of an `origin` (`_origins`; `source` one of them) to `destination`, for a
+        `load` (`_load`): the first of equals; (None, None) when nothing moves them there."""
         weave = self.weave
         network, ranking = weave.network, weave.ranking
         stop, delivery, sender = weave.legs.origin(source)
@@ -460,17 +467,24 @@ class _Hypergraph:
         kg = None if mass is None else mass * quantity
         prices = way_prices(network, stop, to, delivery, sender, kg)
         km = self._km(source, destination, to.location)
+        learned = ranking.reliability is not None
         if prices is None:  # nothing moves: the one option, no leg
-            moved = ranking.moved_part(mass, quantity, False, None, km, 0.0)[1]
+            risk = self._moving_risk(source, None, to.participant) if learned else 0.0
+            moved = ranking.moved_part(mass, quantity, False, None, km, risk)[1]
             found = (self._packed(moved), 0)
         else:
+            # Learned risks read the legs (who carries, who receives); declared, the vehicle.
+            ways = weave.legs.shape(source, destination) if learned else None
             found = (None, None)
             for option, (price, vehicle) in enumerate(prices):
-                risk = self._vehicle_risk(vehicle)
+                if learned:
+                    risk = self._moving_risk(source, ways[option], to.participant)
+                else:
+                    risk = self._vehicle_risk(vehicle)
                 moved = self._packed(ranking.moved_part(mass, quantity, True, price, km, risk)[1])
                 if found[0] is None or moved < found[0]:  # the first of equals: the least option
                     found = (moved, option)
-        self._moves_memo[(number, destination, load)] = found
+        self._moves_memo[(origin, destination, load)] = found
         return found
 
     def _moved_bound(self, source, destination: str) -> int | None:
@@ -640,9 +654,7 @@ class _Hypergraph:
             options = legs.options(source, item_id, quantity, destination)
         else:
             options = (None,)
-        declared = ranking.reliability is None
-        if declared:
-            own_score, own_key = ranking.own_part(source, quantity, self._source_risk(source))
+        own_score, own_key = ranking.own_part(source, quantity, self._own_risk(source))
         mass = network.items[item_id].mass_kg
         edges = []
         for leg in options:
@@ -653,13 +665,7 @@ class _Hypergraph:
                     continue  # this way alone takes longer than the window
             km = self._km(source, destination, place)
             price = None if leg is None else leg.price
-            if declared:
-                risk = self._vehicle_risk(None if leg is None else leg.transport)
-            else:  # learned: the node's risk is one figure, its source's and its leg's
-                own_score, own_key = ranking.own_part(
-                    source, quantity, ranking.node_risk(network, source, leg, receiver)
-                )
-                risk = 0.0
+            risk = self._moving_risk(source, leg, receiver)
             moved_score, moved_key = ranking.moved_part(
                 mass, quantity, leg is not None, price, km, risk
             )
@@ -701,24 +707,23 @@ class _Hypergraph:
 
     def _own(self, source, quantity: int) -> int:
         """A source's own part (`Ranking.own_part`, its parts exact apart), packed: the price,
-        the same for every run of a design, and the declared risk, the same for every offer or
-        run of the party's; with learned risks, the price (a risk is never below nothing)."""
+        the same for every run of a design, and the risk of its own stages, the same for every
+        run at a facility."""
         made = type(source) is not Bought
         memo = (source.design.id if made else id(source.offer), quantity)
         own = self._price_keys.get(memo)
         if own is None:
             priced = self.weave.ranking.priced_key(source, quantity)
             own = self._price_keys[memo] = self._packed(priced)
-        if self.weave.ranking.reliability is None:
-            own += self._risk_key(source)
-        return own
+        return own + self._risk_key(source)
 
     def _risk_key(self, source) -> int:
-        """The packed key of a source's declared risk, found once per facility or offer."""
+        """The packed key of the risk of a source's own stages, found once per facility or
+        offer."""
         owner = id(source.offer if type(source) is Bought else source.facility)
         risk = self._risk_keys.get(owner)
         if risk is None:
-            risk = self.weave.ranking.risk_key(self._source_risk(source))
+            risk = self.weave.ranking.risk_key(self._own_risk(source))
             risk = self._risk_keys[owner] = self._packed(risk)
         return risk
 
@@ -780,17 +785,14 @@ class _Hypergraph:
         if found is None:
             sources = self.weave.index.sources(item_id, self.weave.criteria)
             found, runs = [], {}
-            declared = self.weave.ranking.reliability is None
             risks = self._risk_keys
             for source in sources:
                 if type(source) is Bought:
                     found.append(source)
                     continue
-                risk = 0
-                if declared:
-                    risk = risks.get(id(source.facility))
-                    if risk is None:
-                        risk = self._risk_key(source)
+                risk = risks.get(id(source.facility))
+                if risk is None:
+                    risk = self._risk_key(source)
                 least = runs.get(source.design.id)
                 if least is None or risk < least[0]:
                     runs[source.design.id] = (risk, source)
@@ -860,13 +862,20 @@ class _Hypergraph:
             moved = self._risks[id(vehicle)] = vehicle_risk(self.weave.network, vehicle)
         return moved
 
-    def _source_risk(self, source) -> float:
+    def _own_risk(self, source) -> float:
+        """The risk of a source's own part (`Ranking.own_risk`), found once a source."""
         own = self._risks.get(id(source))
         if own is None:
-            own = self._risks[id(source)] = self.weave.ranking.source_risk(
-                self.weave.network, source
-            )
+            own = self._risks[id(source)] = self.weave.ranking.own_risk(self.weave.network, source)
         return own
+
+    def _moving_risk(self, source, leg, receiver: str | None) -> float:
+        """The risk of moving a source's goods by `leg` to `receiver` (`Ranking.moving_risk`):
+        declared, its vehicle's, found once a vehicle; learned, found once by the figures."""
+        reliability = self.weave.ranking.reliability
+        if reliability is not None:
+            return reliability.moving_risk(source, leg, receiver)
+        return self._vehicle_risk(None if leg is None else leg.transport)
 
     def _inputs(self, key: tuple) -> tuple:
         """The input nodes of a design run at a facility: the tails of its one hyperedge."""
