@@ -32,6 +32,7 @@ import numpy as np
 from core.network.model import DEFAULT_FAILURE_PROBABILITY, Network
 from core.stages.graph import Stage
 from core.stages.plan import (
+    moving_key,
     moving_stage_owners,
     node_stage_owners,
     own_stage_owners,
@@ -222,14 +223,19 @@ class Reliability:
             )
         return known
 
+    def moving_key(self, source: Source) -> tuple:
+        """What `moving_risk` reads of a source besides its leg and receiver: its sender,
+        whether it is work in progress, and what its record declares."""
+        return (moving_key(source), self._record_prior(source))
+
     def moving_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
         """`node_risk`'s share of the stages that move the goods to `receiver` by `leg`: the
-        same for every source of one record (an offer, a facility) wherever they go."""
-        record = source.offer if type(source) is Bought else source.facility
-        key = ("moving", id(record), None if leg is None else leg.id, receiver)
+        same for every source of one sender whose record (an offer, a facility) declares the
+        same (`moving_key`)."""
+        key = ("moving", self.moving_key(source), None if leg is None else leg.id, receiver)
         known = self._node_risks.get(key)
         if known is None:
-            prior, vehicle = self._record_prior(source), self._vehicle_prior(leg)
+            prior, vehicle = key[1][1], self._vehicle_prior(leg)
             known = self._node_risks[key] = sum(
                 survival_risk(self.p(owner, kind, _declared(kind, prior, vehicle)))
                 for kind, owner in moving_stage_owners(self.network, source, leg, receiver)

@@ -154,6 +154,14 @@ def own_stage_owners(source: Source) -> tuple[tuple[str, str | None], ...]:
     return (("make", operator), ("inspect", operator))
 
 
+def moving_key(source: Source) -> tuple:
+    """What `moving_stage_owners` reads of a source: its sender, and whether it is work in
+    progress."""
+    if isinstance(source, Bought):
+        return (source.offer.supplier, is_held(source))
+    return (source.facility.operator, False)
+
+
 def moving_stage_owners(
     network: Network, source: Source, leg: Leg | None, receiver: str | None
 ) -> tuple[tuple[str, str | None], ...]:

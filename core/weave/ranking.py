@@ -80,7 +80,11 @@ class SourceRisks(Protocol):
 
     def moving_risk(self, source: Source, leg: Leg | None, receiver: str | None) -> float:
         """`node_risk`'s share of the stages moving the goods: the same for every source of
-        one record (an offer, a facility)."""
+        one `moving_key`."""
+        ...
+
+    def moving_key(self, source: Source) -> tuple:
+        """What `moving_risk` reads of a source besides its leg and receiver."""
         ...
 
 

@@ -367,19 +367,21 @@ class _Hypergraph:
     def _origins(self, item_id: str, quantity: int, context: frozenset[str]) -> list:
         """The item's sources that may give it by origin (`LegOptions.number`): (least bound,
         origin, [(bound, index, source, own part)] least first), least bound first (see
-        `_bounded`). With learned risks an offer is an origin of its own: who ships it and how
-        reliably is the offer's (a facility's runs share theirs)."""
+        `_bounded`). With learned risks offers of one origin are told apart by what the risk
+        of moving their goods reads (`SourceRisks.moving_key`: how reliably the offer says its
+        supplier ships; a facility's runs share theirs)."""
         group = (item_id, quantity, context)
         found = self._by_origin.get(group)
         if found is None:
             number = self.weave.legs.number
-            learned = self.weave.ranking.reliability is not None
+            reliability = self.weave.ranking.reliability
+            learned = reliability is not None
             members: dict = {}
             for entry in self._bounded(item_id, quantity, context):
                 source = entry[2]
                 origin = number(source)
                 if learned and type(source) is Bought:
-                    origin = (origin, id(source.offer))  # the index keeps every offer alive
+                    origin = (origin, reliability.moving_key(source))
                 members.setdefault(origin, []).append(entry)
             ordered = sorted(  # by least bound, then index: no two origins share their first
                 (listed[0][0], listed[0][1], origin, listed) for origin, listed in members.items()
