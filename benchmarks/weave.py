@@ -9,9 +9,9 @@ to find the best ten, so one enumeration serves for both). Part 2 runs the weave
 is its own, and prints the times against a baseline measured in the same run: one pass that
 indexes every source of the network (what any planner must at least read). Part 3 runs the
 same network with transport (two or three ways to move every leg between two places: a van, a
-truck, the sender's own delivery; core/weave/legs.py) and prints its times against part 2's.
-Goals on a 2-core machine: count + top 10 under 1 s, peak memory under 300 MB, with transport
-too.
+truck, the sender's own delivery; core/weave/legs.py) and prints its times against part 2's,
+then once more with risks per stage, as orders in chat are ranked. Goals on a 2-core machine:
+count + top 10 under 1 s, peak memory under 300 MB, with transport too.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from layered_network import layered_network, top_item
 from peak_memory import peak_mb
 
 from core.network.model import Location
-from core.weave import Demand, SupplyIndex, Weave
+from core.risk.reliability import Reliability
+from core.weave import PRICE, Demand, SupplyIndex, Weave
 from core.weave.literal import literal_plans
 
 SMALL = [  # (items, depth, fan-in, alternatives)
@@ -83,13 +84,16 @@ def small_networks(transport: bool = False) -> None:
     print("ratio = literal time / (weave count + weave top 10); both found the same ten plans.\n")
 
 
-def large_network(transport: bool) -> dict:
-    """Run in a child process: its peak RSS is the weave's, not part 1's."""
+def large_network(transport: bool, learned: bool = False) -> dict:
+    """Run in a child process: its peak RSS is the weave's, not part 1's. `learned`: risks
+    per stage (core.risk.reliability, no history: the declared figures), as orders in chat and
+    `scis weave` rank plans."""
     sys.set_int_max_str_digits(0)  # the count has more digits than Python prints by default
     network, generate_s = timed(lambda: layered_network(**LARGE, transport=transport))
     index, index_s = timed(lambda: SupplyIndex(network))
     demand = [Demand(top_item(network), 1)]
-    weave = Weave(network, demand, index=index, buyer=BUYER, deliver_to=DOOR)
+    ranking = PRICE.with_reliability(Reliability(network)) if learned else PRICE
+    weave = Weave(network, demand, ranking=ranking, index=index, buyer=BUYER, deliver_to=DOOR)
     count, count_s = timed(weave.count)
     best, best_s = timed(lambda: weave.best(10))
     return {
@@ -108,8 +112,8 @@ def large_network(transport: bool) -> dict:
     }
 
 
-def run_large(transport: bool) -> dict:
-    flag = "--large-transport" if transport else "--large"
+def run_large(transport: bool, learned: bool = False) -> dict:
+    flag = ("--large-transport" if transport else "--large") + ("-learned" if learned else "")
     child = subprocess.run(
         [sys.executable, __file__, flag], capture_output=True, text=True, check=True
     )
@@ -161,6 +165,13 @@ def report_transport(without: dict) -> None:
         f"  the best plan: {r['best_price']:,.2f}, {r['legs']} legs; peak memory "
         f"{r['peak_mb']:.0f} MB = {r['peak_mb'] / GOAL_MB:.2f}× the {GOAL_MB:.0f} MB goal"
     )
+    r = run_large(True, learned=True)
+    weave_s = r["count_s"] + r["top10_s"]
+    print(
+        f"  with risks per stage, as orders in chat are ranked: count {r['count_s']:.3f} s + "
+        f"top 10 {r['top10_s']:.3f} s = {weave_s:.3f} s = {weave_s / GOAL_SECONDS:.2f}× the "
+        f"goal; the best plan {r['best_price']:,.2f}, peak {r['peak_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
@@ -168,6 +179,8 @@ if __name__ == "__main__":
         json.dump(large_network(False), sys.stdout)
     elif "--large-transport" in sys.argv:
         json.dump(large_network(True), sys.stdout)
+    elif "--large-transport-learned" in sys.argv:
+        json.dump(large_network(True, learned=True), sys.stdout)
     else:
         small_networks()
         small_networks(transport=True)
