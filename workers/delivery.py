@@ -10,6 +10,10 @@ everything after it was never touched. While a message's claim is fresh, no othe
 to that recipient, so each person's messages leave in order; a claim older than the claim time
 (a worker that died with it) is taken over, found again by the sweeper. A platform's rate limit
 parks the recipient until the time it names; nothing is dropped.
+
+A worker that carries out a chat command sends its answers itself, at once (`FirstClaims`): the
+first claim of each recipient is then made in the command's own transaction, committed with the
+messages, and the drain goes on from there as any other.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, true, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -39,9 +43,8 @@ BATCH = 100  # pending messages of one recipient read at once
 # The hot path goes through SQLAlchemy Core, not the ORM, with statements built once (building
 # one costs more CPU than running it).
 OUTBOX = Notification.__table__
-_LOCK_RECIPIENT = (
-    select(ParticipantRow.id).where(ParticipantRow.id == bindparam("recipient")).with_for_update()
-)
+_ACCOUNT = ChatIdentity.__table__
+_PEOPLE = ParticipantRow.__table__
 _PENDING = (
     select(
         OUTBOX.c.id,
@@ -56,8 +59,29 @@ _PENDING = (
     .order_by(OUTBOX.c.id)
     .limit(BATCH)
 )
-_ACCOUNTS = select(ChatIdentity.platform, ChatIdentity.address).where(
-    ChatIdentity.participant_id == bindparam("recipient")
+# A drain's first statement: the recipient locked, with their chat accounts and their pending
+# messages (as _PENDING reads them) read under the lock: a row per account and message (an
+# empty side is NULLs; a recipient without a participant row gives no row at all). The lock is
+# FOR NO KEY UPDATE: drains exclude each other as with FOR UPDATE, but a transaction that only
+# refers to the person (a new order of theirs, whose foreign key takes FOR KEY SHARE) neither
+# waits for a drain nor makes one wait.
+_WAITING = _PENDING.subquery("waiting")
+_READ_UNDER_LOCK = (
+    select(_ACCOUNT.c.platform, _ACCOUNT.c.address, *_WAITING.c)
+    .select_from(
+        _PEOPLE.outerjoin(_ACCOUNT, _ACCOUNT.c.participant_id == _PEOPLE.c.id).outerjoin(
+            _WAITING, true()
+        )
+    )
+    .where(_PEOPLE.c.id == bindparam("recipient"))
+    .order_by(_WAITING.c.id)
+)
+_LOCK_RECIPIENT_AND_READ = _READ_UNDER_LOCK.with_for_update(of=_PEOPLE, key_share=True)
+# The same in a command's own transaction (FirstClaims), which holds its order's and other
+# rows' locks already: a recipient another transaction holds is skipped (no row), never waited
+# for, so that no two commands can wait for each other; their drain starts after the commit.
+_LOCK_FREE_RECIPIENT_AND_READ = _READ_UNDER_LOCK.with_for_update(
+    of=_PEOPLE, key_share=True, skip_locked=True
 )
 _CLAIM = (
     update(OUTBOX)
@@ -96,6 +120,7 @@ class Claimed:
 
 
 NOWHERE = "no chat account this SCIS can reach"
+LATER = "not claimed in the command's transaction"  # FirstClaims: the drain claims it after
 # How a send went: for the caller to record (SENT), or recorded already.
 SENT, FAILED, PARKED = "sent", "failed", "parked"
 
@@ -115,15 +140,38 @@ class _Drain:
         self.stale, self.drained = stale, drained
         self.pending: deque[Row] = deque()
         self.route: tuple[Sender, str] | None = None
-        self.routed = False
 
     def first(self) -> Claimed | str | None:
         """The oldest pending message, claimed under the recipient's lock; NOWHERE when it can
         go nowhere; None when there is nothing to send now."""
         with writing(self.services.engine).begin() as connection:
-            connection.execute(_LOCK_RECIPIENT, {"recipient": self.participant_id}).first()
+            return self.first_in(connection)
+
+    def first_in(self, connection: Connection) -> Claimed | str | None:
+        """`first`, in the transaction of `connection` (committed by its owner)."""
+        read = connection.execute(_LOCK_RECIPIENT_AND_READ, {"recipient": self.participant_id})
+        return self._first_of(connection, read.all())
+
+    def first_if_free(self, connection: Connection) -> Claimed | str:
+        """`first_in`, in a command's transaction before it commits: LATER when another
+        transaction holds the recipient (or there is no such participant), or when no message
+        can be claimed now. The recipient's drain then decides after the commit, as a drain
+        that starts after it would: one that steps aside for another worker's send now could
+        miss its re-read of the outbox, made before this commit, and leave the new messages
+        waiting for the sweeper."""
+        read = connection.execute(_LOCK_FREE_RECIPIENT_AND_READ, {"recipient": self.participant_id})
+        rows = read.all()
+        claimed = self._first_of(connection, rows) if rows else None
+        return LATER if claimed is None else claimed
+
+    def _first_of(self, connection: Connection, rows: list[Row]) -> Claimed | str | None:
+        self.route = _route(rows, self.services.platforms, self.senders)
+        if rows:
+            waiting = {r.id: r for r in rows if r.id is not None}  # once per account
+            self.pending = deque(waiting.values())
+        else:  # messages to someone who is no participant: they can go nowhere
             self.pending = deque(self._read(connection))
-            return self._claim(connection)
+        return self._claim(connection)
 
     def sent_then_next(self, claimed: Claimed) -> Claimed | str | None:
         """`claimed` marked sent, and the next message claimed, in one transaction. A
@@ -160,11 +208,6 @@ class _Drain:
         if message.not_before is not None and message.not_before > now:
             self.drained.retry_after = (message.not_before - now).total_seconds()
             return None
-        if not self.routed:
-            self.route = _route(
-                connection, self.services.platforms, self.senders, self.participant_id
-            )
-            self.routed = True
         if self.route is None:
             return NOWHERE
         claim = {"message": message.id, "now": now, "stale_before": now - self.stale}
@@ -187,9 +230,56 @@ def deliver_pending(
     """Sends the recipient's pending messages until none is left, a rate limit parks them, or
     another worker is sending to them; `claim_for`: seconds after which a claim is stale."""
     stale = timedelta(seconds=claim_seconds() if claim_for is None else claim_for)
-    drained = Drained()
-    drain = _Drain(services, senders, participant_id, stale, drained)
-    claimed = drain.first()
+    drain = _Drain(services, senders, participant_id, stale, Drained())
+    return _drain_from(services, drain, drain.first())
+
+
+class FirstClaims:
+    """For a worker that delivers a command's messages itself, right after its commit: the
+    first message of each of its recipients, claimed in the command's own transaction
+    (`Services.handle(command, before_commit=claims)`), so that the drain that follows starts
+    with a send instead of a transaction of its own. The same claims as `deliver_pending`'s
+    first transaction makes, under the same recipient locks, committed with the messages: a
+    crash after the commit leaves each recipient one claimed message, sent again once the claim
+    is stale (the sweeper finds it), as a crash after that first transaction does. A recipient
+    whose lock another transaction holds is not waited for (the command holds its own locks
+    meanwhile: two commands could wait for each other), and one whose first message cannot be
+    claimed now (another worker is sending to them, a rate limit parked them) is not decided
+    for before the commit: their drain starts after it, as a `deliver` job would."""
+
+    def __init__(
+        self, services: Services, senders: dict[str, Sender], claim_for: float | None = None
+    ):
+        self.services, self.senders = services, senders
+        self.stale = timedelta(seconds=claim_seconds() if claim_for is None else claim_for)
+        self.claims: dict[str, tuple[_Drain, Claimed | str]] = {}
+
+    def __call__(self, session: Session, result) -> None:
+        """Claims, in the transaction of `session`, the first message of each recipient of
+        `result` (its messages written already)."""
+        self.claims = {}  # a command run again (a lost connection) claims afresh
+        recipients = list(dict.fromkeys(m.participant_id for m in result.messages))
+        connection = session.connection()
+        for participant in recipients:
+            drain = _Drain(self.services, self.senders, participant, self.stale, Drained())
+            self.claims[participant] = (drain, drain.first_if_free(connection))
+
+    def recipients(self) -> list[str]:
+        """Whom the command told, in the order it told them."""
+        return list(self.claims)
+
+    def deliver(self, participant_id: str) -> Drained:
+        """After the commit: the recipient's drain, from the message claimed for them."""
+        drain, claimed = self.claims.pop(participant_id)
+        if claimed == LATER:
+            drain.drained.retry_after = None  # what the drain finds now says
+            claimed = drain.first()
+        return _drain_from(self.services, drain, claimed)
+
+
+def _drain_from(services: Services, drain: _Drain, claimed: Claimed | str | None) -> Drained:
+    """Sends `claimed` and what follows it, as `deliver_pending` does from its first claim."""
+    drained = drain.drained
     while claimed is not None:
         if claimed == NOWHERE:
             _settle(services, drain.pending.popleft().id, _nowhere(drained))
@@ -278,11 +368,12 @@ def _settle(
 
 
 def _route(
-    connection: Connection, platforms: tuple[str, ...], senders: dict[str, Sender], recipient: str
+    accounts: list[Row], platforms: tuple[str, ...], senders: dict[str, Sender]
 ) -> tuple[Sender, str] | None:
-    """The sender and address of the recipient's messages: the first platform, in delivery
-    preference, they have an account on and a sender exists for; None when there is none."""
-    by_platform = dict(connection.execute(_ACCOUNTS, {"recipient": recipient}).all())
+    """The sender and address of the recipient's messages (`accounts`: their chat accounts'
+    platform and address): the first platform, in delivery preference, they have an account
+    on and a sender exists for; None when there is none."""
+    by_platform = {a.platform: a.address for a in accounts if a.platform is not None}
     for platform in platforms:  # in delivery preference
         if platform in by_platform and platform in senders:
             return senders[platform], by_platform[platform]

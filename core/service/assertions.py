@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from core.service import evidence as photos
 from core.service import lifecycle, records
@@ -24,22 +24,25 @@ from core.service.results import Origin, Refused
 from core.stages.graph import Stage, StageError, StageGraph
 from core.stages.progress import affected_nodes, progress, root_causes
 from core.stages.update import Applied, Assertion, apply, may_assert
-from core.store.inserts import insert_new
-from core.store.tables import AssertionRow, Contract, OrderRow, ParticipantRow, StageRow
+from core.store.inserts import insert_new_values
+from core.store.tables import AssertionRow, Contract, OrderRow, StageRow
 
 
 def assert_stage(command: AssertStage, ctx: Context) -> str:
-    order, actor = records.locked_order(ctx.session, command.order_id, command.actor)
+    # The order, the asserter and the contract are read as Core rows: the common assertion
+    # changes none of them, and the ORM's objects cost more CPU than the reads. Finishing the
+    # order or re-planning after a failure loads the objects it changes (`_objects`).
+    order = records.locked_order_row(ctx.session, command.order_id, command.actor)
     origin = command.origin
     try:
-        checked = _checked(command, ctx, order, actor)
+        checked = _checked(command, ctx, order)
     except Refused:
         # The same message again may be refused now (its stage moved on, its order complete):
         # a redelivered message changes nothing twice, and is not refused either.
         if origin.message_id is not None and _seen(ctx, origin.platform, origin.message_id):
             return "already applied"
         raise
-    contract, stage, evidence = checked.contract, checked.stage, checked.evidence
+    contract_id, stage, evidence = checked.contract_id, checked.stage, checked.evidence
     applied = apply(
         checked.graph,
         Assertion(
@@ -53,7 +56,14 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
         ),
     )
     kept = keep_assertion(
-        ctx, order.id, contract, applied, command.actor, origin, command.picture, checked.stage_id
+        ctx,
+        order.id,
+        contract_id,
+        applied,
+        command.actor,
+        origin,
+        command.picture,
+        checked.stage_id,
     )
     if kept is None:
         return "already applied"  # a redelivered message changes nothing twice
@@ -79,25 +89,32 @@ def assert_stage(command: AssertStage, ctx: Context) -> str:
     if command.picture is not None:
         photos.bind(ctx.session, command.picture, command.actor, kept)
         if order.buyer_id != command.actor and command.status == "done":
-            by = checked.actor.name
+            by = checked.actor_name
             item = ctx.network().item_name(stage.item)
             proof = StageProved(
                 order.id, stage.id, stage.kind, stage.quantity, item, by, command.picture
             )
             ctx.notify(order.buyer_id, proof, order.id)
     if command.status == "failed":
-        _after_failure(ctx, order, contract, applied.graph, stage, evidence)
+        order_row, contract = _objects(ctx, order, contract_id)
+        _after_failure(ctx, order_row, contract, applied.graph, stage, evidence)
     elif complete:
-        _finish(ctx, order, contract, command.actor)
+        order_row, contract = _objects(ctx, order, contract_id)
+        _finish(ctx, order_row, contract, command.actor)
     return applied.graph[stage.id].status
+
+
+def _objects(ctx: Context, order: Row, contract_id: int) -> tuple[OrderRow, Contract]:
+    """The ORM objects of the order (locked already) and its contract, for a change of them."""
+    return ctx.session.get(OrderRow, order.id), ctx.session.get(Contract, contract_id)
 
 
 @dataclass(frozen=True)
 class Checked:
     """What an assertion that may be made was checked against, for carrying it out."""
 
-    actor: ParticipantRow
-    contract: Contract
+    actor_name: str
+    contract_id: int  # the live contract's
     graph: StageGraph
     stage: Stage
     stage_id: int  # its row's, read with the graph
@@ -105,13 +122,13 @@ class Checked:
     decided: dict[str, str]  # the stage owners' decisions, by owner
 
 
-def _checked(
-    command: AssertStage, ctx: Context, order: OrderRow, actor: ParticipantRow | None
-) -> Checked:
-    """Refuses an assertion that may not be made now, and says why."""
-    actor = records.known_participant(actor, command.actor)
-    contract = lifecycle.live_contract(ctx.session, order.id)
-    if contract is None or contract.status != "agreed":
+def _checked(command: AssertStage, ctx: Context, order: Row) -> Checked:
+    """Refuses an assertion that may not be made now, and says why (`order`: as
+    records.locked_order_row reads it, with the asserter)."""
+    if order.actor_id is None:
+        records.known_participant(None, command.actor)  # refused: nobody by that id
+    contract, rows = lifecycle.live_contract_and_stages(ctx.session, order.id)
+    if contract is None or contract.contract_status != "agreed":
         raise Refused(f"order {order.id} has no agreed plan with stages yet")
     if command.status not in ("done", "failed", "reset"):
         raise Refused("a stage is asserted done, failed or reset")
@@ -122,9 +139,8 @@ def _checked(
         ctx.session, command.picture, command.actor
     ):
         raise Refused("that photo is not one you sent, or proves another stage; send it again")
-    rows = records.live_stage_rows(ctx.session, contract.id)
     graph = records.graph_of(rows)
-    coordinator = "coordinator" in actor.roles
+    coordinator = "coordinator" in order.actor_roles
     try:
         allowed = may_assert(graph, command.stage, command.actor, coordinator)
     except StageError as unknown:
@@ -148,13 +164,15 @@ def _checked(
             f"{stage.id} waits for that"
         )
     stage_id = next(r.id for r in rows if r.code == stage.id)
-    return Checked(actor, contract, graph, stage, stage_id, evidence, decided)
+    return Checked(
+        order.actor_name, contract.contract_id, graph, stage, stage_id, evidence, decided
+    )
 
 
 def keep_assertion(
     ctx: Context,
     order_id: int,
-    contract: Contract,
+    contract_id: int,
     applied: Applied,
     actor: str | None,
     origin: Origin | None = None,
@@ -169,25 +187,25 @@ def keep_assertion(
     said = applied.assertion
     if stage_id is None:
         stage_id = ctx.session.execute(
-            _STAGE_ID, {"contract": contract.id, "code": said.stage}
+            _STAGE_ID, {"contract": contract_id, "code": said.stage}
         ).scalar_one()
-    assertion = AssertionRow(
-        stage_id=stage_id,
-        participant_id=said.by,
-        status=said.status,
-        at=said.at,
-        platform=said.platform,
-        message_id=said.message_id or f"{said.platform}:{said.at.isoformat()}",
-        evidence=said.evidence,
-        out_of_order=applied.out_of_order,
-    )
-    kept = insert_new(ctx.session, assertion, "platform", "message_id")
+    assertion = {
+        "stage_id": stage_id,
+        "participant_id": said.by,
+        "status": said.status,
+        "at": said.at,
+        "platform": said.platform,
+        "message_id": said.message_id or f"{said.platform}:{said.at.isoformat()}",
+        "evidence": said.evidence,
+        "out_of_order": applied.out_of_order,
+    }
+    kept = insert_new_values(ctx.session, _ASSERTIONS, assertion, "platform", "message_id")
     if kept is None:
         return None
     status = applied.graph[said.stage].status
     ctx.session.execute(_STAGE_STATUS, {"stage": stage_id, "status_": status, "at": ctx.now})
     data = {
-        "contract": contract.id,
+        "contract": contract_id,
         "stage": said.stage,
         "status": said.status,
         "evidence": said.evidence,
@@ -202,6 +220,7 @@ def keep_assertion(
 # Built once (building a statement costs more CPU than running it); SQLAlchemy Core: the stage
 # rows an assertion reads are Core rows (records.live_stage_rows).
 _STAGES = StageRow.__table__
+_ASSERTIONS = AssertionRow.__table__
 _STAGE_ID = select(_STAGES.c.id).where(
     _STAGES.c.contract_id == bindparam("contract"), _STAGES.c.code == bindparam("code")
 )

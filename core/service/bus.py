@@ -212,7 +212,13 @@ class Services:
         with about(**_subject(command)):
             return handler(command, context)
 
-    def handle(self, command) -> Result:
+    def handle(
+        self, command, before_commit: Callable[[Session, Result], None] | None = None
+    ) -> Result:
+        """Carries `command` out in one transaction, and commits it. `before_commit(session,
+        result)`, when given, runs last in that transaction, once the command succeeded (its
+        events and messages written): what the caller's own work on them adds to the same
+        commit (a worker claims the messages it will send at once)."""
         for attempt in (1, 2):
             with UnitOfWork(self.engine) as uow:
                 context = Context(uow.session, self.clock, self)
@@ -229,6 +235,9 @@ class Services:
                         raise
                     continue
                 try:
+                    if before_commit is not None:
+                        context.appends.write()
+                        before_commit(uow.session, context.result)
                     uow.commit()
                 except IntegrityError:
                     # A twin of this command (the same chat message delivered twice) committed

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, and_, bindparam
 from sqlmodel import Session, select
 
-from core.service import capacity
+from core.service import capacity, records
 from core.service.notices.lifecycle import OrderStuck, StuckForCoordinator
 from core.store.tables import Agreement, Contract, OrderRow, ParticipantRow, PlanRow, StageRow
 from core.weave.legs import VEHICLE
@@ -188,6 +188,18 @@ def live_contract(session: Session, order_id: int) -> Contract | None:
     return session.exec(_LIVE_CONTRACT, params={"order": order_id}).first()
 
 
+def live_contract_and_stages(session: Session, order_id: int) -> tuple[Row | None, list[Row]]:
+    """`live_contract` and the rows `records.live_stage_rows` gives of its stages, read in one
+    statement as Core rows, for a handler that reads the contract only (the ORM's object costs
+    more CPU than the read; `session.get(Contract, id)` gives it): the contract's
+    `contract_id` and `contract_status` (None: no live contract), and its stages."""
+    session.flush()  # a Core read is not preceded by the ORM's autoflush
+    rows = session.execute(_LIVE_CONTRACT_AND_STAGES, {"order": order_id}).all()
+    if not rows:
+        return None, []
+    return rows[0], records.dependencies_first([r for r in rows if r.id is not None])
+
+
 def plan_parties(session: Session, order: OrderRow) -> set[str]:
     """The participants of the order's live plan: the chosen one, as re-planned; for an order
     that ended, the plan it ended with."""
@@ -235,6 +247,31 @@ _LIVE_CONTRACT = (
     .where(Contract.order_id == bindparam("order"), Contract.status.in_(LIVE_CONTRACT))
     .order_by(Contract.id.desc())
     .limit(1)
+)
+_CONTRACTS, _STAGES = Contract.__table__, StageRow.__table__
+_LATEST_LIVE = (
+    select(_CONTRACTS.c.id)
+    .where(_CONTRACTS.c.order_id == bindparam("order"), _CONTRACTS.c.status.in_(LIVE_CONTRACT))
+    .order_by(_CONTRACTS.c.id.desc())
+    .limit(1)
+    .correlate(None)  # a query of its own, not of the contract row around it
+    .scalar_subquery()
+)
+# The live contract with a row per live stage (one row of NULL stage columns without any).
+_LIVE_CONTRACT_AND_STAGES = (
+    select(
+        _CONTRACTS.c.id.label("contract_id"),
+        _CONTRACTS.c.status.label("contract_status"),
+        *records.LIVE_STAGE_COLUMNS,
+    )
+    .select_from(
+        _CONTRACTS.outerjoin(
+            records.LIVE_STAGES_WITH_DECISIONS,
+            and_(_STAGES.c.contract_id == _CONTRACTS.c.id, _STAGES.c.status != "superseded"),
+        )
+    )
+    .where(_CONTRACTS.c.id == _LATEST_LIVE)
+    .order_by(_STAGES.c.id)
 )
 _AGREEMENTS = Agreement.__table__
 _DECISIONS = select(_AGREEMENTS.c.participant_id, _AGREEMENTS.c.decision).where(

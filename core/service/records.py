@@ -45,27 +45,38 @@ def is_coordinator(session: Session, participant_id: str | None) -> bool:
 # Read by nearly every command (built once: building a statement costs more CPU than running it).
 _ORDER = select(OrderRow).where(OrderRow.id == bindparam("order"))
 _ORDER_LOCKED = _ORDER.with_for_update()
-_ORDER_LOCKED_AND_ACTOR = (
-    select(OrderRow, ParticipantRow)
-    .outerjoin(ParticipantRow, ParticipantRow.id == bindparam("actor"))
-    .where(OrderRow.id == bindparam("order"))
-    .with_for_update(of=OrderRow)
-)
 _STAGES = (
     select(StageRow).where(StageRow.contract_id == bindparam("contract")).order_by(StageRow.id)
 )
 _STAGE_TABLE = StageRow.__table__
 _AGREEMENTS = Agreement.__table__
+# What the stage graph is built of, with each stage's row id and its owner's word on the
+# contract: the other columns (when it was changed, due, told late) are read by none of the
+# commands that read these rows, and every column costs CPU on every row.
+LIVE_STAGE_COLUMNS = (
+    _STAGE_TABLE.c.id,
+    _STAGE_TABLE.c.code,
+    _STAGE_TABLE.c.kind,
+    _STAGE_TABLE.c.item_id,
+    _STAGE_TABLE.c.quantity,
+    _STAGE_TABLE.c.owner_id,
+    _STAGE_TABLE.c.node,
+    _STAGE_TABLE.c.source,
+    _STAGE_TABLE.c.depends_on,
+    _STAGE_TABLE.c.status,
+    _AGREEMENTS.c.decision.label("owner_decision"),
+)
+# The join that gives each live stage its owner's decision, for `LIVE_STAGE_COLUMNS`.
+LIVE_STAGES_WITH_DECISIONS = _STAGE_TABLE.outerjoin(
+    _AGREEMENTS,
+    and_(
+        _AGREEMENTS.c.contract_id == _STAGE_TABLE.c.contract_id,
+        _AGREEMENTS.c.participant_id == _STAGE_TABLE.c.owner_id,
+    ),
+)
 _LIVE_STAGES = (
-    select(_STAGE_TABLE, _AGREEMENTS.c.decision.label("owner_decision"))
-    .outerjoin_from(
-        _STAGE_TABLE,
-        _AGREEMENTS,
-        and_(
-            _AGREEMENTS.c.contract_id == _STAGE_TABLE.c.contract_id,
-            _AGREEMENTS.c.participant_id == _STAGE_TABLE.c.owner_id,
-        ),
-    )
+    select(*LIVE_STAGE_COLUMNS)
+    .select_from(LIVE_STAGES_WITH_DECISIONS)
     .where(
         _STAGE_TABLE.c.contract_id == bindparam("contract"), _STAGE_TABLE.c.status != "superseded"
     )
@@ -83,17 +94,33 @@ def order(session: Session, order_id: int, lock: bool = False) -> OrderRow:
     return row
 
 
-def locked_order(
-    session: Session, order_id: int, actor: str | None
-) -> tuple[OrderRow, ParticipantRow | None]:
-    """`order(session, order_id, lock=True)`, and the row of the participant `actor` (None when
-    there is none: see `known_participant`), read in the same statement."""
+# What an assertion reads of its order and of the person asserting, in one statement and in
+# SQLAlchemy Core (the ORM's two objects cost more CPU than the read).
+_ORDERS, _PEOPLE = OrderRow.__table__, ParticipantRow.__table__
+_ORDER_ROW_LOCKED_AND_ACTOR = (
+    select(
+        _ORDERS.c.id,
+        _ORDERS.c.buyer_id,
+        _PEOPLE.c.id.label("actor_id"),
+        _PEOPLE.c.name.label("actor_name"),
+        _PEOPLE.c.roles.label("actor_roles"),
+    )
+    .select_from(_ORDERS.outerjoin(_PEOPLE, _PEOPLE.c.id == bindparam("actor")))
+    .where(_ORDERS.c.id == bindparam("order"))
+    .with_for_update(of=_ORDERS)
+)
+
+
+def locked_order_row(session: Session, order_id: int, actor: str | None) -> Row:
+    """`order(session, order_id, lock=True)` and the participant `actor`, as one Core row: the
+    order's `id` and `buyer_id`, and the participant's `actor_id`, `actor_name` and
+    `actor_roles` (None when there is none). For a handler that changes the order itself,
+    `session.get(OrderRow, id)` gives its object (the lock is held already)."""
     _known_id(order_id)
-    found = session.exec(_ORDER_LOCKED_AND_ACTOR, params={"order": order_id, "actor": actor})
-    row = found.first()
+    row = session.execute(_ORDER_ROW_LOCKED_AND_ACTOR, {"order": order_id, "actor": actor}).first()
     if row is None:
         raise Refused(f"unknown order {order_id!r}")
-    return row[0], row[1]
+    return row
 
 
 def _known_id(order_id) -> None:
@@ -163,11 +190,12 @@ def stage_graph(session: Session, contract_id: int) -> StageGraph:
 def live_stage_rows(session: Session, contract_id: int) -> list[Row]:
     """The rows of a contract's live stages (superseded ones left out), dependencies first, as
     read (SQLAlchemy Core: the ORM's objects cost more than the read itself), what this
-    transaction changed included; each with its owner's word on the contract, `owner_decision`
-    (a lifecycle.Decision, None when they were never asked), read with it."""
+    transaction changed included: the columns `graph_of` reads and the row's `id`, each with
+    its owner's word on the contract, `owner_decision` (a lifecycle.Decision, None when they
+    were never asked), read with it."""
     session.flush()  # a Core read is not preceded by the ORM's autoflush
     rows = session.execute(_LIVE_STAGES, {"contract": contract_id}).all()
-    return _dependencies_first(rows)
+    return dependencies_first(rows)
 
 
 def graph_of(rows: list[Row]) -> StageGraph:
@@ -238,7 +266,8 @@ def live_delivered(session: Session, contract: Contract) -> frozenset[str]:
     return delivered_paths(stage_graph(session, contract.id))
 
 
-def _dependencies_first(rows: list[Row]) -> list[Row]:
+def dependencies_first(rows: list[Row]) -> list[Row]:
+    """Stage rows in an order their graph takes: each after the stages it depends on."""
     # A re-plan adds stages after older ones that now depend on them; order by dependency,
     # keeping insertion order among equals.
     by_code = {r.code: r for r in rows}

@@ -23,6 +23,13 @@ def insert_new(session: Session, row: SQLModel, *unique: str) -> int | None:
         for column in table.columns
         if not column.primary_key or getattr(row, column.name) is not None
     }
+    return insert_new_values(session, table, values, *unique)
+
+
+def insert_new_values(session: Session, table: Table, values: dict, *unique: str) -> int | None:
+    """`insert_new` of a row given as its columns' values (every column without a database
+    default; the id left out): for the hot path, where building the model object to read the
+    values back off it costs more CPU than the insert."""
     statement = _statement(session.get_bind().dialect.name, table, unique)
     return session.execute(statement, values).scalar_one_or_none()
 

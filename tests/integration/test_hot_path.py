@@ -1,21 +1,25 @@
 """The assertion path's database work, counted, on SQLite and on PostgreSQL: a stage asserted
 from chat is kept in one transaction and carried out in one more, with no savepoint and no ping
-before a checkout; its answers leave in a drain that commits around each send and reads the
-outbox only when what it read ran out; a connection the server cut is renewed without an error
+before a checkout; its answers leave from the worker that carried it out, first claimed in its
+transaction, in a drain that commits around each send and reads the outbox only when what it
+read ran out; a connection the server cut is renewed without an error
 reaching anyone. Every statement costs CPU on both sides: these tests fail when one comes back."""
 
 from __future__ import annotations
 
 import pytest
 from chair_world import agreed_order, chair_services, owners, stage_status
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.message import Message
 from sqlalchemy import create_engine, event, pool, text
 from sqlmodel import Session, select
 
 from core.service.bus import Context
-from core.service.commands import ApplyInbound, Receive
+from core.service.commands import ApplyInbound, AssertStage, Receive
 from core.store.tables import EventRow, Notification
 from core.store.unit_of_work import UnitOfWork
-from workers.delivery import deliver_pending
+from workers.actors import Actors
+from workers.delivery import FirstClaims, deliver_pending
 from workers.senders import RecordingSender, recorded
 
 
@@ -67,17 +71,28 @@ def test_a_stage_asserted_from_chat_takes_two_transactions_and_no_savepoint(engi
     order = agreed_order(services)
     stage, owner = first_stage(services, order)
     arguments = {"actor": owner, "order_id": order, "stage": stage, "status": "done"}
-    with Counted(engine, monkeypatch) as counted:
-        inbound, new = services.handle(Receive("telegram", "hot-1", "AssertStage", arguments)).value
-        applied = services.handle(ApplyInbound(inbound))
+    loaded: list[object] = []  # ORM objects: what the assertion reads is read as Core rows
+
+    def remember(_session, instance):
+        loaded.append(instance)
+
+    event.listen(Session, "loaded_as_persistent", remember)
+    try:
+        with Counted(engine, monkeypatch) as counted:
+            kept = services.handle(Receive("telegram", "hot-1", "AssertStage", arguments))
+            inbound, new = kept.value
+            applied = services.handle(ApplyInbound(inbound))
+    finally:
+        event.remove(Session, "loaded_as_persistent", remember)
+    assert loaded == []
     assert new and applied.value == "done"
     assert [m.kind for m in applied.messages][:1] == ["noted"]
     assert (counted.transactions, counted.savepoints, counted.pings) == (2, 0, 0)
-    # Keep: one INSERT. Carry out: the message locked, the order locked with the asserter's
-    # row, the contract, the stages with their owners' decisions, the network (its version and
-    # what is out of service) read once each; the assertion, the event, the messages inserted
-    # (one INSERT for all of them), the stage and the message updated.
-    assert len(counted.statements) <= 11, counted.statements
+    # Keep: one INSERT. Carry out: the message marked done and locked in one UPDATE that
+    # returns what it carries; the order locked with the asserter's row, then the contract
+    # with its stages and their owners' decisions (as Core rows); the assertion, the event,
+    # the messages inserted (one INSERT for all of them), the stage updated.
+    assert len(counted.statements) <= 8, counted.statements
     again = services.handle(Receive("telegram", "hot-1", "AssertStage", arguments)).value
     assert again == (inbound, False)  # a message delivered twice is kept once
 
@@ -129,11 +144,81 @@ def test_a_drain_commits_around_each_send_and_never_reads_an_empty_round(
         )
     assert drained.sent == 3
     assert [r["text"] for r in recorded(record)] == ["message 0", "message 1", "message 2"]
-    # The first claim (the recipient locked, the outbox and the route read, the message
-    # claimed), then one transaction per send: it marked sent, the next claimed (after the
-    # last: the outbox read again, for what came meanwhile).
+    # The first claim (the recipient locked, with their chat accounts and pending messages
+    # read in the same statement; the message claimed), then one transaction per send: it
+    # marked sent, the next claimed (after the last: the outbox read again, for what came
+    # meanwhile).
     assert (counted.transactions, counted.pings) == (4, 0)
-    assert len(counted.statements) == 4 + 2 * 3, counted.statements
+    assert len(counted.statements) == 2 + 2 * 3, counted.statements
+
+
+def test_a_chat_commands_answers_leave_from_its_worker_first_claimed_in_its_transaction(
+    engine, monkeypatch, tmp_path
+):
+    """The worker that carries out a kept command sends its messages itself: no `deliver` job
+    through the broker, and each recipient's first message claimed in the command's own
+    transaction; then one transaction per message sent, as every drain has."""
+    services = chair_services(engine)
+    order = agreed_order(services)
+    stage, owner = first_stage(services, order)
+    record = tmp_path / "sent.jsonl"
+    broker = StubBroker()
+    senders = {platform: RecordingSender(record, platform) for platform in ("telegram", "matrix")}
+    actors = Actors(broker, services, senders)
+    with engine.begin() as connection:  # what the set-up told people is out already
+        connection.execute(text("UPDATE notification SET status = 'sent'"))
+    arguments = {"actor": owner, "order_id": order, "stage": stage, "status": "done"}
+    inbound = actors.take_in("telegram", "hot-3", AssertStage, arguments)
+    queue = broker.queues["default"]
+    assert Message.decode(queue.get_nowait()).actor_name == "apply_inbound"
+    with Counted(engine, monkeypatch) as counted:
+        actors.apply_inbound.fn(inbound)
+    sent = recorded(record)
+    assert sent and sent[0]["text"].startswith(f"Order {order}: {stage} ")  # the answer first
+    assert queue.empty()  # nothing went through the broker
+    assert (counted.transactions, counted.savepoints) == (1 + len(sent), 0)
+    with Session(engine) as session:
+        pending = select(Notification).where(Notification.status != "sent")
+        assert session.exec(pending).all() == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_message_behind_another_workers_send_is_sent_after_the_commit(
+    engine, monkeypatch, tmp_path
+):
+    """Another worker is sending to the asserter when the assertion is carried out, and it
+    finishes (its message marked sent, the outbox found empty) before the assertion commits:
+    the answer is not claimed in the assertion's transaction, and the worker's drain after the
+    commit sends it, instead of leaving it to the sweeper."""
+    services = chair_services(engine)
+    order = agreed_order(services)
+    stage, owner = first_stage(services, order)
+    record = tmp_path / "sent.jsonl"
+    senders = {platform: RecordingSender(record, platform) for platform in ("telegram", "matrix")}
+    actors = Actors(StubBroker(), services, senders)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE notification SET status = 'sent'"))
+    with Session(engine) as session, session.begin():
+        in_flight = Notification(
+            participant_id=owner, kind="note", text="in flight", claimed_at=services.clock()
+        )
+        session.add(in_flight)
+        session.flush()
+        in_flight_id = in_flight.id
+    arguments = {"actor": owner, "order_id": order, "stage": stage, "status": "done"}
+    inbound = actors.take_in("telegram", "hot-4", AssertStage, arguments)
+    claim = FirstClaims.__call__
+
+    def then_the_other_worker_finishes(self, session, result):
+        claim(self, session, result)
+        with engine.begin() as connection:
+            sent = "UPDATE notification SET status = 'sent' WHERE id = :id"
+            connection.execute(text(sent), {"id": in_flight_id})
+
+    monkeypatch.setattr(FirstClaims, "__call__", then_the_other_worker_finishes)
+    actors.apply_inbound.fn(inbound)
+    sent = recorded(record)
+    assert len(sent) == 1 and sent[0]["text"].startswith(f"Order {order}: {stage} ")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
