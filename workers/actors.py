@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 import dramatiq
@@ -31,7 +31,7 @@ from core.service.commands import (
 from core.service.inbound import InboundFailed
 from core.service.lateness import TellLateStages
 from core.service.results import Refused, Result
-from workers.delivery import deliver_pending
+from workers.delivery import Drained, FirstClaims, deliver_pending
 from workers.metrics import WEAVE_SECONDS
 from workers.senders import Sender
 from workers.sweeper import stale_work
@@ -119,10 +119,36 @@ class Actors:
         try:
             for job in result.jobs:
                 self.follow_ups[type(job)].send(**asdict(job))
-            for participant in dict.fromkeys(m.participant_id for m in result.messages):
+            for participant in _recipients(result):
                 self.deliver.send(participant)
         except Exception as problem:
             log.warning("work not queued (%s); the sweeper will hand it out", _named(problem))
+
+    def deliver_here(self, result: Result, claims: FirstClaims) -> None:
+        """After a chat command's commit: the work it left is queued, and its messages (the
+        answer its sender waits for first) are delivered by this worker at once, from the first
+        message of each recipient, claimed in the command's transaction (`claims`): what a
+        `deliver` job would do, without the round trip through the broker that one job per
+        recipient costs, nor the transaction its first claim takes. A recipient whose drain
+        ends in an error is handed to the `deliver` actor, which tries again with its back-off;
+        nothing is lost, and the claim protocol of the drain is the same, so a crash still
+        repeats at most the one message in flight."""
+        self.deliver_results(replace(result, messages=[]))
+        for participant in claims.recipients():
+            try:
+                with about(participant=participant):
+                    drained = claims.deliver(participant)
+                self._after_drain(participant, drained)
+            except Exception as problem:  # the deliver actor's retries take it from here
+                log.warning(
+                    "delivery to %s failed (%s); handed to the deliver actor",
+                    participant,
+                    _named(problem),
+                )
+                try:
+                    self.deliver.send(participant)
+                except Exception as lost:  # the sweeper finds the pending messages
+                    log.warning("delivery to %s not queued (%s)", participant, _named(lost))
 
     # -- the actors -----------------------------------------------------------------------------
 
@@ -136,14 +162,15 @@ class Actors:
         this actor (the sweeper if the broker loses it); after the last try it is a dead letter
         and this job ends normally, so Dramatiq does not retry it either. Only an error in the
         counting itself (the database away) is left to Dramatiq's retries."""
+        claims = FirstClaims(self.services, self.senders)
         try:
-            applied = self.services.handle(ApplyInbound(inbound_id))
+            applied = self.services.handle(ApplyInbound(inbound_id), before_commit=claims)
         except Refused:  # no such kept message: an error of whoever sent the job
             raise
         except Exception as problem:
             self._failed(inbound_id, problem)
             return
-        self.deliver_results(applied)
+        self.deliver_here(applied, claims)
 
     def _failed(self, inbound_id: int, problem: Exception) -> None:
         # The frames say where; the exception's text and the SQL parameters (the person's
@@ -206,6 +233,11 @@ class Actors:
     def _deliver(self, participant_id: str) -> None:
         with about(participant=participant_id):  # on every line the delivery logs
             drained = deliver_pending(self.services, self.senders, participant_id)
+        self._after_drain(participant_id, drained)
+
+    def _after_drain(self, participant_id: str, drained: Drained) -> None:
+        """The coordinators told of a failure get their messages; a recipient a rate limit
+        parked is tried again when the platform said."""
         for coordinator in sorted(drained.told):
             self.deliver.send(coordinator)
         if drained.retry_after is not None:
@@ -229,6 +261,11 @@ class Actors:
         self.deliver_results(self.services.handle(ExpireIntents()))
         if work.late_stages:  # told once each, even when two sweepers find the same ones
             self.deliver_results(self.services.handle(TellLateStages()))
+
+
+def _recipients(result: Result) -> list[str]:
+    """Whom the result's messages go to, each once, in the order they were told."""
+    return list(dict.fromkeys(m.participant_id for m in result.messages))
 
 
 def _named(problem: BaseException) -> str:
