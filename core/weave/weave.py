@@ -221,7 +221,7 @@ class _Hypergraph:
         self._price_keys: dict[tuple, int] = {}
         self._risk_keys: dict[int, int] = {}
         self._leasts: dict[tuple, int | None] = {}
-        self._inputs_bounds: dict[tuple, int | None] = {}
+        self._run_bounds: dict[tuple, int | None] = {}
         self._representatives: dict[str, list] = {}
         self._trees: dict[tuple, PlanNode] = {}  # sub-plans built, by node and rank
         self._moved_anywheres: dict[tuple[int, str], int | None] = {}
@@ -687,7 +687,7 @@ class _Hypergraph:
         """The item's sources as (bound, index, source, own part), least bound first, packed
         (see `pack`). A bound is at most the key of any plan through that source, wherever the
         item goes and whenever: its own part (`_own`), plus its inputs' least bounds
-        (`_inputs_bound`); its moving, distances and learned risks are left out, as none is
+        (`_run_bound`); its moving, distances and learned risks are left out, as none is
         ever below nothing. Keys add in any order and a sum keeps the order of its parts, so a
         plan is never below its source's bound. No entry: no plan comes from that source."""
         group = (item_id, quantity, context)
@@ -698,10 +698,13 @@ class _Hypergraph:
         for source in self._sources(item_id, quantity, context):
             own = bound = self._own(source, quantity)
             if type(source) is not Bought:
-                inputs = self._inputs_bound(source.design, quantity, context)
-                if inputs is None:
+                design = source.design
+                run = self._run_bounds.get((design.id, quantity, context), _UNSEEN)
+                if run is _UNSEEN:
+                    run = self._run_bound(design, source, quantity, context)
+                if run is None:
                     continue
-                bound += inputs
+                bound = run + self._risk_key(source)
             bounded.append((bound, source.index, source, own))
         bounded.sort()  # by bound, then index: no two sources of an item share an index
         self._bounds[group] = bounded
@@ -711,13 +714,16 @@ class _Hypergraph:
         """A source's own part (`Ranking.own_part`, its parts exact apart), packed: the price,
         the same for every run of a design, and the risk of its own stages, the same for every
         run at a facility."""
-        made = type(source) is not Bought
-        memo = (source.design.id if made else id(source.offer), quantity)
-        own = self._price_keys.get(memo)
-        if own is None:
+        return self._price_key(source, quantity) + self._risk_key(source)
+
+    def _price_key(self, source, quantity: int) -> int:
+        """The packed key of a source's own price, found once per design or offer."""
+        memo = (source.design.id if type(source) is not Bought else id(source.offer), quantity)
+        found = self._price_keys.get(memo)
+        if found is None:
             priced = self.weave.ranking.priced_key(source, quantity)
-            own = self._price_keys[memo] = self._packed(priced)
-        return own + self._risk_key(source)
+            found = self._price_keys[memo] = self._packed(priced)
+        return found
 
     def _risk_key(self, source) -> int:
         """The packed key of the risk of a source's own stages, found once per facility or
@@ -729,21 +735,19 @@ class _Hypergraph:
             risk = self._risk_keys[owner] = self._packed(risk)
         return risk
 
-    def _inputs_bound(self, design, quantity: int, context: frozenset[str]) -> int | None:
-        """The sum of the least bounds of a design's inputs (None: one has no plan)."""
-        memo = (design.id, quantity, context)
-        found = self._inputs_bounds.get(memo, _UNSEEN)
-        if found is _UNSEEN:
-            found = 0
-            for group in self._input_groups(design, quantity, context):
-                least = self._leasts.get(group, _UNSEEN)
-                if least is _UNSEEN:
-                    least = self._least_bound(group)
-                if least is None:
-                    found = None
-                    break
-                found += least
-            self._inputs_bounds[memo] = found
+    def _run_bound(self, design, source, quantity: int, context: frozenset[str]) -> int | None:
+        """A design's price for `quantity` (`source` one of its runs) plus its inputs' least
+        bounds, packed: the same at every facility. None: an input has no plan."""
+        found = self._price_key(source, quantity)
+        for group in self._input_groups(design, quantity, context):
+            least = self._leasts.get(group, _UNSEEN)
+            if least is _UNSEEN:
+                least = self._least_bound(group)
+            if least is None:
+                found = None
+                break
+            found += least
+        self._run_bounds[(design.id, quantity, context)] = found
         return found
 
     def _least_bound(self, group: tuple) -> int | None:
@@ -757,20 +761,25 @@ class _Hypergraph:
         item_id, quantity, context = group
         moving = self.weave.network.plans_transport
         found = None
+        runs = self._run_bounds
         for source in self._least_sources(item_id, quantity, context):
-            bound = self._own(source, quantity)
             if type(source) is not Bought:
-                inputs = self._inputs_bound(source.design, quantity, context)
-                if inputs is None:
+                design = source.design
+                run = runs.get((design.id, quantity, context), _UNSEEN)
+                if run is _UNSEEN:
+                    run = self._run_bound(design, source, quantity, context)
+                if run is None:
                     continue
-                bound += inputs
-            elif moving:
-                if found is not None and bound >= found:
-                    continue  # moving is never below nothing
-                moved = self._moved_anywhere(source, item_id)
-                if moved is None:
-                    continue  # nothing can move it where it is used
-                bound += moved
+                bound = run + self._risk_key(source)
+            else:
+                bound = self._own(source, quantity)
+                if moving:
+                    if found is not None and bound >= found:
+                        continue  # moving is never below nothing
+                    moved = self._moved_anywhere(source, item_id)
+                    if moved is None:
+                        continue  # nothing can move it where it is used
+                    bound += moved
             if found is None or bound < found:
                 found = bound
         self._leasts[group] = found
