@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from core.network.model import Network
@@ -35,12 +35,21 @@ def failure_history(session: Session, until: datetime | None = None) -> History:
 
     Read from the assertions, which are never deleted (a re-plan supersedes the stages it
     replaces, failed ones included). A stage once asserted failed counts as a failure even if it
-    was reset and done later: its owner did fail it once. `until`: only what was asserted by
-    then (the history a batch of plans was ranked with).
+    was reset and done later: its owner did fail it once. A disruption fails the stages of what
+    it stops, whoever owns them: those count against their owner only when the owner said so
+    (a maker whose shop flooded), not against the carrier and the receiver of its goods, who
+    failed nothing. `until`: only what was asserted by then (the history a batch of plans was
+    ranked with).
     """
     # Counted by the database: this runs with every weave and every frame, and the assertions
     # only grow. One row per stage asserted (1 when it was ever failed), then one per owner/kind.
-    asserted = [AssertionRow.status.in_(("done", "failed"))]
+    asserted = [
+        AssertionRow.status.in_(("done", "failed")),
+        or_(
+            AssertionRow.platform != records.SIGNALLED,
+            AssertionRow.participant_id == StageRow.owner_id,
+        ),
+    ]
     if until is not None:
         asserted.append(AssertionRow.at <= until)
     per_stage = (
@@ -48,6 +57,7 @@ def failure_history(session: Session, until: datetime | None = None) -> History:
             AssertionRow.stage_id,
             func.max(case((AssertionRow.status == "failed", 1), else_=0)).label("failed"),
         )
+        .join(StageRow, StageRow.id == AssertionRow.stage_id)
         .where(*asserted)
         .group_by(AssertionRow.stage_id)
         .subquery()

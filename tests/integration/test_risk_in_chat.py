@@ -103,3 +103,34 @@ def test_failures_people_assert_make_the_next_plan_riskier(chat, services):  # n
     confirm, ship = 0.01 / 3, 1.06 / 3
     expected = 1 - 0.95**2 * 0.99**2 * 0.97**5 * 0.995**10 * (1 - confirm) * (1 - ship)
     assert again["outlook"]["failure"] == pytest.approx(expected)
+
+
+def test_a_disruption_counts_against_whoever_said_it_of_their_own_not_those_it_stopped(
+    chat,
+    services,  # noqa: F811
+):
+    """Ana's shop floods: its making fails, and so do the stages moving what it made and the
+    receipts of those who would have had it. Ana said so of her own shop: her failures count;
+    those who would have carried or received its goods failed nothing, and their learned risk
+    stays as it was (else one flood would make every later plan through them look far riskier)."""
+    order = agreed_order(chat)
+    before = services.read(failure_history)
+    answer = chat.says("ana", "/disrupt ana-shop flooded until Monday")
+    assert "out of service" in answer
+    failed = services.read(
+        lambda session: session.exec(
+            text(
+                "SELECT s.owner_id, s.kind FROM assertion a JOIN stage s ON s.id = a.stage_id "
+                "JOIN contract c ON c.id = s.contract_id "
+                "WHERE a.status = 'failed' AND c.order_id = :order"
+            ),
+            params={"order": order},
+        ).all()
+    )
+    owners = {owner for owner, _ in failed}
+    assert "ana" in owners and owners - {"ana"}  # the flood failed others' stages too
+    after = services.read(failure_history)
+    for (owner, kind), (failures, _) in after.items():
+        if owner != "ana":
+            assert failures == before.get((owner, kind), (0, 0))[0], (owner, kind)
+    assert after[("ana", "make")][0] == 1
