@@ -51,9 +51,13 @@ def decide(
     ctx.session.flush()
 
 
-def refresh_reason(ctx: Context, order: OrderRow, contract: Contract) -> str:
-    """Say whom a negotiating or running order waits for; returns it."""
-    awaited = lifecycle.awaited(ctx.session, contract, order)
+def refresh_reason(
+    ctx: Context, order: OrderRow, contract: Contract, awaited: list[str] | None = None
+) -> str:
+    """Say whom a negotiating or running order waits for; returns it. `awaited`: whom, when
+    the caller has read it already."""
+    if awaited is None:
+        awaited = lifecycle.awaited(ctx.session, contract, order)
     network = ctx.network()
     names = [network.participant_name(p) for p in awaited]
     if awaited:

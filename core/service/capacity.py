@@ -4,10 +4,11 @@ by week (the rules: core.weave.capacity); the weave of a new order sees what is 
 Reservations are made when a contract is agreed (`reserve`, from `lifecycle.move_contract`) and
 released when it completes or is cancelled (`release`, the same hook), and when a re-plan gives
 the contract another plan (`replanned`: the old plan's released, the new plan's reserved). Two
-agreements at the same moment must not both take the last units: on PostgreSQL each resource is
-locked for the transaction (`pg_advisory_xact_lock`, in a fixed order, so two agreements never
-wait on each other in a circle) before what is left is read; on SQLite every writing
-transaction is serialised already (BEGIN IMMEDIATE).
+agreements at the same moment must not both take the last units: on PostgreSQL each resource
+with a capacity is locked for the transaction (`pg_advisory_xact_lock`, in a fixed order, so two
+agreements never wait on each other in a circle) before what is left is read; on SQLite every
+writing transaction is serialised already (BEGIN IMMEDIATE). A resource without one is never
+short: its reservations are written without a lock or a read.
 """
 
 from __future__ import annotations
@@ -17,14 +18,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, insert, text, update
 from sqlmodel import Session, select
 
 from core.network.model import Network
 from core.service import records
 from core.service.bus import Context
 from core.store.tables import Contract, PlanRow, ReservationRow
-from core.weave.capacity import Overbooked, Use, left_now, overbooked, plan_usage
+from core.weave.capacity import (
+    Overbooked,
+    Use,
+    capacity_of,
+    left_now,
+    overbooked,
+    plan_usage,
+)
 from core.weave.plan import Plan
 
 
@@ -70,39 +78,59 @@ def reserve(
     waits for another plan: core/service/agreement.py) — or, `anyway`, reserve it all the same
     and record the over-booking (`capacity_overbooked`)."""
     usage = plan_usage(plan or _plan(ctx, contract), ctx.now)
-    _lock(ctx.session, (u.resource for u in usage))
-    return _hold(ctx, contract, usage, anyway)
-
-
-def _hold(ctx: Context, contract: Contract, usage: tuple[Use, ...], anyway: bool) -> str | None:
-    """`reserve`, its resources locked already."""
-    if not usage:
-        return None
-    short = overbooked(ctx.network(), usage, reserved(ctx.session, (u.resource for u in usage)))
+    taken = _taken(ctx, usage)
+    short = overbooked(ctx.network(), usage, taken)
     if short and not anyway:
         return _shortage(ctx.network(), short[0])
-    if short:
-        ctx.record(
-            "capacity_overbooked",
-            {
-                "contract": contract.id,
-                "uses": [[s.use.resource, s.use.week.isoformat(), s.use.quantity] for s in short],
-            },
-            contract.order_id,
-        )
-    for use in usage:
-        ctx.session.add(
-            ReservationRow(
-                contract_id=contract.id,
-                plan_id=contract.plan_id,
-                resource=use.resource,
-                week=use.week,
-                quantity=use.quantity,
-                created_at=ctx.now,
-            )
-        )
-    ctx.session.flush()
+    _hold(ctx, [(contract, usage, short)])
     return None
+
+
+def _taken(ctx: Context, usage: Iterable[Use]) -> dict[tuple[str, date], float]:
+    """What is reserved of the limited resources among `usage`, each locked until the
+    transaction ends."""
+    limited = _limited(ctx.network(), usage)
+    _lock(ctx.session, limited)
+    return reserved(ctx.session, limited) if limited else {}
+
+
+def _limited(network: Network, usage: Iterable[Use]) -> set[str]:
+    """The resources of `usage` with a capacity: only those can be short, so only those are
+    locked and read (a plan of unlimited ones reserves without waiting for anyone)."""
+    return {u.resource for u in usage if capacity_of(network, u.resource) is not None}
+
+
+def _hold(ctx: Context, holds: list[tuple[Contract, tuple[Use, ...], list[Overbooked]]]) -> None:
+    """Reserve each contract's uses, recording those that did not fit (`short`), in one
+    INSERT (SQLAlchemy Core: the ORM's objects cost more than the insert)."""
+    rows = []
+    for contract, usage, short in holds:
+        if short:
+            ctx.record(
+                "capacity_overbooked",
+                {
+                    "contract": contract.id,
+                    "uses": [
+                        [s.use.resource, s.use.week.isoformat(), s.use.quantity] for s in short
+                    ],
+                },
+                contract.order_id,
+            )
+        rows += [
+            {
+                "contract_id": contract.id,
+                "plan_id": contract.plan_id,
+                "resource": use.resource,
+                "week": use.week,
+                "quantity": use.quantity,
+                "created_at": ctx.now,
+                "released_at": None,
+            }
+            for use in usage
+        ]
+    if rows:
+        ctx.session.flush()  # the contracts' new plans are rows before they are referred to
+        ctx.session.execute(insert(ReservationRow.__table__), rows)
 
 
 def release(ctx: Context, contract: Contract) -> int:
@@ -120,13 +148,31 @@ def replanned(ctx: Context, moves: list[tuple[Contract, Plan]]) -> None:
     one reserved, counted from now. A re-plan is never refused for capacity (the order is under
     way and its broken part must go on): what does not fit is reserved all the same, recorded
     as an over-booking of the order, and the weave of later orders sees the resource full. The
-    resources of all of them are locked at once, in one order: a batch of re-plans never waits
-    in a circle with another, and holds the locks only from here to its commit."""
-    usage = [(contract, plan_usage(plan, ctx.now)) for contract, plan in moves]
-    _lock(ctx.session, (u.resource for _, uses in usage for u in uses))
+    limited resources of all of them are locked at once, in one order: a batch of re-plans
+    never waits in a circle with another, and holds the locks only from here to its commit. The
+    old plans' reservations are released together, and each new plan is checked against what
+    is reserved without them, with the plans checked before it."""
+    if not moves:
+        return
+    network = ctx.network()
+    last = {contract.id: (contract, plan) for contract, plan in moves}  # a contract moves once
+    usage = [(contract, plan_usage(plan, ctx.now)) for contract, plan in last.values()]
+    limited = _limited(network, (u for _, uses in usage for u in uses))
+    _lock(ctx.session, limited)
+    ctx.session.execute(
+        update(ReservationRow)
+        .where(ReservationRow.contract_id.in_(list(last)), ReservationRow.released_at.is_(None))
+        .values(released_at=ctx.now)
+    )
+    taken = reserved(ctx.session, limited) if limited else {}
+    holds = []
     for contract, uses in usage:
-        release(ctx, contract)
-        _hold(ctx, contract, uses, anyway=True)
+        holds.append((contract, uses, overbooked(network, uses, taken)))
+        for use in uses:
+            if use.resource in limited:
+                week = (use.resource, use.week)
+                taken[week] = taken.get(week, 0.0) + use.quantity
+    _hold(ctx, holds)
 
 
 def _plan(ctx: Context, contract: Contract) -> Plan:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from core.network.model import Network
 from core.service import lifecycle, records
-from core.service.agreement import plan_of
-from core.service.assertions import keep_assertion
 from core.service.bus import Context, bounded
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt, Restore, Watch
 from core.service.lifecycle import OrderStatus
@@ -26,15 +29,19 @@ from core.service.results import Refused
 from core.service.reweaving import reweave_order
 from core.stages.graph import StageGraph
 from core.stages.progress import affected_nodes, root_causes
-from core.stages.update import Assertion, apply
+from core.stages.update import NEW_STATUS, Assertion
 from core.store.tables import (
+    AssertionRow,
     Contract,
     Disruption,
     DisruptionEffect,
     OrderRow,
+    PlanRow,
+    StageRow,
     WatchRow,
 )
-from core.weave.plan import outermost
+from core.weave import SupplyIndex
+from core.weave.plan import Plan, outermost
 from core.weave.plan_document import node_document, source_label
 
 MAX_BATCH = 1000  # orders one AnalyseDisruption may name
@@ -76,10 +83,7 @@ def disrupt(command: Disrupt, ctx: Context) -> int | list[int]:
     if not command.analyse_now:
         ctx.result.jobs.append(AffectedOrders(disruption.id))
         return disruption.id
-    shared = Replanning(ctx)
-    for order in _locked(ctx, affected):
-        _analyse(ctx, disruption, order, shared)
-    shared.settle()
+    _replan_all(ctx, disruption, _locked(ctx, affected))
     disruption.analysed_at = ctx.now
     return affected
 
@@ -166,11 +170,24 @@ def analyse_disruption(command: AnalyseDisruption, ctx: Context) -> list[int]:
     )
     waiting = [o for o in orders if o.id not in handled]
     if disruption.restored_at is None:
-        shared = Replanning(ctx)
-        for order in waiting:
-            _analyse(ctx, disruption, order, shared)
-        shared.settle()
+        _replan_all(ctx, disruption, waiting)
     return [o.id for o in waiting]
+
+
+def _replan_all(ctx: Context, disruption: Disruption, orders: list[OrderRow]) -> None:
+    """Analyse each order, marked handled for the disruption (all of them in one INSERT),
+    sharing what does not depend on the order."""
+    if not orders:
+        return
+    ctx.session.execute(
+        insert(DisruptionEffect.__table__),
+        [{"disruption_id": disruption.id, "order_id": o.id, "at": ctx.now} for o in orders],
+    )
+    shared = Replanning(ctx)
+    shared.read_ahead(orders)
+    for order in orders:
+        _analyse(ctx, disruption, order, shared)
+    shared.settle()
 
 
 def _batch(order_ids) -> list[int]:
@@ -204,11 +221,46 @@ def _locked(ctx: Context, order_ids: list[int]) -> list[OrderRow]:
 
 
 def _affected(ctx: Context, disruption: Disruption) -> list[int]:
-    """Live orders whose plan still needs the resource (what it delivered already is in hand)."""
+    """Live orders whose plan still needs the resource (what it delivered already is in hand).
+    Read for all live contracts at once: their plans, and which of them have a stage done
+    (only those can have delivered something); alike plans are rebuilt once."""
+    contracts = _live_contracts(ctx)
+    if not contracts:
+        return []
+    trees = {
+        row.id: row
+        for row in ctx.session.execute(
+            select(PlanRow.id, PlanRow.network_version, PlanRow.rank, PlanRow.tree).where(
+                PlanRow.id.in_([c.plan_id for c in contracts])
+            )
+        )
+    }
+    started = set(
+        ctx.session.exec(
+            select(StageRow.contract_id)
+            .where(StageRow.contract_id.in_([c.id for c in contracts]), StageRow.status == "done")
+            .distinct()
+        )
+    )
+    indexes: dict[int, SupplyIndex] = {}
+    rebuilt: dict[tuple[int, int, str], Plan] = {}
     orders = []
-    for contract in _live_contracts(ctx):
-        delivered = records.live_delivered(ctx.session, contract)
-        if _paths_using(plan_of(ctx, contract), delivered, disruption.resource_id):
+    for contract in contracts:
+        row = trees[contract.plan_id]
+        key = (row.network_version, row.rank, json.dumps(row.tree, sort_keys=True))
+        if key not in rebuilt:
+            network = ctx.network_at(row.network_version)
+            if row.network_version not in indexes:
+                indexes[row.network_version] = SupplyIndex(network)
+            index = indexes[row.network_version]
+            rebuilt[key] = records.rebuild_tree(network, row.tree, row.rank, index)
+        plan = rebuilt[key]
+        if not _paths_using(plan, frozenset(), disruption.resource_id):
+            continue
+        delivered = frozenset()
+        if contract.id in started:
+            delivered = records.live_delivered(ctx.session, contract)
+        if _paths_using(plan, delivered, disruption.resource_id):
             orders.append(contract.order_id)
     return orders
 
@@ -223,12 +275,11 @@ def _paths_using(plan, delivered: frozenset[str], resource: str) -> list[str]:
 
 def _analyse(ctx: Context, disruption: Disruption, order: OrderRow, shared: Replanning) -> None:
     """Fail the order's stages that used the resource, name the root causes, re-plan."""
-    ctx.session.add(DisruptionEffect(disruption_id=disruption.id, order_id=order.id, at=ctx.now))
-    contract = lifecycle.live_contract(ctx.session, order.id)
+    contract = shared.live_contract(order.id)
     if contract is None:
         return
-    plan = plan_of(ctx, contract)
-    rows = records.live_stage_rows(ctx.session, contract.id)
+    plan = shared.plan(contract)
+    rows = shared.live_stage_rows(contract.id)
     graph = records.graph_of(rows)
     paths = _paths_using(plan, records.delivered_paths(graph), disruption.resource_id)
     if not paths:
@@ -242,7 +293,7 @@ def _analyse(ctx: Context, disruption: Disruption, order: OrderRow, shared: Repl
         disruption.actor,
     )
     stage_ids = {r.code: r.id for r in rows}
-    graph = _fail_stages(ctx, order, contract, graph, stage_ids, paths, disruption, cause)
+    graph = _fail_stages(ctx, order, contract, graph, stage_ids, paths, disruption, cause, shared)
     avoid = _sources(plan, paths)
     replan(ctx, order, contract, plan, outermost(paths), avoid, cause, graph=graph, shared=shared)
 
@@ -273,20 +324,33 @@ def restore(command: Restore, ctx: Context) -> None:
 
 
 def _fail_stages(
-    ctx: Context, order, contract: Contract, graph, stage_ids, paths, disruption, cause
+    ctx: Context, order, contract: Contract, graph, stage_ids, paths, disruption, cause, shared
 ) -> StageGraph:
     """The stages of the disrupted nodes that were not done fail, asserted by the signaller;
-    returns the live stages then. `stage_ids`: each stage's row, by its code."""
+    returns the live stages then. `stage_ids`: each stage's row, by its code; the rows are
+    written when `shared` (the re-plans of the unit of work) is settled."""
     failing = [s for s in graph if s.node in paths and s.status != "done"]
     who = disruption.actor or "scis"
-    for stage in failing:
-        message = f"{disruption.id}:{contract.id}:{stage.id}"
-        failed = Assertion(stage.id, "failed", who, ctx.now, records.SIGNALLED, message, cause)
-        applied = apply(graph, failed)
-        keep_assertion(
-            ctx, order.id, contract, applied, disruption.actor, stage_id=stage_ids[stage.id]
+    said = [
+        Assertion(
+            stage.id,
+            "failed",
+            who,
+            ctx.now,
+            records.SIGNALLED,
+            f"{disruption.id}:{contract.id}:{stage.id}",
+            cause,
         )
-        graph = applied.graph
+        for stage in failing
+    ]
+    # What applying each in turn (core/stages/update.apply) leaves, in one graph: a failure
+    # changes its own stage's status only.
+    failed = {s.id for s in failing}
+    if failed:
+        graph = StageGraph(
+            replace(s, status=NEW_STATUS["failed"]) if s.id in failed else s for s in graph
+        )
+    _keep_failures(ctx, order.id, contract, said, disruption.actor, stage_ids, shared)
     if failing:
         causes = root_causes(graph)
         ctx.record(
@@ -299,6 +363,65 @@ def _fail_stages(
             order.id,
         )
     return graph
+
+
+def _keep_failures(
+    ctx: Context,
+    order_id: int,
+    contract: Contract,
+    said: list[Assertion],
+    actor,
+    stage_ids,
+    shared: Replanning,
+) -> None:
+    """keep_assertion (core/service/assertions.py) for the failures a disruption asserts on an
+    order's stages, in one INSERT: the assertions kept (none twice: a message's assertion kept
+    already is left alone, as there), their stages failed (written with the batch's stages,
+    when `shared` is settled), each in the history. A failure is never out of order (only a
+    stage done before what it waits for is)."""
+    if not said:
+        return
+    rows = [
+        {
+            "stage_id": stage_ids[a.stage],
+            "participant_id": a.by,
+            "status": a.status,
+            "at": a.at,
+            "platform": a.platform,
+            "message_id": a.message_id,
+            "evidence": a.evidence,
+            "out_of_order": False,
+        }
+        for a in said
+    ]
+    insert = _INSERT_ASSERTIONS[ctx.session.get_bind().dialect.name]
+    with ctx.session.no_autoflush:  # the ORM's changes are flushed with the batch's (adopt)
+        kept = set(ctx.session.execute(insert, rows).scalars())
+    failed = [a for a in said if stage_ids[a.stage] in kept]
+    if not failed:
+        return
+    shared.stages_failed(contract.id, [stage_ids[a.stage] for a in failed])
+    for failure in failed:
+        data = {
+            "contract": contract.id,
+            "stage": failure.stage,
+            "status": failure.status,
+            "evidence": failure.evidence,
+            "out_of_order": False,
+        }
+        ctx.record("stage_asserted", data, order_id, actor)
+
+
+# Built once (building a statement costs more CPU than running it): the failures' assertions,
+# those kept already left out (INSERT … ON CONFLICT DO NOTHING), returning the stages of the
+# new ones.
+_ASSERTIONS = AssertionRow.__table__
+_INSERT_ASSERTIONS = {
+    dialect: insert(_ASSERTIONS)
+    .on_conflict_do_nothing(index_elements=["platform", "message_id"])
+    .returning(_ASSERTIONS.c.stage_id)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def _sources(plan, paths: list[str]) -> set[str]:

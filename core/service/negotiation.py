@@ -4,6 +4,7 @@ the parties quote the prices the equation leaves open, and everyone hears what c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from sqlmodel import Session, select
 
@@ -30,13 +31,24 @@ def send_frames(
     contract: Contract,
     only: set[str] | None = None,
     outcome_for: str | None = None,
+    outlook: dict | None = None,
+    awaited: list[str] | None = None,
+    quotes: dict[str, float] | None = None,
+    platforms: Callable[[str], tuple[str, ...]] | None = None,
+    decided: dict[str, str] | None = None,
 ) -> None:
     """Each party's frame; the frame of `outcome_for` (the sender of the command) is the
-    message that tells them how their command ended."""
+    message that tells them how their command ended. What the caller has read already is not
+    read again: the plan's `outlook` as stored, whom the contract is `awaited` by, the order's
+    `quotes`, the `platforms` of each reader (reader_platforms), and each party's word on the
+    contract (`decided`, lifecycle.decisions)."""
     network = ctx.network()
-    frame = _frame(ctx.session, network, order, plan)
-    decided = lifecycle.decisions(ctx.session, contract)
-    awaited = _names(network, lifecycle.awaited(ctx.session, contract, order))
+    frame = _frame(ctx.session, network, order, plan, outlook, quotes)
+    if decided is None:
+        decided = lifecycle.decisions(ctx.session, contract)
+    if awaited is None:
+        awaited = lifecycle.awaited(ctx.session, contract, order)
+    waiting = _names(network, awaited)
     for party in [order.buyer_id, *records.parties(plan)]:
         if only is not None and party not in only:
             continue
@@ -44,9 +56,11 @@ def send_frames(
         notice = FrameSent(
             frame,
             party,
-            reader_platforms(ctx.session, network, party, ctx.services.platforms),
+            platforms(party)
+            if platforms is not None
+            else reader_platforms(ctx.session, network, party, ctx.services.platforms),
             agreed,
-            awaited,
+            waiting,
             next=_next(order.id, agreed),
         )
         ctx.notify(party, notice, order.id, outcome=party == outcome_for)
@@ -170,9 +184,19 @@ def _tell_price(
     ctx.notify(actor, recorded, order.id, outcome=True)
 
 
-def _frame(session: Session, network: Network, order: OrderRow, plan: Plan) -> Frame:
-    equation: Equation = plan_equation(network, plan, _quotes(session, order.id))
-    outlook = plan_outlook(network, reliability(session, network), plan, order.buyer_id)
+def _frame(
+    session: Session,
+    network: Network,
+    order: OrderRow,
+    plan: Plan,
+    outlook: dict | None = None,
+    quotes: dict[str, float] | None = None,
+) -> Frame:
+    if quotes is None:
+        quotes = _quotes(session, order.id)
+    equation: Equation = plan_equation(network, plan, quotes)
+    if outlook is None:
+        outlook = plan_outlook(network, reliability(session, network), plan, order.buyer_id)
     return negotiation_frame(
         network,
         order.id,

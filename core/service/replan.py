@@ -11,6 +11,7 @@ re-planned, the order is blocked and its substitutes are proposed to the buyer.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from sqlmodel import select
 
@@ -188,8 +189,23 @@ def replan(
         place = parent_place(network, plan, at, buyer_place)
         receiver = parent_receiver(plan, at, order.buyer_id)
         quantity = node_at(plan, at).quantity
-        return _weave_node(
-            network, item, quantity, order.criteria, place, receiver, held, shared.whole, index
+        # Orders alike (the same part, place, buyer, criteria and stock held, over the same
+        # network) share one weave: a disruption re-plans many such at once.
+        key = (
+            frozenset(order.excluded),
+            frozenset(avoid),
+            item,
+            quantity,
+            frozenset(order.criteria),
+            place,
+            receiver,
+            tuple(held),
+        )
+        return shared.sub_plan(
+            key,
+            lambda: _weave_node(
+                network, item, quantity, order.criteria, place, receiver, held, shared.whole, index
+            ),
         )
 
     for path in paths:
@@ -213,7 +229,8 @@ def replan(
         return None
     new_plan = plan
     for at in outermost(woven):  # a part re-planned whole takes in what was re-planned below it
-        new_plan = splice(new_plan, at, woven[at])
+        spliced = partial(splice, new_plan, at, woven[at])
+        new_plan = shared.alike(("splice", at), (new_plan, woven[at]), spliced)
     adopt(ctx, order, contract, plan, new_plan, cause, shared)
     if alone:
         shared.settle()

@@ -103,6 +103,17 @@ def earliest_finish(graph: StageGraph, minutes: Mapping[str, int]) -> dict[str, 
     return finish
 
 
+def after_unknown(graph: StageGraph, unknown: frozenset[str]) -> set[str]:
+    """The stages whose earliest finish rests on a time nobody gave: their own, or one of a
+    stage they depend on, directly or not. One pass in dependency order (what a stage waits
+    for comes before it), not a walk of each stage's ancestors."""
+    found: set[str] = set()
+    for stage in graph:
+        if stage.id in unknown or any(d in found for d in stage.depends_on):
+            found.add(stage.id)
+    return found
+
+
 def end_of_day(day: date | datetime | None) -> datetime | None:
     """The end of a due day: an order due on the 12th may arrive until midnight after it (the
     weave's due window counts to the same moment)."""
@@ -127,9 +138,6 @@ def schedule(
         # that rests on a time nobody gave (counted 0) has no due date, or its party would be
         # told it is late a moment after agreeing.
         finish = earliest_finish(graph, minutes)
-        due = {
-            s: start + timedelta(minutes=m)
-            for s, m in finish.items()
-            if s not in unknown and not graph.ancestors(s) & unknown
-        }
+        uncertain = after_unknown(graph, unknown)
+        due = {s: start + timedelta(minutes=m) for s, m in finish.items() if s not in uncertain}
     return Schedule(minutes, unknown, due, order_due_end is not None, after)

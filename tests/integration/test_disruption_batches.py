@@ -9,9 +9,10 @@ import pytest
 from chair_world import agreed_order, chair_services
 from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import event
 from sqlmodel import select
 
-from core.service import capacity, disruptions, lifecycle
+from core.service import capacity, disruptions, lifecycle, records
 from core.service.commands import AffectedOrders, AnalyseDisruption, Disrupt
 from core.service.results import Refused
 from core.store.tables import DisruptionEffect
@@ -139,3 +140,95 @@ def test_the_sweeper_sends_what_a_lost_batch_left_unanalysed(services):
     assert sent(broker) == [(disruption, orders[1:])]
     actors._analyse_disruption_orders(disruption, orders[1:])
     assert effects(services, disruption) == orders
+
+
+class Statements:
+    """The statements reaching the database through `engine` while on, by their first words."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.seen: list[str] = []
+
+    def _statement(self, _conn, _cursor, statement, _parameters, _context, _many):
+        if not statement.startswith("BEGIN"):
+            self.seen.append(" ".join(statement.split()[:4]))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *_):
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+    def count(self, start: str) -> int:
+        return sum(1 for s in self.seen if s.startswith(start))
+
+    def not_appended(self) -> int:
+        """How many, leaving out the event log's and the outbox's."""
+        return sum(1 for s in self.seen if not s.startswith(APPENDED))
+
+
+APPENDED = ("INSERT INTO event", "INSERT INTO notification")
+
+
+def test_a_batch_reads_what_its_orders_share_once_and_each_order_in_a_few_statements(
+    services, engine
+):
+    """A disruption re-plans its orders in batches: what they share (the reliability learned,
+    their contracts and plans, the reservations moved) is read and written once per batch,
+    and each order costs a bounded number of statements more, however many there are."""
+    disruption, orders = flooded(services)
+    with Statements(engine) as one:
+        services.handle(AnalyseDisruption(disruption, (orders[0],)))
+    with Statements(engine) as two:
+        services.handle(AnalyseDisruption(disruption, tuple(orders[1:])))
+    for batch in (one, two):
+        assert batch.count("SELECT stage.owner_id, stage.kind, sum") == 1  # reliability learned
+        assert batch.count("SELECT contract.id") == 1  # the orders' live contracts
+        assert batch.count("SELECT quote.id") == 1
+        assert batch.count("SELECT substitution.id") == 1
+        assert batch.count("SELECT chat_identity.platform") == 1  # the same seat maker asked
+        assert batch.count("INSERT INTO disruption_effect") == 1
+        assert batch.count("UPDATE reservation") == 1  # the old plans' holds released at once
+        assert batch.count("INSERT INTO reservation") == 1  # and the new ones held
+    # Two orders cost the statements of one, once more; the event log and the outbox are
+    # written in bulk whatever the batch (core/store/appends.py).
+    per_order = two.not_appended() - one.not_appended()
+    assert per_order <= 15, two.seen
+
+
+def test_a_batch_reads_and_writes_its_orders_stages_and_words_once_and_each_order_in_two(
+    services, engine
+):
+    """The stages and the parties' words a batch's re-plans read and change are read once for
+    all its orders and written once when the batch settles; each order costs its new plan and
+    its failures' assertions (their contracts and orders are written together, mostly)."""
+    disruption, orders = flooded(services)
+    with Statements(engine) as one:
+        services.handle(AnalyseDisruption(disruption, (orders[0],)))
+    with Statements(engine) as two:
+        services.handle(AnalyseDisruption(disruption, tuple(orders[1:])))
+    for batch in (one, two):
+        assert batch.count("SELECT stage.id") == 1  # every stage row of the batch's contracts
+        assert batch.count("SELECT agreement.contract_id") == 1  # every party's word on them
+        assert batch.count("SELECT agreement") == 1  # and none read again, order by order
+        assert batch.count("UPDATE stage SET status") == 2  # failed, then retired
+        assert batch.count("INSERT INTO stage") == 1
+        assert batch.count("INSERT INTO agreement") == 1
+    assert two.count("INSERT INTO assertion") == 2
+    # Its new plan and its failures, and its contract's new plan unless a read of the batch
+    # had the ORM write what it holds (the first to tell a party a frame reads where they chat).
+    assert two.not_appended() - one.not_appended() <= 3, two.seen
+    # Whom each order waits for was told from what the batch changed, before it was written:
+    # it is what the rows written say.
+    network = services.read(services.current_network)
+    for order in orders:
+        reason, awaited = services.read(lambda s, order=order: waiting_for(s, order))
+        names = ", ".join(network.participant_name(p) for p in awaited)
+        assert reason == (f"waiting for {names} to agree" if awaited else "under way")
+
+
+def waiting_for(session, order_id: int) -> tuple[str, list[str]]:
+    order = records.order(session, order_id)
+    contract = lifecycle.live_contract(session, order_id)
+    return order.reason, lifecycle.awaited(session, contract, order)
