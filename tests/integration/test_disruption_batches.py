@@ -171,17 +171,24 @@ class Statements:
 APPENDED = ("INSERT INTO event", "INSERT INTO notification")
 
 
+def first_and_the_rest(services, engine) -> tuple[Statements, Statements, tuple[int, ...]]:
+    """The statements of a flood's first order re-planned alone, then of the rest at once;
+    and the orders."""
+    disruption, orders = flooded(services)
+    with Statements(engine) as one:
+        services.handle(AnalyseDisruption(disruption, (orders[0],)))
+    with Statements(engine) as two:
+        services.handle(AnalyseDisruption(disruption, tuple(orders[1:])))
+    return one, two, tuple(orders)
+
+
 def test_a_batch_reads_what_its_orders_share_once_and_each_order_in_a_few_statements(
     services, engine
 ):
     """A disruption re-plans its orders in batches: what they share (the reliability learned,
     their contracts and plans, the reservations moved) is read and written once per batch,
     and each order costs a bounded number of statements more, however many there are."""
-    disruption, orders = flooded(services)
-    with Statements(engine) as one:
-        services.handle(AnalyseDisruption(disruption, (orders[0],)))
-    with Statements(engine) as two:
-        services.handle(AnalyseDisruption(disruption, tuple(orders[1:])))
+    one, two, _ = first_and_the_rest(services, engine)
     for batch in (one, two):
         assert batch.count("SELECT stage.owner_id, stage.kind, sum") == 1  # reliability learned
         assert batch.count("SELECT contract.id") == 1  # the orders' live contracts
@@ -203,11 +210,7 @@ def test_a_batch_reads_and_writes_its_orders_stages_and_words_once_and_each_orde
     """The stages and the parties' words a batch's re-plans read and change are read once for
     all its orders and written once when the batch settles; each order costs its new plan and
     its failures' assertions (their contracts and orders are written together, mostly)."""
-    disruption, orders = flooded(services)
-    with Statements(engine) as one:
-        services.handle(AnalyseDisruption(disruption, (orders[0],)))
-    with Statements(engine) as two:
-        services.handle(AnalyseDisruption(disruption, tuple(orders[1:])))
+    one, two, orders = first_and_the_rest(services, engine)
     for batch in (one, two):
         assert batch.count("SELECT stage.id") == 1  # every stage row of the batch's contracts
         assert batch.count("SELECT agreement.contract_id") == 1  # every party's word on them
