@@ -1,8 +1,10 @@
 """Stages running late: the sweeper's check (workers/actors.py) tells each late stage's owner
 and the order's buyer once, with the slack left (ARCHITECTURE.md, Logistics and time).
 
-A stage is late when it is pending, its order is under way and its due date
-(core/stages/schedule.py, set when the stages were made) has passed; it is told when its owner
+A stage is late when it is pending, its order is under way and the day it was due
+(core/stages/schedule.py, set when the stages were made) is over (`overdue`): people are
+promised days — a supplier that ships the same day is not late a minute after agreeing, at the
+time the plan counted; it is told when its owner
 can work on it (what it waits for is done), so a stuck step is one message, not one per stage
 behind it. Each is told exactly once:
 a conditional UPDATE … WHERE late_told_at IS NULL claims it, so of two sweepers running at the
@@ -13,7 +15,7 @@ became late, if at all, and never again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import select, update
 
@@ -39,6 +41,12 @@ def late_stages_query(now):
     return select(StageRow.id).where(*_late(now)).order_by(StageRow.id)
 
 
+def overdue(now: datetime) -> datetime:
+    """A due date at or before this moment is past: the start of `now`'s day (a stage due by
+    midnight was due the day before)."""
+    return datetime.combine(now.date(), time())
+
+
 def _late(now) -> tuple:
     under_way = (
         select(Contract.id)
@@ -51,7 +59,7 @@ def _late(now) -> tuple:
     return (
         StageRow.status == "pending",
         StageRow.due_at.is_not(None),
-        StageRow.due_at < now,
+        StageRow.due_at <= overdue(now),
         StageRow.late_told_at.is_(None),
         StageRow.contract_id.in_(under_way),
     )

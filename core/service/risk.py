@@ -21,6 +21,7 @@ from core.risk.bottlenecks import separable_paths, single_points_of_failure, sup
 from core.risk.locality import Locality, locality
 from core.risk.reliability import History, Reliability
 from core.service import lifecycle, records
+from core.service.lateness import overdue
 from core.service.results import Refused
 from core.store.tables import AssertionRow, PlanRow, StageRow
 from core.weave.plan import Demand, Plan
@@ -174,14 +175,15 @@ def order_risk(services, session: Session, order_id: int) -> OrderRisk:
 
 
 def _late_stages(session: Session, contract_id: int, now: datetime) -> tuple[str, ...]:
-    """The contract's pending stages whose due date has passed, told or not yet."""
+    """The contract's pending stages whose due day is over (`lateness.overdue`), told or
+    not yet."""
     rows = session.exec(
         select(StageRow.code)
         .where(
             StageRow.contract_id == contract_id,
             StageRow.status == "pending",
             StageRow.due_at.is_not(None),
-            StageRow.due_at < now,
+            StageRow.due_at <= overdue(now),
         )
         .order_by(StageRow.id)
     )

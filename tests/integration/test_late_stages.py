@@ -125,6 +125,31 @@ def test_a_stage_after_a_time_nobody_gave_is_never_told_late(engine, clock):
     assert late_notices(chat, "bob") == late_notices(chat, "dana") == []
 
 
+def test_a_supplier_that_ships_the_same_day_is_late_only_once_that_day_is_over(engine, clock):
+    """Bob ships the same day (lead time 0): his confirm is due the moment everyone agreed, at
+    nine. People are promised days, so nobody hears "1 minute late" at one minute past nine
+    (seen in a terminal session: the hurricane city's hardware store, told right after it
+    agreed), nor in the evening; after midnight, Bob and Dana hear it once."""
+    same_day = network().with_records(
+        offers=[Offer("bob-chairs", "bob", "chair", 30.0, lead_time_days=0)]
+    )
+    services = application(engine, clock)
+    services.handle(LoadNetwork(None, same_day))
+    chat = Chat(services)
+    order = agreed_order(chat)
+    assert stages(chat, order)["s1"].due_at == NINE
+    for later in (timedelta(minutes=1), timedelta(hours=14, minutes=59)):
+        clock.at = NINE + later
+        sweep(chat)
+    assert late_notices(chat, "bob") == late_notices(chat, "dana") == []
+    assert chat.services.read(lambda s: order_risk(chat.services, s, order)).late == ()
+    clock.at = NINE + timedelta(hours=15, minutes=1)  # one minute past midnight
+    sweep(chat)
+    [to_bob] = late_notices(chat, "bob")
+    assert "s1 (confirm 2 × Chair) was due" in to_bob and "is 15 hours late" in to_bob
+    assert len(late_notices(chat, "dana")) == 1
+
+
 def test_a_late_stage_is_told_to_its_owner_and_the_buyer_once(chat, clock):
     order = agreed_order(chat)
     clock.at = NINE + timedelta(days=1)
