@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
@@ -70,6 +71,10 @@ class Replanning:
         # changed, new stages, and each party's word.
         self._failed: list[int] = []
         self._retired: list[int] = []
+        # When the first of them failed or was retired: written as their time of change, so
+        # no stage reads as changed after the messages that told of it (written at `settle`).
+        self._failed_at: datetime | None = None
+        self._retired_at: datetime | None = None
         self._again: list[dict] = []
         self._new: list[dict] = []
         self._words: dict[tuple[int, str], dict] = {}
@@ -146,6 +151,7 @@ class Replanning:
             for r in self.stage_rows(contract_id)
         ]
         self._failed += sorted(failed)
+        self._failed_at = self._failed_at or now
 
     def stages_carried(
         self, contract_id: int, retired: list[int], again: list[dict], new: list[dict]
@@ -153,6 +159,8 @@ class Replanning:
         """A re-plan retired the contract's stages `retired`, wrote `again` the rows of the
         stages it kept that changed ({"row": id, column: value…}) and added `new` ones."""
         self._retired += retired
+        if retired:
+            self._retired_at = self._retired_at or self.ctx.now
         self._again += again
         self._new += new
         self._stages.pop(contract_id, None)  # read again, once written, if asked again
@@ -299,14 +307,16 @@ class Replanning:
         """The stage rows and the words changed so far, in one statement of each kind for all
         the contracts (SQLAlchemy Core: the ORM's objects cost more than the statements); the
         stages failed first, as a re-plan may retire them or carry them over."""
-        session, now = self.ctx.session, self.ctx.now
+        session = self.ctx.session
         if self._failed:
             session.execute(
-                _SET_STATUS, {"ids": self._failed, "new_status": "failed", "changed_at": now}
+                _SET_STATUS,
+                {"ids": self._failed, "new_status": "failed", "changed_at": self._failed_at},
             )
         if self._retired:
             session.execute(
-                _SET_STATUS, {"ids": self._retired, "new_status": "superseded", "changed_at": now}
+                _SET_STATUS,
+                {"ids": self._retired, "new_status": "superseded", "changed_at": self._retired_at},
             )
         if self._again:
             session.execute(_STAGE_AGAIN, self._again)
@@ -316,6 +326,7 @@ class Replanning:
             upsert = _UPSERT_WORDS[session.get_bind().dialect.name]
             session.execute(upsert, list(self._words.values()))
         self._failed, self._retired, self._again, self._new, self._words = [], [], [], [], {}
+        self._failed_at = self._retired_at = None
 
 
 def _usable_network(ctx: Context, order: OrderRow, avoid: set[str]) -> Network:

@@ -29,7 +29,7 @@ from core.service.listings import stage_list
 from core.service.plan_pages import plan_page
 from core.service.queries import timeline
 from core.service.results import Origin, Refused
-from core.store.tables import Agreement, Notification, OrderRow, SubstitutionRow
+from core.store.tables import Agreement, Notification, OrderRow, StageRow, SubstitutionRow
 
 PROJECT = Path(__file__).resolve().parents[2]
 HURRICANE = [PROJECT / "examples" / "hurricane-city.yaml"]
@@ -291,3 +291,34 @@ def test_11_a_part_nobody_else_supplies_is_replanned_a_level_up(city):
     items = {s.item for s in graph(city, order)}
     assert "pp-sheet" not in items and "headband" in items
     assert items & {"pla-filament", "petg-filament"}  # printed, from filament
+
+
+def test_12_a_replan_never_dates_its_stages_after_the_messages_that_tell_of_them(engine):
+    """Found by the order-life machine after re-plans were batched: Ana received the chair legs
+    (s3), then put herself out of service; she was told she holds them and what to do, but the
+    stages the re-plan retired were written at the end of the batch, dated after that message —
+    so her receipt read as changed after she was last told of it. Each stage is dated when it
+    was failed or retired, before the messages of its re-plan."""
+    chair = _services(engine, CHAIR)
+    order = agreed_order(chair, "dana", "chair", 1, through="ana-shop")
+    done(chair, order, *[(k, "leg") for k in ("confirm", "ship", "receive")])
+    chair.handle(Disrupt("ana", "ana", "out of service", analyse_now=True))
+
+    def dates(session):
+        told = session.exec(
+            select(Notification.created_at).where(
+                Notification.participant_id == "ana",
+                Notification.order_id == order,
+                Notification.kind == "released",
+            )
+        ).all()
+        changed = session.exec(
+            select(StageRow.updated_at).where(
+                StageRow.owner_id == "ana", StageRow.kind == "receive", StageRow.item_id == "leg"
+            )
+        ).all()
+        return told, changed
+
+    told, changed = chair.read(dates)
+    assert told and changed
+    assert max(changed) <= min(told)
