@@ -164,7 +164,13 @@ class LegOptions:
     def shape(self, source: Source, destination: str) -> tuple[Leg | None, ...]:
         """The options whatever is carried: how many there are and their minutes, which is all
         that counting and timing read."""
-        return self.shape_of(self._origin(source)[3], destination)
+        stop, delivery, sender, number = self._origin(source)
+        found = self._shapes.get((number, destination))
+        if found is None:
+            found = self._shapes[(number, destination)] = leg_ways(
+                self.network, stop, self.destinations.stop(destination), delivery, sender
+            )
+        return found
 
     def number(self, source: Source) -> int:
         """The number of the source's origin, delivery terms and sender: sources sharing it
@@ -180,7 +186,7 @@ class LegOptions:
         return found
 
     def ways_from(self, number: int, destination: str) -> int:
-        """len(shape_of(number, destination)), without building its legs."""
+        """How many options sources of origin `number` have (`shape`), without building legs."""
         shape = self._shapes.get((number, destination))
         if shape is not None:
             found = len(shape)
@@ -190,16 +196,6 @@ class LegOptions:
                 self.network, stop, self.destinations.stop(destination), delivery, sender
             )
         self.ways_to(destination)[number] = found
-        return found
-
-    def shape_of(self, number: int, destination: str) -> tuple[Leg | None, ...]:
-        """`shape` of every source whose origin has that `number`."""
-        found = self._shapes.get((number, destination))
-        if found is None:
-            stop, delivery, sender = self._triples[number]
-            found = self._shapes[(number, destination)] = leg_ways(
-                self.network, stop, self.destinations.stop(destination), delivery, sender
-            )
         return found
 
 

@@ -280,6 +280,7 @@ def loaded(way: Leg, kg: float | None) -> Leg:
         return way
     vehicle = way.transport
     trips = trips_to_carry(vehicle, kg) if way.kind == VEHICLE else 1
+    price = _trip_price(vehicle, way.km, trips) if trips > 1 else way.price
     return Leg(
         way.kind,
         way.carrier,
@@ -288,20 +289,11 @@ def loaded(way: Leg, kg: float | None) -> Leg:
         way.km,
         kg,
         trips,
-        carried_price(way, kg),
+        price,
         way.minutes,
         way.index,
         vehicle,
     )
-
-
-def carried_price(way: Leg, kg: float | None) -> float | None:
-    """The price of a way between two places carrying `kg` (`loaded`'s, without the leg)."""
-    if way.kind == VEHICLE:
-        trips = trips_to_carry(way.transport, kg)
-        if trips > 1:
-            return _trip_price(way.transport, way.km, trips)
-    return way.price
 
 
 def trips_to_carry(vehicle: Transport, kg: float | None) -> int:

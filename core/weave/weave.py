@@ -227,7 +227,7 @@ class _Hypergraph:
         self._moved_anywheres: dict[tuple[int, str], int | None] = {}
         self._ordered = {demand.item for demand in weave.demands}
         self._loads: dict[tuple[str, int], tuple] = {}
-        self._moved_bounds: dict[tuple[int, str], tuple | None] = {}
+        self._moved_bounds: dict[tuple[int, str], int | None] = {}
         self.root = ("@order",)
         self.nodes[self.root] = _Node({-1: (ZERO, NO_KEY, -1, None, None, lines)})
 
